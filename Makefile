@@ -1,0 +1,48 @@
+# The README's two commands: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+export QUALTRACK_DATABASE_URL ?= sqlite:///instance/qualtrack.db
+export QUALTRACK_PORT ?= 8000
+
+.PHONY: run test install install-test init-db load-units lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+install-test: $(TEST_STAMP)
+
+init-db: install
+	$(BIN)/qualtrack init-db
+
+load-units: init-db
+	$(BIN)/qualtrack load-units data/units
+
+## Serve on 127.0.0.1:$(QUALTRACK_PORT) with gunicorn, after creating and loading the database.
+run: load-units
+	$(BIN)/qualtrack serve
+
+## The whole suite, on SQLite (or on QUALTRACK_TEST_DATABASE_URL when set).
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test
+	$(BIN)/python bench/unit_read.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,53 @@
+"""The one Database proxy, database construction from a URL, and the connection lifecycle.
+
+Connections are opened lazily, once per thread (one per gunicorn sync worker), and reused across requests: opening
+and closing a SQLite connection per request costs about 4x in throughput. SQLite runs in WAL mode with foreign keys
+on; PostgreSQL is reached with psycopg2.
+"""
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+database_proxy = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def make_database(url: str, *, pg_schema: str | None = None) -> peewee.Database:
+    """Return an unconnected peewee Database for a sqlite:/// or postgresql:// URL.
+
+    Relative SQLite paths are resolved against the current directory and their folder is created.
+    ``pg_schema`` puts every PostgreSQL table in that schema (the test suite uses one schema per run).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = url[len("sqlite:///"):].split("?", 1)[0]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if parts.scheme in ("postgres", "postgresql"):
+        options = dict(parse_qsl(parts.query))
+        if pg_schema:
+            options["options"] = f"-c search_path={pg_schema}"
+        clean = parts._replace(query="").geturl().replace("postgres://", "postgresql://", 1)
+        return connect_url(clean, **options)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://HOST/NAME")
+
+
+def bind(database: peewee.Database) -> None:
+    """Point the models' proxy at ``database``."""
+    database_proxy.initialize(database)
+
+
+def ensure_connected() -> None:
+    """Open this thread's connection if it is not open yet (cheap when it is)."""
+    database_proxy.connect(reuse_if_open=True)

@@ -1,0 +1,77 @@
+"""One error shape for the whole API: RFC 9457 problem details (application/problem+json).
+
+Services raise ApiError subclasses; the REST edge turns them (and every werkzeug HTTPException, and anything
+unexpected) into problem+json. GraphQL will map the same classes to union members.
+"""
+
+import logging
+
+from flask import Flask, json, request
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_MIMETYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An expected failure with an HTTP status, a stable problem type and a human-readable detail."""
+
+    status = 400
+    title = "Bad Request"
+    type = "about:blank"
+
+    def __init__(self, detail: str, *, errors: dict | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class InvalidParameter(ApiError):
+    status, title, type = 400, "Invalid request parameter", "/problems/invalid-parameter"
+
+
+class NotFound(ApiError):
+    status, title, type = 404, "Not Found", "/problems/not-found"
+
+
+class ValidationFailed(ApiError):
+    status, title, type = 422, "Unprocessable Content", "/problems/validation-failed"
+
+
+def problem_response(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
+    """Build a problem+json response (body, status, headers) for Flask."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path}
+    if errors:
+        body["errors"] = errors
+    response = Flask.response_class(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        return problem_response(error.status, error.title, error.detail, type_=error.type, errors=error.errors,
+                                headers=error.headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException):
+        headers = dict(error.get_headers())
+        headers.pop("Content-Type", None)
+        detail = error.description or error.name
+        if error.code == 404:
+            detail = f"No resource at {request.path}. See /v1/openapi.yaml for the operations this API offers."
+        elif error.code == 405:
+            detail = f"{request.method} is not allowed on {request.path}; allowed: {headers.get('Allow', 'none')}."
+        return problem_response(error.code or 500, error.name, detail, headers=headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500, "Internal Server Error",
+                                "The server failed to handle this request; it has been logged.")

@@ -1,0 +1,6 @@
+"""All peewee models. ALL_MODELS is in dependency order (parents before children)."""
+
+from api.models.content import *  # noqa: F403
+from api.models.content import CONTENT_MODELS
+
+ALL_MODELS = [*CONTENT_MODELS]

@@ -1,0 +1,20 @@
+"""The REST edge: /v1 blueprints, conditional GETs."""
+
+from flask import Flask, Response, request
+
+from api.rest import content, meta
+
+
+def init_app(app: Flask) -> None:
+    """Mount every /v1 blueprint and the conditional-GET hook."""
+    app.register_blueprint(content.bp, url_prefix="/v1")
+    app.register_blueprint(meta.bp, url_prefix="/v1")
+
+    @app.after_request
+    def conditional_get(response: Response) -> Response:
+        """Give every successful JSON GET an ETag and answer a matching If-None-Match with 304."""
+        cacheable = request.method in ("GET", "HEAD") and response.status_code == 200
+        if cacheable and response.mimetype == "application/json" and "ETag" not in response.headers:
+            response.add_etag()
+            response.make_conditional(request)
+        return response

@@ -1,0 +1,68 @@
+"""Request-argument parsing and response helpers shared by every REST view."""
+
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+from marshmallow import Schema, ValidationError
+
+from api.errors import InvalidParameter
+from api.services.catalog import Document
+from api.services.pagination import Page
+
+JSON = "application/json"
+FORBIDDEN_CHARACTERS = {chr(c) for c in range(32) if chr(c) not in "\t"} | {"\x7f"}
+
+
+def parse_args(schema: Schema) -> dict:
+    """Validate the query string against ``schema``: unknown, repeated or malformed parameters are a 400."""
+    errors: dict[str, list[str]] = {}
+    raw = {}
+    for name, values in request.args.lists():
+        if len(values) > 1:
+            errors[name] = ["given more than once; give it once"]
+        elif any(ch in FORBIDDEN_CHARACTERS for ch in values[0]):
+            errors[name] = ["contains control characters"]
+        else:
+            raw[name] = values[0]
+    if not errors:
+        try:
+            return schema.load(raw)
+        except ValidationError as exc:
+            for name, messages in exc.normalized_messages().items():
+                messages = messages if isinstance(messages, list) else [str(messages)]
+                errors[name] = ["unknown parameter" if m == "Unknown field." else m for m in messages]
+    allowed = ", ".join(sorted(schema.fields)) or "none"
+    raise InvalidParameter(f"invalid query parameters: {', '.join(sorted(errors))} (this operation takes: {allowed})",
+                           errors=errors)
+
+
+def document_response(document: Document, cache_control: str) -> Response:
+    """Serve stored document bytes with their ETag; 304 when If-None-Match already has them."""
+    headers = {"ETag": document.etag, "Cache-Control": cache_control}
+    if document.etag.strip('"') and request.if_none_match.contains_weak(document.etag.strip('"')):
+        return Response(status=304, headers=headers)
+    return Response(document.body, mimetype=JSON, headers=headers)
+
+
+def json_response(body, cache_control: str = "no-cache") -> Response:
+    """A JSON body; the after-request hook adds an ETag and answers If-None-Match with 304."""
+    response = current_app.response_class(current_app.json.dumps(body), mimetype=JSON)
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def page_response(page: Page, cache_control: str = "no-cache") -> Response:
+    """A list page: ``{"items", "next_cursor", "total"}`` plus X-Total-Count and a Link rel="next" header."""
+    response = json_response({"items": page.items, "next_cursor": page.next_cursor, "total": page.total},
+                             cache_control)
+    response.headers["X-Total-Count"] = str(page.total)
+    if page.next_cursor:
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        args["cursor"] = page.next_cursor
+        response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+    return response
+
+
+def cache_control_for(status: str, max_age: int = 60) -> str:
+    """Published content may be cached by anyone; other statuses must be revalidated every time."""
+    return f"public, max-age={max_age}" if status == "published" else "no-cache"

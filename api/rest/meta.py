@@ -1,0 +1,22 @@
+"""The contract itself: openapi.yaml and the JSON Schemas it refers to, served as files."""
+
+from flask import Blueprint, abort, send_from_directory
+
+from api.config import PROJECT_ROOT
+
+bp = Blueprint("meta", __name__)
+SCHEMA_DIR = PROJECT_ROOT / "schema"
+
+
+@bp.get("/openapi.yaml")
+def openapi_document():
+    """The OpenAPI 3.1 description of /v1."""
+    return send_from_directory(PROJECT_ROOT, "openapi.yaml", mimetype="application/yaml", max_age=60)
+
+
+@bp.get("/schema/<name>")
+def json_schema(name):
+    """One of the JSON Schemas in schema/ (openapi.yaml $refs them)."""
+    if not name.endswith(".schema.json") or not (SCHEMA_DIR / name).is_file():
+        abort(404)
+    return send_from_directory(SCHEMA_DIR, name, mimetype="application/schema+json", max_age=60)

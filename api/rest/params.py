@@ -1,0 +1,48 @@
+"""Query-string schemas (marshmallow). Unknown parameters are rejected: a typo must not silently widen a query."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from api.models.content import VERSION_STATUSES
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class StatusArgs(Strict):
+    status = fields.String(load_default="published", validate=validate.OneOf(VERSION_STATUSES))
+
+
+class PageArgs(Strict):
+    limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE),
+                           metadata={"description": f"page size, 1 to {MAX_PAGE}"})
+    cursor = fields.String(validate=validate.Length(min=1, max=512))
+
+
+class UnitListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(VERSION_STATUSES))
+    code = fields.String(validate=validate.Length(min=1, max=64))
+    owner = fields.String(validate=validate.Length(min=1, max=64))
+    level = fields.Integer(validate=validate.Range(min=0, max=8))
+    q = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class StandardListArgs(PageArgs):
+    urn = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class QualificationListArgs(PageArgs, StatusArgs):
+    code = fields.String(validate=validate.Length(min=1, max=64))
+    owner = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class NoArgs(Strict):
+    pass
+
+
+STATUS_ARGS, UNIT_LIST_ARGS, STANDARD_LIST_ARGS = StatusArgs(), UnitListArgs(), StandardListArgs()
+QUALIFICATION_LIST_ARGS, NO_ARGS = QualificationListArgs(), NoArgs()

@@ -1,0 +1,1 @@
+"""Rules and queries, independent of Flask and strawberry: the REST views, GraphQL resolvers and CLI all call these."""

@@ -1,0 +1,216 @@
+"""Read-side queries over canonical content. Each function runs a constant number of queries.
+
+Status filter: content is read at one lifecycle status at a time (default ``published``); drafts are only returned
+when ``status="draft"`` is asked for, withdrawn versions when ``status="withdrawn"`` is.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from peewee import fn
+
+from api.errors import InvalidParameter, NotFound
+from api.models import (
+    AssessmentCriterion,
+    AwardingBody,
+    EvidenceType,
+    LearningOutcome,
+    Qualification,
+    Standard,
+    Unit,
+    UnitVersion,
+)
+from api.models.base import iso_utc
+from api.services.pagination import Page, keyset_page
+from api.services.rendering import owner_summary
+
+MAX_VERSION_NUMBER = 2**31 - 1
+ANY_STATUS = "any"  # list filter only: each unit at its released head if it has one, else at its draft
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A path id as a UUID, or InvalidParameter naming what was expected."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidParameter(f"{value!r} is not a valid {what} id: ids are UUIDs such as "
+                               "'0b5e3c8e-2f7d-5a41-9c1e-6f1d2a3b4c5d'") from None
+
+
+@dataclass
+class Document:
+    """A stored, pre-rendered JSON document with its ETag and lifecycle status."""
+
+    body: str
+    etag: str
+    status: str
+
+
+@dataclass
+class UnitFilters:
+    code: str | None = None
+    owner: str | None = None
+    level: int | None = None
+    status: str = "published"
+    q: str | None = None
+
+
+def _unit_version_query(status: str):
+    """Head versions at ``status`` (or ANY_STATUS) with their unit and owner, ready to filter."""
+    query = UnitVersion.select(UnitVersion, Unit, AwardingBody).join(Unit).join(AwardingBody).where(UnitVersion.is_head)
+    if status != ANY_STATUS:
+        return query.where(UnitVersion.status == status)
+    Released = UnitVersion.alias("released")
+    has_released = Released.select(Released.id).where(Released.unit == UnitVersion.unit, Released.is_head,
+                                                      Released.status != "draft")
+    return query.where((UnitVersion.status != "draft") | ~fn.EXISTS(has_released))
+
+
+def unit_summary(version: UnitVersion) -> dict:
+    """The list-item view of a unit at one version."""
+    unit = version.unit
+    return {
+        "id": str(unit.id), "code": unit.code, "title": version.title, "level": version.level,
+        "credit_value": version.credit_value, "glh": version.glh, "owner": owner_summary(unit.owner),
+        "status": version.status, "version": version.number, "version_id": str(version.id),
+        "published_at": iso_utc(version.published_at),
+        "links": {"self": f"/v1/units/{unit.id}", "version": f"/v1/units/{unit.id}/versions/{version.number}"},
+    }
+
+
+def list_units(filters: UnitFilters, cursor: str | None, limit: int) -> Page:
+    """Units whose head version at ``filters.status`` matches every filter, ordered by code then id."""
+    query = _unit_version_query(filters.status)
+    if filters.code:
+        query = query.where(Unit.code == filters.code)
+    if filters.owner:
+        query = query.where(AwardingBody.slug == filters.owner)
+    if filters.level is not None:
+        query = query.where(UnitVersion.level == filters.level)
+    for word in (filters.q or "").lower().split():
+        query = query.where(UnitVersion.search_text.contains(word))
+    page = keyset_page(query, [Unit.code, Unit.id], cursor, limit, key_of=lambda v: [v.unit.code, str(v.unit.id)])
+    page.items = [unit_summary(v) for v in page.items]
+    return page
+
+
+def get_unit_document(unit_id: uuid.UUID, status: str) -> Document:
+    """The full tree of a unit at its head version for ``status``: one indexed lookup of stored bytes."""
+    row = (UnitVersion.select(UnitVersion.document, UnitVersion.etag, UnitVersion.status)
+           .where(UnitVersion.unit == unit_id, UnitVersion.status == status, UnitVersion.is_head).first())
+    if row is None:
+        raise NotFound(_missing_unit_detail(unit_id, status))
+    return Document(row.document, row.etag, row.status)
+
+
+def _missing_unit_detail(unit_id: uuid.UUID, status: str) -> str:
+    hint = "" if status == "draft" else " (drafts are read with ?status=draft)"
+    return f"no unit {unit_id} with a {status} version{hint}"
+
+
+def list_versions(unit_id: uuid.UUID, status: str) -> list[dict]:
+    """Every version of a unit at ``status``, newest first (without their documents)."""
+    versions = list(UnitVersion.select(UnitVersion.id, UnitVersion.number, UnitVersion.status, UnitVersion.is_head,
+                                       UnitVersion.title, UnitVersion.etag, UnitVersion.created_at,
+                                       UnitVersion.published_at, UnitVersion.withdrawn_at)
+                    .where(UnitVersion.unit == unit_id, UnitVersion.status == status)
+                    .order_by(UnitVersion.number.desc()))
+    if not versions:
+        raise NotFound(_missing_unit_detail(unit_id, status))
+    return [{"id": str(v.id), "number": v.number, "status": v.status, "is_head": v.is_head, "title": v.title,
+             "etag": v.etag, "created_at": iso_utc(v.created_at), "published_at": iso_utc(v.published_at),
+             "withdrawn_at": iso_utc(v.withdrawn_at), "href": f"/v1/units/{unit_id}/versions/{v.number}"}
+            for v in versions]
+
+
+def get_unit_version(unit_id: uuid.UUID, number: int, status: str) -> Document:
+    """One numbered version's stored document, if that version is at ``status``."""
+    if not 1 <= number <= MAX_VERSION_NUMBER:
+        raise NotFound(f"unit {unit_id} has no version {number}: version numbers start at 1")
+    row = (UnitVersion.select(UnitVersion.document, UnitVersion.etag, UnitVersion.status)
+           .where(UnitVersion.unit == unit_id, UnitVersion.number == number, UnitVersion.status == status).first())
+    if row is None:
+        raise NotFound(f"unit {unit_id} has no {status} version {number}")
+    return Document(row.document, row.etag, row.status)
+
+
+def _version_context(document: dict) -> dict:
+    return {"id": document["id"], "code": document["code"], "title": document["title"], "owner": document["owner"],
+            "status": document["status"], "version": document["version"], "version_id": document["version_id"],
+            "href": document["links"]["self"]}
+
+
+def get_outcome(outcome_id: uuid.UUID, status: str) -> dict:
+    """A learning outcome with its criteria and the unit version it belongs to."""
+    row = (LearningOutcome.select(UnitVersion.document).join(UnitVersion)
+           .where(LearningOutcome.id == outcome_id, UnitVersion.status == status).tuples().first())
+    if row is None:
+        raise NotFound(f"no {status} learning outcome {outcome_id}")
+    document = json.loads(row[0])
+    outcome = next(o for o in document["learning_outcomes"] if o["id"] == str(outcome_id))
+    return {**outcome, "unit": _version_context(document), "href": f"/v1/learning-outcomes/{outcome_id}"}
+
+
+def get_criterion(criterion_id: uuid.UUID, status: str) -> dict:
+    """An assessment criterion with its outcome, its unit version and the mappings that cover it."""
+    row = (AssessmentCriterion.select(UnitVersion.document).join(UnitVersion)
+           .where(AssessmentCriterion.id == criterion_id, UnitVersion.status == status).tuples().first())
+    if row is None:
+        raise NotFound(f"no {status} assessment criterion {criterion_id}")
+    document = json.loads(row[0])
+    key = str(criterion_id)
+    for outcome in document["learning_outcomes"]:
+        for criterion in outcome["criteria"]:
+            if criterion["id"] == key:
+                mappings = [m for m in document["mappings"] if m["criterion_id"] in (None, key)]
+                return {**criterion, "href": f"/v1/criteria/{key}",
+                        "outcome": {"id": outcome["id"], "number": outcome["number"], "title": outcome["title"],
+                                    "kind": outcome["kind"], "href": f"/v1/learning-outcomes/{outcome['id']}"},
+                        "unit": _version_context(document), "mappings": mappings}
+    raise NotFound(f"no {status} assessment criterion {criterion_id}")  # pragma: no cover - rows and documents agree
+
+
+def list_evidence_types() -> list[dict]:
+    """The whole evidence-type vocabulary, by code."""
+    return [{"code": t.code, "name": t.name, "description": t.description}
+            for t in EvidenceType.select().order_by(EvidenceType.code)]
+
+
+def list_standards(cursor: str | None, limit: int, urn: str | None = None) -> Page:
+    query = Standard.select(Standard.id, Standard.slug, Standard.urn, Standard.title)
+    if urn:
+        query = query.where(Standard.urn == urn)
+    page = keyset_page(query, [Standard.slug, Standard.id], cursor, limit, key_of=lambda s: [s.slug, str(s.id)])
+    page.items = [{"id": str(s.id), "slug": s.slug, "urn": s.urn, "title": s.title, "href": f"/v1/standards/{s.id}"}
+                  for s in page.items]
+    return page
+
+
+def get_standard(standard_id: uuid.UUID) -> Document:
+    row = Standard.select(Standard.document, Standard.etag).where(Standard.id == standard_id).first()
+    if row is None:
+        raise NotFound(f"no standard {standard_id}")
+    return Document(row.document, row.etag, "published")
+
+
+def list_qualifications(cursor: str | None, limit: int, status: str, code: str | None, owner: str | None) -> Page:
+    query = (Qualification.select(Qualification, AwardingBody).join(AwardingBody)
+             .where(Qualification.status == status))
+    if code:
+        query = query.where(Qualification.code == code)
+    if owner:
+        query = query.where(AwardingBody.slug == owner)
+    page = keyset_page(query, [Qualification.code, Qualification.id], cursor, limit,
+                       key_of=lambda q: [q.code, str(q.id)])
+    page.items = [{"id": str(q.id), "code": q.code, "title": q.title, "level": q.level, "status": q.status,
+                   "owner": owner_summary(q.owner), "href": f"/v1/qualifications/{q.id}"} for q in page.items]
+    return page
+
+
+def get_qualification(qualification_id: uuid.UUID, status: str) -> Document:
+    row = (Qualification.select(Qualification.document, Qualification.etag, Qualification.status)
+           .where(Qualification.id == qualification_id, Qualification.status == status).first())
+    if row is None:
+        raise NotFound(f"no {status} qualification {qualification_id}")
+    return Document(row.document, row.etag, row.status)

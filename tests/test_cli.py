@@ -1,0 +1,72 @@
+"""The qualtrack command as a user runs it: real subprocesses against a fresh database of the backend under test."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL, UNITS_DIR
+
+
+def qualtrack(*args, database_url, check=True):
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
+                            timeout=120)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def fresh_url(tmp_path):
+    """An empty database of the backend under test, separate from the session's."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    from api.db import make_database
+
+    schema = f"qt_cli_{uuid.uuid4().hex[:10]}"
+    admin = make_database(TEST_DATABASE_URL)
+    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in TEST_DATABASE_URL else "?"
+    yield f"{TEST_DATABASE_URL}{sep}options=-c%20search_path%3D{schema}"
+    admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.close()
+
+
+def test_init_db_is_repeatable_and_load_units_is_idempotent(fresh_url, unit_ids):
+    assert "applied 001_initial" in qualtrack("init-db", database_url=fresh_url).stdout
+    assert "schema is current" in qualtrack("init-db", database_url=fresh_url).stdout
+    first = qualtrack("load-units", str(UNITS_DIR), database_url=fresh_url).stdout
+    assert "0 invalid" in first and "0 unchanged" in first
+    second = qualtrack("load-units", database_url=fresh_url).stdout
+    files = len(list(UNITS_DIR.glob("*.yaml")))
+    assert f"0 created, 0 updated, {files} unchanged, 0 invalid" in second
+
+
+def test_fresh_database_gets_the_same_ids(fresh_url, unit_ids):
+    """Ids come from natural keys: any fresh load gives integrators the same unit ids."""
+    qualtrack("init-db", database_url=fresh_url)
+    qualtrack("load-units", database_url=fresh_url)
+    if fresh_url.startswith("sqlite"):
+        rows = sqlite3.connect(fresh_url.removeprefix("sqlite:///")).execute("select code, id from unit").fetchall()
+        fresh = {code: str(uuid.UUID(id_)) for code, id_ in rows}
+    else:
+        from api.db import make_database
+
+        database = make_database(fresh_url)
+        fresh = {code: str(id_) for code, id_ in database.execute_sql("select code, id from unit").fetchall()}
+        database.close()
+    assert fresh == unit_ids
+
+
+def test_load_units_reports_problems_and_exits_1(fresh_url, tmp_path):
+    qualtrack("init-db", database_url=fresh_url)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: unit\nowner: ocr\n", encoding="utf-8")
+    result = qualtrack("load-units", str(bad), database_url=fresh_url, check=False)
+    assert result.returncode == 1
+    assert f"{bad}: $: 'code' is a required property" in result.stderr

@@ -1,0 +1,42 @@
+"""Queries per request are constant in the size of the unit tree and of the page."""
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from api.models import UnitVersion
+from api.services.rendering import render_unit_version
+
+
+def queries_for(client, url) -> int:
+    with count_queries() as counter:
+        assert client.get(url).status_code == 200
+    return counter.count
+
+
+def test_unit_read_is_one_query_whatever_the_tree_size(client, unit_ids):
+    small = queries_for(client, f"/v1/units/{unit_ids['CS 47']}?status=draft")  # 0 criteria
+    large = queries_for(client, f"/v1/units/{unit_ids['CS 34']}")  # 28 criteria, range, evidence, guidance
+    assert small == large == 1
+
+
+@pytest.mark.parametrize("path", ["/v1/units?status=draft", "/v1/standards", "/v1/qualifications"])
+def test_list_is_two_queries_whatever_the_page_size(client, path):
+    assert queries_for(client, f"{path}&limit=1" if "?" in path else f"{path}?limit=1") == 2
+    assert queries_for(client, f"{path}&limit=500" if "?" in path else f"{path}?limit=500") == 2
+
+
+def test_criterion_and_outcome_reads_are_one_query(client, unit_ids):
+    cs34 = client.get(f"/v1/units/{unit_ids['CS 34']}").get_json()
+    outcome = cs34["learning_outcomes"][2]
+    assert queries_for(client, f"/v1/learning-outcomes/{outcome['id']}") == 1
+    assert queries_for(client, f"/v1/criteria/{outcome['criteria'][5]['id']}") == 1
+
+
+def test_rendering_a_version_is_constant_in_its_size(database, unit_ids):
+    def render_queries(code):
+        version = UnitVersion.get(UnitVersion.unit == unit_ids[code])
+        with count_queries() as counter:
+            render_unit_version(version)
+        return counter.count
+
+    assert render_queries("CS 47") == render_queries("CS 34") == render_queries("B13")

@@ -1,5 +1,5 @@
 # The README's two commands: `make run` and `make test`. Everything installs into .venv.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

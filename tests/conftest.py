@@ -82,6 +82,21 @@ def unit_ids(database):
     return {u.code: str(u.id) for u in Unit.select()}
 
 
+@pytest.fixture
+def fresh_url(tmp_path):
+    """An empty database of the backend under test, separate from the session's (for subprocess tests)."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    schema = f"qt_fresh_{uuid.uuid4().hex[:10]}"
+    admin = db.make_database(TEST_DATABASE_URL)
+    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in TEST_DATABASE_URL else "?"
+    yield f"{TEST_DATABASE_URL}{sep}options={quote(f'-c search_path={schema}')}"
+    admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.close()
+
+
 def write_yaml(directory: Path, name: str, text: str) -> Path:
     """Write a YAML file for a loader test and return its path."""
     path = directory / name

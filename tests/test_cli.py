@@ -6,35 +6,17 @@ import subprocess
 import sys
 import uuid
 
-import pytest
-
-from tests.conftest import TEST_DATABASE_URL, UNITS_DIR
+from tests.conftest import UNITS_DIR
 
 
 def qualtrack(*args, database_url, check=True):
+    """Run `qualtrack ARGS` in a subprocess against ``database_url``."""
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url}
     result = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
                             timeout=120)
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
-
-
-@pytest.fixture
-def fresh_url(tmp_path):
-    """An empty database of the backend under test, separate from the session's."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    from api.db import make_database
-
-    schema = f"qt_cli_{uuid.uuid4().hex[:10]}"
-    admin = make_database(TEST_DATABASE_URL)
-    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{sep}options=-c%20search_path%3D{schema}"
-    admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.close()
 
 
 def test_init_db_is_repeatable_and_load_units_is_idempotent(fresh_url, unit_ids):

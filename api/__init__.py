@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from api import db, errors, rest
+from api import auth, db, errors, rest
 from api.config import Settings
 
 
@@ -16,5 +16,6 @@ def create_app(settings: Settings | None = None, database=None) -> Flask:
     db.bind(database if database is not None else db.make_database(settings.database_url))
     app.before_request(db.ensure_connected)
     errors.init_app(app)
+    auth.init_app(app, settings)
     rest.init_app(app)
     return app

@@ -54,6 +54,73 @@ def load_units(path: Path | None) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+def _report_failure(error) -> None:
+    from api.errors import ApiError
+
+    if isinstance(error, ApiError):
+        details = "; ".join(f"{k}: {', '.join(v)}" for k, v in (error.errors or {}).items())
+        raise click.ClickException(error.detail + (f" ({details})" if details else ""))
+    raise error
+
+
+@main.command("create-centre")
+@click.option("--code", required=True, help="Short unique code, e.g. the provider's UKPRN.")
+@click.option("--name", required=True)
+def create_centre(code: str, name: str) -> None:
+    """Create a centre (a tenant: college, training provider or employer)."""
+    from api.services import accounts
+
+    _database(Settings.from_env())
+    try:
+        centre = accounts.create_centre(code, name)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        _report_failure(error)
+    click.echo(f"centre {centre.code}: {centre.id}")
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: the email).")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "author", "centre_admin", "assessor", "iqa", "learner"]))
+@click.option("--centre", "centres", multiple=True, help="Centre code (repeat for several).")
+@click.option("--awarding-body", default=None, help="Awarding body slug, for authors.")
+@click.option("--assessor-status", type=click.Choice(["qualified", "trainee"]), default=None)
+@click.password_option(envvar="QUALTRACK_NEW_PASSWORD", help="Prompted for if not given (or QUALTRACK_NEW_PASSWORD).")
+def create_user(email, display_name, roles, centres, awarding_body, assessor_status, password) -> None:
+    """Create a person's account. The password is hashed with argon2 and never printed."""
+    from api.services import accounts
+
+    _database(Settings.from_env())
+    try:
+        account = accounts.create_account(email, password, display_name=display_name, roles=list(roles),
+                                          centres=list(centres), awarding_body=awarding_body,
+                                          assessor_status=assessor_status)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        _report_failure(error)
+    click.echo(f"account {account.email}: {account.id} roles={','.join(account.roles)}")
+
+
+@main.command("create-client")
+@click.option("--name", required=True, help="What the client is, e.g. 'Acme LMS'.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["content:read", "content:write", "tracking:read", "tracking:write", "import"]))
+@click.option("--centre", default=None, help="Bind to this centre code ...")
+@click.option("--awarding-body", default=None, help="... or to this awarding body slug.")
+def create_client(name, scopes, centre, awarding_body) -> None:
+    """Create an API client and print its id and secret. The secret is shown this once and stored only hashed."""
+    from api.services import accounts
+
+    _database(Settings.from_env())
+    try:
+        new = accounts.create_client(name, list(scopes), centre=centre, awarding_body=awarding_body)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        _report_failure(error)
+    click.echo(f"client_id:     {new.client.client_id}")
+    click.echo(f"client_secret: {new.secret}")
+    click.echo("Store the secret now: it is not stored in clear and cannot be shown again.", err=True)
+
+
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("QUALTRACK_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("QUALTRACK_PORT", "8000")), show_default="8000")

@@ -20,11 +20,13 @@ class ApiError(Exception):
     title = "Bad Request"
     type = "about:blank"
 
-    def __init__(self, detail: str, *, errors: dict | None = None, headers: dict | None = None):
+    def __init__(self, detail: str, *, errors: dict | None = None, headers: dict | None = None,
+                 extensions: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.extensions = extensions or {}
 
 
 class InvalidParameter(ApiError):
@@ -39,9 +41,11 @@ class ValidationFailed(ApiError):
     status, title, type = 422, "Unprocessable Content", "/problems/validation-failed"
 
 
-def problem_response(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None):
-    """Build a problem+json response (body, status, headers) for Flask."""
-    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path}
+def problem_response(status: int, title: str, detail: str, *, type_: str = "about:blank", errors=None, headers=None,
+                     extensions=None):
+    """Build a problem+json response for Flask; ``extensions`` are extra members (e.g. OAuth's ``error``)."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": request.path,
+            **(extensions or {})}
     if errors:
         body["errors"] = errors
     response = Flask.response_class(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
@@ -57,7 +61,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
         return problem_response(error.status, error.title, error.detail, type_=error.type, errors=error.errors,
-                                headers=error.headers)
+                                headers=error.headers, extensions=error.extensions)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
@@ -66,6 +70,8 @@ def init_app(app: Flask) -> None:
         detail = error.description or error.name
         if error.code == 404:
             detail = f"No resource at {request.path}. See /v1/openapi.yaml for the operations this API offers."
+        elif error.code == 429:
+            detail = f"too many requests: {error.description}; retry after the time in Retry-After"
         elif error.code == 405:
             detail = f"{request.method} is not allowed on {request.path}; allowed: {headers.get('Allow', 'none')}."
         return problem_response(error.code or 500, error.name, detail, headers=headers)

@@ -3,6 +3,7 @@ loaded with data/units once per session; every test runs inside a transaction th
 
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,24 +37,105 @@ def database_url(tmp_path_factory):
     admin.close()
 
 
+TEST_PASSWORD = "correct horse battery staple"
+# Everyone the authorisation tests need. Centre "A" is "own centre", centre "B" is "other centre".
+PEOPLE = {
+    "admin": {"roles": ["admin"]},
+    "author_skills_cfa": {"roles": ["author"], "awarding_body": "skills-cfa"},
+    "author_ocr": {"roles": ["author"], "awarding_body": "ocr"},
+    "centre_admin_a": {"roles": ["centre_admin"], "centres": ["A"]},
+    "assessor_a": {"roles": ["assessor"], "centres": ["A"], "assessor_status": "qualified"},
+    "trainee_assessor_a": {"roles": ["assessor"], "centres": ["A"], "assessor_status": "trainee"},
+    "iqa_a": {"roles": ["iqa"], "centres": ["A"]},
+    "learner_a": {"roles": ["learner"], "centres": ["A"]},
+    "centre_admin_b": {"roles": ["centre_admin"], "centres": ["B"]},
+    "assessor_b": {"roles": ["assessor"], "centres": ["B"], "assessor_status": "qualified"},
+}
+CLIENTS = {
+    "lms_client_a": {"scopes": ["content:read", "tracking:read", "tracking:write"], "centre": "A"},
+    "import_client_b": {"scopes": ["import", "tracking:read"], "centre": "B"},
+    "sync_client_skills_cfa": {"scopes": ["content:read", "content:write"], "awarding_body": "skills-cfa"},
+}
+
+
+@dataclass
+class Identities:
+    """What the session database was seeded with: centres by code, accounts and clients by name."""
+
+    centres: dict
+    accounts: dict
+    clients: dict
+    client_secrets: dict
+
+
+def seed_identities() -> Identities:
+    from api.services import accounts
+
+    centres = {code: accounts.create_centre(code, f"Centre {code}") for code in ("A", "B")}
+    people = {name: accounts.create_account(f"{name.replace('_', '.')}@example.test", TEST_PASSWORD,
+                                            roles=spec["roles"], centres=spec.get("centres", []),
+                                            awarding_body=spec.get("awarding_body"),
+                                            assessor_status=spec.get("assessor_status"))
+              for name, spec in PEOPLE.items()}
+    made = {name: accounts.create_client(name, spec["scopes"], centre=spec.get("centre"),
+                                         awarding_body=spec.get("awarding_body")) for name, spec in CLIENTS.items()}
+    return Identities(centres, people, {n: m.client for n, m in made.items()}, {n: m.secret for n, m in made.items()})
+
+
 @pytest.fixture(scope="session")
 def database(database_url):
-    """The session's database, migrated and loaded with every file in data/units."""
+    """The session's database, migrated, loaded with every file in data/units, and seeded with test identities."""
     database = db.make_database(database_url)
     db.bind(database)
     database.connect()
     migrate(database)
     report = load_path(UNITS_DIR)
     assert report.ok, "\n".join(map(str, report.problems))
+    database.identities = seed_identities()
     yield database
     database.close()
 
 
 @pytest.fixture(scope="session")
+def identities(database) -> Identities:
+    return database.identities
+
+
+@pytest.fixture(scope="session")
 def app(database, database_url):
-    app = create_app(Settings(database_url=database_url, env="test"), database=database)
+    settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute")
+    app = create_app(settings, database=database)
     app.config["TESTING"] = True
     return app
+
+
+@pytest.fixture(scope="session")
+def token_for(app, identities):
+    """token_for(name) -> a valid access token for a seeded account or client (minted directly, cached)."""
+    from api.auth import issue_tokens
+    from api.services import accounts
+
+    cache: dict[str, str] = {}
+
+    def mint(name: str) -> str:
+        if name not in cache:
+            with app.test_request_context():
+                if name in identities.accounts:
+                    account = identities.accounts[name]
+                    body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=False)
+                else:
+                    client = identities.clients[name]
+                    body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
+            cache[name] = body["access_token"]
+        return cache[name]
+
+    return mint
+
+
+@pytest.fixture(scope="session")
+def auth(token_for):
+    """auth(name) -> request headers carrying that identity's bearer token; auth(None) -> no headers."""
+    return lambda name: {"Authorization": f"Bearer {token_for(name)}"} if name else {}
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,9 @@ import uuid
 from tests.conftest import UNITS_DIR
 
 
-def qualtrack(*args, database_url, check=True):
+def qualtrack(*args, database_url, check=True, env=None):
     """Run `qualtrack ARGS` in a subprocess against ``database_url``."""
-    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url}
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, **(env or {})}
     result = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True,
                             timeout=120)
     if check:
@@ -52,3 +52,28 @@ def test_load_units_reports_problems_and_exits_1(fresh_url, tmp_path):
     result = qualtrack("load-units", str(bad), database_url=fresh_url, check=False)
     assert result.returncode == 1
     assert f"{bad}: $: 'code' is a required property" in result.stderr
+
+
+def test_create_centre_user_and_client(fresh_url):
+    qualtrack("init-db", database_url=fresh_url)
+    qualtrack("load-units", database_url=fresh_url)
+    assert "centre ACME:" in qualtrack("create-centre", "--code", "ACME", "--name", "Acme Training",
+                                       database_url=fresh_url).stdout
+    password = "a long enough password"
+    made = qualtrack("create-user", "--email", "Ann@Acme.test", "--role", "assessor", "--centre", "ACME",
+                     "--assessor-status", "trainee", database_url=fresh_url, env={"QUALTRACK_NEW_PASSWORD": password})
+    assert "account ann@acme.test:" in made.stdout and password not in made.stdout + made.stderr
+    client = qualtrack("create-client", "--name", "Acme LMS", "--scope", "tracking:read", "--centre", "ACME",
+                       database_url=fresh_url)
+    lines = dict(line.split(":", 1) for line in client.stdout.strip().splitlines())
+    assert lines["client_id"].strip().startswith("qtc_") and len(lines["client_secret"].strip()) >= 40
+    assert "cannot be shown again" in client.stderr
+
+
+def test_cli_refuses_bad_accounts_with_a_clear_message(fresh_url):
+    qualtrack("init-db", database_url=fresh_url)
+    result = qualtrack("create-user", "--email", "not-an-email", "--role", "author", database_url=fresh_url,
+                       env={"QUALTRACK_NEW_PASSWORD": "short"}, check=False)
+    assert result.returncode == 1
+    assert "email: not an email address" in result.stderr and "password: at least 12 characters" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -16,28 +16,39 @@ def get_json(client, url, status=200, **kwargs):
     return response.get_json()
 
 
-def test_lookup_by_code_finds_the_unit_whatever_its_status(client):
-    """`curl /v1/units?code=CS%2039` finds the draft CS 39; a browse without status does not list it."""
-    items = get_json(client, "/v1/units?code=CS%2039")["items"]
+def test_lookup_by_code_finds_the_unit_whatever_its_status(client, auth):
+    """`?code=CS%2039` finds the draft CS 39 for its body's authors; a browse without status does not list it."""
+    author = auth("author_skills_cfa")
+    items = get_json(client, "/v1/units?code=CS%2039", headers=author)["items"]
     assert [(i["code"], i["status"], i["title"]) for i in items] == [
         ("CS 39", "draft", "Review the quality of customer service")]
-    assert "CS 39" not in {i["code"] for i in get_json(client, "/v1/units")["items"]}
-    assert get_json(client, "/v1/units?code=CS%2039&status=published")["items"] == []
+    assert "CS 39" not in {i["code"] for i in get_json(client, "/v1/units", headers=author)["items"]}
+    assert get_json(client, "/v1/units?code=CS%2039&status=published", headers=author)["items"] == []
 
 
-def test_filters_by_owner_level_and_words(client):
+def test_drafts_are_invisible_to_anonymous_callers_and_other_bodies(client, auth, unit_ids):
+    for headers in ({}, auth("author_ocr"), auth("assessor_a"), auth("lms_client_a")):
+        assert get_json(client, "/v1/units?code=CS%2039", headers=headers)["items"] == []
+        assert get_json(client, "/v1/units?status=draft", headers=headers)["total"] == 0
+        assert client.get(f"/v1/units/{unit_ids['CS 39']}?status=draft", headers=headers).status_code == 404
+    for name in ("admin", "author_skills_cfa", "sync_client_skills_cfa"):
+        assert get_json(client, "/v1/units?status=draft", headers=auth(name))["total"] == 11
+
+
+def test_filters_by_owner_level_and_words(client, auth):
     assert {i["code"] for i in get_json(client, "/v1/units?owner=ocr")["items"]} == {"B13"}
     assert {i["code"] for i in get_json(client, "/v1/units?level=4")["items"]} == {"B13"}
-    drafts_with_social_media = get_json(client, "/v1/units?status=draft&q=SOCIAL%20media")["items"]
+    drafts_with_social_media = get_json(client, "/v1/units?status=draft&q=SOCIAL%20media",
+                                        headers=auth("admin"))["items"]
     assert {i["code"] for i in drafts_with_social_media} == {"CS 45", "CS 46"}
     assert get_json(client, "/v1/units?q=monitor%20xyzzy")["items"] == []
     assert get_json(client, "/v1/units?q=100%25")["total"] == 0  # LIKE wildcards are matched literally
 
 
-def test_cursor_pagination_visits_every_unit_once(client):
+def test_cursor_pagination_visits_every_unit_once(client, auth):
     seen, url, pages = [], "/v1/units?status=draft&limit=3", 0
     while url:
-        response = client.get(url)
+        response = client.get(url, headers=auth("author_skills_cfa"))
         body = response.get_json()
         assert response.headers["X-Total-Count"] == "11" and body["total"] == 11
         seen += [i["code"] for i in body["items"]]
@@ -67,14 +78,14 @@ def test_unit_tree_has_outcomes_criteria_range_evidence_mappings_and_guidance(cl
     assert mapping["standard"]["title"] == "Plan, organise and control customer service operations"
 
 
-def test_draft_unit_is_read_only_with_status_draft(client, unit_ids):
-    problem = get_json(client, f"/v1/units/{unit_ids['CS 47']}", status=404)
+def test_draft_unit_is_read_only_with_status_draft(client, auth, unit_ids):
+    problem = get_json(client, f"/v1/units/{unit_ids['CS 47']}", status=404, headers=auth("author_skills_cfa"))
     assert "?status=draft" in problem["detail"]
-    cs47 = get_json(client, f"/v1/units/{unit_ids['CS 47']}?status=draft")
+    cs47 = get_json(client, f"/v1/units/{unit_ids['CS 47']}?status=draft", headers=auth("author_skills_cfa"))
     assert cs47["status"] == "draft" and [o["criteria"] for o in cs47["learning_outcomes"]] == [[], [], []]
 
 
-def test_versions_list_and_numbered_version(client, unit_ids):
+def test_versions_list_and_numbered_version(client, auth, unit_ids):
     versions = get_json(client, f"/v1/units/{unit_ids['B13']}/versions")["items"]
     assert [(v["number"], v["status"], v["is_head"]) for v in versions] == [(1, "published", True)]
     version = client.get(f"/v1/units/{unit_ids['B13']}/versions/1")
@@ -83,10 +94,11 @@ def test_versions_list_and_numbered_version(client, unit_ids):
     assert client.get(f"/v1/units/{unit_ids['B13']}/versions/2").status_code == 404
     assert client.get(f"/v1/units/{unit_ids['B13']}/versions/0").status_code == 404
     assert client.get(f"/v1/units/{unit_ids['B13']}/versions/99999999999999999999").status_code == 404
-    assert get_json(client, f"/v1/units/{unit_ids['CS 40']}/versions?status=draft")["items"][0]["number"] == 1
+    drafts = get_json(client, f"/v1/units/{unit_ids['CS 40']}/versions?status=draft", headers=auth("admin"))
+    assert drafts["items"][0]["number"] == 1
 
 
-def test_criterion_and_outcome_endpoints_give_context(client, unit_ids):
+def test_criterion_and_outcome_endpoints_give_context(client, auth, unit_ids):
     b13 = get_json(client, f"/v1/units/{unit_ids['B13']}")
     criterion_ref = b13["learning_outcomes"][2]["criteria"][0]
     criterion = get_json(client, f"/v1/criteria/{criterion_ref['id']}")
@@ -95,11 +107,13 @@ def test_criterion_and_outcome_endpoints_give_context(client, unit_ids):
     assert [m["strength"] for m in criterion["mappings"]] == ["full"]  # the unit-level mapping covers it
     outcome = get_json(client, criterion["outcome"]["href"])
     assert [c["number"] for c in outcome["criteria"]] == ["3.1", "3.2", "3.3", "3.4", "3.5"]
-    cs45 = get_json(client, f"/v1/units/{unit_ids['CS 45']}?status=draft")
+    author = auth("author_skills_cfa")
+    cs45 = get_json(client, f"/v1/units/{unit_ids['CS 45']}?status=draft", headers=author)
     draft_criterion = cs45["learning_outcomes"][2]["criteria"][0]
     assert draft_criterion["number_as_written"] == "1.1"
-    assert client.get(f"/v1/criteria/{draft_criterion['id']}").status_code == 404
-    assert get_json(client, f"/v1/criteria/{draft_criterion['id']}?status=draft")["number"] == "3.1"
+    assert client.get(f"/v1/criteria/{draft_criterion['id']}", headers=author).status_code == 404
+    assert client.get(f"/v1/criteria/{draft_criterion['id']}?status=draft").status_code == 404  # anonymous
+    assert get_json(client, f"/v1/criteria/{draft_criterion['id']}?status=draft", headers=author)["number"] == "3.1"
 
 
 def test_evidence_types_and_standards(client):
@@ -133,9 +147,10 @@ def test_every_get_has_an_etag_and_answers_304(client, unit_ids, path):
     assert client.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
 
 
-def test_cache_control_public_for_published_and_no_cache_for_drafts(client, unit_ids):
+def test_cache_control_public_for_published_and_no_cache_for_drafts(client, auth, unit_ids):
     assert client.get(f"/v1/units/{unit_ids['B13']}").headers["Cache-Control"].startswith("public, max-age=")
-    assert client.get(f"/v1/units/{unit_ids['CS 40']}?status=draft").headers["Cache-Control"] == "no-cache"
+    draft = client.get(f"/v1/units/{unit_ids['CS 40']}?status=draft", headers=auth("admin"))
+    assert draft.headers["Cache-Control"] == "no-cache"
 
 
 BAD_REQUESTS = {

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -47,18 +48,38 @@ def server(fresh_url):
         process.wait(timeout=30)
 
 
-def test_served_api_finds_cs39_by_code_and_answers_conditional_gets(server):
-    with urllib.request.urlopen(f"{server}/v1/units?code=CS%2039") as response:
-        assert response.headers["Content-Type"] == "application/json"
-        [unit] = json.load(response)["items"]
+def get(url, headers=None):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as response:
+        return response.headers, json.load(response)
+
+
+def test_author_signs_in_and_finds_the_draft_cs39_by_code(server, fresh_url):
+    """The README's flow: create an author, get a token with the password grant, look CS 39 up by code."""
+    qualtrack("create-user", "--email", "author@skillscfa.test", "--role", "author", "--awarding-body", "skills-cfa",
+              database_url=fresh_url, env={"QUALTRACK_NEW_PASSWORD": "a long enough password"})
+    form = urllib.parse.urlencode({"grant_type": "password", "username": "author@skillscfa.test",
+                                   "password": "a long enough password"}).encode()
+    with urllib.request.urlopen(f"{server}/v1/auth/token", data=form) as response:
+        token = json.load(response)["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert get(f"{server}/v1/units?code=CS%2039")[1]["items"] == []  # anonymous callers do not see drafts
+    headers, listing = get(f"{server}/v1/units?code=CS%2039", bearer)
+    assert headers["Content-Type"] == "application/json"
+    [unit] = listing["items"]
     assert (unit["code"], unit["status"]) == ("CS 39", "draft")
-    with urllib.request.urlopen(f"{server}/v1/units/{unit['id']}?status=draft") as response:
-        etag = response.headers["ETag"]
-        assert len(json.load(response)["learning_outcomes"]) == 3
-    request = urllib.request.Request(f"{server}/v1/units/{unit['id']}?status=draft", headers={"If-None-Match": etag})
+    headers, document = get(f"{server}/v1/units/{unit['id']}?status=draft", bearer)
+    assert len(document["learning_outcomes"]) == 3
+    request = urllib.request.Request(f"{server}/v1/units/{unit['id']}?status=draft",
+                                     headers={**bearer, "If-None-Match": headers["ETag"]})
     with pytest.raises(urllib.error.HTTPError) as not_modified:
         urllib.request.urlopen(request)
     assert not_modified.value.code == 304
+
+
+def test_published_unit_is_served_to_anonymous_callers(server):
+    _, listing = get(f"{server}/v1/units?code=B13")
+    headers, document = get(f"{server}/v1/units/{listing['items'][0]['id']}")
+    assert document["glh"] == 67 and headers["Cache-Control"].startswith("public")
 
 
 def test_served_errors_are_problem_json(server):

@@ -1,6 +1,8 @@
 """All peewee models. ALL_MODELS is in dependency order (parents before children)."""
 
+from api.models.accounts import *  # noqa: F403
+from api.models.accounts import ACCOUNT_MODELS
 from api.models.content import *  # noqa: F403
 from api.models.content import CONTENT_MODELS
 
-ALL_MODELS = [*CONTENT_MODELS]
+ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS]

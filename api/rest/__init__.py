@@ -2,13 +2,15 @@
 
 from flask import Flask, Response, request
 
-from api.rest import content, meta
+from api.rest import auth, centres, content, meta
 
 
 def init_app(app: Flask) -> None:
     """Mount every /v1 blueprint and the conditional-GET hook."""
     app.register_blueprint(content.bp, url_prefix="/v1")
     app.register_blueprint(meta.bp, url_prefix="/v1")
+    app.register_blueprint(auth.bp, url_prefix="/v1")
+    app.register_blueprint(centres.bp, url_prefix="/v1")
 
     @app.after_request
     def conditional_get(response: Response) -> Response:

@@ -3,6 +3,7 @@ qualifications. Thin: parse arguments, call api.services.catalog, shape the resp
 
 from flask import Blueprint
 
+from api.auth import current_principal
 from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args
 from api.rest.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
 from api.services import catalog
@@ -20,7 +21,7 @@ def list_units():
     args = parse_args(UNIT_LIST_ARGS)
     limit, cursor = args.pop("limit"), args.pop("cursor", None)
     args["status"] = args.get("status") or (catalog.ANY_STATUS if args.get("code") else "published")
-    page = catalog.list_units(UnitFilters(**args), cursor, limit)
+    page = catalog.list_units(UnitFilters(**args), cursor, limit, current_principal())
     return page_response(page, cache_control_for(args["status"]))
 
 
@@ -28,7 +29,7 @@ def list_units():
 def get_unit(unit_id):
     """The full tree of a unit at its newest version of the requested status."""
     status = parse_args(STATUS_ARGS)["status"]
-    document = catalog.get_unit_document(parse_id(unit_id, "unit"), status)
+    document = catalog.get_unit_document(parse_id(unit_id, "unit"), status, current_principal())
     return document_response(document, cache_control_for(document.status))
 
 
@@ -36,7 +37,7 @@ def get_unit(unit_id):
 def list_unit_versions(unit_id):
     """The versions of a unit at the requested status, newest first."""
     status = parse_args(STATUS_ARGS)["status"]
-    versions = catalog.list_versions(parse_id(unit_id, "unit"), status)
+    versions = catalog.list_versions(parse_id(unit_id, "unit"), status, current_principal())
     return json_response({"items": versions}, cache_control_for(status))
 
 
@@ -44,7 +45,7 @@ def list_unit_versions(unit_id):
 def get_unit_version(unit_id, number):
     """One numbered version of a unit, as it was rendered when loaded or published."""
     status = parse_args(STATUS_ARGS)["status"]
-    document = catalog.get_unit_version(parse_id(unit_id, "unit"), number, status)
+    document = catalog.get_unit_version(parse_id(unit_id, "unit"), number, status, current_principal())
     return document_response(document, cache_control_for(document.status, max_age=3600))
 
 
@@ -52,7 +53,7 @@ def get_unit_version(unit_id, number):
 def get_learning_outcome(outcome_id):
     """A learning outcome with its criteria and its unit version."""
     status = parse_args(STATUS_ARGS)["status"]
-    return json_response(catalog.get_outcome(parse_id(outcome_id, "learning outcome"), status),
+    return json_response(catalog.get_outcome(parse_id(outcome_id, "learning outcome"), status, current_principal()),
                          cache_control_for(status))
 
 
@@ -60,8 +61,8 @@ def get_learning_outcome(outcome_id):
 def get_criterion(criterion_id):
     """An assessment criterion with its range, outcome, unit version and mappings."""
     status = parse_args(STATUS_ARGS)["status"]
-    return json_response(catalog.get_criterion(parse_id(criterion_id, "assessment criterion"), status),
-                         cache_control_for(status))
+    criterion = catalog.get_criterion(parse_id(criterion_id, "assessment criterion"), status, current_principal())
+    return json_response(criterion, cache_control_for(status))
 
 
 @bp.get("/evidence-types")
@@ -91,7 +92,7 @@ def list_qualifications():
     """Qualifications at one status, filtered by code or owner; cursor-paginated."""
     args = parse_args(QUALIFICATION_LIST_ARGS)
     page = catalog.list_qualifications(args.get("cursor"), args["limit"], args["status"], args.get("code"),
-                                       args.get("owner"))
+                                       args.get("owner"), current_principal())
     return page_response(page, cache_control_for(args["status"]))
 
 
@@ -99,5 +100,5 @@ def list_qualifications():
 def get_qualification(qualification_id):
     """A qualification with its rules of combination."""
     status = parse_args(STATUS_ARGS)["status"]
-    document = catalog.get_qualification(parse_id(qualification_id, "qualification"), status)
+    document = catalog.get_qualification(parse_id(qualification_id, "qualification"), status, current_principal())
     return document_response(document, cache_control_for(document.status))

@@ -45,4 +45,4 @@ class NoArgs(Strict):
 
 
 STATUS_ARGS, UNIT_LIST_ARGS, STANDARD_LIST_ARGS = StatusArgs(), UnitListArgs(), StandardListArgs()
-QUALIFICATION_LIST_ARGS, NO_ARGS = QualificationListArgs(), NoArgs()
+QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(), PageArgs()

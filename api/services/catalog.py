@@ -22,6 +22,7 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import iso_utc
+from api.services.access import Principal, can_read_content, visible_content
 from api.services.pagination import Page, keyset_page
 from api.services.rendering import owner_summary
 
@@ -79,9 +80,9 @@ def unit_summary(version: UnitVersion) -> dict:
     }
 
 
-def list_units(filters: UnitFilters, cursor: str | None, limit: int) -> Page:
-    """Units whose head version at ``filters.status`` matches every filter, ordered by code then id."""
-    query = _unit_version_query(filters.status)
+def list_units(filters: UnitFilters, cursor: str | None, limit: int, principal: Principal) -> Page:
+    """Units the principal may see whose head version at ``filters.status`` matches every filter, by code then id."""
+    query = visible_content(_unit_version_query(filters.status), principal, UnitVersion.status, Unit.owner)
     if filters.code:
         query = query.where(Unit.code == filters.code)
     if filters.owner:
@@ -95,27 +96,38 @@ def list_units(filters: UnitFilters, cursor: str | None, limit: int) -> Page:
     return page
 
 
-def get_unit_document(unit_id: uuid.UUID, status: str) -> Document:
-    """The full tree of a unit at its head version for ``status``: one indexed lookup of stored bytes."""
-    row = (UnitVersion.select(UnitVersion.document, UnitVersion.etag, UnitVersion.status)
-           .where(UnitVersion.unit == unit_id, UnitVersion.status == status, UnitVersion.is_head).first())
-    if row is None:
-        raise NotFound(_missing_unit_detail(unit_id, status))
+def _document_query():
+    return UnitVersion.select(UnitVersion.document, UnitVersion.etag, UnitVersion.status, Unit.owner).join(Unit)
+
+
+def _visible_document(row, principal: Principal) -> Document | None:
+    if row is None or not can_read_content(principal, row.status, row.unit.owner_id):
+        return None
     return Document(row.document, row.etag, row.status)
 
 
+def get_unit_document(unit_id: uuid.UUID, status: str, principal: Principal) -> Document:
+    """The full tree of a unit at its head version for ``status``: one indexed lookup of stored bytes."""
+    row = (_document_query()
+           .where(UnitVersion.unit == unit_id, UnitVersion.status == status, UnitVersion.is_head).first())
+    document = _visible_document(row, principal)
+    if document is None:
+        raise NotFound(_missing_unit_detail(unit_id, status))
+    return document
+
+
 def _missing_unit_detail(unit_id: uuid.UUID, status: str) -> str:
-    hint = "" if status == "draft" else " (drafts are read with ?status=draft)"
-    return f"no unit {unit_id} with a {status} version{hint}"
+    hint = "" if status == "draft" else " (drafts are read with ?status=draft by their awarding body's authors)"
+    return f"no unit {unit_id} with a {status} version visible to you{hint}"
 
 
-def list_versions(unit_id: uuid.UUID, status: str) -> list[dict]:
-    """Every version of a unit at ``status``, newest first (without their documents)."""
-    versions = list(UnitVersion.select(UnitVersion.id, UnitVersion.number, UnitVersion.status, UnitVersion.is_head,
-                                       UnitVersion.title, UnitVersion.etag, UnitVersion.created_at,
-                                       UnitVersion.published_at, UnitVersion.withdrawn_at)
-                    .where(UnitVersion.unit == unit_id, UnitVersion.status == status)
-                    .order_by(UnitVersion.number.desc()))
+def list_versions(unit_id: uuid.UUID, status: str, principal: Principal) -> list[dict]:
+    """Every version of a unit at ``status`` that the principal may see, newest first (without their documents)."""
+    query = (UnitVersion.select(UnitVersion.id, UnitVersion.number, UnitVersion.status, UnitVersion.is_head,
+                                UnitVersion.title, UnitVersion.etag, UnitVersion.created_at,
+                                UnitVersion.published_at, UnitVersion.withdrawn_at).join(Unit)
+             .where(UnitVersion.unit == unit_id, UnitVersion.status == status).order_by(UnitVersion.number.desc()))
+    versions = list(visible_content(query, principal, UnitVersion.status, Unit.owner))
     if not versions:
         raise NotFound(_missing_unit_detail(unit_id, status))
     return [{"id": str(v.id), "number": v.number, "status": v.status, "is_head": v.is_head, "title": v.title,
@@ -124,15 +136,16 @@ def list_versions(unit_id: uuid.UUID, status: str) -> list[dict]:
             for v in versions]
 
 
-def get_unit_version(unit_id: uuid.UUID, number: int, status: str) -> Document:
-    """One numbered version's stored document, if that version is at ``status``."""
+def get_unit_version(unit_id: uuid.UUID, number: int, status: str, principal: Principal) -> Document:
+    """One numbered version's stored document, if that version is at ``status`` and visible to the principal."""
     if not 1 <= number <= MAX_VERSION_NUMBER:
         raise NotFound(f"unit {unit_id} has no version {number}: version numbers start at 1")
-    row = (UnitVersion.select(UnitVersion.document, UnitVersion.etag, UnitVersion.status)
-           .where(UnitVersion.unit == unit_id, UnitVersion.number == number, UnitVersion.status == status).first())
-    if row is None:
-        raise NotFound(f"unit {unit_id} has no {status} version {number}")
-    return Document(row.document, row.etag, row.status)
+    row = _document_query().where(UnitVersion.unit == unit_id, UnitVersion.number == number,
+                                  UnitVersion.status == status).first()
+    document = _visible_document(row, principal)
+    if document is None:
+        raise NotFound(f"unit {unit_id} has no {status} version {number} visible to you")
+    return document
 
 
 def _version_context(document: dict) -> dict:
@@ -141,24 +154,25 @@ def _version_context(document: dict) -> dict:
             "href": document["links"]["self"]}
 
 
-def get_outcome(outcome_id: uuid.UUID, status: str) -> dict:
+def _containing_document(model, item_id: uuid.UUID, status: str, principal: Principal, what: str) -> dict:
+    """The parsed document of the unit version that holds ``item_id`` (an outcome or criterion), if visible."""
+    row = (model.select(UnitVersion.document, UnitVersion.status, Unit.owner).join(UnitVersion).join(Unit)
+           .where(model.id == item_id, UnitVersion.status == status).tuples().first())
+    if row is None or not can_read_content(principal, row[1], row[2]):
+        raise NotFound(f"no {status} {what} {item_id} visible to you")
+    return json.loads(row[0])
+
+
+def get_outcome(outcome_id: uuid.UUID, status: str, principal: Principal) -> dict:
     """A learning outcome with its criteria and the unit version it belongs to."""
-    row = (LearningOutcome.select(UnitVersion.document).join(UnitVersion)
-           .where(LearningOutcome.id == outcome_id, UnitVersion.status == status).tuples().first())
-    if row is None:
-        raise NotFound(f"no {status} learning outcome {outcome_id}")
-    document = json.loads(row[0])
+    document = _containing_document(LearningOutcome, outcome_id, status, principal, "learning outcome")
     outcome = next(o for o in document["learning_outcomes"] if o["id"] == str(outcome_id))
     return {**outcome, "unit": _version_context(document), "href": f"/v1/learning-outcomes/{outcome_id}"}
 
 
-def get_criterion(criterion_id: uuid.UUID, status: str) -> dict:
+def get_criterion(criterion_id: uuid.UUID, status: str, principal: Principal) -> dict:
     """An assessment criterion with its outcome, its unit version and the mappings that cover it."""
-    row = (AssessmentCriterion.select(UnitVersion.document).join(UnitVersion)
-           .where(AssessmentCriterion.id == criterion_id, UnitVersion.status == status).tuples().first())
-    if row is None:
-        raise NotFound(f"no {status} assessment criterion {criterion_id}")
-    document = json.loads(row[0])
+    document = _containing_document(AssessmentCriterion, criterion_id, status, principal, "assessment criterion")
     key = str(criterion_id)
     for outcome in document["learning_outcomes"]:
         for criterion in outcome["criteria"]:
@@ -194,9 +208,11 @@ def get_standard(standard_id: uuid.UUID) -> Document:
     return Document(row.document, row.etag, "published")
 
 
-def list_qualifications(cursor: str | None, limit: int, status: str, code: str | None, owner: str | None) -> Page:
+def list_qualifications(cursor: str | None, limit: int, status: str, code: str | None, owner: str | None,
+                        principal: Principal) -> Page:
     query = (Qualification.select(Qualification, AwardingBody).join(AwardingBody)
              .where(Qualification.status == status))
+    query = visible_content(query, principal, Qualification.status, Qualification.owner)
     if code:
         query = query.where(Qualification.code == code)
     if owner:
@@ -208,9 +224,9 @@ def list_qualifications(cursor: str | None, limit: int, status: str, code: str |
     return page
 
 
-def get_qualification(qualification_id: uuid.UUID, status: str) -> Document:
-    row = (Qualification.select(Qualification.document, Qualification.etag, Qualification.status)
+def get_qualification(qualification_id: uuid.UUID, status: str, principal: Principal) -> Document:
+    row = (Qualification.select(Qualification.document, Qualification.etag, Qualification.status, Qualification.owner)
            .where(Qualification.id == qualification_id, Qualification.status == status).first())
-    if row is None:
-        raise NotFound(f"no {status} qualification {qualification_id}")
+    if row is None or not can_read_content(principal, row.status, row.owner_id):
+        raise NotFound(f"no {status} qualification {qualification_id} visible to you")
     return Document(row.document, row.etag, row.status)

@@ -1,0 +1,94 @@
+"""JWT at the HTTP edge (flask-jwt-extended): configuration, the caller of the current request, token issuing, and
+401 problem+json for every token failure. The rules themselves live in api.services.access and api.services.accounts.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app, g
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_jwt,
+    verify_jwt_in_request,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api.config import Settings
+from api.errors import problem_response
+from api.services import accounts
+from api.services.access import ANONYMOUS, Principal, Unauthorized
+
+jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def _unauthorized(detail: str, error: str = "invalid_token"):
+    failure = Unauthorized(detail, error=error)
+    return problem_response(401, failure.title, detail, type_=failure.type, headers=failure.headers)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Configure JWT signing and verification, revocation checks and the token-endpoint rate limiter."""
+    app.config.update(
+        JWT_SECRET_KEY=settings.signing_secret(), JWT_ALGORITHM="HS256", JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_TOKEN_LOCATION=["headers"], JWT_ENCODE_AUDIENCE=settings.jwt_audience,
+        JWT_DECODE_AUDIENCE=settings.jwt_audience, JWT_ENCODE_ISSUER=settings.jwt_issuer,
+        JWT_DECODE_ISSUER=settings.jwt_issuer,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_seconds),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_seconds), JWT_ERROR_MESSAGE_KEY="detail",
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri, RATELIMIT_HEADERS_ENABLED=True,
+    )
+    jwt.init_app(app)
+    limiter.init_app(app)
+
+    jwt.token_in_blocklist_loader(lambda _header, payload: accounts.is_revoked(payload["jti"]))
+    jwt.unauthorized_loader(lambda detail: _unauthorized(f"no usable bearer token: {detail}", "missing"))
+    jwt.invalid_token_loader(lambda detail: _unauthorized(f"the bearer token is not valid: {detail}"))
+    jwt.expired_token_loader(lambda _h, _p: _unauthorized("the bearer token has expired: get a new one"))
+    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("the bearer token has been revoked"))
+
+
+def current_principal() -> Principal:
+    """The caller of this request: anonymous without a token; a 401 problem for any token that is not valid."""
+    if "principal" not in g:
+        verify_jwt_in_request(optional=True)
+        payload = get_jwt()
+        g.principal = principal_from_payload(payload) if payload else ANONYMOUS
+    return g.principal
+
+
+def principal_from_payload(payload: dict) -> Principal:
+    """A Principal from a verified access token; Unauthorized if the token lacks qualtrack's claims."""
+    try:
+        return accounts.principal_from_claims(payload["sub"], payload)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise Unauthorized("the bearer token was not issued by this API (its claims are missing)") from None
+
+
+def token_rate_limit() -> str:
+    return current_app.config["QUALTRACK"].token_rate_limit
+
+
+def issue_tokens(subject: str, claims: dict, *, with_refresh: bool) -> dict:
+    """An OAuth2 token response (RFC 6749 section 5.1) for ``subject`` carrying ``claims``."""
+    settings = current_app.config["QUALTRACK"]
+    body = {"access_token": create_access_token(identity=subject, additional_claims=claims),
+            "token_type": "Bearer", "expires_in": settings.access_token_seconds,
+            "scope": " ".join(claims["scopes"] or claims["roles"])}
+    if with_refresh:
+        body["refresh_token"] = create_refresh_token(identity=subject, additional_claims={"kind": claims["kind"]})
+    return body
+
+
+def revoke_payload(payload: dict) -> None:
+    """Revoke the token whose verified payload this is, until it would have expired anyway."""
+    accounts.revoke(payload["jti"], payload["type"], payload["sub"], datetime.fromtimestamp(payload["exp"], UTC)
+                    .replace(tzinfo=None))
+
+
+def decode_any(token: str) -> dict:
+    """Verify a token given in a request body (signature, audience, issuer, expiry, revocation)."""
+    return decode_token(token)

@@ -1,0 +1,72 @@
+"""Tenancy and identity: centres, accounts (people, with roles), API clients (machines, with scopes), and the
+database-backed token revocation list."""
+
+import peewee
+
+from api.models.base import BaseModel, JSONTextField, utcnow
+from api.models.content import AwardingBody
+
+ROLES = ("admin", "author", "centre_admin", "assessor", "iqa", "learner")
+ASSESSOR_STATUSES = ("qualified", "trainee")
+SCOPES = ("content:read", "content:write", "tracking:read", "tracking:write", "import")
+
+
+class Centre(BaseModel):
+    """A tenant: a college, training provider or employer. Learner records never cross centres."""
+
+    id = peewee.UUIDField(primary_key=True)
+    code = peewee.CharField(max_length=64, unique=True)
+    name = peewee.CharField(max_length=200)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Account(BaseModel):
+    """A person who signs in with email and password. ``roles`` is a list drawn from ROLES."""
+
+    id = peewee.UUIDField(primary_key=True)
+    email = peewee.CharField(max_length=254, unique=True)
+    display_name = peewee.CharField(max_length=200)
+    password_hash = peewee.CharField(max_length=200)
+    roles = JSONTextField(default=list)
+    awarding_body = peewee.ForeignKeyField(AwardingBody, null=True, on_delete="RESTRICT")
+    assessor_status = peewee.CharField(max_length=16, null=True, choices=[(s, s) for s in ASSESSOR_STATUSES])
+    learner_id = peewee.UUIDField(null=True)
+    is_active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class AccountCentre(BaseModel):
+    """Membership of an account in a centre (centre admins, assessors, IQAs, learners)."""
+
+    account = peewee.ForeignKeyField(Account, backref="centre_links", on_delete="CASCADE")
+    centre = peewee.ForeignKeyField(Centre, backref="account_links", on_delete="CASCADE")
+
+    class Meta:
+        primary_key = peewee.CompositeKey("account", "centre")
+
+
+class ApiClient(BaseModel):
+    """A machine credential (client id + hashed secret) bound to a centre or an awarding body, with scopes."""
+
+    id = peewee.UUIDField(primary_key=True)
+    client_id = peewee.CharField(max_length=64, unique=True)
+    secret_hash = peewee.CharField(max_length=200)
+    name = peewee.CharField(max_length=200)
+    centre = peewee.ForeignKeyField(Centre, null=True, on_delete="RESTRICT")
+    awarding_body = peewee.ForeignKeyField(AwardingBody, null=True, on_delete="RESTRICT")
+    scopes = JSONTextField(default=list)
+    is_active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class RevokedToken(BaseModel):
+    """A revoked JWT, by its jti; checked on every authenticated request. Rows may be purged after ``expires_at``."""
+
+    jti = peewee.CharField(max_length=64, primary_key=True)
+    token_type = peewee.CharField(max_length=16)
+    subject = peewee.CharField(max_length=80)
+    expires_at = peewee.DateTimeField(index=True)
+    revoked_at = peewee.DateTimeField(default=utcnow)
+
+
+ACCOUNT_MODELS = [Centre, Account, AccountCentre, ApiClient, RevokedToken]

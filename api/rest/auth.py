@@ -1,0 +1,187 @@
+"""Tokens: POST /v1/auth/token (password, client_credentials and refresh_token grants), refresh, revoke, me."""
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from flask import Blueprint, Response, request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
+
+from api.auth import current_principal, decode_any, issue_tokens, limiter, revoke_payload, token_rate_limit
+from api.errors import ApiError
+from api.models import Account, ApiClient, Centre
+from api.rest.http import json_response, parse_args
+from api.rest.params import NO_ARGS
+from api.services import accounts
+from api.services.access import Forbidden, require_authenticated
+
+bp = Blueprint("auth", __name__)
+GRANTS = ("password", "client_credentials", "refresh_token")
+
+
+class InvalidRequest(ApiError):
+    status, title, type = 400, "Invalid token request", "/problems/invalid-token-request"
+
+
+def _oauth(error: ApiError, code: str) -> ApiError:
+    error.extensions["error"] = code
+    return error
+
+
+def _token_request() -> dict:
+    """The token request's fields from a form or JSON body, plus HTTP Basic client credentials."""
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise _oauth(InvalidRequest("the JSON body must be an object"), "invalid_request")
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        body = request.form.to_dict()
+    else:
+        raise _oauth(InvalidRequest("send the token request as application/x-www-form-urlencoded or JSON"),
+                     "invalid_request")
+    fields = {k: v for k, v in body.items() if isinstance(v, str)}
+    basic = request.headers.get("Authorization", "")
+    if basic.startswith("Basic "):
+        try:
+            client_id, _, secret = base64.b64decode(basic[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise _oauth(InvalidRequest("the Basic credentials are not valid base64"), "invalid_request") from None
+        fields.setdefault("client_id", unquote(client_id))
+        fields.setdefault("client_secret", unquote(secret))
+    return fields
+
+
+def _require(fields: dict, *names: str) -> list[str]:
+    missing = [n for n in names if not fields.get(n)]
+    if missing:
+        raise _oauth(InvalidRequest(f"missing {', '.join(missing)} for grant_type {fields['grant_type']!r}",
+                                    errors={n: ["required"] for n in missing}), "invalid_request")
+    return [fields[n] for n in names]
+
+
+@bp.post("/auth/token")
+@limiter.limit(token_rate_limit)
+def token():
+    """Exchange credentials for tokens: a person's email and password, a client's id and secret, or a refresh token."""
+    parse_args(NO_ARGS)
+    fields = _token_request()
+    grant = fields.get("grant_type")
+    if not grant:
+        raise _oauth(InvalidRequest(f"grant_type is required: one of {', '.join(GRANTS)}",
+                                    errors={"grant_type": ["required"]}), "invalid_request")
+    if grant not in GRANTS:
+        raise _oauth(InvalidRequest(f"grant_type must be one of {', '.join(GRANTS)}",
+                                    errors={"grant_type": ["unsupported"]}), "unsupported_grant_type")
+    try:
+        if grant == "password":
+            email, password = _require(fields, "username", "password")
+            account = accounts.authenticate_password(email, password)
+            body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=True)
+        elif grant == "client_credentials":
+            client_id, secret = _require(fields, "client_id", "client_secret")
+            client = accounts.authenticate_client(client_id, secret)
+            body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
+        else:
+            (refresh_token,) = _require(fields, "refresh_token")
+            body = _rotate(_decode_refresh(refresh_token))
+    except accounts.InvalidGrant as error:
+        raise _oauth(error, "invalid_grant") from None
+    except accounts.InvalidClient as error:
+        raise _oauth(error, "invalid_client") from None
+    return _token_response(body)
+
+
+def _decode_refresh(token: str) -> dict:
+    try:
+        payload = decode_any(token)
+    except (PyJWTError, JWTExtendedException) as error:
+        raise accounts.InvalidGrant(f"the refresh token is not valid: {error}") from None
+    if payload.get("type") != "refresh" or accounts.is_revoked(payload["jti"]):
+        raise accounts.InvalidGrant("the refresh token is not a live refresh token")
+    return payload
+
+
+def _rotate(refresh_payload: dict) -> dict:
+    """New tokens for a refresh token's subject, with claims re-read from the database; the old refresh token dies."""
+    subject = refresh_payload["sub"]
+    claims = accounts.fresh_claims(subject)
+    revoke_payload(refresh_payload)
+    return issue_tokens(subject, claims, with_refresh=True)
+
+
+def _token_response(body: dict) -> Response:
+    response = json_response(body, cache_control="no-store")
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.post("/auth/refresh")
+@limiter.limit(token_rate_limit)
+def refresh():
+    """Swap a refresh token (sent as the bearer token) for a new access token and a new refresh token."""
+    parse_args(NO_ARGS)
+    verify_jwt_in_request(refresh=True)
+    try:
+        return _token_response(_rotate(get_jwt()))
+    except accounts.InvalidGrant as error:
+        raise _oauth(error, "invalid_grant") from None
+
+
+@bp.post("/auth/revoke")
+def revoke():
+    """Revoke the bearer token, and also the token in the body's ``token`` field if one is given (e.g. the refresh
+    token). Revoking a token of someone else needs the admin role."""
+    parse_args(NO_ARGS)
+    principal = current_principal()
+    require_authenticated(principal)
+    extra = _token_to_revoke()
+    if extra is not None:
+        try:
+            payload = decode_any(extra)
+        except (PyJWTError, JWTExtendedException) as error:
+            raise InvalidRequest(f"token is not a valid token of this API: {error}",
+                                 errors={"token": ["not valid"]}) from None
+        if payload["sub"] != get_jwt()["sub"] and not principal.is_admin:
+            raise Forbidden("only an admin may revoke another subject's token")
+        revoke_payload(payload)
+    revoke_payload(get_jwt())
+    return Response(status=204)
+
+
+def _token_to_revoke() -> str | None:
+    """The optional ``token`` field of a revoke request (JSON object or form); 400 if it is there but not a string."""
+    if not request.get_data():
+        return None
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InvalidRequest("the JSON body must be an object, e.g. {\"token\": \"...\"}")
+    else:
+        body = request.form.to_dict()
+    if "token" in body and not isinstance(body["token"], str):
+        raise InvalidRequest("token must be a string", errors={"token": ["not a string"]})
+    return body.get("token")
+
+
+@bp.get("/auth/me")
+def me():
+    """Who the bearer token says you are: kind, roles or scopes, centres and awarding bodies. Never secrets."""
+    parse_args(NO_ARGS)
+    principal = current_principal()
+    require_authenticated(principal)
+    centres = [{"id": str(c.id), "code": c.code, "name": c.name}
+               for c in Centre.select().where(Centre.id.in_(list(principal.centre_ids))).order_by(Centre.code)]
+    body = {"kind": principal.kind, "id": str(principal.id), "roles": sorted(principal.roles),
+            "scopes": sorted(principal.scopes), "centres": centres,
+            "awarding_body_ids": sorted(str(b) for b in principal.body_ids),
+            "assessor_status": principal.assessor_status,
+            "learner_id": str(principal.learner_id) if principal.learner_id else None}
+    if principal.kind == "account":
+        account = Account.get_or_none(Account.id == principal.id)
+        body.update(email=account.email if account else None, name=account.display_name if account else None)
+    else:
+        client = ApiClient.get_or_none(ApiClient.id == principal.id)
+        body.update(client_id=client.client_id if client else None, name=client.name if client else None)
+    return json_response(body, cache_control="private, no-store")

@@ -1,0 +1,100 @@
+"""The one permission filter. Every REST view and GraphQL resolver asks these functions who may see and do what.
+
+Visibility rules:
+- Published content is visible to everyone, anonymous callers included.
+- Draft and withdrawn content is visible to admins, to authors of the owning awarding body, and to API clients bound
+  to that body with a content scope. To anyone else it does not exist (404, never 403: its existence is not revealed).
+- A centre is visible to admins, to accounts that belong to it, and to API clients bound to it.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+from api.errors import ApiError
+
+CONTENT_SCOPES = frozenset({"content:read", "content:write"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: anonymous, a person (account) or a machine (client), with what the token grants."""
+
+    kind: str = "anonymous"
+    id: uuid.UUID | None = None
+    roles: frozenset = field(default_factory=frozenset)
+    centre_ids: frozenset = field(default_factory=frozenset)
+    body_ids: frozenset = field(default_factory=frozenset)
+    scopes: frozenset = field(default_factory=frozenset)
+    assessor_status: str | None = None
+    learner_id: uuid.UUID | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "account" and "admin" in self.roles
+
+
+ANONYMOUS = Principal()
+
+
+class Unauthorized(ApiError):
+    status, title, type = 401, "Unauthorized", "/problems/unauthorized"
+
+    def __init__(self, detail: str, *, error: str = "invalid_token"):
+        header = 'Bearer realm="qualtrack"' if error == "missing" else f'Bearer realm="qualtrack", error="{error}"'
+        super().__init__(detail, headers={"WWW-Authenticate": header})
+
+
+class Forbidden(ApiError):
+    status, title, type = 403, "Forbidden", "/problems/forbidden"
+
+
+def require_authenticated(principal: Principal) -> None:
+    """Unauthorized (401) for anonymous callers."""
+    if not principal.is_authenticated:
+        raise Unauthorized("this operation needs a bearer token: see POST /v1/auth/token", error="missing")
+
+
+def content_body_ids(principal: Principal) -> frozenset | None:
+    """Awarding bodies whose unpublished content the principal may read; None means every body (admins)."""
+    if principal.is_admin:
+        return None
+    if principal.kind == "account" and "author" in principal.roles:
+        return principal.body_ids
+    if principal.kind == "client" and principal.scopes & CONTENT_SCOPES:
+        return principal.body_ids
+    return frozenset()
+
+
+def visible_content(query, principal: Principal, status_field, owner_field):
+    """Restrict a content query to rows the principal may see (published, or unpublished of their own bodies)."""
+    bodies = content_body_ids(principal)
+    if bodies is None:
+        return query
+    if not bodies:
+        return query.where(status_field == "published")
+    return query.where((status_field == "published") | owner_field.in_(list(bodies)))
+
+
+def can_read_content(principal: Principal, status: str, owner_id: uuid.UUID) -> bool:
+    """May the principal read one piece of content at ``status`` owned by ``owner_id``?"""
+    if status == "published":
+        return True
+    bodies = content_body_ids(principal)
+    return bodies is None or owner_id in bodies
+
+
+def centre_ids_visible(principal: Principal) -> frozenset | None:
+    """Centres the principal may see; None means every centre (admins)."""
+    if principal.is_admin:
+        return None
+    return principal.centre_ids
+
+
+def visible_centres(query, principal: Principal, centre_field):
+    """Restrict a query over centre-owned rows to the principal's centres."""
+    centres = centre_ids_visible(principal)
+    return query if centres is None else query.where(centre_field.in_(list(centres)))

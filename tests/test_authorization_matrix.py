@@ -1,0 +1,132 @@
+"""Every endpoint the app has x every kind of caller (own body or centre, other body or centre, anonymous, clients).
+
+The endpoints come from the app's URL map: an endpoint without a policy here fails the suite, so nothing new can
+escape the matrix. A policy lists concrete requests and, for each, who must be allowed; everyone else must be refused
+(401 when anonymous and a token is needed, otherwise 404 so another tenant's data is not revealed).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import CLIENTS, PEOPLE
+
+CALLERS = [None, *PEOPLE, *CLIENTS]  # None is the anonymous caller
+EVERYONE = set(CALLERS)
+AUTHENTICATED = EVERYONE - {None}
+SKILLS_CFA_CONTENT = {"admin", "author_skills_cfa", "sync_client_skills_cfa"}
+CENTRE_A = {"admin", "centre_admin_a", "assessor_a", "trainee_assessor_a", "iqa_a", "learner_a", "lms_client_a"}
+
+
+@dataclass
+class Probe:
+    """One request and who may make it successfully."""
+
+    method: str
+    url: str
+    allowed: set
+    ok_status: int = 200
+    body: dict | None = None
+    refusals: frozenset = frozenset({401, 404})  # 401 only for the anonymous caller, unless token_refusal
+    token_refusal: bool = False  # True where a valid access token is itself the wrong credential (401 expected)
+    shows: str | None = None  # for lists: allowed means this text is in the 200 body (filtered lists never 404)
+
+
+def probes(ids: dict) -> dict[str, list[Probe]]:
+    """Endpoint name -> the probes that exercise it. ``ids`` has a published unit, a draft unit and centre ids."""
+    b13, cs39 = ids["B13"], ids["CS 39"]
+    pub_criterion, draft_criterion = ids["b13_criterion"], ids["cs39_criterion"]
+    pub_outcome, draft_outcome = ids["b13_outcome"], ids["cs39_outcome"]
+    return {
+        "content.list_units": [Probe("GET", "/v1/units", EVERYONE),
+                               Probe("GET", "/v1/units?status=draft&code=CS%2039", SKILLS_CFA_CONTENT,
+                                     shows='"code": "CS 39"')],
+        "content.get_unit": [Probe("GET", f"/v1/units/{b13}", EVERYONE),
+                             Probe("GET", f"/v1/units/{cs39}?status=draft", SKILLS_CFA_CONTENT)],
+        "content.list_unit_versions": [Probe("GET", f"/v1/units/{b13}/versions", EVERYONE),
+                                       Probe("GET", f"/v1/units/{cs39}/versions?status=draft", SKILLS_CFA_CONTENT)],
+        "content.get_unit_version": [Probe("GET", f"/v1/units/{b13}/versions/1", EVERYONE),
+                                     Probe("GET", f"/v1/units/{cs39}/versions/1?status=draft", SKILLS_CFA_CONTENT)],
+        "content.get_learning_outcome": [
+            Probe("GET", f"/v1/learning-outcomes/{pub_outcome}", EVERYONE),
+            Probe("GET", f"/v1/learning-outcomes/{draft_outcome}?status=draft", SKILLS_CFA_CONTENT)],
+        "content.get_criterion": [Probe("GET", f"/v1/criteria/{pub_criterion}", EVERYONE),
+                                  Probe("GET", f"/v1/criteria/{draft_criterion}?status=draft", SKILLS_CFA_CONTENT)],
+        "content.list_evidence_types": [Probe("GET", "/v1/evidence-types", EVERYONE)],
+        "content.list_standards": [Probe("GET", "/v1/standards", EVERYONE)],
+        "content.get_standard": [Probe("GET", f"/v1/standards/{ids['standard']}", EVERYONE)],
+        "content.list_qualifications": [Probe("GET", "/v1/qualifications", EVERYONE)],
+        "content.get_qualification": [],  # no qualification in data/units; covered in test_rest_content
+        "meta.openapi_document": [Probe("GET", "/v1/openapi.yaml", EVERYONE)],
+        "meta.json_schema": [Probe("GET", "/v1/schema/unit.schema.json", EVERYONE)],
+        "auth.token": [Probe("POST", "/v1/auth/token", set(), refusals=frozenset({400}),
+                             body={"grant_type": "password", "username": "x@y.z", "password": "wrong password"})],
+        # an access token is not a refresh token: everyone is refused here
+        "auth.refresh": [Probe("POST", "/v1/auth/refresh", set(), refusals=frozenset({401}), token_refusal=True)],
+        "auth.revoke": [Probe("POST", "/v1/auth/revoke", AUTHENTICATED, ok_status=204)],
+        "auth.me": [Probe("GET", "/v1/auth/me", AUTHENTICATED)],
+        "centres.list_centres": [Probe("GET", "/v1/centres", AUTHENTICATED)],
+        "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
+                               Probe("GET", f"/v1/centres/{ids['centre_b']}",
+                                     {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
+    }
+
+
+ID_NAMES = ("B13", "CS 39", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome", "standard", "centre_a",
+            "centre_b")
+
+
+@pytest.fixture(scope="module")
+def ids(database, identities):
+    """Real ids for the probes: a published unit (B13), a skills-cfa draft (CS 39), their parts, and both centres."""
+    from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit, UnitVersion
+
+    units = {u.code: u.id for u in Unit.select()}
+    b13, cs39 = (UnitVersion.get(UnitVersion.unit == units[code]) for code in ("B13", "CS 39"))
+    return {
+        "B13": str(units["B13"]), "CS 39": str(units["CS 39"]),
+        "b13_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == b13.id).id),
+        "cs39_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == cs39.id).id),
+        "b13_outcome": str(LearningOutcome.get(LearningOutcome.version == b13.id).id),
+        "cs39_outcome": str(LearningOutcome.get(LearningOutcome.version == cs39.id).id),
+        "standard": str(Standard.get().id), "centre_a": str(identities.centres["A"].id),
+        "centre_b": str(identities.centres["B"].id),
+    }
+
+
+def app_endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_endpoint_has_a_policy(app, ids):
+    assert app_endpoints(app) == set(probes(ids)), "add the new endpoint to probes() in this file"
+
+
+@pytest.mark.parametrize("endpoint", sorted(probes(dict.fromkeys(ID_NAMES, "x"))))
+def test_authorisation_matrix(app, client, auth, ids, endpoint):
+    unexpected = []
+    for probe in probes(ids)[endpoint]:
+        for caller in CALLERS:
+            response = client.open(probe.url, method=probe.method, headers=auth(caller), json=probe.body)
+            succeeded = response.status_code < 400
+            allowed = succeeded and (probe.shows is None or probe.shows in response.get_data(as_text=True))
+            if allowed != (caller in probe.allowed):
+                unexpected.append((probe.method, probe.url, caller, response.status_code))
+            elif allowed:
+                assert response.status_code == probe.ok_status, (probe.url, caller)
+            elif not succeeded:
+                assert response.mimetype == "application/problem+json"
+                assert response.status_code in probe.refusals, (probe.url, caller, response.status_code)
+                if caller is not None and response.status_code == 401 and not probe.token_refusal:
+                    unexpected.append((probe.method, probe.url, caller, "401 for a valid token"))
+    assert unexpected == []
+
+
+def test_centre_list_shows_only_your_centres(client, auth, identities):
+    def codes(caller):
+        return {c["code"] for c in client.get("/v1/centres", headers=auth(caller)).get_json()["items"]}
+
+    assert codes("admin") == {"A", "B"}
+    assert codes("assessor_a") == codes("lms_client_a") == {"A"}
+    assert codes("centre_admin_b") == codes("import_client_b") == {"B"}
+    assert codes("author_ocr") == set()

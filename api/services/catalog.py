@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from api.db import database_proxy
 from api.errors import InvalidParameter, NotFound
 from api.models import (
     AssessmentCriterion,
@@ -106,14 +107,22 @@ def _visible_document(row, principal: Principal) -> Document | None:
     return Document(row.document, row.etag, row.status)
 
 
+# The hottest read in the API. Composing this query with peewee costs ~4x its execution on SQLite, so it is written
+# once as SQL (placeholders in the backend's style) and only executed per request.
+HEAD_DOCUMENT_SQL = (
+    "SELECT v.document, v.etag, v.status, u.owner_id FROM unit_version AS v JOIN unit AS u ON u.id = v.unit_id "
+    "WHERE v.unit_id = {p} AND v.status = {p} AND v.is_head"
+)
+
+
 def get_unit_document(unit_id: uuid.UUID, status: str, principal: Principal) -> Document:
     """The full tree of a unit at its head version for ``status``: one indexed lookup of stored bytes."""
-    row = (_document_query()
-           .where(UnitVersion.unit == unit_id, UnitVersion.status == status, UnitVersion.is_head).first())
-    document = _visible_document(row, principal)
-    if document is None:
+    database = database_proxy.obj
+    sql = HEAD_DOCUMENT_SQL.format(p=database.param)
+    row = database.execute_sql(sql, (UnitVersion.unit.db_value(unit_id), status)).fetchone()
+    if row is None or not can_read_content(principal, row[2], uuid.UUID(str(row[3]))):
         raise NotFound(_missing_unit_detail(unit_id, status))
-    return document
+    return Document(row[0], row[1], row[2])
 
 
 def _missing_unit_detail(unit_id: uuid.UUID, status: str) -> str:

@@ -30,6 +30,68 @@ class Probe:
     refusals: frozenset = frozenset({401, 404})  # 401 only for the anonymous caller, unless token_refusal
     token_refusal: bool = False  # True where a valid access token is itself the wrong credential (401 expected)
     shows: str | None = None  # for lists: allowed means this text is in the 200 body (filtered lists never 404)
+    headers: dict | None = None
+
+
+READERS_A = CENTRE_A - {"learner_a"}  # the learner account here is not linked to the test learner record
+WRITERS_A = {"admin", "centre_admin_a", "lms_client_a"}
+SUBMITTERS_A = WRITERS_A | {"assessor_a", "trainee_assessor_a"}
+TRACKING_REFUSALS = frozenset({401, 403, 404})
+
+
+def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
+    """Probes against centre A's learner records (made fresh for each test by the ``records`` fixture)."""
+    learner, enrolment, evidence = ids["learner"], ids["enrolment"], ids["evidence"]
+    decision, trainee_decision, sample, plan = ids["decision"], ids["trainee_decision"], ids["sample"], ids["plan"]
+    centre_a, unit, criterion = ids["centre_a"], ids["B13"], ids["b13_criterion"]
+    any_match = {"If-Match": "*"}
+
+    def p(method, url, allowed, ok=200, body=None, refusals=TRACKING_REFUSALS, **kw):
+        return [Probe(method, url, allowed, ok_status=ok, body=body, refusals=refusals, **kw)]
+
+    return {
+        "learners.create_learner": p("POST", "/v1/learners", WRITERS_A, 201, {
+            "centre_id": centre_a, "uln": "9999999999", "given_name": "A", "family_name": "B"}),
+        "learners.list_learners": p("GET", "/v1/learners", READERS_A, shows=learner),
+        "learners.get_learner": p("GET", f"/v1/learners/{learner}", READERS_A),
+        "learners.update_learner": p("PATCH", f"/v1/learners/{learner}", WRITERS_A, body={"given_name": "Ada"},
+                                     headers=any_match),
+        "learners.withdraw_learner": p("POST", f"/v1/learners/{learner}/withdraw", WRITERS_A),
+        "learners.pseudonymise_learner": p("POST", f"/v1/learners/{learner}/pseudonymise", {"admin"}),
+        "learners.export_learner": p("GET", f"/v1/learners/{learner}/export", WRITERS_A),
+        "learners.learner_progress": p("GET", f"/v1/learners/{learner}/progress", READERS_A),
+        "learners.create_enrolment": p("POST", "/v1/enrolments", WRITERS_A, 201, {
+            "learner_id": learner, "unit_id": unit, "start_date": "2026-09-01"}),
+        "learners.list_enrolments": p("GET", "/v1/enrolments", READERS_A, shows=enrolment),
+        "learners.get_enrolment": p("GET", f"/v1/enrolments/{enrolment}", READERS_A),
+        "learners.update_enrolment": p("PATCH", f"/v1/enrolments/{enrolment}", WRITERS_A,
+                                       body={"planned_end_date": "2027-08-01"}, headers=any_match),
+        "learners.enrolment_progress": p("GET", f"/v1/enrolments/{enrolment}/progress", READERS_A),
+        "assessment.submit_evidence": p("POST", f"/v1/enrolments/{enrolment}/evidence", SUBMITTERS_A, 201, {
+            "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True}),
+        "assessment.list_evidence": p("GET", f"/v1/enrolments/{enrolment}/evidence", READERS_A),
+        "assessment.get_evidence": p("GET", f"/v1/evidence/{evidence}", READERS_A),
+        "assessment.claim_criteria": p("POST", f"/v1/evidence/{evidence}/claims", SUBMITTERS_A,
+                                       body={"criterion_ids": [criterion]}),
+        "assessment.record_decision": p("POST", f"/v1/enrolments/{enrolment}/decisions",
+                                        {"assessor_a", "trainee_assessor_a"}, 201, {
+                                            "criterion_id": criterion, "outcome": "met", "feedback": "f",
+                                            "reason": "re-assessed", "evidence_ids": [evidence]}),
+        "assessment.list_decisions": p("GET", f"/v1/enrolments/{enrolment}/decisions", READERS_A),
+        "assessment.get_decision": p("GET", f"/v1/decisions/{decision}", READERS_A),
+        "assessment.countersign": p("POST", f"/v1/decisions/{trainee_decision}/countersign", {"assessor_a"}),
+        "assessment.create_plan": p("POST", "/v1/iqa/plans", {"admin", "iqa_a", "centre_admin_a"}, 201, {
+            "centre_id": centre_a, "assessor_id": ids["assessor_a"], "rate": 0.25}),
+        "assessment.plan_candidates": p("GET", f"/v1/iqa/plans/{plan}/candidates", {"admin", "iqa_a",
+                                                                                      "centre_admin_a"}),
+        "assessment.take_sample": p("POST", "/v1/iqa/samples", {"iqa_a"}, 201, {"decision_id": trainee_decision}),
+        "assessment.get_sample": p("GET", f"/v1/iqa/samples/{sample}", READERS_A),
+        "assessment.record_verdict": p("POST", f"/v1/iqa/samples/{sample}/verdict", {"iqa_a"},
+                                       body={"verdict": "confirmed"}),
+        "assessment.centre_progress": p("GET", f"/v1/centres/{centre_a}/progress", READERS_A),
+        "assessment.list_audit": p("GET", f"/v1/audit?centre_id={centre_a}", {"admin", "centre_admin_a"},
+                                   refusals=frozenset({400, 401, 403})),
+    }
 
 
 def probes(ids: dict) -> dict[str, list[Probe]]:
@@ -69,15 +131,17 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
+        **tracking_probes(ids),
     }
 
 
 ID_NAMES = ("B13", "CS 39", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome", "standard", "centre_a",
-            "centre_b")
+            "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision", "sample", "plan",
+            "assessor_a")
 
 
 @pytest.fixture(scope="module")
-def ids(database, identities):
+def content_ids(database, identities):
     """Real ids for the probes: a published unit (B13), a skills-cfa draft (CS 39), their parts, and both centres."""
     from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit, UnitVersion
 
@@ -98,6 +162,31 @@ def app_endpoints(app) -> set[str]:
     return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
 
 
+@pytest.fixture
+def ids(client, auth, identities, content_ids):
+    """Content ids plus a fresh set of centre A records: learner, enrolment, evidence, decisions, sample, plan."""
+    from tests.tracking_helpers import enrol, make_learner, post
+
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, content_ids["B13"],
+                      assessors=("assessor_a", "trainee_assessor_a"))["id"]
+    criterion = content_ids["b13_criterion"]
+    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{enrolment}/evidence", {
+        "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
+        "criterion_ids": [criterion]})["id"]
+    decision = post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
+        "criterion_id": criterion, "outcome": "met", "feedback": "f", "evidence_ids": [evidence]})["id"]
+    trainee_decision = post(client, auth, "trainee_assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
+        "criterion_id": criterion, "outcome": "met", "feedback": "f", "reason": "second look",
+        "evidence_ids": [evidence]})["id"]
+    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision})["id"]
+    assessor = str(identities.accounts["assessor_a"].id)
+    plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
+                                                         "assessor_id": assessor, "rate": 1.0})["id"]
+    return {**content_ids, "learner": learner, "enrolment": enrolment, "evidence": evidence, "decision": decision,
+            "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}
+
+
 def test_every_endpoint_has_a_policy(app, ids):
     assert app_endpoints(app) == set(probes(ids)), "add the new endpoint to probes() in this file"
 
@@ -107,7 +196,8 @@ def test_authorisation_matrix(app, client, auth, ids, endpoint):
     unexpected = []
     for probe in probes(ids)[endpoint]:
         for caller in CALLERS:
-            response = client.open(probe.url, method=probe.method, headers=auth(caller), json=probe.body)
+            response = client.open(probe.url, method=probe.method, headers={**auth(caller), **(probe.headers or {})},
+                                   json=probe.body)
             succeeded = response.status_code < 400
             allowed = succeeded and (probe.shows is None or probe.shows in response.get_data(as_text=True))
             if allowed != (caller in probe.allowed):

@@ -4,5 +4,7 @@ from api.models.accounts import *  # noqa: F403
 from api.models.accounts import ACCOUNT_MODELS
 from api.models.content import *  # noqa: F403
 from api.models.content import CONTENT_MODELS
+from api.models.tracking import *  # noqa: F403
+from api.models.tracking import TRACKING_MODELS
 
-ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS]
+ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS]

@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, request
 
-from api.rest import auth, centres, content, meta
+from api.rest import assessment, auth, centres, content, learners, meta
 
 
 def init_app(app: Flask) -> None:
@@ -11,6 +11,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(meta.bp, url_prefix="/v1")
     app.register_blueprint(auth.bp, url_prefix="/v1")
     app.register_blueprint(centres.bp, url_prefix="/v1")
+    app.register_blueprint(learners.bp, url_prefix="/v1")
+    app.register_blueprint(assessment.bp, url_prefix="/v1")
 
     @app.after_request
     def conditional_get(response: Response) -> Response:

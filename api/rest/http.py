@@ -66,3 +66,86 @@ def page_response(page: Page, cache_control: str = "no-cache") -> Response:
 def cache_control_for(status: str, max_age: int = 60) -> str:
     """Published content may be cached by anyone; other statuses must be revalidated every time."""
     return f"public, max-age={max_age}" if status == "published" else "no-cache"
+
+
+def parse_body(schema: Schema, *, partial: bool = False) -> dict:
+    """The JSON request body validated by ``schema``: 415 if not JSON, 400 if malformed, 422 naming each bad field."""
+    from api.errors import ApiError, ValidationFailed
+
+    if request.mimetype != "application/json":
+        error = ApiError("send the body as application/json")
+        error.status, error.title, error.type = 415, "Unsupported Media Type", "/problems/unsupported-media-type"
+        raise error
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidParameter("the body is not valid JSON")
+    if not isinstance(body, dict):
+        raise InvalidParameter("the body must be a JSON object")
+    try:
+        return schema.load(body, partial=partial)
+    except ValidationError as exc:
+        errors = flatten_errors(exc.normalized_messages())
+        raise ValidationFailed(f"the body is not valid: {', '.join(sorted(errors))}", errors=errors) from None
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict as {"field", "list[0].field": [messages]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+            flat.update(flatten_errors(value, name))
+    else:
+        values = messages if isinstance(messages, list) else [messages]
+        flat[prefix or "_body"] = ["unknown field" if m == "Unknown field." else str(m) for m in values]
+    return flat
+
+
+def write_endpoint(view):
+    """Run a write in one transaction (nothing half-written), replaying stored responses for a repeated
+    Idempotency-Key: the same key and body get the first response again, the same key with another body a 409."""
+    from functools import wraps
+
+    from api.auth import current_principal
+    from api.db import database_proxy
+    from api.services import idempotency
+    from api.services.access import require_authenticated
+    from api.services.audit import actor_of
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        require_authenticated(current_principal())  # a 401 comes before any complaint about the body
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            with database_proxy.atomic():
+                return view(*args, **kwargs)
+        if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or any(ch in FORBIDDEN_CHARACTERS for ch in key):
+            raise InvalidParameter("Idempotency-Key must be 1 to 255 printable characters, e.g. a UUID",
+                                   errors={"Idempotency-Key": ["malformed"]})
+        subject = actor_of(current_principal())
+        fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
+        with database_proxy.atomic():
+            stored = idempotency.replay(subject, key, fingerprint)
+            if stored is not None:
+                response = Response(stored.body, status=stored.status, mimetype=JSON)
+                if stored.location:
+                    response.headers["Location"] = stored.location
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            response = view(*args, **kwargs)
+            if 200 <= response.status_code < 300:
+                idempotency.remember(subject, key, fingerprint, response.status_code, response.get_data(as_text=True),
+                                     response.headers.get("Location"))
+            return response
+
+    return wrapper
+
+
+def created(body: dict, location: str, etag: str | None = None) -> Response:
+    """201 with the new resource and its Location (and ETag for versioned records)."""
+    response = json_response(body, cache_control="no-store")
+    response.status_code = 201
+    response.headers["Location"] = location
+    if etag:
+        response.headers["ETag"] = etag
+    return response

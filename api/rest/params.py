@@ -1,5 +1,7 @@
 """Query-string schemas (marshmallow). Unknown parameters are rejected: a typo must not silently widen a query."""
 
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from api.models.content import VERSION_STATUSES
@@ -46,3 +48,33 @@ class NoArgs(Strict):
 
 STATUS_ARGS, UNIT_LIST_ARGS, STANDARD_LIST_ARGS = StatusArgs(), UnitListArgs(), StandardListArgs()
 QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(), PageArgs()
+
+
+class LearnerListArgs(PageArgs):
+    centre_id = fields.UUID()
+    uln = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[0-9]+$")])
+    external_system = fields.String(validate=validate.Length(min=1, max=64))
+    external_id = fields.String(validate=validate.Length(min=1, max=128))
+
+
+class EnrolmentListArgs(PageArgs):
+    learner_id = fields.UUID()
+    centre_id = fields.UUID()
+    unit_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(("active", "completed", "withdrawn", "transferred")))
+
+
+class DecisionListArgs(Strict):
+    criterion_id = fields.UUID()
+
+
+class AuditArgs(PageArgs):
+    centre_id = fields.UUID()
+    subject_type = fields.String(validate=validate.Length(min=1, max=32))
+    subject_id = fields.String(validate=validate.Length(min=1, max=64))
+    since = fields.NaiveDateTime(timezone=UTC)
+    until = fields.NaiveDateTime(timezone=UTC)
+
+
+LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
+DECISION_LIST_ARGS, AUDIT_ARGS = DecisionListArgs(), AuditArgs()

@@ -98,3 +98,56 @@ def visible_centres(query, principal: Principal, centre_field):
     """Restrict a query over centre-owned rows to the principal's centres."""
     centres = centre_ids_visible(principal)
     return query if centres is None else query.where(centre_field.in_(list(centres)))
+
+
+# -- tracking ------------------------------------------------------------------------------------------------------
+
+CENTRE_STAFF_ROLES = frozenset({"centre_admin", "assessor", "iqa"})
+
+
+def _in_centre(principal: Principal, centre_id: uuid.UUID) -> bool:
+    return centre_id in principal.centre_ids
+
+
+def can_read_learner(principal: Principal, centre_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
+    """Admins; staff of the learner's centre; clients of that centre with a tracking scope; the learner themself."""
+    if principal.is_admin:
+        return True
+    if principal.kind == "client":
+        return _in_centre(principal, centre_id) and bool(principal.scopes & {"tracking:read", "tracking:write"})
+    if principal.roles & CENTRE_STAFF_ROLES and _in_centre(principal, centre_id):
+        return True
+    return principal.learner_id == learner_id
+
+
+def can_manage_learners(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """Create and change learners and enrolments: admins, the centre's admins, its tracking:write clients."""
+    if principal.is_admin:
+        return True
+    if principal.kind == "client":
+        return _in_centre(principal, centre_id) and "tracking:write" in principal.scopes
+    return "centre_admin" in principal.roles and _in_centre(principal, centre_id)
+
+
+def can_submit_evidence(principal: Principal, centre_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
+    """Evidence and claims: the learner themself, the centre's admins and assessors, its tracking:write clients."""
+    if can_manage_learners(principal, centre_id) or principal.learner_id == learner_id:
+        return True
+    return principal.kind == "account" and "assessor" in principal.roles and _in_centre(principal, centre_id)
+
+
+def learner_scope(principal: Principal):
+    """(centre ids, learner id) the principal may list learner records for; centre ids None means all centres."""
+    if principal.is_admin:
+        return None, None
+    if principal.kind == "client":
+        centres = principal.centre_ids if principal.scopes & {"tracking:read", "tracking:write"} else frozenset()
+        return centres, None
+    centres = principal.centre_ids if principal.roles & CENTRE_STAFF_ROLES else frozenset()
+    return centres, principal.learner_id
+
+
+def require(allowed: bool, detail: str) -> None:
+    """Forbidden (403) unless ``allowed``: for callers who can see the record but may not do this to it."""
+    if not allowed:
+        raise Forbidden(detail)

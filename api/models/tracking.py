@@ -1,0 +1,195 @@
+"""Tracking: learners, enrolments pinned to a unit version, evidence and claims, append-only assessor decisions and
+countersignatures, IQA sampling plans, samples and verdicts, the audit log, and stored idempotent responses.
+
+Decisions, countersignatures, verdicts and audit events are written once and never updated or deleted.
+"""
+
+import peewee
+
+from api.models.accounts import Account, Centre
+from api.models.base import BaseModel, JSONTextField, utcnow
+from api.models.content import AssessmentCriterion, EvidenceType, Unit, UnitVersion
+
+LEARNER_STATUSES = ("active", "withdrawn")
+ENROLMENT_STATUSES = ("active", "completed", "withdrawn", "transferred")
+DECISION_OUTCOMES = ("met", "not_yet_met", "referred")
+VERDICTS = ("confirmed", "not_confirmed")
+
+
+class Learner(BaseModel):
+    id = peewee.UUIDField(primary_key=True)
+    centre = peewee.ForeignKeyField(Centre, backref="learners", on_delete="RESTRICT")
+    uln = peewee.CharField(max_length=64)  # 10 digits; a sha256 hex digest once pseudonymised
+    given_name = peewee.CharField(max_length=200)
+    family_name = peewee.CharField(max_length=200)
+    email = peewee.CharField(max_length=254, null=True)
+    date_of_birth = peewee.DateField(null=True)
+    status = peewee.CharField(max_length=16, default="active")
+    row_version = peewee.IntegerField(default=1)
+    pseudonymised_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("centre", "uln"), False),)
+
+
+class LearnerExternalId(BaseModel):
+    """A learner's id in an integrating system (MIS, LMS); unique per system within a centre."""
+
+    learner = peewee.ForeignKeyField(Learner, backref="external_ids", on_delete="CASCADE")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    system = peewee.CharField(max_length=64)
+    external_id = peewee.CharField(max_length=128)
+
+    class Meta:
+        indexes = ((("centre", "system", "external_id"), True),)
+        primary_key = peewee.CompositeKey("centre", "system", "external_id")
+
+
+class Enrolment(BaseModel):
+    """A learner on a unit at a centre, pinned to the unit version that was current when they enrolled."""
+
+    id = peewee.UUIDField(primary_key=True)
+    learner = peewee.ForeignKeyField(Learner, backref="enrolments", on_delete="RESTRICT")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    unit = peewee.ForeignKeyField(Unit, on_delete="RESTRICT")
+    unit_version = peewee.ForeignKeyField(UnitVersion, on_delete="RESTRICT")
+    status = peewee.CharField(max_length=16, default="active")
+    start_date = peewee.DateField()
+    planned_end_date = peewee.DateField(null=True)
+    row_version = peewee.IntegerField(default=1)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class EnrolmentStaff(BaseModel):
+    """An assessor or IQA assigned to an enrolment."""
+
+    enrolment = peewee.ForeignKeyField(Enrolment, backref="staff", on_delete="CASCADE")
+    account = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    role = peewee.CharField(max_length=16)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("enrolment", "account", "role")
+
+
+class Evidence(BaseModel):
+    id = peewee.UUIDField(primary_key=True)
+    enrolment = peewee.ForeignKeyField(Enrolment, backref="evidence", on_delete="RESTRICT")
+    evidence_type = peewee.ForeignKeyField(EvidenceType, on_delete="RESTRICT")
+    title = peewee.CharField(max_length=300)
+    description = peewee.TextField(null=True)
+    evidence_date = peewee.DateField()
+    reference_uri = peewee.CharField(max_length=2000, null=True)
+    sha256 = peewee.CharField(max_length=64, null=True)
+    authenticity_declared = peewee.BooleanField(default=False)
+    submitted_by = peewee.CharField(max_length=80)  # "account:<id>" or "client:<id>"
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Claim(BaseModel):
+    """Evidence mapped to one criterion of the enrolment's pinned version."""
+
+    id = peewee.UUIDField(primary_key=True)
+    evidence = peewee.ForeignKeyField(Evidence, backref="claims", on_delete="RESTRICT")
+    enrolment = peewee.ForeignKeyField(Enrolment, on_delete="RESTRICT")
+    criterion = peewee.ForeignKeyField(AssessmentCriterion, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("evidence", "criterion"), True), (("enrolment", "criterion"), False))
+
+
+class Decision(BaseModel):
+    """An assessor's judgement on one criterion of one enrolment. Append-only: a new one supersedes the last."""
+
+    id = peewee.UUIDField(primary_key=True)
+    enrolment = peewee.ForeignKeyField(Enrolment, backref="decisions", on_delete="RESTRICT")
+    criterion = peewee.ForeignKeyField(AssessmentCriterion, on_delete="RESTRICT")
+    sequence = peewee.IntegerField()  # 1, 2, ... per (enrolment, criterion); unique, so racing writers cannot fork
+    outcome = peewee.CharField(max_length=16)
+    feedback = peewee.TextField()
+    reason = peewee.TextField(null=True)  # why it supersedes the previous decision
+    supersedes = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT")
+    assessor = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    assessor_status = peewee.CharField(max_length=16)  # qualified | trainee, as at the time of the decision
+    evidence_ids = JSONTextField(default=list)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("enrolment", "criterion", "sequence"), True),)
+
+
+class Countersignature(BaseModel):
+    """A qualified assessor's countersignature that lets a trainee's decision take effect."""
+
+    decision = peewee.ForeignKeyField(Decision, unique=True, on_delete="RESTRICT")
+    account = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class SamplingPlan(BaseModel):
+    """How much of an assessor's work an IQA samples: a rate, or everything for an assessor flagged new."""
+
+    id = peewee.UUIDField(primary_key=True)
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    assessor = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    rate = peewee.FloatField()
+    assessor_is_new = peewee.BooleanField(default=False)
+    created_by = peewee.CharField(max_length=80)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class IqaSample(BaseModel):
+    id = peewee.UUIDField(primary_key=True)
+    decision = peewee.ForeignKeyField(Decision, unique=True, on_delete="RESTRICT")
+    enrolment = peewee.ForeignKeyField(Enrolment, on_delete="RESTRICT")
+    iqa = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class IqaVerdict(BaseModel):
+    id = peewee.UUIDField(primary_key=True)
+    sample = peewee.ForeignKeyField(IqaSample, unique=True, on_delete="RESTRICT")
+    verdict = peewee.CharField(max_length=16)
+    actions = peewee.TextField(null=True)
+    iqa = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class AuditEvent(BaseModel):
+    """Who did what, when, to which record, in which request. Append-only."""
+
+    id = peewee.UUIDField(primary_key=True)
+    occurred_at = peewee.DateTimeField(default=utcnow, index=True)
+    actor = peewee.CharField(max_length=80)
+    action = peewee.CharField(max_length=64)
+    subject_type = peewee.CharField(max_length=32)
+    subject_id = peewee.CharField(max_length=64)
+    centre = peewee.ForeignKeyField(Centre, null=True, on_delete="RESTRICT")
+    request_id = peewee.CharField(max_length=128, null=True)
+    before = JSONTextField(null=True)
+    after = JSONTextField(null=True)
+
+    class Meta:
+        indexes = ((("subject_type", "subject_id"), False),)
+
+
+class IdempotentResponse(BaseModel):
+    """The stored response to a POST sent with an Idempotency-Key, replayed when the same request comes again."""
+
+    subject = peewee.CharField(max_length=80)
+    key = peewee.CharField(max_length=255)
+    request_hash = peewee.CharField(max_length=64)
+    status = peewee.IntegerField()
+    body = peewee.TextField()
+    location = peewee.CharField(max_length=500, null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("subject", "key")
+
+
+TRACKING_MODELS = [Learner, LearnerExternalId, Enrolment, EnrolmentStaff, Evidence, Claim, Decision, Countersignature,
+                   SamplingPlan, IqaSample, IqaVerdict, AuditEvent, IdempotentResponse]

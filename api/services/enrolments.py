@@ -1,0 +1,152 @@
+"""Enrolments: a learner on a unit at their centre, pinned to the unit version published when they enrolled, with
+assigned assessors and IQAs."""
+
+import uuid
+
+from api.errors import NotFound, ValidationFailed
+from api.models import Account, AccountCentre, Enrolment, EnrolmentStaff, Learner, Unit, UnitVersion
+from api.models.base import iso_utc, utcnow
+from api.services import audit
+from api.services.access import (
+    Principal,
+    can_manage_learners,
+    can_read_learner,
+    learner_scope,
+    require,
+    require_authenticated,
+)
+from api.services.learners import PreconditionFailed, check_if_match, etag_of, visible_learner
+from api.services.pagination import Page, keyset_page
+
+STATUSES = ("active", "completed", "withdrawn", "transferred")
+
+
+def enrolment_body(enrolment: Enrolment, staff: list | None = None) -> dict:
+    if staff is None:
+        staff = list(EnrolmentStaff.select().where(EnrolmentStaff.enrolment == enrolment.id))
+    return {
+        "id": str(enrolment.id), "learner_id": str(enrolment.learner_id), "centre_id": str(enrolment.centre_id),
+        "unit_id": str(enrolment.unit_id), "unit_version_id": str(enrolment.unit_version_id),
+        "status": enrolment.status, "start_date": enrolment.start_date.isoformat(),
+        "planned_end_date": enrolment.planned_end_date.isoformat() if enrolment.planned_end_date else None,
+        "assessor_ids": sorted(str(s.account_id) for s in staff if s.role == "assessor"),
+        "iqa_ids": sorted(str(s.account_id) for s in staff if s.role == "iqa"),
+        "created_at": iso_utc(enrolment.created_at), "updated_at": iso_utc(enrolment.updated_at),
+        "href": f"/v1/enrolments/{enrolment.id}", "progress": f"/v1/enrolments/{enrolment.id}/progress",
+    }
+
+
+def _snapshot(enrolment: Enrolment) -> dict:
+    return {"id": str(enrolment.id), "learner_id": str(enrolment.learner_id),
+            "unit_version_id": str(enrolment.unit_version_id), "status": enrolment.status,
+            "row_version": enrolment.row_version}
+
+
+def visible_enrolment(principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
+    """The enrolment if the principal may read its learner's records; NotFound otherwise."""
+    require_authenticated(principal)
+    enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
+    if enrolment is None or not can_read_learner(principal, enrolment.centre_id, enrolment.learner_id):
+        raise NotFound(f"no enrolment {enrolment_id} visible to you")
+    return enrolment
+
+
+def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUID]:
+    """Check that every id is an account of ``centre_id`` with ``role``; 422 naming the ones that are not."""
+    if not account_ids:
+        return []
+    accounts = {a.id: a for a in Account.select().join(AccountCentre)
+                .where(Account.id.in_(account_ids), AccountCentre.centre == centre_id, Account.is_active)}
+    wrong = [str(i) for i in account_ids if i not in accounts or role not in accounts[i].roles]
+    if wrong:
+        raise ValidationFailed(f"not {role}s of this centre: {', '.join(wrong)}",
+                               errors={field: [f"{i} is not a {role} of this centre" for i in wrong]})
+    return list(dict.fromkeys(account_ids))
+
+
+def create_enrolment(principal: Principal, data: dict) -> Enrolment:
+    """Enrol a learner on a unit, pinned to the unit's current published version."""
+    learner = visible_learner(principal, data["learner_id"])
+    require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
+    if learner.status != "active":
+        raise ValidationFailed("a withdrawn learner cannot be enrolled", errors={"learner_id": ["withdrawn"]})
+    version = (UnitVersion.select().where(UnitVersion.unit == data["unit_id"], UnitVersion.status == "published",
+                                          UnitVersion.is_head).first())
+    if version is None:
+        unit_known = Unit.select().where(Unit.id == data["unit_id"]).exists()
+        raise ValidationFailed("the unit has no published version to enrol on" if unit_known else "no such unit",
+                               errors={"unit_id": ["no published version" if unit_known else "unknown unit"]})
+    if data.get("planned_end_date") and data["planned_end_date"] < data["start_date"]:
+        raise ValidationFailed("planned_end_date is before start_date",
+                               errors={"planned_end_date": ["before start_date"]})
+    assessors = _staff(learner.centre_id, data.get("assessor_ids", []), "assessor", "assessor_ids")
+    iqas = _staff(learner.centre_id, data.get("iqa_ids", []), "iqa", "iqa_ids")
+    enrolment = Enrolment.create(id=uuid.uuid4(), learner=learner.id, centre=learner.centre_id,
+                                 unit=data["unit_id"], unit_version=version.id, start_date=data["start_date"],
+                                 planned_end_date=data.get("planned_end_date"))
+    rows = [{"enrolment": enrolment.id, "account": a, "role": "assessor"} for a in assessors]
+    rows += [{"enrolment": enrolment.id, "account": a, "role": "iqa"} for a in iqas]
+    if rows:
+        EnrolmentStaff.insert_many(rows).execute()
+    audit.record(principal, "enrolment.created", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
+                 after=_snapshot(enrolment))
+    return enrolment
+
+
+def list_enrolments(principal: Principal, *, learner_id, centre_id, unit_id, status, cursor, limit) -> Page:
+    require_authenticated(principal)
+    centres, own = learner_scope(principal)
+    query = Enrolment.select()
+    if centres is not None:
+        condition = Enrolment.centre.in_(list(centres))
+        if own is not None:
+            condition = condition | (Enrolment.learner == own)
+        query = query.where(condition)
+    for field, value in ((Enrolment.learner, learner_id), (Enrolment.centre, centre_id), (Enrolment.unit, unit_id),
+                         (Enrolment.status, status)):
+        if value:
+            query = query.where(field == value)
+    page = keyset_page(query, [Enrolment.created_at, Enrolment.id], cursor, limit,
+                       key_of=lambda e: [e.created_at.isoformat(), str(e.id)])
+    staff: dict = {}
+    for row in EnrolmentStaff.select().where(EnrolmentStaff.enrolment.in_([e.id for e in page.items])):
+        staff.setdefault(row.enrolment_id, []).append(row)
+    page.items = [enrolment_body(e, staff.get(e.id, [])) for e in page.items]
+    return page
+
+
+def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dict, if_match: str | None) -> Enrolment:
+    """Change status, dates or assigned staff, if If-Match names the current version."""
+    enrolment = visible_enrolment(principal, enrolment_id)
+    require(can_manage_learners(principal, enrolment.centre_id), "only the centre's admins change enrolments")
+    check_if_match(if_match, etag_of("enrolment", enrolment.id, enrolment.row_version))
+    before = _snapshot(enrolment)
+    for name in ("status", "start_date", "planned_end_date"):
+        if name in changes:
+            setattr(enrolment, name, changes[name])
+    if enrolment.planned_end_date and enrolment.planned_end_date < enrolment.start_date:
+        raise ValidationFailed("planned_end_date is before start_date",
+                               errors={"planned_end_date": ["before start_date"]})
+    for role, field in (("assessor", "assessor_ids"), ("iqa", "iqa_ids")):
+        if field in changes:
+            accounts = _staff(enrolment.centre_id, changes[field], role, field)
+            EnrolmentStaff.delete().where(EnrolmentStaff.enrolment == enrolment.id,
+                                          EnrolmentStaff.role == role).execute()
+            if accounts:
+                EnrolmentStaff.insert_many([{"enrolment": enrolment.id, "account": a, "role": role}
+                                            for a in accounts]).execute()
+    current = enrolment.row_version
+    saved = (Enrolment.update(status=enrolment.status, start_date=enrolment.start_date,
+                              planned_end_date=enrolment.planned_end_date, row_version=current + 1,
+                              updated_at=utcnow())
+             .where(Enrolment.id == enrolment.id, Enrolment.row_version == current).execute())
+    if saved != 1:
+        raise PreconditionFailed("the enrolment changed while you were updating it: GET it again and retry")
+    enrolment = Enrolment.get_by_id(enrolment.id)
+    audit.record(principal, "enrolment.updated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
+                 before=before, after={**_snapshot(enrolment), "fields": sorted(changes)})
+    return enrolment
+
+
+def learner_of(enrolment: Enrolment) -> Learner:
+    return Learner.get_by_id(enrolment.learner_id)

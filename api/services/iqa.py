@@ -1,0 +1,122 @@
+"""Internal quality assurance: sampling plans per assessor, samples of decisions, and verdicts. An IQA never verifies
+a decision they made; a not_confirmed verdict reopens the criterion until the assessor records a new decision."""
+
+import hashlib
+import uuid
+
+from peewee import IntegrityError
+
+from api.errors import NotFound, ValidationFailed
+from api.models import Account, AccountCentre, Centre, Decision, Enrolment, IqaSample, IqaVerdict, SamplingPlan
+from api.models.base import iso_utc
+from api.services import audit
+from api.services.access import Principal, require, require_authenticated
+from api.services.decisions import visible_decision
+from api.services.learners import Conflict
+
+
+def _is_iqa_of(principal: Principal, centre_id) -> bool:
+    return principal.kind == "account" and "iqa" in principal.roles and centre_id in principal.centre_ids
+
+
+def plan_body(plan: SamplingPlan) -> dict:
+    return {"id": str(plan.id), "centre_id": str(plan.centre_id), "assessor_id": str(plan.assessor_id),
+            "rate": plan.rate, "assessor_is_new": plan.assessor_is_new,
+            "effective_rate": 1.0 if plan.assessor_is_new else plan.rate, "created_at": iso_utc(plan.created_at)}
+
+
+def create_plan(principal: Principal, data: dict) -> SamplingPlan:
+    """A sampling plan for one assessor at a centre, set by the centre's IQAs or admins."""
+    require_authenticated(principal)
+    centre = Centre.get_or_none(Centre.id == data["centre_id"])
+    if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
+        raise NotFound(f"no centre {data['centre_id']} visible to you")
+    require(principal.is_admin or _is_iqa_of(principal, centre.id)
+            or (principal.kind == "account" and "centre_admin" in principal.roles),
+            "sampling plans are set by the centre's IQAs or admins")
+    assessor = (Account.select().join(AccountCentre)
+                .where(Account.id == data["assessor_id"], AccountCentre.centre == centre.id).first())
+    if assessor is None or "assessor" not in assessor.roles:
+        raise ValidationFailed("not an assessor of this centre", errors={"assessor_id": ["not an assessor here"]})
+    plan = SamplingPlan.create(id=uuid.uuid4(), centre=centre.id, assessor=assessor.id, rate=data["rate"],
+                               assessor_is_new=data.get("assessor_is_new", False),
+                               created_by=audit.actor_of(principal))
+    audit.record(principal, "iqa.plan_created", "sampling_plan", plan.id, centre_id=centre.id, after=plan_body(plan))
+    return plan
+
+
+def is_selected(decision_id, rate: float) -> bool:
+    """Deterministic sampling: a decision is in the sample when its id hashes below the rate (stable across runs)."""
+    bucket = int(hashlib.sha256(str(decision_id).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return bucket < rate
+
+
+def plan_candidates(principal: Principal, plan_id: uuid.UUID) -> list[str]:
+    """Ids of the assessor's decisions at the plan's centre that the plan selects and that are not yet sampled."""
+    plan = SamplingPlan.get_or_none(SamplingPlan.id == plan_id)
+    quality_staff = principal.kind == "account" and principal.roles & {"iqa", "centre_admin"}
+    if plan is None or not (principal.is_admin or (quality_staff and plan.centre_id in principal.centre_ids)):
+        raise NotFound(f"no sampling plan {plan_id} visible to you")
+    decisions = (Decision.select(Decision.id).join(Enrolment)
+                 .where(Decision.assessor == plan.assessor_id, Enrolment.centre == plan.centre_id,
+                        Decision.id.not_in(IqaSample.select(IqaSample.decision))).order_by(Decision.created_at))
+    rate = 1.0 if plan.assessor_is_new else plan.rate
+    return [str(d.id) for d in decisions if is_selected(d.id, rate)]
+
+
+def sample_body(sample: IqaSample, verdict: IqaVerdict | None = None) -> dict:
+    return {"id": str(sample.id), "decision_id": str(sample.decision_id), "enrolment_id": str(sample.enrolment_id),
+            "iqa_id": str(sample.iqa_id), "created_at": iso_utc(sample.created_at),
+            "verdict": None if verdict is None else {
+                "verdict": verdict.verdict, "actions": verdict.actions, "iqa_id": str(verdict.iqa_id),
+                "recorded_at": iso_utc(verdict.created_at)},
+            "href": f"/v1/iqa/samples/{sample.id}"}
+
+
+def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
+    """An IQA of the centre samples one decision for verification. A decision is sampled at most once."""
+    decision, enrolment = visible_decision(principal, decision_id)
+    require(_is_iqa_of(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
+    require(decision.assessor_id != principal.id, "an IQA cannot sample a decision they made")
+    try:
+        sample = IqaSample.create(id=uuid.uuid4(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
+    except IntegrityError:
+        raise Conflict("this decision is already sampled") from None
+    audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
+                 after={"decision_id": str(decision.id)})
+    return sample
+
+
+def visible_sample(principal: Principal, sample_id: uuid.UUID) -> tuple[IqaSample, Decision]:
+    sample = IqaSample.get_or_none(IqaSample.id == sample_id)
+    if sample is None:
+        raise NotFound(f"no IQA sample {sample_id} visible to you")
+    try:
+        decision, _ = visible_decision(principal, sample.decision_id)
+    except NotFound:
+        raise NotFound(f"no IQA sample {sample_id} visible to you") from None
+    return sample, decision
+
+
+def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> IqaVerdict:
+    """confirmed or not_confirmed (with actions) on a sampled decision; once per sample, never by its assessor."""
+    sample, decision = visible_sample(principal, sample_id)
+    centre_id = sample.enrolment.centre_id
+    require(_is_iqa_of(principal, centre_id), "verdicts are recorded by the centre's IQAs")
+    require(decision.assessor_id != principal.id, "an IQA cannot verify a decision they made")
+    if data["verdict"] == "not_confirmed" and not (data.get("actions") or "").strip():
+        raise ValidationFailed("say what the assessor must do when a decision is not confirmed",
+                               errors={"actions": ["required for not_confirmed"]})
+    try:
+        verdict = IqaVerdict.create(id=uuid.uuid4(), sample=sample.id, verdict=data["verdict"],
+                                    actions=data.get("actions"), iqa=principal.id)
+    except IntegrityError:
+        raise Conflict("this sample already has a verdict; verdicts are never changed") from None
+    audit.record(principal, "iqa.verdict", "iqa_sample", sample.id, centre_id=centre_id,
+                 after={"decision_id": str(decision.id), "verdict": verdict.verdict})
+    return verdict
+
+
+def get_sample(principal: Principal, sample_id: uuid.UUID) -> dict:
+    sample, _ = visible_sample(principal, sample_id)
+    return sample_body(sample, IqaVerdict.get_or_none(IqaVerdict.sample == sample.id))

@@ -1,0 +1,148 @@
+"""Progress, always derived from the records and never typed in: per criterion, learning outcome, unit, and rolled up
+per learner and per centre (and assessor). Any number of enrolments costs the same six queries.
+
+Per criterion, the decision in effect is the latest one that has taken effect (by a qualified assessor, or
+countersigned). It is *met* when that decision says met and no IQA verdict has not_confirmed it; *verified* when an IQA
+confirmed it. A unit is complete when every criterion is met and no IQA sample of a decision in effect awaits a verdict.
+"""
+
+import uuid
+from collections import defaultdict
+
+from peewee import JOIN, fn
+
+from api.models import (
+    AssessmentCriterion,
+    Claim,
+    Countersignature,
+    Decision,
+    Enrolment,
+    EnrolmentStaff,
+    IqaSample,
+    IqaVerdict,
+    LearningOutcome,
+    Unit,
+)
+from api.services.access import Principal, require_authenticated
+from api.services.enrolments import visible_enrolment
+from api.services.learners import visible_learner
+
+
+def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:
+    """The state of one criterion from its decisions (ordered), their samples, and how often it is claimed."""
+    in_effect = [d for d in decisions if d.assessor_status == "qualified" or d.countersigned]
+    current = in_effect[-1] if in_effect else None
+    sample = samples.get(current.id) if current else None
+    verdict = sample.verdict if sample else None
+    reopened = verdict == "not_confirmed"
+    return {
+        "claimed": claim_count > 0, "claims": claim_count,
+        "decision_id": str(current.id) if current else None,
+        "outcome": current.outcome if current else None,
+        "met": bool(current and current.outcome == "met" and not reopened),
+        "verified": verdict == "confirmed",
+        "reopened": reopened,
+        "iqa_outstanding": sample is not None and verdict is None,
+        "awaiting_countersignature": bool(decisions) and decisions[-1] not in in_effect,
+    }
+
+
+def progress_for(enrolment_ids: list) -> dict:
+    """Progress of each enrolment in ``enrolment_ids``: {enrolment id: progress document}. Six queries in all."""
+    if not enrolment_ids:
+        return {}
+    enrolments = {e.id: e for e in Enrolment.select(Enrolment, Unit).join(Unit).where(Enrolment.id.in_(enrolment_ids))}
+    version_ids = list({e.unit_version_id for e in enrolments.values()})
+    outcomes = defaultdict(list)
+    for outcome in (LearningOutcome.select().where(LearningOutcome.version.in_(version_ids))
+                    .order_by(LearningOutcome.position)):
+        outcomes[outcome.version_id].append(outcome)
+    criteria = defaultdict(list)
+    for criterion in (AssessmentCriterion.select(AssessmentCriterion.id, AssessmentCriterion.version,
+                                                 AssessmentCriterion.outcome, AssessmentCriterion.number)
+                      .where(AssessmentCriterion.version.in_(version_ids)).order_by(AssessmentCriterion.position)):
+        criteria[criterion.outcome_id].append(criterion)
+    claims = {(e, c): n for e, c, n in Claim.select(Claim.enrolment, Claim.criterion, fn.COUNT(Claim.id))
+              .where(Claim.enrolment.in_(enrolment_ids)).group_by(Claim.enrolment, Claim.criterion).tuples()}
+    decisions = defaultdict(list)
+    for d in (Decision.select(Decision.id, Decision.enrolment, Decision.criterion, Decision.sequence, Decision.outcome,
+                              Decision.assessor_status, Countersignature.decision.alias("countersigned"))
+              .join(Countersignature, JOIN.LEFT_OUTER, on=(Countersignature.decision == Decision.id))
+              .where(Decision.enrolment.in_(enrolment_ids)).order_by(Decision.sequence).objects()):
+        decisions[(d.enrolment_id, d.criterion_id)].append(d)
+    samples = {}
+    for s in (IqaSample.select(IqaSample.decision, IqaVerdict.verdict.alias("verdict"))
+              .join(IqaVerdict, JOIN.LEFT_OUTER, on=(IqaVerdict.sample == IqaSample.id))
+              .where(IqaSample.enrolment.in_(enrolment_ids)).objects()):
+        samples[s.decision_id] = s
+    return {eid: _enrolment_document(e, outcomes[e.unit_version_id], criteria, claims, decisions, samples)
+            for eid, e in enrolments.items()}
+
+
+def _enrolment_document(enrolment, outcomes, criteria, claims, decisions, samples) -> dict:
+    outcome_docs, totals = [], defaultdict(int)
+    for outcome in outcomes:
+        rows = []
+        for criterion in criteria[outcome.id]:
+            state = _criterion_state(decisions.get((enrolment.id, criterion.id), []), samples,
+                                     claims.get((enrolment.id, criterion.id), 0))
+            rows.append({"criterion_id": str(criterion.id), "number": criterion.number, **state})
+        counts = _counts(rows)
+        for key, value in counts.items():
+            totals[key] += value
+        outcome_docs.append({"outcome_id": str(outcome.id), "number": outcome.number, **counts,
+                             "complete": counts["criteria"] == counts["met"] and not counts["iqa_outstanding"],
+                             "criteria": rows})
+    complete = totals["criteria"] > 0 and totals["met"] == totals["criteria"] and not totals["iqa_outstanding"] \
+        and not totals["reopened"]
+    return {"enrolment_id": str(enrolment.id), "learner_id": str(enrolment.learner_id),
+            "unit_id": str(enrolment.unit_id), "unit_code": enrolment.unit.code,
+            "unit_version_id": str(enrolment.unit_version_id), "status": enrolment.status,
+            **{k: totals[k] for k in COUNT_KEYS}, "complete": complete,
+            "percent_met": round(100 * totals["met"] / totals["criteria"], 1) if totals["criteria"] else 0.0,
+            "learning_outcomes": outcome_docs}
+
+
+COUNT_KEYS = ("criteria", "claimed", "met", "verified", "reopened", "iqa_outstanding", "awaiting_countersignature")
+
+
+def _counts(rows: list) -> dict:
+    return {"criteria": len(rows), **{k: sum(1 for r in rows if r[k]) for k in COUNT_KEYS[1:]}}
+
+
+def enrolment_progress(principal: Principal, enrolment_id: uuid.UUID) -> dict:
+    visible_enrolment(principal, enrolment_id)
+    return progress_for([enrolment_id])[enrolment_id]
+
+
+def learner_progress(principal: Principal, learner_id: uuid.UUID) -> dict:
+    learner = visible_learner(principal, learner_id)
+    ids = [e.id for e in Enrolment.select(Enrolment.id).where(Enrolment.learner == learner.id)]
+    documents = progress_for(ids)
+    enrolments = [documents[i] for i in ids]
+    return {"learner_id": str(learner.id), "enrolments": enrolments,
+            "units_complete": sum(1 for e in enrolments if e["complete"]), "units": len(enrolments)}
+
+
+def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
+    """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins."""
+    from api.errors import NotFound
+    from api.services.access import CENTRE_STAFF_ROLES
+
+    require_authenticated(principal)
+    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
+    client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
+    if not (principal.is_admin or ((staff or client) and centre_id in principal.centre_ids)):
+        raise NotFound(f"no centre {centre_id} visible to you")
+    ids = [e.id for e in Enrolment.select(Enrolment.id).where(Enrolment.centre == centre_id)]
+    documents = progress_for(ids)
+    by_assessor = defaultdict(list)
+    for row in EnrolmentStaff.select().where(EnrolmentStaff.enrolment.in_(ids), EnrolmentStaff.role == "assessor"):
+        by_assessor[str(row.account_id)].append(documents[row.enrolment_id])
+    return {"centre_id": str(centre_id), **_rollup(list(documents.values())),
+            "by_assessor": [{"assessor_id": a, **_rollup(docs)} for a, docs in sorted(by_assessor.items())]}
+
+
+def _rollup(documents: list) -> dict:
+    return {"enrolments": len(documents), "complete": sum(1 for d in documents if d["complete"]),
+            **{k: sum(d[k] for d in documents) for k in COUNT_KEYS}}

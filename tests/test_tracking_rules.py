@@ -1,0 +1,201 @@
+"""Tracking rules one by one: ULNs, bad input of every kind (4xx problem, database unchanged), append-only records,
+idempotent retries, optimistic concurrency, pseudonymisation and export."""
+
+import pytest
+
+from api.models import ALL_MODELS, AuditEvent, Decision
+from api.services.uln import uln_problem
+from tests.tracking_helpers import VALID_ULN, criteria_of, enrol, make_learner, post
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.mark.parametrize("uln, ok", [("9276308686", True), ("9999999999", True), ("9276308687", False),
+                                     ("0276308686", False), ("927630868", False), ("92763086a6", False),
+                                     ("١٢٣٤٥٦٧٨٩٠", False), ("1000000001", False)])
+def test_uln_check_digit(uln, ok):
+    assert (uln_problem(uln) is None) == ok
+
+
+def row_counts() -> dict:
+    return {model.__name__: model.select().count() for model in ALL_MODELS}
+
+
+@pytest.fixture
+def enrolment(client, auth, identities, unit_ids):
+    learner = make_learner(client, auth, identities)
+    enrolment = enrol(client, auth, identities, learner["id"], unit_ids["CS 34"],
+                      assessors=("assessor_a", "trainee_assessor_a"))
+    return {"learner": learner, "enrolment": enrolment, "criteria": criteria_of(client, unit_ids["CS 34"]),
+            "b13_criteria": criteria_of(client, unit_ids["B13"])}
+
+
+def bad_requests(ctx, identities):
+    centre = str(identities.centres["A"].id)
+    eid, lid = ctx["enrolment"]["id"], ctx["learner"]["id"]
+    c1 = ctx["criteria"][0]
+    learner = {"centre_id": centre, "uln": VALID_ULN, "given_name": "A", "family_name": "B"}
+    return {
+        "bad check digit": ("POST", "/v1/learners", {**learner, "uln": "9276308687"}, 422, "uln"),
+        "ULN already at the centre": ("POST", "/v1/learners", learner, 409, "uln"),
+        "unknown field": ("POST", "/v1/learners", {**learner, "uln": "9999999999", "colour": "red"}, 422, "colour"),
+        "missing field": ("POST", "/v1/learners", {"centre_id": centre, "uln": "9999999999"}, 422, "given_name"),
+        "wrong type": ("POST", "/v1/learners", {**learner, "uln": 9276308686}, 422, "uln"),
+        "bad date": ("POST", "/v1/learners", {**learner, "uln": "9999999999", "date_of_birth": "2001-02-30"}, 422,
+                     "date_of_birth"),
+        "control characters": ("POST", "/v1/learners", {**learner, "uln": "9999999999", "given_name": "A\x00"},
+                               422, "given_name"),
+        "other centre": ("POST", "/v1/learners", {**learner, "centre_id": str(identities.centres["B"].id)}, 404,
+                         None),
+        "not JSON": ("POST", "/v1/learners", "not json", 400, None),
+        "JSON array": ("POST", "/v1/learners", [1, 2], 400, None),
+        "unpublished unit": ("POST", "/v1/enrolments", {"learner_id": lid, "unit_id": ctx["unit_ids"]["CS 39"],
+                                                        "start_date": "2026-09-01"}, 422, "unit_id"),
+        "end before start": ("POST", "/v1/enrolments", {"learner_id": lid, "unit_id": ctx["unit_ids"]["B13"],
+                                                        "start_date": "2026-09-01",
+                                                        "planned_end_date": "2026-01-01"}, 422, "planned_end_date"),
+        "assessor of another centre": ("POST", "/v1/enrolments", {
+            "learner_id": lid, "unit_id": ctx["unit_ids"]["B13"], "start_date": "2026-09-01",
+            "assessor_ids": [str(identities.accounts["assessor_b"].id)]}, 422, "assessor_ids"),
+        "claim outside the pinned version": ("POST", f"/v1/enrolments/{eid}/evidence", {
+            "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
+            "criterion_ids": [ctx["b13_criteria"][0]]}, 422, "criterion_ids"),
+        "evidence type not allowed for the outcome": ("POST", f"/v1/enrolments/{eid}/evidence", {
+            "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
+            "criterion_ids": [c1]}, 422, "criterion_ids"),
+        "unknown evidence type": ("POST", f"/v1/enrolments/{eid}/evidence", {
+            "type": "telepathy", "title": "t", "date": "2026-10-01", "authenticity_declared": True}, 422, "type"),
+        "bad sha256": ("POST", f"/v1/enrolments/{eid}/evidence", {
+            "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
+            "sha256": "xyz"}, 422, "sha256"),
+        "decision on a criterion outside the version": ("POST", f"/v1/enrolments/{eid}/decisions", {
+            "criterion_id": ctx["b13_criteria"][0], "outcome": "met", "feedback": "f"}, 422, "criterion_id"),
+        "unknown outcome": ("POST", f"/v1/enrolments/{eid}/decisions", {
+            "criterion_id": c1, "outcome": "passed", "feedback": "f"}, 422, "outcome"),
+    }
+
+
+def test_every_bad_input_is_a_4xx_problem_and_changes_nothing(client, auth, identities, enrolment, unit_ids):
+    enrolment["unit_ids"] = unit_ids
+    for name, (method, url, body, status, field) in bad_requests(enrolment, identities).items():
+        before = row_counts()
+        headers = auth("assessor_a" if url.endswith("/decisions") else "centre_admin_a")
+        if isinstance(body, str):
+            response = client.open(url, method=method, data=body, content_type="application/json", headers=headers)
+        else:
+            response = client.open(url, method=method, json=body, headers=headers)
+        assert response.status_code == status, (name, response.get_data(as_text=True))
+        assert response.mimetype == PROBLEM, name
+        if field:
+            assert any(k.startswith(field) for k in response.get_json().get("errors", {})), (name, response.get_json())
+        assert row_counts() == before, name
+
+
+def test_decision_rules(client, auth, enrolment):
+    eid, c1 = enrolment["enrolment"]["id"], enrolment["criteria"][0]
+    url = f"/v1/enrolments/{eid}/decisions"
+    not_assigned = client.post(url, json={"criterion_id": c1, "outcome": "met", "feedback": "f"},
+                               headers=auth("assessor_b"))
+    assert not_assigned.status_code == 404  # another centre's enrolment does not exist for them
+    assert client.post(url, json={"criterion_id": c1, "outcome": "met", "feedback": "f"},
+                       headers=auth("iqa_a")).status_code == 403
+    evidence = post(client, auth, "assessor_a", f"/v1/enrolments/{eid}/evidence", {
+        "type": "questioning", "title": "Q&A", "date": "2026-10-01", "authenticity_declared": True,
+        "criterion_ids": [c1]})
+    own = client.post(url, json={"criterion_id": c1, "outcome": "met", "feedback": "f",
+                                 "evidence_ids": [evidence["id"]]}, headers=auth("assessor_a"))
+    assert own.status_code == 403 and "evidence they submitted" in own.get_json()["detail"]
+    first = post(client, auth, "assessor_a", url, {"criterion_id": c1, "outcome": "met", "feedback": "f"})
+    stale = client.post(url, json={"criterion_id": c1, "outcome": "referred", "feedback": "f", "reason": "r",
+                                   "expected_sequence": 0}, headers=auth("assessor_a"))
+    assert stale.status_code == 409
+    assert client.post(f"/v1/decisions/{first['id']}/countersign", headers=auth("assessor_a")).status_code == 403
+    trainee = post(client, auth, "trainee_assessor_a", url, {"criterion_id": c1, "outcome": "met", "feedback": "f",
+                                                              "reason": "second look"})
+    assert client.post(f"/v1/decisions/{trainee['id']}/countersign",
+                       headers=auth("trainee_assessor_a")).status_code == 403  # not qualified, and their own
+    post(client, auth, "assessor_a", f"/v1/decisions/{trainee['id']}/countersign", None, status=200)
+    assert client.post(f"/v1/decisions/{trainee['id']}/countersign",
+                       headers=auth("assessor_a")).status_code == 409
+    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": first["id"]})
+    assert client.post("/v1/iqa/samples", json={"decision_id": first["id"]},
+                       headers=auth("iqa_a")).status_code == 409
+    no_actions = client.post(f"/v1/iqa/samples/{sample['id']}/verdict", json={"verdict": "not_confirmed"},
+                             headers=auth("iqa_a"))
+    assert no_actions.status_code == 422
+    post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample['id']}/verdict", {"verdict": "confirmed"}, status=200)
+    assert client.post(f"/v1/iqa/samples/{sample['id']}/verdict", json={"verdict": "not_confirmed", "actions": "x"},
+                       headers=auth("iqa_a")).status_code == 409
+
+
+def test_decisions_verdicts_and_audit_events_cannot_be_changed_or_deleted(app, client, auth, enrolment):
+    eid, c1 = enrolment["enrolment"]["id"], enrolment["criteria"][0]
+    decision = post(client, auth, "assessor_a", f"/v1/enrolments/{eid}/decisions",
+                    {"criterion_id": c1, "outcome": "met", "feedback": "f"})
+    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision["id"]})
+    post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample['id']}/verdict", {"verdict": "confirmed"}, status=200)
+    event = client.get("/v1/audit?subject_type=decision", headers=auth("admin")).get_json()["items"][0]
+    urls = [f"/v1/decisions/{decision['id']}", f"/v1/iqa/samples/{sample['id']}",
+            f"/v1/iqa/samples/{sample['id']}/verdict", "/v1/audit", f"/v1/audit/{event['id']}",
+            f"/v1/enrolments/{eid}/decisions"]
+    before = (Decision.select().count(), AuditEvent.select().count())
+    for url in urls:
+        for method in ("PUT", "PATCH", "DELETE"):
+            response = client.open(url, method=method, json={"outcome": "not_yet_met"}, headers=auth("admin"))
+            assert response.status_code in (404, 405), (method, url, response.status_code)
+    assert (Decision.select().count(), AuditEvent.select().count()) == before
+    writable = {(rule.rule, m) for rule in app.url_map.iter_rules() for m in rule.methods & {"PUT", "PATCH", "DELETE"}}
+    assert {rule for rule, _ in writable} <= {"/v1/learners/<learner_id>", "/v1/enrolments/<enrolment_id>"}
+
+
+def test_retried_post_with_an_idempotency_key_writes_once(client, auth, identities):
+    body = {"centre_id": str(identities.centres["A"].id), "uln": "9999999999", "given_name": "R",
+            "family_name": "Retry"}
+    headers = {**auth("centre_admin_a"), "Idempotency-Key": "import-row-17"}
+    first = client.post("/v1/learners", json=body, headers=headers)
+    before = row_counts()
+    again = client.post("/v1/learners", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert row_counts() == before
+    different = client.post("/v1/learners", json={**body, "given_name": "Other"}, headers=headers)
+    assert different.status_code == 409 and different.mimetype == PROBLEM
+    assert row_counts() == before
+
+
+def test_updates_need_the_current_etag(client, auth, identities):
+    learner = client.post("/v1/learners", json={"centre_id": str(identities.centres["A"].id), "uln": "9999999999",
+                                                "given_name": "E", "family_name": "Tag"},
+                          headers=auth("centre_admin_a"))
+    etag, url = learner.headers["ETag"], learner.get_json()["href"]
+    assert client.patch(url, json={"given_name": "F"}, headers=auth("centre_admin_a")).status_code == 428
+    updated = client.patch(url, json={"given_name": "F"}, headers={**auth("centre_admin_a"), "If-Match": etag})
+    assert updated.status_code == 200 and updated.headers["ETag"] != etag
+    stale = client.patch(url, json={"given_name": "G"}, headers={**auth("centre_admin_a"), "If-Match": etag})
+    assert stale.status_code == 412 and stale.mimetype == PROBLEM
+    assert client.get(url, headers=auth("centre_admin_a")).get_json()["given_name"] == "F"
+
+
+def test_pseudonymise_keeps_records_and_export_has_everything(client, auth, identities, enrolment):
+    eid, lid, c1 = enrolment["enrolment"]["id"], enrolment["learner"]["id"], enrolment["criteria"][0]
+    post(client, auth, "assessor_a", f"/v1/enrolments/{eid}/decisions",
+         {"criterion_id": c1, "outcome": "met", "feedback": "f"})
+    before = client.get(f"/v1/enrolments/{eid}/progress", headers=auth("assessor_a")).get_json()
+    exported = client.get(f"/v1/learners/{lid}/export", headers=auth("centre_admin_a")).get_json()
+    assert exported["learner"]["uln"] == VALID_ULN and len(exported["decisions"]) == 1
+    assert client.post(f"/v1/learners/{lid}/pseudonymise", headers=auth("centre_admin_a")).status_code == 403
+    done = client.post(f"/v1/learners/{lid}/pseudonymise", headers=auth("admin")).get_json()
+    assert done["pseudonymised"] and done["uln"] != VALID_ULN and "Lovelace" not in str(done)
+    assert client.get(f"/v1/enrolments/{eid}/progress", headers=auth("assessor_a")).get_json() == before
+    events = client.get(f"/v1/audit?subject_id={lid}", headers=auth("admin")).get_json()["items"]
+    assert [e["action"] for e in events][-1] == "learner.pseudonymised"
+    assert "Lovelace" not in str(events) and VALID_ULN not in str(events)
+
+
+def test_request_id_is_recorded_in_the_audit_log(client, auth, identities):
+    response = client.post("/v1/learners", json={"centre_id": str(identities.centres["A"].id), "uln": "9999999999",
+                                                 "given_name": "I", "family_name": "D"},
+                           headers={**auth("centre_admin_a"), "X-Request-ID": "req-123"})
+    assert response.headers["X-Request-ID"] == "req-123"
+    events = client.get(f"/v1/audit?subject_id={response.get_json()['id']}", headers=auth("admin")).get_json()
+    assert events["items"][0]["request_id"] == "req-123"

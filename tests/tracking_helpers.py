@@ -1,0 +1,28 @@
+"""Helpers for tracking tests: make a learner and an enrolment through the API, as a centre admin would."""
+
+VALID_ULN = "9276308686"  # the worked example: S = 290, r = 4, check digit 6
+
+
+def post(client, auth, caller, url, body, status=201, headers=None):
+    response = client.post(url, json=body, headers={**auth(caller), **(headers or {})})
+    assert response.status_code == status, (url, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def make_learner(client, auth, identities, uln=VALID_ULN, caller="centre_admin_a", **extra):
+    body = {"centre_id": str(identities.centres["A"].id), "uln": uln, "given_name": "Ada", "family_name": "Lovelace",
+            **extra}
+    return post(client, auth, caller, "/v1/learners", body)
+
+
+def enrol(client, auth, identities, learner_id, unit_id, assessors=("assessor_a",), iqas=("iqa_a",)):
+    body = {"learner_id": learner_id, "unit_id": unit_id, "start_date": "2026-09-01",
+            "planned_end_date": "2027-07-31",
+            "assessor_ids": [str(identities.accounts[a].id) for a in assessors],
+            "iqa_ids": [str(identities.accounts[i].id) for i in iqas]}
+    return post(client, auth, "centre_admin_a", "/v1/enrolments", body)
+
+
+def criteria_of(client, unit_id) -> list[str]:
+    document = client.get(f"/v1/units/{unit_id}").get_json()
+    return [c["id"] for o in document["learning_outcomes"] for c in o["criteria"]]

@@ -43,6 +43,7 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python bench/unit_read.py
+	$(BIN)/python bench/progress.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from peewee import JOIN, fn
 
+from api.db import database_proxy
 from api.models import (
     AssessmentCriterion,
     Claim,
@@ -29,22 +30,41 @@ from api.services.learners import visible_learner
 
 
 def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:
-    """The state of one criterion from its decisions (ordered), their samples, and how often it is claimed."""
-    in_effect = [d for d in decisions if d.assessor_status == "qualified" or d.countersigned]
+    """The state of one criterion from its decisions (ordered tuples: id, outcome, status, countersigned), the
+    verdicts of sampled decisions, and how often it is claimed."""
+    in_effect = [d for d in decisions if d[2] == "qualified" or d[3] is not None]
     current = in_effect[-1] if in_effect else None
-    sample = samples.get(current.id) if current else None
-    verdict = sample.verdict if sample else None
+    sampled = current is not None and current[0] in samples
+    verdict = samples.get(current[0]) if sampled else None
     reopened = verdict == "not_confirmed"
     return {
         "claimed": claim_count > 0, "claims": claim_count,
-        "decision_id": str(current.id) if current else None,
-        "outcome": current.outcome if current else None,
-        "met": bool(current and current.outcome == "met" and not reopened),
+        "decision_id": _uuid(current[0]) if current else None,
+        "outcome": current[1] if current else None,
+        "met": bool(current and current[1] == "met" and not reopened),
         "verified": verdict == "confirmed",
         "reopened": reopened,
-        "iqa_outstanding": sample is not None and verdict is None,
-        "awaiting_countersignature": bool(decisions) and decisions[-1] not in in_effect,
+        "iqa_outstanding": sampled and verdict is None,
+        "awaiting_countersignature": bool(decisions) and decisions[-1] is not (in_effect[-1] if in_effect else None),
     }
+
+
+def _key(raw) -> str:
+    """A raw id from the driver (hex on SQLite, a dashed string or UUID on PostgreSQL) as plain hex."""
+    return str(raw).replace("-", "")
+
+
+def _uuid(raw) -> str:
+    """A raw id as the canonical dashed UUID string."""
+    text = str(raw)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _rows(query):
+    """Raw result tuples: the per-row model and UUID conversions would cost more than the queries themselves."""
+    return database_proxy.execute(query).fetchall()
 
 
 def progress_for(enrolment_ids: list) -> dict:
@@ -54,43 +74,54 @@ def progress_for(enrolment_ids: list) -> dict:
     enrolments = {e.id: e for e in Enrolment.select(Enrolment, Unit).join(Unit).where(Enrolment.id.in_(enrolment_ids))}
     version_ids = list({e.unit_version_id for e in enrolments.values()})
     outcomes = defaultdict(list)
-    for outcome in (LearningOutcome.select().where(LearningOutcome.version.in_(version_ids))
-                    .order_by(LearningOutcome.position)):
-        outcomes[outcome.version_id].append(outcome)
+    # Ids of one column type come back from the driver in one form, so raw ids are compared with raw ids; only the
+    # enrolment ids are normalised (through a cache) to match the enrolments fetched as models.
+    for outcome_id, version_id, number in _rows(
+            LearningOutcome.select(LearningOutcome.id, LearningOutcome.version, LearningOutcome.number)
+            .where(LearningOutcome.version.in_(version_ids)).order_by(LearningOutcome.position)):
+        outcomes[_key(version_id)].append((outcome_id, number))
     criteria = defaultdict(list)
-    for criterion in (AssessmentCriterion.select(AssessmentCriterion.id, AssessmentCriterion.version,
-                                                 AssessmentCriterion.outcome, AssessmentCriterion.number)
-                      .where(AssessmentCriterion.version.in_(version_ids)).order_by(AssessmentCriterion.position)):
-        criteria[criterion.outcome_id].append(criterion)
-    claims = {(e, c): n for e, c, n in Claim.select(Claim.enrolment, Claim.criterion, fn.COUNT(Claim.id))
-              .where(Claim.enrolment.in_(enrolment_ids)).group_by(Claim.enrolment, Claim.criterion).tuples()}
+    for criterion_id, outcome_id, number in _rows(
+            AssessmentCriterion.select(AssessmentCriterion.id, AssessmentCriterion.outcome, AssessmentCriterion.number)
+            .where(AssessmentCriterion.version.in_(version_ids)).order_by(AssessmentCriterion.position)):
+        criteria[outcome_id].append((criterion_id, number))
+    enrolment_key: dict = {}
+
+    def ekey(raw):
+        found = enrolment_key.get(raw)
+        return found if found is not None else enrolment_key.setdefault(raw, _key(raw))
+
+    claims = {(ekey(e), c): n for e, c, n in _rows(
+        Claim.select(Claim.enrolment, Claim.criterion, fn.COUNT(Claim.id))
+        .where(Claim.enrolment.in_(enrolment_ids)).group_by(Claim.enrolment, Claim.criterion))}
     decisions = defaultdict(list)
-    for d in (Decision.select(Decision.id, Decision.enrolment, Decision.criterion, Decision.sequence, Decision.outcome,
-                              Decision.assessor_status, Countersignature.decision.alias("countersigned"))
-              .join(Countersignature, JOIN.LEFT_OUTER, on=(Countersignature.decision == Decision.id))
-              .where(Decision.enrolment.in_(enrolment_ids)).order_by(Decision.sequence).objects()):
-        decisions[(d.enrolment_id, d.criterion_id)].append(d)
-    samples = {}
-    for s in (IqaSample.select(IqaSample.decision, IqaVerdict.verdict.alias("verdict"))
-              .join(IqaVerdict, JOIN.LEFT_OUTER, on=(IqaVerdict.sample == IqaSample.id))
-              .where(IqaSample.enrolment.in_(enrolment_ids)).objects()):
-        samples[s.decision_id] = s
-    return {eid: _enrolment_document(e, outcomes[e.unit_version_id], criteria, claims, decisions, samples)
+    for decision_id, enrolment_id, criterion_id, outcome, status, signed in _rows(
+            Decision.select(Decision.id, Decision.enrolment, Decision.criterion, Decision.outcome,
+                            Decision.assessor_status, Countersignature.decision)
+            .join(Countersignature, JOIN.LEFT_OUTER, on=(Countersignature.decision == Decision.id))
+            .where(Decision.enrolment.in_(enrolment_ids)).order_by(Decision.sequence)):
+        decisions[(ekey(enrolment_id), criterion_id)].append((decision_id, outcome, status, signed))
+    samples = {d: verdict for d, verdict in _rows(
+        IqaSample.select(IqaSample.decision, IqaVerdict.verdict)
+        .join(IqaVerdict, JOIN.LEFT_OUTER, on=(IqaVerdict.sample == IqaSample.id))
+        .where(IqaSample.enrolment.in_(enrolment_ids)))}
+    return {eid: _enrolment_document(e, outcomes[_key(e.unit_version_id.hex)], criteria, claims, decisions, samples)
             for eid, e in enrolments.items()}
 
 
 def _enrolment_document(enrolment, outcomes, criteria, claims, decisions, samples) -> dict:
+    enrolment_key = enrolment.id.hex
     outcome_docs, totals = [], defaultdict(int)
-    for outcome in outcomes:
+    for outcome_key, outcome_number in outcomes:
         rows = []
-        for criterion in criteria[outcome.id]:
-            state = _criterion_state(decisions.get((enrolment.id, criterion.id), []), samples,
-                                     claims.get((enrolment.id, criterion.id), 0))
-            rows.append({"criterion_id": str(criterion.id), "number": criterion.number, **state})
+        for criterion_key, number in criteria[outcome_key]:
+            state = _criterion_state(decisions.get((enrolment_key, criterion_key), []), samples,
+                                     claims.get((enrolment_key, criterion_key), 0))
+            rows.append({"criterion_id": _uuid(criterion_key), "number": number, **state})
         counts = _counts(rows)
-        for key, value in counts.items():
-            totals[key] += value
-        outcome_docs.append({"outcome_id": str(outcome.id), "number": outcome.number, **counts,
+        for name, value in counts.items():
+            totals[name] += value
+        outcome_docs.append({"outcome_id": _uuid(outcome_key), "number": outcome_number, **counts,
                              "complete": counts["criteria"] == counts["met"] and not counts["iqa_outstanding"],
                              "criteria": rows})
     complete = totals["criteria"] > 0 and totals["met"] == totals["criteria"] and not totals["iqa_outstanding"] \

@@ -60,6 +60,8 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "learners.pseudonymise_learner": p("POST", f"/v1/learners/{learner}/pseudonymise", {"admin"}),
         "learners.export_learner": p("GET", f"/v1/learners/{learner}/export", WRITERS_A),
         "learners.learner_progress": p("GET", f"/v1/learners/{learner}/progress", READERS_A),
+        "learners.qualification_progress": p(
+            "GET", f"/v1/learners/{learner}/qualifications/{ids['qualification']}/progress", READERS_A),
         "learners.create_enrolment": p("POST", "/v1/enrolments", WRITERS_A, 201, {
             "learner_id": learner, "unit_id": unit, "start_date": "2026-09-01"}),
         "learners.list_enrolments": p("GET", "/v1/enrolments", READERS_A, shows=enrolment),
@@ -137,7 +139,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
 
 ID_NAMES = ("B13", "CS 39", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome", "standard", "centre_a",
             "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision", "sample", "plan",
-            "assessor_a")
+            "assessor_a", "qualification")
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +185,13 @@ def ids(client, auth, identities, content_ids):
     assessor = str(identities.accounts["assessor_a"].id)
     plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
                                                          "assessor_id": assessor, "rate": 1.0})["id"]
-    return {**content_ids, "learner": learner, "enrolment": enrolment, "evidence": evidence, "decision": decision,
+    from api.services.loader import load_path
+    from tests.conftest import PROJECT_ROOT
+
+    assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
+    qualification = client.get("/v1/qualifications").get_json()["items"][0]["id"]
+    return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
+            "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}
 
 

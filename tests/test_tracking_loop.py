@@ -101,3 +101,34 @@ def test_progress_costs_the_same_queries_whatever_the_number_of_decisions(client
         post(client, auth, "assessor_a", f"/v1/enrolments/{eid}/decisions",
              {"criterion_id": criterion, "outcome": "met", "feedback": "ok", "evidence_ids": [evidence["id"]]})
     assert queries() == before
+
+
+def complete(client, auth, enrolment_id, criteria):
+    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{enrolment_id}/evidence", {
+        "type": "professional_discussion", "title": "x", "date": "2026-10-01", "authenticity_declared": True,
+        "criterion_ids": criteria})
+    for criterion in criteria:
+        post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment_id}/decisions",
+             {"criterion_id": criterion, "outcome": "met", "feedback": "ok", "evidence_ids": [evidence["id"]]})
+
+
+def test_qualification_progress_follows_the_rules_of_combination(client, auth, identities, unit_ids):
+    from api.services.loader import load_path
+    from tests.conftest import PROJECT_ROOT
+
+    assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
+    qualification = client.get("/v1/qualifications?owner=ocr").get_json()["items"][0]["id"]
+    learner = make_learner(client, auth, identities)["id"]
+    url = f"/v1/learners/{learner}/qualifications/{qualification}/progress"
+
+    def achieved():
+        body = client.get(url, headers=auth("centre_admin_a")).get_json()
+        return body["achieved"], [g["satisfied"] for g in body["groups"]], body["credits_earned"]
+
+    assert achieved() == (False, [False, False], 0)
+    b13 = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
+    complete(client, auth, b13, criteria_of(client, unit_ids["B13"]))
+    assert achieved() == (False, [True, False], 10)  # mandatory B13 done; the optional group needs one unit
+    cs34 = enrol(client, auth, identities, learner, unit_ids["CS 34"])["id"]
+    complete(client, auth, cs34, criteria_of(client, unit_ids["CS 34"]))
+    assert achieved() == (True, [True, True], 10)

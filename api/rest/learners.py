@@ -142,3 +142,12 @@ def enrolment_progress(enrolment_id):
     parse_args(NO_ARGS)
     return json_response(progress.enrolment_progress(current_principal(), parse_id(enrolment_id, "enrolment")),
                          cache_control="private, no-cache")
+
+
+@bp.get("/learners/<learner_id>/qualifications/<qualification_id>/progress")
+def qualification_progress(learner_id, qualification_id):
+    """A learner's progress towards a qualification under its rules of combination."""
+    parse_args(NO_ARGS)
+    return json_response(progress.qualification_progress(current_principal(), parse_id(learner_id, "learner"),
+                                                         parse_id(qualification_id, "qualification")),
+                         cache_control="private, no-cache")

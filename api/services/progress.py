@@ -177,3 +177,50 @@ def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
 def _rollup(documents: list) -> dict:
     return {"enrolments": len(documents), "complete": sum(1 for d in documents if d["complete"]),
             **{k: sum(d[k] for d in documents) for k in COUNT_KEYS}}
+
+
+def qualification_progress(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID) -> dict:
+    """A learner's progress towards a qualification under its rules of combination, from their unit enrolments:
+    a mandatory group needs every unit complete, another group its minimum number of units and of credits."""
+    from api.errors import NotFound
+    from api.models import Qualification, QualificationGroup, QualificationGroupUnit, UnitVersion
+
+    learner = visible_learner(principal, learner_id)
+    qualification = Qualification.get_or_none(Qualification.id == qualification_id,
+                                               Qualification.status == "published")
+    if qualification is None:
+        raise NotFound(f"no published qualification {qualification_id}")
+    members = list(QualificationGroupUnit.select(QualificationGroupUnit, QualificationGroup)
+                   .join(QualificationGroup).where(QualificationGroup.qualification == qualification.id)
+                   .order_by(QualificationGroup.position, QualificationGroupUnit.position))
+    credits = {u: c for u, c in UnitVersion.select(UnitVersion.unit, UnitVersion.credit_value)
+               .where(UnitVersion.unit.in_([m.unit_id for m in members]), UnitVersion.status == "published",
+                      UnitVersion.is_head).tuples()}
+    enrolled = {e.unit_id: e.id for e in Enrolment.select(Enrolment.id, Enrolment.unit)
+                .where(Enrolment.learner == learner.id, Enrolment.status != "withdrawn")}
+    documents = progress_for(list(enrolled.values()))
+    groups: dict = {}
+    for member in members:
+        group = groups.setdefault(member.group.id, {"group": member.group, "units": []})
+        document = documents.get(enrolled.get(member.unit_id))
+        group["units"].append({"unit_id": str(member.unit_id), "enrolment_id": document and document["enrolment_id"],
+                               "complete": bool(document and document["complete"]),
+                               "credit_value": credits.get(member.unit_id)})
+    group_docs = [_group_document(g["group"], g["units"]) for g in groups.values()]
+    earned = sum(u["credit_value"] or 0 for g in group_docs for u in g["units"] if u["complete"])
+    min_credits = qualification.source.get("min_credits")
+    return {"learner_id": str(learner.id), "qualification_id": str(qualification.id), "groups": group_docs,
+            "credits_earned": earned, "min_credits": min_credits,
+            "achieved": all(g["satisfied"] for g in group_docs) and earned >= (min_credits or 0)}
+
+
+def _group_document(group, units: list) -> dict:
+    done = [u for u in units if u["complete"]]
+    credits = sum(u["credit_value"] or 0 for u in done)
+    if group.mandatory:
+        satisfied = len(done) == len(units)
+    else:
+        satisfied = len(done) >= (group.min_units or 0) and credits >= (group.min_credits or 0)
+    return {"group_id": str(group.id), "name": group.name, "mandatory": group.mandatory,
+            "min_units": group.min_units, "min_credits": group.min_credits, "units_complete": len(done),
+            "credits_complete": credits, "satisfied": satisfied, "units": units}

@@ -3,6 +3,7 @@ loaded with data/units once per session; every test runs inside a transaction th
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,19 +23,29 @@ def pytest_report_header(config):
     return f"qualtrack database: {TEST_DATABASE_URL or 'SQLite (temporary file)'}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A URL for an empty database of the backend under test (PostgreSQL: a fresh schema, dropped afterwards)."""
+@contextmanager
+def empty_database_url(directory: Path, prefix: str):
+    """A URL for an empty database of the backend under test: a SQLite file in ``directory``, or a fresh PostgreSQL
+    schema that is dropped afterwards."""
     if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'qualtrack.db'}"
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
         return
-    schema = f"qt_test_{uuid.uuid4().hex[:12]}"
+    schema = f"qt_{prefix}_{uuid.uuid4().hex[:12]}"
     admin = db.make_database(TEST_DATABASE_URL)
     admin.execute_sql(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{sep}options={quote(f'-c search_path={schema}')}"
-    admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.close()
+    try:
+        yield f"{TEST_DATABASE_URL}{sep}options={quote(f'-c search_path={schema}')}"
+    finally:
+        admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The session database's URL."""
+    with empty_database_url(tmp_path_factory.mktemp("db"), "session") as url:
+        yield url
 
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -167,16 +178,8 @@ def unit_ids(database):
 @pytest.fixture
 def fresh_url(tmp_path):
     """An empty database of the backend under test, separate from the session's (for subprocess tests)."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    schema = f"qt_fresh_{uuid.uuid4().hex[:10]}"
-    admin = db.make_database(TEST_DATABASE_URL)
-    admin.execute_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{sep}options={quote(f'-c search_path={schema}')}"
-    admin.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.close()
+    with empty_database_url(tmp_path, "fresh") as url:
+        yield url
 
 
 def write_yaml(directory: Path, name: str, text: str) -> Path:

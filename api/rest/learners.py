@@ -14,24 +14,22 @@ LEARNER_CREATE, LEARNER_UPDATE = bodies.LearnerCreate(), bodies.LearnerUpdate()
 ENROLMENT_CREATE, ENROLMENT_UPDATE = bodies.EnrolmentCreate(), bodies.EnrolmentUpdate()
 
 
-def _learner_response(learner, status: int = 200):
-    body = learners.learner_body(learner)
-    etag = learners.etag_of("learner", learner.id, learner.row_version)
+def _versioned_response(kind: str, row, body: dict, status: int):
+    """A learner or enrolment with its ETag (201 with Location when just created)."""
+    etag = learners.etag_of(kind, row.id, row.row_version)
     if status == 201:
         return created(body, body["href"], etag)
     response = json_response(body, cache_control="private, no-cache")
     response.headers["ETag"] = etag
     return response
+
+
+def _learner_response(learner, status: int = 200):
+    return _versioned_response("learner", learner, learners.learner_body(learner), status)
 
 
 def _enrolment_response(enrolment, status: int = 200):
-    body = enrolments.enrolment_body(enrolment)
-    etag = learners.etag_of("enrolment", enrolment.id, enrolment.row_version)
-    if status == 201:
-        return created(body, body["href"], etag)
-    response = json_response(body, cache_control="private, no-cache")
-    response.headers["ETag"] = etag
-    return response
+    return _versioned_response("enrolment", enrolment, enrolments.enrolment_body(enrolment), status)
 
 
 @bp.post("/learners")

@@ -136,15 +136,17 @@ def can_submit_evidence(principal: Principal, centre_id: uuid.UUID, learner_id: 
     return principal.kind == "account" and "assessor" in principal.roles and _in_centre(principal, centre_id)
 
 
-def learner_scope(principal: Principal):
-    """(centre ids, learner id) the principal may list learner records for; centre ids None means all centres."""
+def visible_learner_records(query, principal: Principal, centre_field, learner_field):
+    """Restrict a query over learner records to those the principal may read: all (admins), their centres' (staff
+    and tracking clients), or their own (learners). The list form of can_read_learner."""
     if principal.is_admin:
-        return None, None
-    if principal.kind == "client":
-        centres = principal.centre_ids if principal.scopes & {"tracking:read", "tracking:write"} else frozenset()
-        return centres, None
-    centres = principal.centre_ids if principal.roles & CENTRE_STAFF_ROLES else frozenset()
-    return centres, principal.learner_id
+        return query
+    tracking_client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
+    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
+    condition = centre_field.in_(list(principal.centre_ids if tracking_client or staff else ()))
+    if principal.learner_id is not None:
+        condition = condition | (learner_field == principal.learner_id)
+    return query.where(condition)
 
 
 def require(allowed: bool, detail: str) -> None:

@@ -11,9 +11,9 @@ from api.services.access import (
     Principal,
     can_manage_learners,
     can_read_learner,
-    learner_scope,
     require,
     require_authenticated,
+    visible_learner_records,
 )
 from api.services.learners import PreconditionFailed, check_if_match, etag_of, visible_learner
 from api.services.pagination import Page, keyset_page
@@ -95,13 +95,7 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
 
 def list_enrolments(principal: Principal, *, learner_id, centre_id, unit_id, status, cursor, limit) -> Page:
     require_authenticated(principal)
-    centres, own = learner_scope(principal)
-    query = Enrolment.select()
-    if centres is not None:
-        condition = Enrolment.centre.in_(list(centres))
-        if own is not None:
-            condition = condition | (Enrolment.learner == own)
-        query = query.where(condition)
+    query = visible_learner_records(Enrolment.select(), principal, Enrolment.centre, Enrolment.learner)
     for field, value in ((Enrolment.learner, learner_id), (Enrolment.centre, centre_id), (Enrolment.unit, unit_id),
                          (Enrolment.status, status)):
         if value:

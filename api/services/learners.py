@@ -23,9 +23,9 @@ from api.services.access import (
     Principal,
     can_manage_learners,
     can_read_learner,
-    learner_scope,
     require,
     require_authenticated,
+    visible_learner_records,
 )
 from api.services.pagination import Page, keyset_page
 from api.services.uln import TEMPORARY_ULN, uln_problem
@@ -134,13 +134,7 @@ def create_learner(principal: Principal, data: dict) -> Learner:
 def list_learners(principal: Principal, *, centre_id, uln, external_system, external_id, cursor, limit) -> Page:
     """Learners the principal may see, filtered by centre, ULN or external id; by family name, given name, id."""
     require_authenticated(principal)
-    centres, own = learner_scope(principal)
-    query = Learner.select()
-    if centres is not None:
-        condition = Learner.centre.in_(list(centres))
-        if own is not None:
-            condition = condition | (Learner.id == own)
-        query = query.where(condition)
+    query = visible_learner_records(Learner.select(), principal, Learner.centre, Learner.id)
     if centre_id:
         query = query.where(Learner.centre == centre_id)
     if uln:

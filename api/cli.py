@@ -86,8 +86,9 @@ def create_centre(code: str, name: str) -> None:
 @click.option("--centre", "centres", multiple=True, help="Centre code (repeat for several).")
 @click.option("--awarding-body", default=None, help="Awarding body slug, for authors.")
 @click.option("--assessor-status", type=click.Choice(["qualified", "trainee"]), default=None)
+@click.option("--learner-id", type=click.UUID, default=None, help="For learners: the learner record this account is.")
 @click.password_option(envvar="QUALTRACK_NEW_PASSWORD", help="Prompted for if not given (or QUALTRACK_NEW_PASSWORD).")
-def create_user(email, display_name, roles, centres, awarding_body, assessor_status, password) -> None:
+def create_user(email, display_name, roles, centres, awarding_body, assessor_status, learner_id, password) -> None:
     """Create a person's account. The password is hashed with argon2 and never printed."""
     from api.services import accounts
 
@@ -95,7 +96,7 @@ def create_user(email, display_name, roles, centres, awarding_body, assessor_sta
     try:
         account = accounts.create_account(email, password, display_name=display_name, roles=list(roles),
                                           centres=list(centres), awarding_body=awarding_body,
-                                          assessor_status=assessor_status)
+                                          assessor_status=assessor_status, learner_id=learner_id)
     except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
         _report_failure(error)
     click.echo(f"account {account.email}: {account.id} roles={','.join(account.roles)}")

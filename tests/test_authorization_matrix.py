@@ -60,6 +60,9 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "learners.pseudonymise_learner": p("POST", f"/v1/learners/{learner}/pseudonymise", {"admin"}),
         "learners.export_learner": p("GET", f"/v1/learners/{learner}/export", WRITERS_A),
         "learners.learner_progress": p("GET", f"/v1/learners/{learner}/progress", READERS_A),
+        "learners.enrol_on_qualification": p(
+            "POST", f"/v1/learners/{learner}/qualifications/{ids['qualification']}/enrolments", WRITERS_A, 201,
+            {"start_date": "2026-09-01"}),
         "learners.qualification_progress": p(
             "GET", f"/v1/learners/{learner}/qualifications/{ids['qualification']}/progress", READERS_A),
         "learners.create_enrolment": p("POST", "/v1/enrolments", WRITERS_A, 201, {

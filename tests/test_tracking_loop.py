@@ -126,7 +126,13 @@ def test_qualification_progress_follows_the_rules_of_combination(client, auth, i
         return body["achieved"], [g["satisfied"] for g in body["groups"]], body["credits_earned"]
 
     assert achieved() == (False, [False, False], 0)
-    b13 = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
+    made = post(client, auth, "centre_admin_a", f"/v1/learners/{learner}/qualifications/{qualification}/enrolments",
+                {"start_date": "2026-09-01", "assessor_ids": [str(identities.accounts["assessor_a"].id)]})
+    assert [e["unit_id"] for e in made["items"]] == [unit_ids["B13"]]  # the mandatory group's unit only
+    again = post(client, auth, "centre_admin_a", f"/v1/learners/{learner}/qualifications/{qualification}/enrolments",
+                 {"start_date": "2026-09-01"})
+    assert again["items"] == []  # already enrolled: nothing duplicated
+    b13 = made["items"][0]["id"]
     complete(client, auth, b13, criteria_of(client, unit_ids["B13"]))
     assert achieved() == (False, [True, False], 10)  # mandatory B13 done; the optional group needs one unit
     cs34 = enrol(client, auth, identities, learner, unit_ids["CS 34"])["id"]

@@ -199,3 +199,19 @@ def test_request_id_is_recorded_in_the_audit_log(client, auth, identities):
     assert response.headers["X-Request-ID"] == "req-123"
     events = client.get(f"/v1/audit?subject_id={response.get_json()['id']}", headers=auth("admin")).get_json()
     assert events["items"][0]["request_id"] == "req-123"
+
+
+def test_a_learner_account_sees_and_exports_only_its_own_record(client, auth, identities, app):
+    from api.auth import issue_tokens
+    from api.services import accounts
+
+    mine = make_learner(client, auth, identities)
+    other = make_learner(client, auth, identities, uln="9999999999")
+    account = accounts.create_account("self@example.test", "a long enough password", roles=["learner"],
+                                      centres=["A"], learner_id=mine["id"])
+    with app.test_request_context():
+        token = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=False)
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert [row["id"] for row in client.get("/v1/learners", headers=headers).get_json()["items"]] == [mine["id"]]
+    assert client.get(f"/v1/learners/{mine['id']}/export", headers=headers).status_code == 200
+    assert client.get(f"/v1/learners/{other['id']}", headers=headers).status_code == 404

@@ -78,6 +78,13 @@ class EnrolmentCreate(Strict):
     iqa_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
 
 
+class QualificationEnrolmentCreate(Strict):
+    start_date = fields.Date(required=True)
+    planned_end_date = fields.Date(load_default=None, allow_none=True)
+    assessor_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    iqa_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+
+
 class EnrolmentUpdate(Strict):
     status = fields.String(validate=validate.OneOf(ENROLMENT_STATUSES))
     start_date = fields.Date()

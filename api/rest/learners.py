@@ -12,6 +12,7 @@ from api.services.catalog import parse_id
 bp = Blueprint("learners", __name__)
 LEARNER_CREATE, LEARNER_UPDATE = bodies.LearnerCreate(), bodies.LearnerUpdate()
 ENROLMENT_CREATE, ENROLMENT_UPDATE = bodies.EnrolmentCreate(), bodies.EnrolmentUpdate()
+QUALIFICATION_ENROLMENT_CREATE = bodies.QualificationEnrolmentCreate()
 
 
 def _versioned_response(kind: str, row, body: dict, status: int):
@@ -149,3 +150,15 @@ def qualification_progress(learner_id, qualification_id):
     return json_response(progress.qualification_progress(current_principal(), parse_id(learner_id, "learner"),
                                                          parse_id(qualification_id, "qualification")),
                          cache_control="private, no-cache")
+
+
+@bp.post("/learners/<learner_id>/qualifications/<qualification_id>/enrolments")
+@write_endpoint
+def enrol_on_qualification(learner_id, qualification_id):
+    """Enrol a learner on every mandatory unit of a qualification (each pinned to its current published version)."""
+    parse_args(NO_ARGS)
+    made = enrolments.enrol_on_qualification(current_principal(), parse_id(learner_id, "learner"),
+                                             parse_id(qualification_id, "qualification"),
+                                             parse_body(QUALIFICATION_ENROLMENT_CREATE))
+    body = {"items": [enrolments.enrolment_body(e) for e in made]}
+    return created(body, f"/v1/enrolments?learner_id={parse_id(learner_id, 'learner')}")

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.errors import ApiError, NotFound, ValidationFailed
-from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, RevokedToken
+from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner, RevokedToken
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.models.base import utcnow
 from api.services.access import Principal
@@ -87,6 +87,8 @@ def create_account(email: str, password: str, *, display_name: str | None = None
         errors["assessor_status"] = [f"one of {', '.join(ASSESSOR_STATUSES)}"]
     if set(roles) & {"centre_admin", "assessor", "iqa", "learner"} and not centres:
         errors["centres"] = ["centre staff and learners belong to at least one centre"]
+    if learner_id is not None and not Learner.select().where(Learner.id == learner_id).exists():
+        errors["learner_id"] = ["no such learner record"]
     if errors:
         raise ValidationFailed("the account is not valid: " + ", ".join(sorted(errors)), errors=errors)
     centre_rows = _centres_by_code(list(centres))

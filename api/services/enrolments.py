@@ -144,3 +144,25 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
 
 def learner_of(enrolment: Enrolment) -> Learner:
     return Learner.get_by_id(enrolment.learner_id)
+
+
+def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID,
+                           data: dict) -> list[Enrolment]:
+    """Enrol a learner on every unit of a qualification's mandatory groups (units they are already enrolled on are
+    kept as they are). Optional units are chosen one by one with POST /v1/enrolments. All or nothing."""
+    from api.models import Qualification, QualificationGroup, QualificationGroupUnit
+
+    learner = visible_learner(principal, learner_id)
+    require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
+    qualification = Qualification.get_or_none(Qualification.id == qualification_id,
+                                              Qualification.status == "published")
+    if qualification is None:
+        raise NotFound(f"no published qualification {qualification_id}")
+    mandatory = [m.unit_id for m in QualificationGroupUnit.select(QualificationGroupUnit.unit)
+                 .join(QualificationGroup).where(QualificationGroup.qualification == qualification.id,
+                                                 QualificationGroup.mandatory)
+                 .order_by(QualificationGroup.position, QualificationGroupUnit.position)]
+    current = {e.unit_id for e in Enrolment.select(Enrolment.unit)
+               .where(Enrolment.learner == learner_id, Enrolment.status != "withdrawn")}
+    return [create_enrolment(principal, {**data, "learner_id": learner_id, "unit_id": unit_id})
+            for unit_id in mandatory if unit_id not in current]

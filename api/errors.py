@@ -37,6 +37,10 @@ class NotFound(ApiError):
     status, title, type = 404, "Not Found", "/problems/not-found"
 
 
+class UnsupportedMediaType(ApiError):
+    status, title, type = 415, "Unsupported Media Type", "/problems/unsupported-media-type"
+
+
 class ValidationFailed(ApiError):
     status, title, type = 422, "Unprocessable Content", "/problems/validation-failed"
 

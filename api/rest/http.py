@@ -70,12 +70,10 @@ def cache_control_for(status: str, max_age: int = 60) -> str:
 
 def parse_body(schema: Schema, *, partial: bool = False) -> dict:
     """The JSON request body validated by ``schema``: 415 if not JSON, 400 if malformed, 422 naming each bad field."""
-    from api.errors import ApiError, ValidationFailed
+    from api.errors import UnsupportedMediaType, ValidationFailed
 
     if request.mimetype != "application/json":
-        error = ApiError("send the body as application/json")
-        error.status, error.title, error.type = 415, "Unsupported Media Type", "/problems/unsupported-media-type"
-        raise error
+        raise UnsupportedMediaType("send the body as application/json")
     body = request.get_json(silent=True)
     if body is None:
         raise InvalidParameter("the body is not valid JSON")

@@ -62,8 +62,8 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         missing = sorted({str(i) for i in evidence_ids} - {str(e.id) for e in evidence})
         raise ValidationFailed("evidence considered must belong to this enrolment",
                                errors={"evidence_ids": [f"{i} is not evidence of this enrolment" for i in missing]})
-    if any(e.submitted_by == audit.actor_of(principal) for e in evidence):
-        require(False, "an assessor cannot assess evidence they submitted themselves")
+    require(not any(e.submitted_by == audit.actor_of(principal) for e in evidence),
+            "an assessor cannot assess evidence they submitted themselves")
     claimed = {c.evidence_id for c in Claim.select().where(Claim.evidence.in_(evidence_ids),
                                                            Claim.criterion == criterion.id)}
     unclaimed = [str(e.id) for e in evidence if e.id not in claimed]

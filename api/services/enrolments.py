@@ -4,7 +4,17 @@ assigned assessors and IQAs."""
 import uuid
 
 from api.errors import NotFound, ValidationFailed
-from api.models import Account, AccountCentre, Enrolment, EnrolmentStaff, Learner, Unit, UnitVersion
+from api.models import (
+    Account,
+    AccountCentre,
+    Enrolment,
+    EnrolmentStaff,
+    Qualification,
+    QualificationGroup,
+    QualificationGroupUnit,
+    Unit,
+    UnitVersion,
+)
 from api.models.base import iso_utc, utcnow
 from api.services import audit
 from api.services.access import (
@@ -142,16 +152,10 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
     return enrolment
 
 
-def learner_of(enrolment: Enrolment) -> Learner:
-    return Learner.get_by_id(enrolment.learner_id)
-
-
 def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID,
                            data: dict) -> list[Enrolment]:
     """Enrol a learner on every unit of a qualification's mandatory groups (units they are already enrolled on are
     kept as they are). Optional units are chosen one by one with POST /v1/enrolments. All or nothing."""
-    from api.models import Qualification, QualificationGroup, QualificationGroupUnit
-
     learner = visible_learner(principal, learner_id)
     require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     qualification = Qualification.get_or_none(Qualification.id == qualification_id,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from peewee import JOIN, fn
 
 from api.db import database_proxy
+from api.errors import NotFound
 from api.models import (
     AssessmentCriterion,
     Claim,
@@ -22,9 +23,13 @@ from api.models import (
     IqaSample,
     IqaVerdict,
     LearningOutcome,
+    Qualification,
+    QualificationGroup,
+    QualificationGroupUnit,
     Unit,
+    UnitVersion,
 )
-from api.services.access import Principal, require_authenticated
+from api.services.access import CENTRE_STAFF_ROLES, Principal, require_authenticated
 from api.services.enrolments import visible_enrolment
 from api.services.learners import visible_learner
 
@@ -157,9 +162,6 @@ def learner_progress(principal: Principal, learner_id: uuid.UUID) -> dict:
 
 def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
     """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins."""
-    from api.errors import NotFound
-    from api.services.access import CENTRE_STAFF_ROLES
-
     require_authenticated(principal)
     staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
     client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
@@ -182,9 +184,6 @@ def _rollup(documents: list) -> dict:
 def qualification_progress(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID) -> dict:
     """A learner's progress towards a qualification under its rules of combination, from their unit enrolments:
     a mandatory group needs every unit complete, another group its minimum number of units and of credits."""
-    from api.errors import NotFound
-    from api.models import Qualification, QualificationGroup, QualificationGroupUnit, UnitVersion
-
     learner = visible_learner(principal, learner_id)
     qualification = Qualification.get_or_none(Qualification.id == qualification_id,
                                                Qualification.status == "published")

@@ -44,6 +44,7 @@ lint: install-test
 bench: install-test
 	$(BIN)/python bench/unit_read.py
 	$(BIN)/python bench/progress.py
+	$(BIN)/python bench/graphql_read.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from api import auth, db, errors, rest
+from api import auth, db, errors, gql, rest
 from api.config import Settings
 
 
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, database=None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, settings)
     rest.init_app(app)
+    gql.init_app(app, settings)
     return app
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from api import db
-from api.config import Settings
+from api.config import PROJECT_ROOT, Settings
 
 
 def _database(settings: Settings):
@@ -120,6 +120,26 @@ def create_client(name, scopes, centre, awarding_body) -> None:
     click.echo(f"client_id:     {new.client.client_id}")
     click.echo(f"client_secret: {new.secret}")
     click.echo("Store the secret now: it is not stored in clear and cannot be shown again.", err=True)
+
+
+@main.command("export-schema")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: str(PROJECT_ROOT / "schema" / "qualtrack.graphql"),
+              show_default="schema/qualtrack.graphql")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file differs from the live schema.")
+def export_schema(output: Path, check: bool) -> None:
+    """Write the GraphQL schema (SDL) to a file, so that every change to it shows in review."""
+    from api.gql.schema import schema_sdl
+
+    sdl = schema_sdl()
+    current = output.read_text(encoding="utf-8") if output.exists() else None
+    if check:
+        if current != sdl:
+            raise click.ClickException(f"{output} is not the live schema: run `qualtrack export-schema`")
+        click.echo(f"{output} is up to date")
+        return
+    output.write_text(sdl, encoding="utf-8")
+    click.echo(f"{'unchanged' if current == sdl else 'wrote'} {output} ({sdl.count(chr(10))} lines)")
 
 
 @main.command()

@@ -36,6 +36,12 @@ class Settings:
     refresh_token_seconds: int = 14 * 24 * 3600
     token_rate_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
+    graphql_introspection: bool = True
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    graphql_max_cost: int = 50_000
+    graphql_max_page_size: int = 100
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -49,10 +55,14 @@ class Settings:
         settings.jwt_secret = environ.get("QUALTRACK_JWT_SECRET") or None
         settings.token_rate_limit = environ.get("QUALTRACK_TOKEN_RATE_LIMIT", settings.token_rate_limit)
         settings.ratelimit_storage_uri = environ.get("QUALTRACK_RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
-        for name, attr in (("QUALTRACK_ACCESS_TOKEN_SECONDS", "access_token_seconds"),
-                           ("QUALTRACK_REFRESH_TOKEN_SECONDS", "refresh_token_seconds")):
+        for attr in ("access_token_seconds", "refresh_token_seconds", "graphql_max_depth", "graphql_max_aliases",
+                     "graphql_max_tokens", "graphql_max_cost", "graphql_max_page_size"):
+            name = f"QUALTRACK_{attr.upper()}"
             if name in environ:
-                setattr(settings, attr, int(environ[name]))
+                setattr(settings, attr, _positive_int(name, environ[name]))
+        if "QUALTRACK_GRAPHQL_INTROSPECTION" in environ:
+            settings.graphql_introspection = _flag("QUALTRACK_GRAPHQL_INTROSPECTION",
+                                                   environ["QUALTRACK_GRAPHQL_INTROSPECTION"])
         return settings
 
     def signing_secret(self) -> str:
@@ -70,3 +80,21 @@ class Settings:
             log.warning("QUALTRACK_JWT_SECRET is not set: using the development-only signing key")
             return DEVELOPMENT_JWT_SECRET
         return secret
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigurationError(f"{name} must be a positive whole number, not {value!r}")
+    return number
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")

@@ -187,3 +187,54 @@ def write_yaml(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# -- records for the authorisation matrices (REST and GraphQL) and the parity tests ----------------------------------
+
+@pytest.fixture(scope="session")
+def content_ids(database, identities):
+    """Real ids for the probes: a published unit (B13), a skills-cfa draft (CS 39), their parts, and both centres."""
+    from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit, UnitVersion
+
+    units = {u.code: u.id for u in Unit.select()}
+    b13, cs39 = (UnitVersion.get(UnitVersion.unit == units[code]) for code in ("B13", "CS 39"))
+    return {
+        "B13": str(units["B13"]), "CS 39": str(units["CS 39"]),
+        "b13_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == b13.id).id),
+        "cs39_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == cs39.id).id),
+        "b13_outcome": str(LearningOutcome.get(LearningOutcome.version == b13.id).id),
+        "cs39_outcome": str(LearningOutcome.get(LearningOutcome.version == cs39.id).id),
+        "standard": str(Standard.get().id), "centre_a": str(identities.centres["A"].id),
+        "centre_b": str(identities.centres["B"].id),
+    }
+
+
+@pytest.fixture
+def ids(client, auth, identities, content_ids):
+    """Content ids plus a fresh set of centre A records: learner, enrolment, evidence, decisions, sample, plan."""
+    from tests.tracking_helpers import enrol, make_learner, post
+
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, content_ids["B13"],
+                      assessors=("assessor_a", "trainee_assessor_a"))["id"]
+    criterion = content_ids["b13_criterion"]
+    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{enrolment}/evidence", {
+        "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
+        "criterion_ids": [criterion]})["id"]
+    decision = post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
+        "criterion_id": criterion, "outcome": "met", "feedback": "f", "evidence_ids": [evidence]})["id"]
+    trainee_decision = post(client, auth, "trainee_assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
+        "criterion_id": criterion, "outcome": "met", "feedback": "f", "reason": "second look",
+        "evidence_ids": [evidence]})["id"]
+    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision})["id"]
+    assessor = str(identities.accounts["assessor_a"].id)
+    plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
+                                                         "assessor_id": assessor, "rate": 1.0})["id"]
+    from api.services.loader import load_path
+    from tests.conftest import PROJECT_ROOT
+
+    assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
+    qualification = client.get("/v1/qualifications").get_json()["items"][0]["id"]
+    return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
+            "evidence": evidence, "decision": decision,
+            "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}

@@ -126,6 +126,8 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "content.get_qualification": [],  # no qualification in data/units; covered in test_rest_content
         "meta.openapi_document": [Probe("GET", "/v1/openapi.yaml", EVERYONE)],
         "meta.json_schema": [Probe("GET", "/v1/schema/unit.schema.json", EVERYONE)],
+        # each GraphQL field applies the same rules: see tests/test_graphql_authorization.py
+        "graphql": [Probe("POST", "/graphql", EVERYONE, body={"query": "{ units { totalCount } }"})],
         "auth.token": [Probe("POST", "/v1/auth/token", set(), refusals=frozenset({400}),
                              body={"grant_type": "password", "username": "x@y.z", "password": "wrong password"})],
         # an access token is not a refresh token: everyone is refused here
@@ -145,57 +147,8 @@ ID_NAMES = ("B13", "CS 39", "b13_criterion", "cs39_criterion", "b13_outcome", "c
             "assessor_a", "qualification")
 
 
-@pytest.fixture(scope="module")
-def content_ids(database, identities):
-    """Real ids for the probes: a published unit (B13), a skills-cfa draft (CS 39), their parts, and both centres."""
-    from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit, UnitVersion
-
-    units = {u.code: u.id for u in Unit.select()}
-    b13, cs39 = (UnitVersion.get(UnitVersion.unit == units[code]) for code in ("B13", "CS 39"))
-    return {
-        "B13": str(units["B13"]), "CS 39": str(units["CS 39"]),
-        "b13_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == b13.id).id),
-        "cs39_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == cs39.id).id),
-        "b13_outcome": str(LearningOutcome.get(LearningOutcome.version == b13.id).id),
-        "cs39_outcome": str(LearningOutcome.get(LearningOutcome.version == cs39.id).id),
-        "standard": str(Standard.get().id), "centre_a": str(identities.centres["A"].id),
-        "centre_b": str(identities.centres["B"].id),
-    }
-
-
 def app_endpoints(app) -> set[str]:
     return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
-
-
-@pytest.fixture
-def ids(client, auth, identities, content_ids):
-    """Content ids plus a fresh set of centre A records: learner, enrolment, evidence, decisions, sample, plan."""
-    from tests.tracking_helpers import enrol, make_learner, post
-
-    learner = make_learner(client, auth, identities)["id"]
-    enrolment = enrol(client, auth, identities, learner, content_ids["B13"],
-                      assessors=("assessor_a", "trainee_assessor_a"))["id"]
-    criterion = content_ids["b13_criterion"]
-    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{enrolment}/evidence", {
-        "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True,
-        "criterion_ids": [criterion]})["id"]
-    decision = post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
-        "criterion_id": criterion, "outcome": "met", "feedback": "f", "evidence_ids": [evidence]})["id"]
-    trainee_decision = post(client, auth, "trainee_assessor_a", f"/v1/enrolments/{enrolment}/decisions", {
-        "criterion_id": criterion, "outcome": "met", "feedback": "f", "reason": "second look",
-        "evidence_ids": [evidence]})["id"]
-    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision})["id"]
-    assessor = str(identities.accounts["assessor_a"].id)
-    plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
-                                                         "assessor_id": assessor, "rate": 1.0})["id"]
-    from api.services.loader import load_path
-    from tests.conftest import PROJECT_ROOT
-
-    assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
-    qualification = client.get("/v1/qualifications").get_json()["items"][0]["id"]
-    return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
-            "evidence": evidence, "decision": decision,
-            "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}
 
 
 def test_every_endpoint_has_a_policy(app, ids):

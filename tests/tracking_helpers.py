@@ -26,3 +26,14 @@ def enrol(client, auth, identities, learner_id, unit_id, assessors=("assessor_a"
 def criteria_of(client, unit_id) -> list[str]:
     document = client.get(f"/v1/units/{unit_id}").get_json()
     return [c["id"] for o in document["learning_outcomes"] for c in o["criteria"]]
+
+
+def valid_uln(seed: int) -> str:
+    """A valid ULN (check digit right) made from ``seed``, for tests that need several learners."""
+    from api.services.uln import uln_problem
+
+    for stem in range(100000000 + seed * 13, 100000000 + seed * 13 + 11):
+        for digit in "0123456789":
+            if uln_problem(f"{stem}{digit}") is None:
+                return f"{stem}{digit}"
+    raise AssertionError("unreachable: one stem in eleven consecutive ones has a check digit")

@@ -3,9 +3,9 @@
 from flask import Blueprint
 
 from api.auth import current_principal
-from api.rest import bodies
+from api.inputs import bodies
+from api.inputs.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
 from api.rest.http import created, json_response, page_response, parse_args, parse_body, write_endpoint
-from api.rest.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
 from api.services import audit, decisions, evidence, iqa, progress
 from api.services.catalog import parse_id
 

@@ -11,9 +11,9 @@ from jwt.exceptions import PyJWTError
 
 from api.auth import current_principal, decode_any, issue_tokens, limiter, revoke_payload, token_rate_limit
 from api.errors import ApiError
+from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
 from api.rest.http import json_response, parse_args
-from api.rest.params import NO_ARGS
 from api.services import accounts
 from api.services.access import Forbidden, require_authenticated
 

@@ -4,8 +4,8 @@ qualifications. Thin: parse arguments, call api.services.catalog, shape the resp
 from flask import Blueprint
 
 from api.auth import current_principal
+from api.inputs.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
 from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args
-from api.rest.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
 from api.services import catalog
 from api.services.catalog import UnitFilters, parse_id
 

@@ -70,7 +70,8 @@ def cache_control_for(status: str, max_age: int = 60) -> str:
 
 def parse_body(schema: Schema, *, partial: bool = False) -> dict:
     """The JSON request body validated by ``schema``: 415 if not JSON, 400 if malformed, 422 naming each bad field."""
-    from api.errors import UnsupportedMediaType, ValidationFailed
+    from api.errors import UnsupportedMediaType
+    from api.inputs import load_body
 
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
@@ -79,24 +80,7 @@ def parse_body(schema: Schema, *, partial: bool = False) -> dict:
         raise InvalidParameter("the body is not valid JSON")
     if not isinstance(body, dict):
         raise InvalidParameter("the body must be a JSON object")
-    try:
-        return schema.load(body, partial=partial)
-    except ValidationError as exc:
-        errors = flatten_errors(exc.normalized_messages())
-        raise ValidationFailed(f"the body is not valid: {', '.join(sorted(errors))}", errors=errors) from None
-
-
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested error dict as {"field", "list[0].field": [messages]}."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
-            flat.update(flatten_errors(value, name))
-    else:
-        values = messages if isinstance(messages, list) else [messages]
-        flat[prefix or "_body"] = ["unknown field" if m == "Unknown field." else str(m) for m in values]
-    return flat
+    return load_body(schema, body, partial=partial)
 
 
 def write_endpoint(view):
@@ -117,9 +101,9 @@ def write_endpoint(view):
         if key is None:
             with database_proxy.atomic():
                 return view(*args, **kwargs)
-        if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or any(ch in FORBIDDEN_CHARACTERS for ch in key):
-            raise InvalidParameter("Idempotency-Key must be 1 to 255 printable characters, e.g. a UUID",
-                                   errors={"Idempotency-Key": ["malformed"]})
+        if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in key):
+            raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, "
+                                   "e.g. a UUID", errors={"Idempotency-Key": ["malformed"]})
         subject = actor_of(current_principal())
         fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
         with database_proxy.atomic():

@@ -3,9 +3,9 @@
 from flask import Blueprint, request
 
 from api.auth import current_principal
-from api.rest import bodies
+from api.inputs import bodies
+from api.inputs.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
 from api.rest.http import created, json_response, page_response, parse_args, parse_body, write_endpoint
-from api.rest.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
 from api.services import enrolments, learners, progress
 from api.services.catalog import parse_id
 

@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+import orjson
 from peewee import fn
 
 from api.db import database_proxy
@@ -125,6 +126,28 @@ def get_unit_document(unit_id: uuid.UUID, status: str, principal: Principal) -> 
     return Document(row[0], row[1], row[2])
 
 
+class SharedDocument(dict):
+    """A parsed stored document, shared between requests: never modify it (nor anything inside it). Its content
+    is fixed by its strong ETag, so values derived from it alone may be cached with it (api.gql.projection)."""
+
+
+# Parsed documents by strong ETag (a hash of the exact bytes, so an entry can never be stale). Bounded: emptied
+# when full.
+_PARSED: dict[str, SharedDocument] = {}
+PARSED_CACHE_SIZE = 128
+
+
+def parsed(document: Document) -> SharedDocument:
+    """A stored document as a dict, parsed once per ETag in this process. The result must not be modified."""
+    found = _PARSED.get(document.etag)
+    if found is None:
+        found = SharedDocument(orjson.loads(document.body))
+        if len(_PARSED) >= PARSED_CACHE_SIZE:
+            _PARSED.clear()
+        _PARSED[document.etag] = found
+    return found
+
+
 def _missing_unit_detail(unit_id: uuid.UUID, status: str) -> str:
     hint = "" if status == "draft" else " (drafts are read with ?status=draft by their awarding body's authors)"
     return f"no unit {unit_id} with a {status} version visible to you{hint}"
@@ -139,10 +162,13 @@ def list_versions(unit_id: uuid.UUID, status: str, principal: Principal) -> list
     versions = list(visible_content(query, principal, UnitVersion.status, Unit.owner))
     if not versions:
         raise NotFound(_missing_unit_detail(unit_id, status))
-    return [{"id": str(v.id), "number": v.number, "status": v.status, "is_head": v.is_head, "title": v.title,
-             "etag": v.etag, "created_at": iso_utc(v.created_at), "published_at": iso_utc(v.published_at),
-             "withdrawn_at": iso_utc(v.withdrawn_at), "href": f"/v1/units/{unit_id}/versions/{v.number}"}
-            for v in versions]
+    return [_version_summary(unit_id, v) for v in versions]
+
+
+def _version_summary(unit_id, v: UnitVersion) -> dict:
+    return {"id": str(v.id), "number": v.number, "status": v.status, "is_head": v.is_head, "title": v.title,
+            "etag": v.etag, "created_at": iso_utc(v.created_at), "published_at": iso_utc(v.published_at),
+            "withdrawn_at": iso_utc(v.withdrawn_at), "href": f"/v1/units/{unit_id}/versions/{v.number}"}
 
 
 def get_unit_version(unit_id: uuid.UUID, number: int, status: str, principal: Principal) -> Document:
@@ -239,3 +265,33 @@ def get_qualification(qualification_id: uuid.UUID, status: str, principal: Princ
     if row is None or not can_read_content(principal, row.status, row.owner_id):
         raise NotFound(f"no {status} qualification {qualification_id} visible to you")
     return Document(row.document, row.etag, row.status)
+
+
+def list_awarding_bodies(cursor: str | None, limit: int) -> Page:
+    """Awarding bodies, by slug (public: a body's name is on every unit it owns)."""
+    query = AwardingBody.select(AwardingBody.id, AwardingBody.slug, AwardingBody.name)
+    page = keyset_page(query, [AwardingBody.slug, AwardingBody.id], cursor, limit,
+                       key_of=lambda b: [b.slug, str(b.id)])
+    page.items = [owner_summary(b) for b in page.items]
+    return page
+
+
+def documents_by_version(version_ids: list, principal: Principal) -> dict[str, dict]:
+    """Parsed unit documents for the given version ids, those the principal may see only: one query."""
+    query = (UnitVersion.select(UnitVersion.id, UnitVersion.document, UnitVersion.status, Unit.owner).join(Unit)
+             .where(UnitVersion.id.in_(version_ids)))
+    return {str(v.id): json.loads(v.document)
+            for v in visible_content(query, principal, UnitVersion.status, Unit.owner)}
+
+
+def versions_by_unit(unit_ids: list, status: str, principal: Principal) -> dict[str, list[dict]]:
+    """list_versions for many units in one query: {unit id: versions at ``status``, newest first}."""
+    query = (UnitVersion.select(UnitVersion.id, UnitVersion.unit, UnitVersion.number, UnitVersion.status,
+                                UnitVersion.is_head, UnitVersion.title, UnitVersion.etag, UnitVersion.created_at,
+                                UnitVersion.published_at, UnitVersion.withdrawn_at).join(Unit)
+             .where(UnitVersion.unit.in_(unit_ids), UnitVersion.status == status)
+             .order_by(UnitVersion.unit, UnitVersion.number.desc()))
+    found: dict[str, list[dict]] = {}
+    for v in visible_content(query, principal, UnitVersion.status, Unit.owner):
+        found.setdefault(str(v.unit_id), []).append(_version_summary(v.unit_id, v))
+    return found

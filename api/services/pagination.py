@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from api.errors import InvalidParameter
 
@@ -15,6 +15,11 @@ class Page:
     items: list
     next_cursor: str | None
     total: int
+    keys: list = field(default_factory=list)  # each item's sort key, for per-item cursors (GraphQL edges)
+
+    def cursor_at(self, index: int) -> str:
+        """The cursor that resumes after item ``index`` of this page."""
+        return encode_cursor(self.keys[index])
 
 
 def encode_cursor(key: list) -> str:
@@ -46,7 +51,8 @@ def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of
     rows = list(query.order_by(*sort_fields).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, encode_cursor(key_of(rows[-1])) if more and rows else None, total)
+    keys = [key_of(row) for row in rows]
+    return Page(rows, encode_cursor(keys[-1]) if more and rows else None, total, keys)
 
 
 def _after(fields: list, key: list):

@@ -1,0 +1,182 @@
+"""Protection for /graphql: depth, alias, token and cost limits, checked before any resolver runs, and the page-size
+cap on every connection. The limits come from Settings (QUALTRACK_GRAPHQL_*).
+
+Cost model: every selected field costs 1, multiplied by the sizes of the lists it sits in. A connection (a field with
+`first`) multiplies by `first` (its value, from the variables if need be; the default page size when absent); any
+other list field by LIST_ESTIMATE, except a connection's own `edges` and `nodes`. The cost is computed after
+validation, with the request's variables, and cached per document and page sizes.
+"""
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from api.errors import ApiError, InvalidParameter
+from api.gql.context import GraphQLLimits
+
+LIST_ESTIMATE = 10
+CACHE_SIZE = 256
+
+
+def checked_page_size(first: int | None, limits: GraphQLLimits) -> int:
+    """`first` as a page size: the default when absent; InvalidParameter outside 1..max_page_size."""
+    if first is None:
+        return limits.default_page_size
+    if not 1 <= first <= limits.max_page_size:
+        raise InvalidParameter(f"first must be between 1 and {limits.max_page_size}",
+                               errors={"first": [f"between 1 and {limits.max_page_size}"]})
+    return first
+
+
+def operation_cost(schema, document, operation_name: str | None, variables: dict, limits: GraphQLLimits) -> int:
+    """The estimated cost of the operation that will run (0 if it cannot be told: execution reports that)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    if len(chosen) != 1:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operation = chosen[0]
+    return _selection_cost(operation.selection_set, schema.get_root_type(operation.operation), schema, fragments,
+                           limits, variables, set())
+
+
+def too_costly(cost: int, limits: GraphQLLimits) -> GraphQLError:
+    return GraphQLError(f"the query is too costly: estimated cost {cost} exceeds the limit of {limits.max_cost}; ask "
+                        "for fewer items per page (first) or fewer nested lists", extensions={"code": "TOO_COSTLY"})
+
+
+def _page_size_of(field: FieldNode, variables: dict) -> int | None:
+    for argument in field.arguments or ():
+        if argument.name.value == "first":
+            if isinstance(argument.value, IntValueNode):
+                return int(argument.value.value)
+            if isinstance(argument.value, VariableNode):
+                value = variables.get(argument.value.name.value)
+                return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
+
+
+def _selection_cost(selection_set, parent_type, schema, fragments, limits, variables, visiting: set) -> int:
+    if selection_set is None or parent_type is None or not hasattr(parent_type, "fields"):
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            definition = parent_type.fields.get(selection.name.value)
+            if definition is None:
+                continue  # unknown fields are reported by graphql-core's own rules
+            named = get_named_type(definition.type)
+            page = _page_size_of(selection, variables)
+            has_page_arg = "first" in definition.args
+            if has_page_arg:
+                multiplier = page if page is not None else limits.default_page_size
+            elif is_list_type(get_nullable_type(definition.type)) and selection.name.value not in ("edges", "nodes"):
+                multiplier = LIST_ESTIMATE
+            else:
+                multiplier = 1
+            total += 1 + multiplier * _selection_cost(selection.selection_set, named, schema, fragments, limits,
+                                                      variables, visiting)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            target = schema.get_type(condition.name.value) if condition else parent_type
+            total += _selection_cost(selection.selection_set, target, schema, fragments, limits, variables, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in visiting:
+                continue  # unknown or cyclic fragments are reported by graphql-core's own rules
+            target = schema.get_type(fragment.type_condition.name.value)
+            total += _selection_cost(fragment.selection_set, target, schema, fragments, limits, variables,
+                                     visiting | {name})
+    return total
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors whose message is meant for the caller: GraphQL's own (syntax, validation, limits) and ApiErrors."""
+    original = error.original_error
+    return original is None or isinstance(original, ApiError | GraphQLError)
+
+
+class LimitedParserCache(ParserCache):
+    """strawberry's parser cache, parsing with a token limit (a document over the limit is a syntax error)."""
+
+    def __init__(self, max_tokens: int):
+        super().__init__(maxsize=CACHE_SIZE)
+        self.max_tokens = max_tokens
+
+    def on_parse(self):
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield from super().on_parse()
+
+
+class LimitedValidationCache(SchemaExtension):
+    """A validation cache that also applies our rules (depth, aliases, maybe no introspection), then the cost limit.
+
+    Like strawberry's ValidationCache, but keyed on the parsed document's identity: the parser cache hands back the
+    same DocumentNode for the same text, while the stock cache hashes the whole AST on every request (~60 us for a
+    unit tree here). Each entry keeps its document alive, so its id cannot be reused while the entry exists.
+    ``results`` belongs to one schema, so schemas with different limits never share verdicts."""
+
+    def __init__(self, rules: tuple, results: dict, limits: GraphQLLimits, costs: dict):
+        super().__init__()
+        self.rules, self.results, self.limits, self.costs = rules, results, limits, costs
+
+    def on_validate(self):
+        from strawberry.schema.schema import validate_document
+
+        context = self.execution_context
+        document = context.graphql_document
+        cached = self.results.get(id(document))
+        if cached is None or cached[0] is not document:
+            errors = validate_document(context.schema._schema, document, (*context.validation_rules, *self.rules))
+            if len(self.results) >= CACHE_SIZE:
+                self.results.clear()
+            cached = self.results[id(document)] = (document, errors)
+        context.pre_execution_errors = cached[1]
+        if not cached[1]:
+            cost = self._cost(context)
+            if cost > self.limits.max_cost:
+                context.pre_execution_errors = [too_costly(cost, self.limits)]
+        yield
+
+    def _cost(self, context) -> int:
+        """operation_cost, cached per (document, operation, integer variables): documents come from the parser
+        cache and the entry keeps its document alive."""
+        variables = context.variables or {}
+        document = context.graphql_document
+        key = (id(document), context.operation_name, tuple(sorted(
+            (k, v) for k, v in variables.items() if isinstance(v, int))))
+        cached = self.costs.get(key)
+        if cached is None or cached[0] is not document:
+            cost = operation_cost(context.schema._schema, document, context.operation_name, variables, self.limits)
+            if len(self.costs) >= CACHE_SIZE:
+                self.costs.clear()
+            cached = self.costs[key] = (document, cost)
+        return cached[1]
+
+
+def extensions(limits: GraphQLLimits, *, introspection: bool) -> list:
+    """The schema's extensions in factory form (a fresh instance per operation, sharing module-level caches).
+
+    Two extensions rather than one per limit: each strawberry extension costs tens of microseconds per operation.
+    Unexpected errors are masked where the response is written (api.gql.view)."""
+    rules = (depth_validator(limits.max_depth, None, None), alias_validator(limits.max_aliases),
+             *(() if introspection else (NoSchemaIntrospectionCustomRule,)))
+    results: dict = {}
+    costs: dict = {}
+    return [lambda: LimitedParserCache(limits.max_tokens),
+            lambda: LimitedValidationCache(rules, results, limits, costs)]

@@ -1,0 +1,90 @@
+"""GraphQL queries over tracking: thin over api.services, with the REST argument rules and permission filter."""
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from api.gql.args import or_none, page_size, validated
+from api.gql.content_types import Info
+from api.gql.records import Connection, connection_from_page
+from api.gql.tracking_types import (
+    AuditEvent,
+    Centre,
+    Decision,
+    Enrolment,
+    Evidence,
+    IqaSample,
+    Learner,
+    QualificationProgress,
+)
+from api.inputs.params import AUDIT_ARGS, ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, PAGE_ARGS
+from api.services import audit, centres, enrolments, evidence, iqa, learners, progress
+from api.services.decisions import get_decision
+
+
+@strawberry.type
+class TrackingQuery:
+    @strawberry.field(description="The centres visible to you, by code.")
+    def centres(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Centre]:
+        cursor = validated(PAGE_ARGS, after=after)["cursor"]
+        return connection_from_page(centres.list_centres(info.context.principal, cursor, page_size(info, first)))
+
+    @strawberry.field
+    def centre(self, info: Info, id: uuid.UUID) -> Centre | None:
+        return or_none(lambda: centres.get_centre(info.context.principal, id))
+
+    @strawberry.field(description="Learners visible to you, by family name, given name and id.")
+    def learners(self, info: Info, centre_id: uuid.UUID | None = None, uln: str | None = None,
+                 external_system: str | None = None, external_id: str | None = None, first: int | None = None,
+                 after: str | None = None) -> Connection[Learner]:
+        args = validated(LEARNER_LIST_ARGS, centre_id=centre_id, uln=uln, external_system=external_system,
+                         external_id=external_id, after=after)
+        page = learners.list_learners(info.context.principal, **args, limit=page_size(info, first))
+        info.context.seen("learner", page.items)
+        return connection_from_page(page)
+
+    @strawberry.field
+    def learner(self, info: Info, id: uuid.UUID) -> Learner | None:
+        return or_none(lambda: learners.learner_body(learners.visible_learner(info.context.principal, id)))
+
+    @strawberry.field(description="Enrolments visible to you, oldest first.")
+    def enrolments(self, info: Info, learner_id: uuid.UUID | None = None, centre_id: uuid.UUID | None = None,
+                   unit_id: uuid.UUID | None = None, status: str | None = None, first: int | None = None,
+                   after: str | None = None) -> Connection[Enrolment]:
+        args = validated(ENROLMENT_LIST_ARGS, learner_id=learner_id, centre_id=centre_id, unit_id=unit_id,
+                         status=status, after=after)
+        page = enrolments.list_enrolments(info.context.principal, **args, limit=page_size(info, first))
+        info.context.seen("enrolment", page.items)
+        return connection_from_page(page)
+
+    @strawberry.field
+    def enrolment(self, info: Info, id: uuid.UUID) -> Enrolment | None:
+        return or_none(lambda: enrolments.enrolment_body(enrolments.visible_enrolment(info.context.principal, id)))
+
+    @strawberry.field(name="evidence")
+    def evidence_item(self, info: Info, id: uuid.UUID) -> Evidence | None:
+        return or_none(lambda: evidence.evidence_body(evidence.visible_evidence(info.context.principal, id)[0]))
+
+    @strawberry.field
+    def decision(self, info: Info, id: uuid.UUID) -> Decision | None:
+        return or_none(lambda: get_decision(info.context.principal, id))
+
+    @strawberry.field
+    def iqa_sample(self, info: Info, id: uuid.UUID) -> IqaSample | None:
+        return or_none(lambda: iqa.get_sample(info.context.principal, id))
+
+    @strawberry.field(description="A learner's progress towards a qualification under its rules of combination.")
+    def qualification_progress(self, info: Info, learner_id: uuid.UUID,
+                               qualification_id: uuid.UUID) -> QualificationProgress | None:
+        return or_none(lambda: progress.qualification_progress(info.context.principal, learner_id, qualification_id))
+
+    @strawberry.field(description="Audit events: all for admins, their centres' for centre admins; oldest first.")
+    def audit_events(self, info: Info, centre_id: uuid.UUID | None = None, subject_type: str | None = None,
+                     subject_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                     first: int | None = None, after: str | None = None) -> Connection[AuditEvent]:
+        args = validated(AUDIT_ARGS, centre_id=centre_id, subject_type=subject_type, subject_id=subject_id,
+                         since=since, until=until, after=after)
+        page = audit.list_events(info.context.principal, **args, limit=page_size(info, first))
+        return connection_from_page(page)
+

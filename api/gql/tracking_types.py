@@ -1,0 +1,321 @@
+"""GraphQL types for tracking: centres, learners, enrolments, evidence, decisions, IQA, progress and audit. Values
+are the REST bodies of api.services; nested fields are batch-loaded per level (api.gql.context)."""
+
+import uuid
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.gql.args import or_none, page_size
+from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
+from api.gql.records import Connection, connection_from_list
+from api.services import progress
+
+
+@strawberry.type
+class CriterionProgress:
+    criterion_id: uuid.UUID
+    number: str
+    claimed: bool
+    claims: int
+    decision_id: uuid.UUID | None
+    outcome: str | None
+    met: bool
+    verified: bool
+    reopened: bool
+    iqa_outstanding: bool
+    awaiting_countersignature: bool
+
+
+@strawberry.type
+class OutcomeProgress:
+    outcome_id: uuid.UUID
+    number: str
+    claimed: int
+    met: int
+    verified: int
+    reopened: int
+    iqa_outstanding: int
+    awaiting_countersignature: int
+    complete: bool
+    criteria: list[CriterionProgress]
+
+
+@strawberry.type(description="GET /v1/enrolments/{id}/progress as a graph.")
+class EnrolmentProgress:
+    enrolment_id: uuid.UUID
+    learner_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_code: str
+    unit_version_id: uuid.UUID
+    status: str
+    criteria: int
+    claimed: int
+    met: int
+    verified: int
+    reopened: int
+    iqa_outstanding: int
+    awaiting_countersignature: int
+    complete: bool
+    percent_met: float
+    learning_outcomes: list[OutcomeProgress]
+
+
+@strawberry.type
+class LearnerProgress:
+    learner_id: uuid.UUID
+    enrolments: list[EnrolmentProgress]
+    units_complete: int
+    units: int
+
+
+@strawberry.type
+class ProgressRollup:
+    enrolments: int
+    complete: int
+    criteria: int
+    claimed: int
+    met: int
+    verified: int
+    reopened: int
+    iqa_outstanding: int
+    awaiting_countersignature: int
+
+
+@strawberry.type
+class AssessorProgress(ProgressRollup):
+    assessor_id: uuid.UUID
+
+
+@strawberry.type
+class CentreProgress(ProgressRollup):
+    centre_id: uuid.UUID
+    by_assessor: list[AssessorProgress]
+
+
+@strawberry.type
+class QualificationUnitProgress:
+    unit_id: uuid.UUID
+    enrolment_id: uuid.UUID | None
+    complete: bool
+    credit_value: int | None
+
+
+@strawberry.type
+class GroupProgress:
+    group_id: uuid.UUID
+    name: str
+    mandatory: bool
+    min_units: int | None
+    min_credits: int | None
+    units_complete: int
+    credits_complete: int
+    satisfied: bool
+    units: list[QualificationUnitProgress]
+
+
+@strawberry.type
+class QualificationProgress:
+    learner_id: uuid.UUID
+    qualification_id: uuid.UUID
+    groups: list[GroupProgress]
+    credits_earned: int
+    min_credits: int | None
+    achieved: bool
+
+
+@strawberry.type
+class Centre:
+    id: uuid.UUID
+    code: str
+    name: str
+
+    @strawberry.field(description="Cohort progress: totals and per assessor (the centre's staff and clients).")
+    def progress(self, parent: strawberry.Parent[dict], info: Info) -> CentreProgress | None:
+        return or_none(lambda: progress.centre_progress(info.context.principal, uuid.UUID(parent["id"])))
+
+
+@strawberry.type
+class ExternalId:
+    system: str
+    id: str
+
+
+@strawberry.type
+class EvidenceReference:
+    uri: str | None
+    sha256: str | None
+
+
+@strawberry.type
+class Claim:
+    id: uuid.UUID
+    criterion_id: uuid.UUID
+
+
+@strawberry.type
+class Evidence:
+    id: uuid.UUID
+    enrolment_id: uuid.UUID
+    type: str
+    title: str
+    description: str | None
+    date: str
+    reference: EvidenceReference
+    authenticity_declared: bool
+    submitted_by: str
+    created_at: str
+    claims: list[Claim]
+
+
+@strawberry.type
+class Decision:
+    id: uuid.UUID
+    enrolment_id: uuid.UUID
+    criterion_id: uuid.UUID
+    sequence: int
+    outcome: str
+    feedback: str
+    reason: str | None
+    supersedes: uuid.UUID | None
+    assessor_id: uuid.UUID
+    assessor_status: str
+    evidence_ids: list[uuid.UUID]
+    decided_at: str
+    countersigned_by: uuid.UUID | None
+    countersigned_at: str | None
+    in_effect: bool
+
+
+@strawberry.type
+class IqaVerdict:
+    verdict: str
+    actions: str | None
+    iqa_id: uuid.UUID
+    recorded_at: str
+
+
+@strawberry.type
+class IqaSample:
+    id: uuid.UUID
+    decision_id: uuid.UUID
+    enrolment_id: uuid.UUID
+    iqa_id: uuid.UUID
+    created_at: str
+    verdict: IqaVerdict | None
+
+
+@strawberry.type(description="A criterion of the enrolment's pinned unit version with the learner's state and the "
+                             "decisions on it, side by side.")
+class CriterionAssessment:
+    criterion: AssessmentCriterion
+    progress: CriterionProgress
+    decisions: list[Decision]
+
+
+@strawberry.type
+class OutcomeAssessment:
+    outcome: LearningOutcome
+    progress: OutcomeProgress
+    criteria: list[CriterionAssessment]
+
+
+@strawberry.type
+class Enrolment:
+    id: uuid.UUID
+    learner_id: uuid.UUID
+    centre_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_version_id: uuid.UUID
+    status: str
+    start_date: str
+    planned_end_date: str | None
+    assessor_ids: list[uuid.UUID]
+    iqa_ids: list[uuid.UUID]
+    created_at: str
+    updated_at: str
+
+    @strawberry.field
+    def learner(self, parent: strawberry.Parent[dict], info: Info) -> "Learner | None":
+        return info.context.load("enrolment", "learner", parent)
+
+    @strawberry.field(description="The unit version this enrolment is pinned to (readable by whoever may read the "
+                                  "enrolment, even after the version is withdrawn).")
+    def unit_version(self, parent: strawberry.Parent[dict], info: Info) -> Unit:
+        return info.context.load("enrolment", "unit_version", parent)
+
+    @strawberry.field
+    def progress(self, parent: strawberry.Parent[dict], info: Info) -> EnrolmentProgress:
+        return info.context.load("enrolment", "progress", parent)
+
+    @strawberry.field
+    def evidence(self, parent: strawberry.Parent[dict], info: Info) -> list[Evidence]:
+        return info.context.load("enrolment", "evidence", parent)
+
+    @strawberry.field
+    def decisions(self, parent: strawberry.Parent[dict], info: Info) -> list[Decision]:
+        return info.context.load("enrolment", "decisions", parent)
+
+    @strawberry.field
+    def iqa_samples(self, parent: strawberry.Parent[dict], info: Info) -> list[IqaSample]:
+        return info.context.load("enrolment", "iqa_samples", parent)
+
+    @strawberry.field(description="The pinned unit tree with progress and decisions beside each criterion.")
+    def assessment(self, parent: strawberry.Parent[dict], info: Info) -> list[OutcomeAssessment]:
+        document = info.context.load("enrolment", "unit_version", parent)
+        state = info.context.load("enrolment", "progress", parent)
+        by_criterion: dict[str, list] = {}
+        for decision in info.context.load("enrolment", "decisions", parent):
+            by_criterion.setdefault(decision["criterion_id"], []).append(decision)
+        progress_by_outcome = {o["outcome_id"]: o for o in state["learning_outcomes"]}
+        tree = []
+        for outcome in document["learning_outcomes"]:
+            outcome_state = progress_by_outcome[outcome["id"]]
+            criterion_state = {c["criterion_id"]: c for c in outcome_state["criteria"]}
+            tree.append({"outcome": outcome, "progress": outcome_state, "criteria": [
+                {"criterion": c, "progress": criterion_state[c["id"]], "decisions": by_criterion.get(c["id"], [])}
+                for c in outcome["criteria"]]})
+        return tree
+
+
+@strawberry.type
+class Learner:
+    id: uuid.UUID
+    centre_id: uuid.UUID
+    uln: str
+    given_name: str
+    family_name: str
+    email: str | None
+    date_of_birth: str | None
+    status: str
+    pseudonymised: bool
+    external_ids: list[ExternalId]
+    created_at: str
+    updated_at: str
+
+    @strawberry.field(description="The learner's enrolments, oldest first.")
+    def enrolments(self, parent: strawberry.Parent[dict], info: Info, first: int | None = None,
+                   after: str | None = None) -> Connection[Enrolment]:
+        items = info.context.load("learner", "enrolments", parent)
+        return connection_from_list(items, lambda e: e["id"], page_size(info, first), after)
+
+    @strawberry.field
+    def progress(self, parent: strawberry.Parent[dict], info: Info) -> LearnerProgress:
+        items = info.context.load("learner", "enrolments", parent)
+        documents = [info.context.load("enrolment", "progress", e) for e in items]
+        return {"learner_id": parent["id"], "enrolments": documents,
+                "units_complete": sum(1 for d in documents if d["complete"]), "units": len(documents)}
+
+
+@strawberry.type
+class AuditEvent:
+    id: uuid.UUID
+    occurred_at: str
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    centre_id: uuid.UUID | None
+    request_id: str | None
+    before: JSON | None
+    after: JSON | None

@@ -1,0 +1,110 @@
+"""The Flask view for /graphql: GraphQL over HTTP (POST with a JSON body; GET for queries), thin over the schema.
+
+Written here rather than taken from strawberry.flask because the stock view's request handling (form parsing,
+adapters) cost more than executing a whole unit tree. Behaviour:
+- The caller comes from the same bearer token as REST; an invalid token is a 401 problem+json before any work.
+- A request that is not GraphQL over HTTP (bad JSON, no query, variables not an object, a mutation over GET, a
+  wrong content type) is a 4xx problem+json, as in REST. A GraphQL request is always answered 200 with
+  ``data``/``errors`` (the GraphQL-over-HTTP convention for application/json).
+- Errors from resolvers carry ``extensions.code`` and ``extensions.status`` (the REST status for the same failure);
+  unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema.
+- ``Idempotency-Key`` on a POST is honoured exactly as on REST writes.
+- GET with Accept: text/html serves GraphiQL when enabled (development only).
+"""
+
+import orjson
+from flask import Response, request
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from api.auth import current_principal
+from api.errors import ApiError, UnsupportedMediaType
+from api.gql.context import Context, GraphQLLimits
+from api.gql.limits import is_expected
+
+MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
+MAX_QUERY_LENGTH = 100_000
+MAX_OPERATION_NAME = 200
+
+
+class BadGraphQLRequest(ApiError):
+    status, title, type = 400, "Bad GraphQL request", "/problems/bad-graphql-request"
+
+
+def _request_data() -> tuple[str, dict | None, str | None]:
+    """(query, variables, operationName) from a GET query string or a POST JSON body; BadGraphQLRequest if not."""
+    if request.method == "GET":
+        raw = {name: request.args.get(name) for name in ("query", "variables", "operationName")}
+        try:
+            raw["variables"] = orjson.loads(raw["variables"]) if raw["variables"] else None
+        except orjson.JSONDecodeError:
+            raise BadGraphQLRequest("the variables parameter is not valid JSON") from None
+    else:
+        if request.mimetype not in ("application/json", "application/graphql-response+json"):
+            raise UnsupportedMediaType('send GraphQL requests as application/json: {"query": ..., "variables": ...}')
+        try:
+            raw = orjson.loads(request.get_data(cache=False))
+        except orjson.JSONDecodeError:
+            raise BadGraphQLRequest("the body is not valid JSON") from None
+        if not isinstance(raw, dict):
+            raise BadGraphQLRequest("the body must be a JSON object with a query (batches are not supported)")
+    query, variables, operation = raw.get("query"), raw.get("variables"), raw.get("operationName")
+    if not isinstance(query, str) or not query:
+        raise BadGraphQLRequest("no GraphQL query: send {\"query\": \"{ units { totalCount } }\"}")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadGraphQLRequest(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+    if variables is not None and not isinstance(variables, dict):
+        raise BadGraphQLRequest("variables must be a JSON object")
+    if operation is not None and (not isinstance(operation, str) or len(operation) > MAX_OPERATION_NAME):
+        raise BadGraphQLRequest(f"operationName must be a string of at most {MAX_OPERATION_NAME} characters")
+    return query, variables, operation
+
+
+def _format_error(error) -> dict:
+    """One error as the response shows it: expected errors as they are (with code and status for ApiErrors),
+    unexpected ones masked."""
+    if not is_expected(error):
+        return {"message": MASKED_MESSAGE, "path": error.path,
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500}}
+    formatted = error.formatted
+    original = error.original_error
+    if isinstance(original, ApiError):
+        formatted["extensions"] = {"code": original.type.rsplit("/", 1)[-1].upper().replace("-", "_"),
+                                   "status": original.status,
+                                   **({"fields": original.errors} if original.errors else {})}
+    return formatted
+
+
+def make_view(schema, limits: GraphQLLimits, *, graphiql: bool):
+    """The view function for /graphql."""
+    ide_html = get_graphql_ide_html("graphiql") if graphiql else None
+
+    def execute() -> Response:
+        if request.method == "GET" and "query" not in request.args and request.accept_mimetypes.accept_html:
+            if ide_html is None:
+                raise BadGraphQLRequest("GraphiQL is served in development only; send a query parameter or POST")
+            return Response(ide_html, mimetype="text/html")
+        query, variables, operation = _request_data()
+        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            result = schema.execute_sync(query, variable_values=variables, operation_name=operation,
+                                         context_value=Context(principal=current_principal(), limits=limits),
+                                         allowed_operation_types=allowed)
+        except InvalidOperationTypeError as error:
+            raise BadGraphQLRequest(error.as_http_error_reason(request.method)) from None
+        except CannotGetOperationTypeError as error:
+            raise BadGraphQLRequest(error.as_http_error_reason()) from None
+        body: dict = {"data": result.data}
+        if result.errors:
+            body["errors"] = [_format_error(e) for e in result.errors]
+        return Response(orjson.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+    def graphql():
+        if request.method == "POST" and request.headers.get("Idempotency-Key") is not None:
+            from api.rest.http import write_endpoint
+
+            return write_endpoint(execute)()
+        return execute()
+
+    return graphql

@@ -1,0 +1,30 @@
+"""Centres, the tenants: each caller sees only the centres they belong to (admins see all)."""
+
+import uuid
+
+from api.errors import NotFound
+from api.models import Centre
+from api.services.access import Principal, require_authenticated, visible_centres
+from api.services.pagination import Page, keyset_page
+
+
+def centre_body(centre: Centre) -> dict:
+    return {"id": str(centre.id), "code": centre.code, "name": centre.name, "href": f"/v1/centres/{centre.id}"}
+
+
+def list_centres(principal: Principal, cursor: str | None, limit: int) -> Page:
+    """The centres visible to the caller, by code."""
+    require_authenticated(principal)
+    query = visible_centres(Centre.select(), principal, Centre.id)
+    page = keyset_page(query, [Centre.code, Centre.id], cursor, limit, key_of=lambda c: [c.code, str(c.id)])
+    page.items = [centre_body(c) for c in page.items]
+    return page
+
+
+def get_centre(principal: Principal, centre_id: uuid.UUID) -> dict:
+    """One centre, if the caller belongs to it (NotFound otherwise: other tenants are not revealed)."""
+    require_authenticated(principal)
+    centre = visible_centres(Centre.select(), principal, Centre.id).where(Centre.id == centre_id).first()
+    if centre is None:
+        raise NotFound(f"no centre {centre_id} visible to you")
+    return centre_body(centre)

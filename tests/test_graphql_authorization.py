@@ -1,0 +1,168 @@
+"""The authorisation matrix of tests/test_authorization_matrix.py, run through GraphQL.
+
+Each REST endpoint either has GraphQL operations here, with the *same* set of allowed callers taken from the REST
+probes, or is listed in REST_ONLY with the reason. A new REST endpoint fails test_every_endpoint_is_covered until
+someone decides which. "Allowed" means: a query field returns the record (or the list shows it) without errors; a
+mutation returns its success type. Everyone else gets null, an empty list, an error or a Problem member: never data.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import CLIENTS, PEOPLE
+from tests.graphql_helpers import gql
+from tests.test_authorization_matrix import ID_NAMES, app_endpoints, probes
+
+CALLERS = [None, *PEOPLE, *CLIENTS]
+
+REST_ONLY = {
+    "auth.token": "tokens are issued by REST only", "auth.refresh": "tokens are issued by REST only",
+    "auth.revoke": "tokens are revoked by REST only", "auth.me": "REST only",
+    "meta.openapi_document": "the REST contract", "meta.json_schema": "the data-file schemas",
+    "graphql": "the GraphQL endpoint itself",
+    "learners.create_learner": "learner administration is REST (and bulk import) only",
+    "learners.update_learner": "learner administration is REST only",
+    "learners.withdraw_learner": "learner administration is REST only",
+    "learners.pseudonymise_learner": "learner administration is REST only",
+    "learners.export_learner": "a download, REST only",
+    "learners.enrol_on_qualification": "REST only (GraphQL enrols on one unit: enrolLearner)",
+    "learners.update_enrolment": "enrolment administration is REST only",
+    "assessment.create_plan": "IQA planning is REST only", "assessment.plan_candidates": "IQA planning is REST only",
+    "assessment.take_sample": "IQA planning is REST only",
+    "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
+}
+
+
+@dataclass
+class Operation:
+    query: str
+    variables: dict
+    field: str  # the (dotted) field whose value decides success, e.g. "centre.progress"
+    shows: str | None = None  # for lists: success means this id is in the result
+    success_type: str | None = None  # for mutations: success means this __typename
+
+
+def operations(ids: dict) -> dict[str, list[Operation]]:
+    """REST endpoint -> GraphQL operations with the same meaning, in the same order as its REST probes."""
+    b13, cs39 = ids["B13"], ids["CS 39"]
+    e, learner = ids["enrolment"], ids["learner"]
+
+    def q(text, field, shows=None, **variables):
+        return Operation(text, variables, field, shows)
+
+    def m(text, field, success_type, **variables):
+        return Operation(text, variables, field, success_type=success_type)
+
+    return {
+        "content.list_units": [q("{ units { nodes { code } } }", "units"),
+                               q('{ units(status: DRAFT, code: "CS 39") { nodes { code } } }', "units", "CS 39")],
+        "content.get_unit": [q("query($id: UUID!) { unit(id: $id) { code } }", "unit", id=b13),
+                             q("query($id: UUID!) { unit(id: $id, status: DRAFT) { code } }", "unit", id=cs39)],
+        "content.list_unit_versions": [
+            q("query($id: UUID!) { unit(id: $id) { versions { number } } }", "unit", id=b13),
+            q("query($id: UUID!) { unit(id: $id, status: DRAFT) { versions(status: DRAFT) { number } } }", "unit",
+              id=cs39)],
+        "content.get_unit_version": [
+            q("query($id: UUID!) { unitVersion(unitId: $id, number: 1) { code } }", "unitVersion", id=b13),
+            q("query($id: UUID!) { unitVersion(unitId: $id, number: 1, status: DRAFT) { code } }", "unitVersion",
+              id=cs39)],
+        "content.get_learning_outcome": [
+            q("query($id: UUID!) { learningOutcome(id: $id) { id } }", "learningOutcome", id=ids["b13_outcome"]),
+            q("query($id: UUID!) { learningOutcome(id: $id, status: DRAFT) { id } }", "learningOutcome",
+              id=ids["cs39_outcome"])],
+        "content.get_criterion": [
+            q("query($id: UUID!) { criterion(id: $id) { id } }", "criterion", id=ids["b13_criterion"]),
+            q("query($id: UUID!) { criterion(id: $id, status: DRAFT) { id } }", "criterion",
+              id=ids["cs39_criterion"])],
+        "content.list_evidence_types": [q("{ evidenceTypes { totalCount } }", "evidenceTypes")],
+        "content.list_standards": [q("{ standards { totalCount } }", "standards")],
+        "content.get_standard": [q("query($id: UUID!) { standard(id: $id) { id } }", "standard", id=ids["standard"])],
+        "content.list_qualifications": [q("{ qualifications { totalCount } }", "qualifications")],
+        "centres.list_centres": [q("{ centres { totalCount } }", "centres")],
+        "centres.get_centre": [q("query($id: UUID!) { centre(id: $id) { id } }", "centre", id=ids["centre_a"]),
+                               q("query($id: UUID!) { centre(id: $id) { id } }", "centre", id=ids["centre_b"])],
+        "learners.list_learners": [q("{ learners(first: 100) { nodes { id } } }", "learners", learner)],
+        "learners.get_learner": [q("query($id: UUID!) { learner(id: $id) { id } }", "learner", id=learner)],
+        "learners.learner_progress": [
+            q("query($id: UUID!) { learner(id: $id) { progress { units } } }", "learner.progress", id=learner)],
+        "learners.qualification_progress": [
+            q("query($l: UUID!, $q: UUID!) { qualificationProgress(learnerId: $l, qualificationId: $q) { achieved } }",
+              "qualificationProgress", l=learner, q=ids["qualification"])],
+        "learners.create_enrolment": [
+            m("mutation($l: UUID!, $u: UUID!) { enrolLearner(input: {learnerId: $l, unitId: $u, "
+              'startDate: "2026-09-01"}) { __typename } }', "enrolLearner", "Enrolment", l=learner, u=b13)],
+        "learners.list_enrolments": [q("{ enrolments(first: 100) { nodes { id } } }", "enrolments", e)],
+        "learners.get_enrolment": [q("query($id: UUID!) { enrolment(id: $id) { id } }", "enrolment", id=e)],
+        "learners.enrolment_progress": [
+            q("query($id: UUID!) { enrolment(id: $id) { progress { met } } }", "enrolment.progress", id=e)],
+        "assessment.submit_evidence": [
+            m('mutation($e: UUID!) { submitEvidence(enrolmentId: $e, input: {type: "observation", title: "t", '
+              'date: "2026-10-01", authenticityDeclared: true}) { __typename } }', "submitEvidence", "Evidence", e=e)],
+        "assessment.list_evidence": [q("query($id: UUID!) { enrolment(id: $id) { evidence { id } } }",
+                                       "enrolment.evidence", id=e)],
+        "assessment.get_evidence": [q("query($id: UUID!) { evidence(id: $id) { id } }", "evidence",
+                                      id=ids["evidence"])],
+        "assessment.claim_criteria": [
+            m("mutation($v: UUID!, $c: UUID!) { claimCriteria(evidenceId: $v, criterionIds: [$c]) { __typename } }",
+              "claimCriteria", "Evidence", v=ids["evidence"], c=ids["b13_criterion"])],
+        "assessment.record_decision": [
+            m('mutation($e: UUID!, $c: UUID!, $v: UUID!) { recordDecision(enrolmentId: $e, input: {criterionId: $c, '
+              'outcome: MET, feedback: "f", reason: "re-assessed", evidenceIds: [$v]}) { __typename } }',
+              "recordDecision", "Decision", e=e, c=ids["b13_criterion"], v=ids["evidence"])],
+        "assessment.list_decisions": [q("query($id: UUID!) { enrolment(id: $id) { decisions { id } } }",
+                                        "enrolment.decisions", id=e)],
+        "assessment.get_decision": [q("query($id: UUID!) { decision(id: $id) { id } }", "decision",
+                                      id=ids["decision"])],
+        "assessment.countersign": [
+            m("mutation($d: UUID!) { countersignDecision(decisionId: $d) { __typename } }", "countersignDecision",
+              "Decision", d=ids["trainee_decision"])],
+        "assessment.get_sample": [q("query($id: UUID!) { iqaSample(id: $id) { id } }", "iqaSample", id=ids["sample"])],
+        "assessment.record_verdict": [
+            m("mutation($s: UUID!) { recordIqaVerdict(sampleId: $s, input: {verdict: CONFIRMED}) { __typename } }",
+              "recordIqaVerdict", "IqaSample", s=ids["sample"])],
+        "assessment.centre_progress": [
+            q("query($id: UUID!) { centre(id: $id) { progress { enrolments } } }", "centre.progress",
+              id=ids["centre_a"])],
+        "assessment.list_audit": [
+            q("query($c: UUID!) { auditEvents(centreId: $c) { totalCount } }", "auditEvents", c=ids["centre_a"])],
+    }
+
+
+def succeeded(body: dict, operation: Operation) -> bool:
+    value = body.get("data")
+    for name in operation.field.split("."):
+        value = (value or {}).get(name)
+    if body.get("errors") or value is None:
+        return False
+    if operation.success_type:
+        return value["__typename"] == operation.success_type
+    if operation.shows:
+        return operation.shows in str(value)
+    return True
+
+
+def test_every_endpoint_is_covered(app, ids):
+    covered = set(operations(ids)) | set(REST_ONLY)
+    assert app_endpoints(app) == covered, "map the new endpoint to GraphQL operations, or list it in REST_ONLY"
+    assert not set(operations(ids)) & set(REST_ONLY)
+
+
+@pytest.mark.parametrize("endpoint", sorted(operations(dict.fromkeys(ID_NAMES, "x"))))
+def test_graphql_authorisation_matrix(client, auth, ids, endpoint):
+    rest_probes = probes(ids)[endpoint]
+    graph_operations = operations(ids)[endpoint]
+    assert len(rest_probes) == len(graph_operations)
+    leaks, refusals = [], []
+    for probe, operation in zip(rest_probes, graph_operations, strict=True):
+        for caller in CALLERS:
+            body = gql(client, operation.query, operation.variables, auth(caller), expect_errors=True)
+            allowed = succeeded(body, operation)
+            if allowed and caller not in probe.allowed:
+                leaks.append((endpoint, caller, body))
+            elif not allowed and caller in probe.allowed:
+                refusals.append((endpoint, caller, body))
+            for error in body.get("errors", []):
+                assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error
+    assert leaks == [], "GraphQL showed or did what REST refuses"
+    assert refusals == [], "GraphQL refused what REST allows"

@@ -1,0 +1,121 @@
+"""/graphql over HTTP: request errors as problem+json, limits refused before any work, masking, GraphiQL and
+introspection by configuration, the checked-in SDL."""
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from api import create_app
+from api.config import PROJECT_ROOT, Settings
+from tests.graphql_helpers import gql
+
+SDL_FILE = PROJECT_ROOT / "schema" / "qualtrack.graphql"
+
+
+@pytest.mark.parametrize(("send", "status", "detail"), [
+    (dict(data="{", content_type="application/json"), 400, "not valid JSON"),
+    (dict(json=[{"query": "{ units { totalCount } }"}]), 400, "batches are not supported"),
+    (dict(json={"variables": {}}), 400, "no GraphQL query"),
+    (dict(json={"query": "{ units { totalCount } }", "variables": [1]}), 400, "variables must be a JSON object"),
+    (dict(json={"query": "{ units { totalCount } }", "operationName": 3}), 400, "operationName must be a string"),
+    (dict(data="query=x", content_type="application/x-www-form-urlencoded"), 415, "application/json"),
+    (dict(json={"query": "x" * 100_001}), 400, "longer than"),
+])
+def test_malformed_requests_are_problems(client, send, status, detail):
+    response = client.post("/graphql", **send)
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    assert detail in response.get_json()["detail"]
+
+
+def test_get_serves_queries_but_not_mutations(client):
+    ok = client.get("/graphql", query_string={"query": "{ units { totalCount } }"})
+    assert ok.status_code == 200 and ok.get_json()["data"]["units"]["totalCount"] == 2
+    refused = client.get("/graphql", query_string={"query": 'mutation { countersignDecision(decisionId: '
+                                                            '"00000000-0000-4000-8000-000000000000") { __typename } }'})
+    assert refused.status_code == 400 and "mutations are not allowed when using GET" in refused.get_json()["detail"]
+    assert client.get("/graphql", query_string={"query": "{ x }", "variables": "{"}).status_code == 400
+
+
+def test_an_invalid_token_is_401_before_any_work(client):
+    response = client.post("/graphql", json={"query": "{ units { totalCount } }"},
+                           headers={"Authorization": "Bearer not-a-token"})
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
+
+
+def test_bad_queries_are_errors_with_messages(client):
+    body = gql(client, "{ units { nope } }", expect_errors=True)
+    assert body["data"] is None and "Cannot query field 'nope'" in body["errors"][0]["message"]
+    body = gql(client, "{ units(first: 0) { totalCount } }", expect_errors=True)
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_PARAMETER", "status": 400,
+                                               "fields": {"first": ["between 1 and 100"]}}
+    body = gql(client, '{ units(after: "garbage") { totalCount } }', expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_PARAMETER"
+    body = gql(client, '{ learners(uln: "12ab") { totalCount } }', expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_PARAMETER"  # as in REST: arguments first, then token
+
+
+def test_unexpected_errors_are_masked(client, monkeypatch, caplog):
+    from api.services import catalog
+
+    def broken(*_args):
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(catalog, "list_evidence_types", broken)
+    body = gql(client, "{ evidenceTypes { totalCount } }", expect_errors=True)
+    assert body["errors"] == [{"message": "Unexpected error: it has been logged with this request's X-Request-ID.",
+                               "path": ["evidenceTypes"], "extensions": {"code": "INTERNAL_SERVER_ERROR",
+                                                                         "status": 500}}]
+    assert "SELECT secret" in caplog.text  # logged for the operator, not shown to the caller
+
+
+# -- limits ----------------------------------------------------------------------------------------------------------
+
+def too_deep() -> str:
+    """Depth 15 (the limit is 12), with page sizes of 1 so that it is not too costly as well."""
+    return "{ enrolments(first: 1) { nodes { " + "learner { enrolments(first: 1) { nodes { " * 4 + "id" + " }" * 15
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    (too_deep(), "exceeds maximum operation depth"),
+    ("{ " + " ".join(f"a{i}: units {{ totalCount }}" for i in range(31)) + " }", "aliases"),
+    ("{ learners(first: 100) { nodes { enrolments(first: 100) { nodes { decisions { id feedback } evidence "
+     "{ id } } } } } }", "too costly"),
+    ("{ units { totalCount " + "__typename " * 5000 + "} }", "more than 5000 tokens"),
+])
+def test_limits_refuse_before_any_work(client, auth, query, message):
+    headers = auth("admin")  # minted outside the count
+    with count_queries() as counter:
+        body = gql(client, query, headers=headers, expect_errors=True)
+    assert body["data"] is None and any(message in e["message"] for e in body["errors"]), body["errors"]
+    assert counter.count == 1  # the bearer token's revocation check, and nothing else
+
+
+def test_page_size_is_capped_for_variables_too(client):
+    body = gql(client, "query($n: Int) { units(first: $n) { totalCount } }", {"n": 101}, expect_errors=True)
+    assert body["errors"][0]["message"] == "first must be between 1 and 100"
+
+
+def app_with(database, database_url, **settings):
+    return create_app(Settings(**{"database_url": database_url, "env": "test", **settings}), database=database)
+
+
+def test_limits_and_introspection_follow_configuration(database, database_url):
+    strict = app_with(database, database_url, graphql_introspection=False, graphql_max_depth=2).test_client()
+    body = gql(strict, "{ __schema { types { name } } }", expect_errors=True)
+    assert "introspection has been disabled" in body["errors"][0]["message"]
+    assert "depth" in gql(strict, "{ units { nodes { owner { slug } } } }", expect_errors=True)["errors"][0]["message"]
+    assert gql(strict, "{ units { totalCount } }")["data"]["units"]["totalCount"] == 2
+
+
+def test_graphiql_in_development_only(database, database_url, client):
+    page = app_with(database, database_url, env="development").test_client().get(
+        "/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.get_data(as_text=True).lower()
+    refused = client.get("/graphql", headers={"Accept": "text/html"})
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+
+
+def test_the_checked_in_sdl_is_the_live_schema():
+    from api.gql.schema import schema_sdl
+
+    assert SDL_FILE.read_text(encoding="utf-8") == schema_sdl(), (
+        "the GraphQL schema changed: run `qualtrack export-schema` and review the diff of schema/qualtrack.graphql")

@@ -1,0 +1,83 @@
+"""The compiled-projection fast path (api.gql.projection) gives exactly what graphql-core's own completion gives:
+the same data and the same errors, for generated queries over content and for documents that break the schema."""
+
+import pytest
+from graphql import StringValueNode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import from_schema
+from strawberry.schema.config import StrawberryConfig
+
+from api.gql.context import Context, GraphQLLimits
+from api.gql.limits import extensions
+from api.gql.projection import ProjectingExecutionContext
+from api.gql.records import resolve_attribute
+from api.gql.schema import Mutation, QualtrackSchema, Query, build_schema, schema_sdl
+from api.services.access import Principal
+
+FAST = build_schema()
+SLOW = QualtrackSchema(query=Query, mutation=Mutation, config=StrawberryConfig(default_resolver=resolve_attribute),
+                       extensions=extensions(GraphQLLimits(), introspection=True))  # all but the fast path
+ADMIN = Principal(kind="account", roles=frozenset({"admin"}))
+CONTENT_FIELDS = ["unit", "unitVersion", "units", "learningOutcome", "criterion", "standard", "standards"]
+
+
+def run(schema, query, variables=None):
+    result = schema.execute_sync(query, variable_values=variables, context_value=Context(principal=ADMIN))
+    return result.data, [(e.message, e.path) for e in result.errors or ()]
+
+
+def test_the_fast_path_is_in_use():
+    assert FAST.execution_context_class is ProjectingExecutionContext
+    assert SLOW.execution_context_class is not ProjectingExecutionContext
+
+
+@pytest.fixture(scope="module")
+def content_uuids(database):
+    from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit
+
+    ids = [str(u.id) for u in Unit.select()] + [str(s.id) for s in Standard.select()]
+    ids += [str(o.id) for o in LearningOutcome.select().limit(5)] + [str(c.id) for c in AssessmentCriterion.select()
+                                                                      .limit(5)]
+    return ids
+
+
+def test_generated_content_queries_agree(app, content_uuids):
+    uuids = st.sampled_from(content_uuids).map(lambda value: StringValueNode(value=value))
+    strategy = from_schema(schema_sdl(), fields=CONTENT_FIELDS, custom_scalars={"UUID": uuids})
+
+    @settings(max_examples=80, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def agree(query):
+        assert run(FAST, query) == run(SLOW, query)
+
+    with app.test_request_context():
+        agree()
+
+
+@pytest.mark.parametrize("query", [
+    "query($id: UUID!) { unit(id: $id) { a: code b: code __typename owner { ...O } learningOutcomes { ... on "
+    "LearningOutcome { number criteria { t: text __typename } } } } } fragment O on AwardingBody { slug name }",
+    "query($id: UUID!, $yes: Boolean!) { unit(id: $id) { code title @include(if: $yes) learningOutcomes "
+    "{ number @skip(if: $yes) title } } }",
+])
+def test_aliases_fragments_and_directives_agree(app, unit_ids, query):
+    with app.test_request_context():
+        fast = run(FAST, query, {"id": unit_ids["CS 34"], "yes": True})
+        assert fast == run(SLOW, query, {"id": unit_ids["CS 34"], "yes": True}) and fast[1] == []
+
+
+def test_a_document_that_breaks_the_schema_fails_the_same_way(app, monkeypatch, unit_ids):
+    """A null where the schema says non-null, and a string where it says Int: the fast path falls back, so the
+    errors (message and path) are graphql-core's own."""
+    from api.gql import content
+
+    broken = {"id": unit_ids["B13"], "code": None, "title": "t", "version": "two", "learning_outcomes": [
+        {"number": "1", "title": None, "criteria": []}]}
+    monkeypatch.setattr(content.catalog, "parsed", lambda _document: broken)
+    query = "query($id: UUID!) { unit(id: $id) { title version learningOutcomes { number title } } }"
+    with app.test_request_context():
+        fast, slow = run(FAST, query, {"id": unit_ids["B13"]}), run(SLOW, query, {"id": unit_ids["B13"]})
+    assert fast == slow
+    assert fast[0] == {"unit": None} and len(fast[1]) == 1

@@ -87,3 +87,17 @@ def test_served_errors_are_problem_json(server):
         urllib.request.urlopen(f"{server}/v1/units/not-an-id")
     assert error.value.code == 400
     assert error.value.headers["Content-Type"] == "application/problem+json"
+
+
+def test_graphql_is_served_and_answers_what_rest_answers(server):
+    _, listing = get(f"{server}/v1/units?code=B13")
+    unit_id = listing["items"][0]["id"]
+    _, document = get(f"{server}/v1/units/{unit_id}")
+    body = json.dumps({"query": "query($id: UUID!) { unit(id: $id) { glh learningOutcomes { criteria { id } } } }",
+                       "variables": {"id": unit_id}}).encode()
+    request = urllib.request.Request(f"{server}/graphql", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        data = json.load(response)["data"]["unit"]
+    assert data["glh"] == document["glh"]
+    assert [c["id"] for o in data["learningOutcomes"] for c in o["criteria"]] == [
+        c["id"] for o in document["learning_outcomes"] for c in o["criteria"]]

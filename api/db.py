@@ -48,6 +48,16 @@ def bind(database: peewee.Database) -> None:
     database_proxy.initialize(database)
 
 
+def write_transaction():
+    """A transaction for a write: on SQLite it takes the write lock at BEGIN (IMMEDIATE), so two writers queue on
+    the busy timeout instead of one failing with "database is locked" when it upgrades a read snapshot that the other
+    has outdated. Nested inside another transaction it is a savepoint, as atomic() is."""
+    database = database_proxy.obj
+    if isinstance(database, peewee.SqliteDatabase) and not database.in_transaction():
+        return database.atomic(lock_type="IMMEDIATE")
+    return database_proxy.atomic()
+
+
 def ensure_connected() -> None:
     """Open this thread's connection if it is not open yet (cheap when it is)."""
     database_proxy.connect(reuse_if_open=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import yaml
 
 from api import create_app, db
 from api.config import PROJECT_ROOT, Settings
@@ -199,13 +200,14 @@ def content_ids(database, identities):
     units = {u.code: u.id for u in Unit.select()}
     b13, cs39 = (UnitVersion.get(UnitVersion.unit == units[code]) for code in ("B13", "CS 39"))
     return {
-        "B13": str(units["B13"]), "CS 39": str(units["CS 39"]),
+        "B13": str(units["B13"]), "CS 39": str(units["CS 39"]), "CS 34": str(units["CS 34"]),
         "b13_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == b13.id).id),
         "cs39_criterion": str(AssessmentCriterion.get(AssessmentCriterion.version == cs39.id).id),
         "b13_outcome": str(LearningOutcome.get(LearningOutcome.version == b13.id).id),
         "cs39_outcome": str(LearningOutcome.get(LearningOutcome.version == cs39.id).id),
         "standard": str(Standard.get().id), "centre_a": str(identities.centres["A"].id),
         "centre_b": str(identities.centres["B"].id),
+        "cs39_document": yaml.safe_load((UNITS_DIR / "skills-cfa-cs-39.yaml").read_text(encoding="utf-8")),
     }
 
 
@@ -235,6 +237,11 @@ def ids(client, auth, identities, content_ids):
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
     qualification = client.get("/v1/qualifications").get_json()["items"][0]["id"]
+    b13 = yaml.safe_load((UNITS_DIR / "ocr-b13.yaml").read_text(encoding="utf-8"))
+    b13 |= {"status": "draft", "purpose": b13["purpose"] + " (B13 version 2, for the matrix)"}
+    admin = auth("admin")
+    assert client.put(f"/v1/units/{content_ids['B13']}/draft", json=b13, headers=admin).status_code == 201
+    assert client.post(f"/v1/units/{content_ids['B13']}/publish", headers=admin).status_code == 200
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}

@@ -94,6 +94,9 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "assessment.record_verdict": p("POST", f"/v1/iqa/samples/{sample}/verdict", {"iqa_a"},
                                        body={"verdict": "confirmed"}),
         "assessment.centre_progress": p("GET", f"/v1/centres/{centre_a}/progress", READERS_A),
+        "sync.migrate_enrolment": p("POST", f"/v1/enrolments/{enrolment}/migrate", WRITERS_A, body={"dry_run": True}),
+        "sync.migrate_cohort": p("POST", "/v1/enrolment-migrations", WRITERS_A, shows=enrolment, body={
+            "unit_id": unit, "centre_id": centre_a, "dry_run": True}),
         "assessment.list_audit": p("GET", f"/v1/audit?centre_id={centre_a}", {"admin", "centre_admin_a"},
                                    refusals=frozenset({400, 401, 403})),
     }
@@ -135,6 +138,14 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "auth.revoke": [Probe("POST", "/v1/auth/revoke", AUTHENTICATED, ok_status=204)],
         "auth.me": [Probe("GET", "/v1/auth/me", AUTHENTICATED)],
         "centres.list_centres": [Probe("GET", "/v1/centres", AUTHENTICATED)],
+        "sync.save_draft": [Probe("PUT", f"/v1/units/{cs39}/draft", SKILLS_CFA_CONTENT, body=ids["cs39_document"],
+                                  refusals=frozenset({401, 403, 404}))],
+        "sync.publish": [Probe("POST", f"/v1/units/{ids['CS 34']}/publish", SKILLS_CFA_CONTENT,  # no draft: no-op
+                               refusals=frozenset({401, 403}))],
+        "sync.withdraw": [Probe("POST", f"/v1/units/{b13}/withdraw", {"admin", "author_ocr"},
+                                refusals=frozenset({401, 403, 404}))],
+        "sync.diff_versions": [Probe("GET", f"/v1/units/{b13}/versions/1/diff/2", EVERYONE)],
+        "sync.list_changes": [Probe("GET", "/v1/changes", EVERYONE)],
         "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
@@ -142,9 +153,9 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
     }
 
 
-ID_NAMES = ("B13", "CS 39", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome", "standard", "centre_a",
-            "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision", "sample", "plan",
-            "assessor_a", "qualification")
+ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
+            "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
+            "sample", "plan", "assessor_a", "qualification")
 
 
 def app_endpoints(app) -> set[str]:

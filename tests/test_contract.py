@@ -1,6 +1,8 @@
 """openapi.yaml is the contract: it is a valid OpenAPI 3.1 document, and schemathesis finds no response that breaks it
 (no server errors, undocumented statuses or content types, or bodies and headers that do not match their schemas)."""
 
+import re
+
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
@@ -22,14 +24,18 @@ def test_every_route_is_in_the_contract(app):
     documented = {path for path in yaml.safe_load(OPENAPI.read_text())["paths"]}
     routes = {rule.rule.replace("<", "{").replace(">", "}") for rule in app.url_map.iter_rules()
               if rule.endpoint != "static"}
-    routes = {r.replace("{int(signed=True):number}", "{number}") for r in routes}
+    routes = {re.sub(r"\{int\(signed=True\):(\w+)\}", r"{\1}", r) for r in routes}
     assert routes == documented
 
 
 def _excluded_checks(case) -> list:
-    """Opaque cursors and credentials cannot be generated from a schema: a made-up one is rightly refused, so the
-    "schema-valid data is accepted" check is skipped for requests that carry one. Every other check still applies."""
-    made_up = (case.query or {}).get("cursor") is not None or case.path == "/v1/auth/token"
+    """Opaque cursors, credentials and a unit document's identity cannot be generated from a schema: a made-up one is
+    rightly refused, so the "schema-valid data is accepted" check is skipped for requests that carry one (a unit
+    document must name the unit of its path and existing owners, evidence types and standards). Every other check
+    still applies."""
+    query = case.query or {}
+    made_up = (query.get("cursor") is not None or query.get("since") is not None or case.path == "/v1/auth/token"
+               or case.path.endswith("/draft"))
     return [positive_data_acceptance] if made_up else []
 
 

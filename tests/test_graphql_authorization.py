@@ -31,6 +31,9 @@ REST_ONLY = {
     "assessment.create_plan": "IQA planning is REST only", "assessment.plan_candidates": "IQA planning is REST only",
     "assessment.take_sample": "IQA planning is REST only",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
+    **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes"),
+                    "awarding-body sync is a REST integration (documents, ETags, the change feed)"),
+    **dict.fromkeys(("sync.migrate_enrolment", "sync.migrate_cohort"), "learner migration is REST only"),
 }
 
 

@@ -104,6 +104,8 @@ class OutcomeRef:
 @strawberry.type
 class AssessmentCriterion:
     id: uuid.UUID
+    identity: uuid.UUID = strawberry.field(description="The criterion across versions: kept while its text stays.")
+    replaces: uuid.UUID | None = strawberry.field(description="The identity of the criterion this one replaces.")
     number: str
     number_as_written: str | None
     text: str

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.db import database_proxy
+from api.db import write_transaction
 from api.errors import ApiError
 from api.gql.content_types import Info
 from api.gql.records import as_type
@@ -93,7 +93,7 @@ def _write(info: Info, write: Callable, present: Callable):
     principal = info.context.principal
     try:
         require_authenticated(principal)  # as in REST, a missing token is reported before a bad input
-        with database_proxy.atomic():
+        with write_transaction():
             return present(write(principal))
     except ApiError as error:
         return _problem(error)

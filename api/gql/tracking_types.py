@@ -184,6 +184,8 @@ class Decision:
     decided_at: str
     countersigned_by: uuid.UUID | None
     countersigned_at: str | None
+    carried_from: uuid.UUID | None = strawberry.field(
+        description="The decision this one was carried over from when the learner moved to a new unit version.")
     in_effect: bool
 
 

@@ -133,3 +133,14 @@ class SampleCreate(Strict):
 class VerdictCreate(Strict):
     verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
     actions = Text(load_default=None, allow_none=True, max_length=5000)
+
+
+class EnrolmentMigrate(Strict):
+    to_version = JsonInteger(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
+    dry_run = fields.Boolean(load_default=False)
+
+
+class CohortMigrate(EnrolmentMigrate):
+    unit_id = fields.UUID(required=True)
+    centre_id = fields.UUID(load_default=None, allow_none=True)
+    enrolment_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=1000))

@@ -76,5 +76,12 @@ class AuditArgs(PageArgs):
     until = fields.NaiveDateTime(timezone=UTC)
 
 
+class ChangesArgs(Strict):
+    since = fields.String(validate=validate.Length(min=1, max=512))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE),
+                           metadata={"description": f"page size, 1 to {MAX_PAGE}"})
+
+
+CHANGES_ARGS = ChangesArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
 DECISION_LIST_ARGS, AUDIT_ARGS = DecisionListArgs(), AuditArgs()

@@ -111,7 +111,11 @@ class OutcomeEvidenceType(BaseModel):
 
 
 class AssessmentCriterion(BaseModel):
-    """A criterion of one unit version. ``details`` holds range/guidance blocks, minimum counts and notes."""
+    """A criterion of one unit version. ``details`` holds range/guidance blocks, minimum counts and notes.
+
+    ``identity`` is the criterion across versions: a criterion whose text is unchanged from the version it was based
+    on keeps that criterion's identity (even if renumbered or moved); a changed or new one gets its own. ``replaces``
+    is the identity of the criterion an author declared this one replaces (changed text, same intent)."""
 
     id = peewee.UUIDField(primary_key=True)
     version = peewee.ForeignKeyField(UnitVersion, backref="criteria", on_delete="CASCADE")
@@ -120,6 +124,8 @@ class AssessmentCriterion(BaseModel):
     text = peewee.TextField()
     position = peewee.IntegerField()
     details = JSONTextField(default=dict)
+    identity = peewee.UUIDField(null=True, index=True)
+    replaces = peewee.UUIDField(null=True)
 
     class Meta:
         indexes = ((("version", "number"), True),)
@@ -197,7 +203,26 @@ class QualificationGroupUnit(BaseModel):
         primary_key = peewee.CompositeKey("group", "unit")
 
 
+class ContentChange(BaseModel):
+    """One entry of the change feed (GET /v1/changes): a unit version created, edited, published or withdrawn.
+
+    ``seq`` orders the feed. Writers take a lock before appending (api.services.changes), so entries become visible
+    in ``seq`` order and a reader's cursor can never pass an entry that is still to commit."""
+
+    seq = peewee.AutoField()
+    occurred_at = peewee.DateTimeField(default=utcnow)
+    action = peewee.CharField(max_length=32)
+    unit = peewee.ForeignKeyField(Unit, on_delete="CASCADE")
+    owner = peewee.ForeignKeyField(AwardingBody, on_delete="RESTRICT")
+    version = peewee.ForeignKeyField(UnitVersion, on_delete="CASCADE")
+    number = peewee.IntegerField()
+    status = peewee.CharField(max_length=16)
+    etag = peewee.CharField(max_length=80)
+    actor = peewee.CharField(max_length=80)
+
+
 CONTENT_MODELS = [
     AwardingBody, EvidenceType, Standard, StandardItem, Unit, UnitVersion, LearningOutcome, OutcomeEvidenceType,
     AssessmentCriterion, Mapping, Guidance, UnitGuidance, Qualification, QualificationGroup, QualificationGroupUnit,
+    ContentChange,
 ]

@@ -115,6 +115,7 @@ class Decision(BaseModel):
     assessor = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
     assessor_status = peewee.CharField(max_length=16)  # qualified | trainee, as at the time of the decision
     evidence_ids = JSONTextField(default=list)
+    carried_from = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="carried_to")
     created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

@@ -89,7 +89,7 @@ def write_endpoint(view):
     from functools import wraps
 
     from api.auth import current_principal
-    from api.db import database_proxy
+    from api.db import write_transaction
     from api.services import idempotency
     from api.services.access import require_authenticated
     from api.services.audit import actor_of
@@ -99,14 +99,14 @@ def write_endpoint(view):
         require_authenticated(current_principal())  # a 401 comes before any complaint about the body
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            with database_proxy.atomic():
+            with write_transaction():
                 return view(*args, **kwargs)
         if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in key):
             raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, "
                                    "e.g. a UUID", errors={"Idempotency-Key": ["malformed"]})
         subject = actor_of(current_principal())
         fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
-        with database_proxy.atomic():
+        with write_transaction():
             stored = idempotency.replay(subject, key, fingerprint)
             if stored is not None:
                 response = Response(stored.body, status=stored.status, mimetype=JSON)

@@ -87,6 +87,15 @@ def can_read_content(principal: Principal, status: str, owner_id: uuid.UUID) -> 
     return bodies is None or owner_id in bodies
 
 
+def can_write_content(principal: Principal, owner_id) -> bool:
+    """Edit, publish and withdraw a body's units: admins, the body's authors, its content:write clients."""
+    if principal.is_admin:
+        return True
+    if principal.kind == "account" and "author" in principal.roles:
+        return owner_id in principal.body_ids
+    return principal.kind == "client" and "content:write" in principal.scopes and owner_id in principal.body_ids
+
+
 def centre_ids_visible(principal: Principal) -> frozenset | None:
     """Centres the principal may see; None means every centre (admins)."""
     if principal.is_admin:

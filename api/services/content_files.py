@@ -69,6 +69,11 @@ def read_file(path: Path) -> ContentFile:
     except yaml.YAMLError as exc:
         content.problem("$", f"not valid YAML: {exc}".replace("\n", " "))
         return content
+    return check_document(content)
+
+
+def check_document(content: ContentFile) -> ContentFile:
+    """Validate ``content.document`` against the schema its ``kind`` names, then the numbering rules of units."""
     if not isinstance(content.document, dict):
         content.problem("$", "expected a mapping with a 'kind' key at the top level")
         return content

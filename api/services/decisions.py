@@ -34,7 +34,8 @@ def decision_body(decision: Decision, countersignature: Countersignature | None 
         "evidence_ids": decision.evidence_ids, "decided_at": iso_utc(decision.created_at),
         "countersigned_by": str(countersignature.account_id) if signed else None,
         "countersigned_at": iso_utc(countersignature.created_at) if signed else None,
-        "in_effect": decision.assessor_status == "qualified" or signed,
+        "carried_from": str(decision.carried_from_id) if decision.carried_from_id else None,
+        "in_effect": decision.assessor_status == "qualified" or signed or decision.carried_from_id is not None,
         "href": f"/v1/decisions/{decision.id}",
     }
 
@@ -117,8 +118,9 @@ def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignatur
     signer = _assessor(principal)
     require(signer.assessor_status == "qualified", "only a qualified assessor countersigns")
     require(signer.id != decision.assessor_id, "an assessor cannot countersign their own decision")
-    if decision.assessor_status != "trainee":
-        raise Conflict("this decision was made by a qualified assessor and needs no countersignature")
+    if decision.assessor_status != "trainee" or decision.carried_from_id is not None:
+        raise Conflict("this decision needs no countersignature: it was made by a qualified assessor, or carried "
+                       "over from a decision already in effect")
     if Countersignature.select().where(Countersignature.decision == decision.id).exists():
         raise Conflict("this decision is already countersigned")
     try:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.db import database_proxy
+from api.db import write_transaction
 from api.models import (
     AssessmentCriterion,
     AwardingBody,
@@ -28,7 +28,7 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import content_id, utcnow
-from api.services import rendering
+from api.services import changes, rendering
 from api.services.content_files import ContentFile, Problem, read_all
 
 
@@ -54,23 +54,28 @@ def load_path(root: Path) -> LoadReport:
     """Validate and load every file under ``root``; re-render documents that changed."""
     report = LoadReport()
     seen_keys: dict[tuple, str] = {}
+    events: list[tuple[str, UnitVersion]] = []
     for content in read_all(root):
         if not content.problems:
-            _check_references(content, seen_keys)
+            check_references(content, seen_keys)
         if content.problems:
             report.outcomes[str(content.path)] = "invalid"
             report.problems.extend(content.problems)
             continue
-        with database_proxy.atomic():
-            report.outcomes[str(content.path)] = LOADERS[content.kind](content.document)
-    with database_proxy.atomic():
+        with write_transaction():
+            load = LOADERS[content.kind]
+            report.outcomes[str(content.path)] = load(content.document, events) if load is load_unit else \
+                load(content.document)
+    with write_transaction():
         rerender_all()
+        for action, version in events:  # after rendering, so each entry carries its version's final ETag
+            changes.record(action, UnitVersion.get_by_id(version.id), LOADER_ACTOR)
     return report
 
 
 # -- reference checks (the rules JSON Schema cannot express) -------------------------------------------------------
 
-def _check_references(content: ContentFile, seen_keys: dict) -> None:
+def check_references(content: ContentFile, seen_keys: dict) -> None:
     doc, kind = content.document, content.kind
     key = _natural_key(doc)
     if key in seen_keys:
@@ -108,6 +113,7 @@ def _check_unit_references(content: ContentFile) -> None:
         for j, code in enumerate(outcome.get("evidence", {}).get("types", [])):
             if code not in known_types:
                 content.problem(f"$.learning_outcomes[{i}].evidence.types[{j}]", f"unknown evidence type {code!r}")
+    _check_replaces(content)
     criteria = {c["number"] for o in doc["learning_outcomes"] for c in o["criteria"]}
     for i, mapping in enumerate(doc.get("nos_mappings", [])):
         standard = Standard.get_or_none(Standard.slug == mapping["standard"])
@@ -121,6 +127,38 @@ def _check_unit_references(content: ContentFile) -> None:
                 content.problem(f"$.nos_mappings[{i}].items[{j}]", f"standard {standard.slug!r} has no item {item!r}")
         if "criterion" in mapping and mapping["criterion"] not in criteria:
             content.problem(f"$.nos_mappings[{i}].criterion", f"the unit has no criterion {mapping['criterion']!r}")
+
+
+def _check_replaces(content: ContentFile) -> None:
+    """Each ``replaces`` names a criterion of the version this content will be based on, at most once."""
+    doc = content.document
+    claimed = [(i, j, c["replaces"]) for i, o in enumerate(doc["learning_outcomes"])
+               for j, c in enumerate(o["criteria"]) if c.get("replaces")]
+    if not claimed:
+        return
+    unit = _find_unit(doc["owner"], doc["code"])
+    base = None if unit is None else base_for(unit, doc["status"])
+    numbers = set() if base is None else {n for (n,) in AssessmentCriterion.select(AssessmentCriterion.number)
+                                          .where(AssessmentCriterion.version == base.id).tuples()}
+    seen: set = set()
+    for i, j, number in claimed:
+        path = f"$.learning_outcomes[{i}].criteria[{j}].replaces"
+        if base is None:
+            content.problem(path, "there is no earlier version of this unit to replace a criterion of")
+        elif number not in numbers:
+            content.problem(path, f"version {base.number} (the one this is based on) has no criterion {number!r}")
+        elif number in seen:
+            content.problem(path, f"criterion {number!r} is replaced twice")
+        seen.add(number)
+
+
+def base_for(unit: Unit, status: str) -> UnitVersion | None:
+    """The version that content for ``unit`` at ``status`` will be based on: the draft head's base when a draft is
+    edited, else the latest version."""
+    draft = UnitVersion.get_or_none(UnitVersion.unit == unit.id, UnitVersion.is_head, UnitVersion.status == "draft")
+    if draft is not None and status == "draft":
+        return base_version(unit.id, draft.number)
+    return UnitVersion.select().where(UnitVersion.unit == unit.id).order_by(UnitVersion.number.desc()).first()
 
 
 def _find_unit(owner_slug: str, code: str) -> Unit | None:
@@ -181,7 +219,9 @@ def load_standard(doc: dict) -> str:
     return outcome
 
 
-def load_unit(doc: dict) -> str:
+def load_unit(doc: dict, events: list | None = None) -> str:
+    """Load one unit file. ``events`` collects (action, version) pairs for the change feed."""
+    events = events if events is not None else []
     owner = AwardingBody.get(AwardingBody.slug == doc["owner"])
     unit_id = content_id("unit", owner.slug, doc["code"])
     unit = Unit.get_or_none(Unit.id == unit_id)
@@ -197,10 +237,10 @@ def load_unit(doc: dict) -> str:
         if draft is not None and draft.source_hash == digest:
             return "unchanged"
         if draft is not None:
-            _clear_version_content(draft)
-            _write_version_content(draft, doc, digest)
+            edit_draft(draft, doc, digest)
+            events.append(("draft_edited", draft))
             return "updated"
-        _new_version(unit, doc, digest, "draft")
+        events.append(("created", new_version(unit, doc, digest, "draft")))
         return "created" if created else "updated"
 
     # published or withdrawn: the released head is what the file describes
@@ -210,22 +250,28 @@ def load_unit(doc: dict) -> str:
         released.status = doc["status"]
         released.published_at = released.published_at or utcnow()
         released.withdrawn_at = utcnow() if doc["status"] == "withdrawn" else None
+        released.etag = UNRENDERED  # its status shows in its document
         released.save()
+        events.append(("withdrawn" if doc["status"] == "withdrawn" else "published", released))
         return "updated"
     if draft is not None and draft.source_hash == digest:
         version = draft  # the file publishes the current draft as it stands
         version.status = doc["status"]
     else:
-        version = _new_version(unit, doc, digest, doc["status"])
+        version = new_version(unit, doc, digest, doc["status"])
+        events.append(("created", version))
     version.published_at = utcnow()
     version.withdrawn_at = utcnow() if doc["status"] == "withdrawn" else None
+    version.etag = UNRENDERED
     version.save()
+    events.append(("withdrawn" if doc["status"] == "withdrawn" else "published", version))
     if released is not None:
         UnitVersion.update(is_head=False).where(UnitVersion.id == released.id).execute()
     return "created" if created else "updated"
 
 
-def _new_version(unit: Unit, doc: dict, digest: str, status: str) -> UnitVersion:
+def new_version(unit: Unit, doc: dict, digest: str, status: str) -> UnitVersion:
+    """A new version (the next number) of ``unit`` with the content of ``doc``, based on the latest version."""
     latest = UnitVersion.select(UnitVersion.number).where(UnitVersion.unit == unit.id) \
         .order_by(UnitVersion.number.desc()).first()
     number = 1 if latest is None else latest.number + 1
@@ -233,6 +279,18 @@ def _new_version(unit: Unit, doc: dict, digest: str, status: str) -> UnitVersion
                           is_head=True)
     _write_version_content(version, doc, digest, force_insert=True)
     return version
+
+
+def edit_draft(draft: UnitVersion, doc: dict, digest: str) -> None:
+    """Replace a draft's content with ``doc`` (drafts are edited in place; released versions never are)."""
+    _clear_version_content(draft)
+    _write_version_content(draft, doc, digest)
+
+
+def base_version(unit_id, number: int) -> UnitVersion | None:
+    """The version a version ``number`` is based on: the latest one before it."""
+    return (UnitVersion.select().where(UnitVersion.unit == unit_id, UnitVersion.number < number)
+            .order_by(UnitVersion.number.desc()).first())
 
 
 def _clear_version_content(version: UnitVersion) -> None:
@@ -253,10 +311,11 @@ def _write_version_content(version: UnitVersion, doc: dict, digest: str, force_i
         [doc["code"], doc["title"]] + [o["title"] for o in outcomes]
         + [c["text"] for o in outcomes for c in o["criteria"]]
     ).lower()
-    version.document, version.etag = "{}", '""'
+    version.document, version.etag = "{}", UNRENDERED
     version.save(force_insert=force_insert)
     outcome_rows, type_rows, criterion_rows = [], [], []
     criterion_ids = {}
+    identities = CriterionIdentities(base_version(version.unit_id, version.number))
     for position, outcome in enumerate(outcomes):
         outcome_id = content_id("outcome", version.id, outcome["number"])
         outcome_rows.append({"id": outcome_id, "version": version.id, "number": outcome["number"],
@@ -266,9 +325,11 @@ def _write_version_content(version: UnitVersion, doc: dict, digest: str, force_i
         for criterion in outcome["criteria"]:
             criterion_id = content_id("criterion", version.id, criterion["number"])
             criterion_ids[criterion["number"]] = criterion_id
+            identity, replaces = identities.assign(criterion_id, criterion)
             criterion_rows.append({"id": criterion_id, "version": version.id, "outcome": outcome_id,
                                    "number": criterion["number"], "text": criterion["text"],
-                                   "position": len(criterion_rows), "details": {}})
+                                   "position": len(criterion_rows), "details": {}, "identity": identity,
+                                   "replaces": replaces})
     mapping_rows = [
         {"id": content_id("mapping", version.id, i), "version": version.id,
          "criterion": criterion_ids.get(m.get("criterion")), "standard": content_id("standard", m["standard"]),
@@ -332,25 +393,64 @@ def load_guidance(doc: dict) -> str:
     return outcome
 
 
+UNRENDERED = '""'  # the ETag of a version whose document is still to be rendered
+LOADER_ACTOR = "loader:load-units"
+
 LOADERS = {"catalogue": load_catalogue, "standard": load_standard, "unit": load_unit,
            "qualification": load_qualification, "guidance": load_guidance}
 
 
 def rerender_all() -> int:
-    """Re-render every unit version and qualification document; write only those whose bytes changed.
+    """Render every document not yet rendered, and re-render drafts and qualifications; write only those whose
+    bytes changed. Returns how many documents were written.
 
-    Documents embed summaries of linked standards and guidance, so a change there changes the documents that show it.
-    Returns how many documents were rewritten.
+    Documents embed summaries of linked standards and guidance, so a change there shows in drafts at once. Published
+    and withdrawn versions are frozen: rendered once, when released (or when their status changes), never again.
     """
     rewritten = 0
-    for version in UnitVersion.select():
-        document, etag = rendering.render_unit_version(version)
-        if etag != version.etag:
-            UnitVersion.update(document=document, etag=etag).where(UnitVersion.id == version.id).execute()
-            rewritten += 1
+    for version in UnitVersion.select().where((UnitVersion.status == "draft") | (UnitVersion.etag == UNRENDERED)):
+        rewritten += render_version(version)
     for qualification in Qualification.select():
         document, etag = rendering.render_qualification(qualification, qualification.source)
         if etag != qualification.etag:
             Qualification.update(document=document, etag=etag).where(Qualification.id == qualification.id).execute()
             rewritten += 1
     return rewritten
+
+
+def render_version(version: UnitVersion) -> int:
+    """Render one version's document and store it (and its ETag) if its bytes changed; 1 if written, else 0."""
+    document, etag = rendering.render_unit_version(version)
+    if etag == version.etag:
+        return 0
+    UnitVersion.update(document=document, etag=etag).where(UnitVersion.id == version.id).execute()
+    version.document, version.etag = document, etag
+    return 1
+
+
+class CriterionIdentities:
+    """Gives each criterion of a new or edited version its identity across versions (see AssessmentCriterion):
+    declared ``replaces`` first, then the same text at the same number, then the same text anywhere, else new."""
+
+    def __init__(self, base: UnitVersion | None):
+        rows = [] if base is None else list(
+            AssessmentCriterion.select(AssessmentCriterion.number, AssessmentCriterion.text,
+                                       AssessmentCriterion.identity, AssessmentCriterion.id)
+            .where(AssessmentCriterion.version == base.id).order_by(AssessmentCriterion.position))
+        self.by_number = {r.number: r for r in rows}
+        self.rows = rows
+        self.taken: set = set()
+
+    def assign(self, criterion_id, criterion: dict) -> tuple:
+        """(identity, replaces) for the criterion ``criterion`` (a data-file entry) stored as ``criterion_id``."""
+        if criterion.get("replaces"):
+            replaced = self.by_number[criterion["replaces"]]
+            return criterion_id, replaced.identity or replaced.id
+        same_place = self.by_number.get(criterion["number"])
+        candidates = ([same_place] if same_place else []) + self.rows
+        for row in candidates:
+            identity = row.identity or row.id
+            if row.text == criterion["text"] and identity not in self.taken:
+                self.taken.add(identity)
+                return identity, None
+        return criterion_id, None

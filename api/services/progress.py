@@ -35,9 +35,9 @@ from api.services.learners import visible_learner
 
 
 def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:
-    """The state of one criterion from its decisions (ordered tuples: id, outcome, status, countersigned), the
-    verdicts of sampled decisions, and how often it is claimed."""
-    in_effect = [d for d in decisions if d[2] == "qualified" or d[3] is not None]
+    """The state of one criterion from its decisions (ordered tuples: id, outcome, status, countersigned, carried
+    from), the verdicts of sampled decisions, and how often it is claimed."""
+    in_effect = [d for d in decisions if d[2] == "qualified" or d[3] is not None or d[4] is not None]
     current = in_effect[-1] if in_effect else None
     sampled = current is not None and current[0] in samples
     verdict = samples.get(current[0]) if sampled else None
@@ -100,12 +100,12 @@ def progress_for(enrolment_ids: list) -> dict:
         Claim.select(Claim.enrolment, Claim.criterion, fn.COUNT(Claim.id))
         .where(Claim.enrolment.in_(enrolment_ids)).group_by(Claim.enrolment, Claim.criterion))}
     decisions = defaultdict(list)
-    for decision_id, enrolment_id, criterion_id, outcome, status, signed in _rows(
+    for decision_id, enrolment_id, criterion_id, outcome, status, signed, carried in _rows(
             Decision.select(Decision.id, Decision.enrolment, Decision.criterion, Decision.outcome,
-                            Decision.assessor_status, Countersignature.decision)
+                            Decision.assessor_status, Countersignature.decision, Decision.carried_from)
             .join(Countersignature, JOIN.LEFT_OUTER, on=(Countersignature.decision == Decision.id))
             .where(Decision.enrolment.in_(enrolment_ids)).order_by(Decision.sequence)):
-        decisions[(ekey(enrolment_id), criterion_id)].append((decision_id, outcome, status, signed))
+        decisions[(ekey(enrolment_id), criterion_id)].append((decision_id, outcome, status, signed, carried))
     samples = {d: verdict for d, verdict in _rows(
         IqaSample.select(IqaSample.decision, IqaVerdict.verdict)
         .join(IqaVerdict, JOIN.LEFT_OUTER, on=(IqaVerdict.sample == IqaSample.id))

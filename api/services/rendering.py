@@ -116,9 +116,10 @@ def _render_outcome(outcome: LearningOutcome, source: dict, criteria: list, evid
 def render_criterion(criterion: AssessmentCriterion, source: dict) -> dict:
     """One criterion as it appears inside a unit document."""
     return {
-        "id": str(criterion.id), "number": criterion.number, "number_as_written": source.get("number_as_written"),
-        "text": criterion.text, "range": source.get("range", []), "minimum": source.get("minimum"),
-        "note": source.get("note"),
+        "id": str(criterion.id), "identity": str(criterion.identity or criterion.id),
+        "replaces": str(criterion.replaces) if criterion.replaces else None, "number": criterion.number,
+        "number_as_written": source.get("number_as_written"), "text": criterion.text,
+        "range": source.get("range", []), "minimum": source.get("minimum"), "note": source.get("note"),
     }
 
 

@@ -1,0 +1,102 @@
+"""REST views for awarding-body sync and learner migration: drafts, publish, withdraw, diffs, the change feed, and
+moving enrolments to a new unit version. Thin: parse, call api.services, respond."""
+
+from flask import Blueprint, Response, request
+
+from api.auth import current_principal
+from api.errors import InvalidParameter, UnsupportedMediaType
+from api.inputs import bodies
+from api.inputs.params import CHANGES_ARGS, NO_ARGS
+from api.rest.http import json_response, parse_args, parse_body, write_endpoint
+from api.services import changes, diff, lifecycle, migration
+from api.services.catalog import Document, parse_id
+
+bp = Blueprint("sync", __name__)
+ENROLMENT_MIGRATE, COHORT_MIGRATE = bodies.EnrolmentMigrate(), bodies.CohortMigrate()
+
+
+def _version_response(saved: lifecycle.Saved):
+    """The version's stored document with its ETag; 201 with Location when a version was created."""
+    version = saved.version
+    document = Document(version.document, version.etag, version.status)
+    response = Response(document.body, mimetype="application/json",
+                        headers={"ETag": document.etag, "Cache-Control": "no-store"})
+    if saved.created:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/units/{version.unit_id}/versions/{version.number}?status=draft"
+    return response
+
+
+def _json_object() -> dict:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the unit document as application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("the body must be a JSON object: a unit document as in data/units (see "
+                               "/v1/schema/unit.schema.json)")
+    return body
+
+
+@bp.put("/units/<unit_id>/draft")
+@write_endpoint
+def save_draft(unit_id):
+    """Make a whole unit document the unit's draft (creating the unit or a new draft version as needed)."""
+    parse_args(NO_ARGS)
+    saved = lifecycle.save_draft(current_principal(), parse_id(unit_id, "unit"), _json_object(),
+                                 request.headers.get("If-Match"))
+    return _version_response(saved)
+
+
+@bp.post("/units/<unit_id>/publish")
+@write_endpoint
+def publish(unit_id):
+    """Publish the unit's draft: complete units only; the version is frozen from then on."""
+    parse_args(NO_ARGS)
+    return _version_response(lifecycle.publish(current_principal(), parse_id(unit_id, "unit"),
+                                               request.headers.get("If-Match")))
+
+
+@bp.post("/units/<unit_id>/withdraw")
+@write_endpoint
+def withdraw(unit_id):
+    """Withdraw the unit's released version; enrolments pinned to it keep working."""
+    parse_args(NO_ARGS)
+    return _version_response(lifecycle.withdraw(current_principal(), parse_id(unit_id, "unit"),
+                                                request.headers.get("If-Match")))
+
+
+@bp.get("/units/<unit_id>/versions/<int(signed=True):a>/diff/<int(signed=True):b>")
+def diff_versions(unit_id, a, b):
+    """Outcomes and criteria added, removed, changed and moved from version a to version b."""
+    parse_args(NO_ARGS)
+    return json_response(diff.diff_versions(current_principal(), parse_id(unit_id, "unit"), a, b),
+                         cache_control="private, no-cache")
+
+
+@bp.get("/changes")
+def list_changes():
+    """Every content change after a cursor, in commit order; poll with next_cursor."""
+    args = parse_args(CHANGES_ARGS)
+    return json_response(changes.list_changes(current_principal(), args.get("since"), args["limit"]),
+                         cache_control="private, no-cache")
+
+
+@bp.post("/enrolments/<enrolment_id>/migrate")
+@write_endpoint
+def migrate_enrolment(enrolment_id):
+    """Move an enrolment to a newer version of its unit (or, with dry_run, say what that would do)."""
+    parse_args(NO_ARGS)
+    data = parse_body(ENROLMENT_MIGRATE)
+    result = migration.migrate_enrolment(current_principal(), parse_id(enrolment_id, "enrolment"),
+                                         data["to_version"], data["dry_run"])
+    return json_response(result, cache_control="no-store")
+
+
+@bp.post("/enrolment-migrations")
+@write_endpoint
+def migrate_cohort():
+    """Move a cohort (a unit's enrolments, at a centre or by id) to a newer version: all or nothing."""
+    parse_args(NO_ARGS)
+    return json_response(migration.migrate_cohort(current_principal(), parse_body(COHORT_MIGRATE)),
+                         cache_control="no-store")
+

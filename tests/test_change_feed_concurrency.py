@@ -137,5 +137,7 @@ def test_concurrent_edits_and_publishes_of_one_unit_never_change_a_published_ver
     assert errors == []
     numbers = sorted(v.number for v in UnitVersion.select().where(UnitVersion.unit == unit_id))
     assert numbers == list(range(1, len(numbers) + 1)) and len(published) >= 2
+    heads = [v.status for v in UnitVersion.select().where(UnitVersion.unit == unit_id, UnitVersion.is_head)]
+    assert heads.count("draft") <= 1 and len(heads) - heads.count("draft") == 1  # one draft head, one released
     for version_id, document_at_publication in published.items():
         assert UnitVersion.get_by_id(version_id).document == document_at_publication  # frozen

@@ -43,14 +43,16 @@ class Saved:
 
 
 def _heads(unit_id) -> tuple[UnitVersion | None, UnitVersion | None]:
-    """The unit's draft and released heads. On PostgreSQL they are locked (FOR UPDATE) until the transaction ends, so
-    concurrent changes to one unit queue instead of, say, editing a draft that another request just published.
-    SQLite needs no lock: one writer at a time holds the whole database."""
-    query = UnitVersion.select().where(UnitVersion.unit == unit_id, UnitVersion.is_head)
-    if not isinstance(database_proxy.obj, SqliteDatabase):
-        query = query.for_update()
-    heads = {("draft" if v.status == "draft" else "released"): v for v in query}
+    heads = {("draft" if v.status == "draft" else "released"): v
+             for v in UnitVersion.select().where(UnitVersion.unit == unit_id, UnitVersion.is_head)}
     return heads.get("draft"), heads.get("released")
+
+
+def _lock(unit: Unit) -> None:
+    """Queue this transaction behind any other changing the same unit (PostgreSQL: the unit row, FOR UPDATE, held
+    until commit; the heads read after it are current). SQLite needs nothing: one writer holds the whole database."""
+    if not isinstance(database_proxy.obj, SqliteDatabase):
+        Unit.select(Unit.id).where(Unit.id == unit.id).for_update().get()
 
 
 def _check_writer(principal: Principal, unit: Unit | None, owner_id) -> None:
@@ -69,6 +71,7 @@ def _writable_unit(principal: Principal, unit_id: uuid.UUID) -> Unit:
     if unit is None:
         raise NotFound(f"no unit {unit_id} visible to you")
     _check_writer(principal, unit, unit.owner_id)
+    _lock(unit)
     return unit
 
 
@@ -102,6 +105,7 @@ def save_draft(principal: Principal, unit_id: uuid.UUID, document, if_match: str
     unit = Unit.get_or_none(Unit.id == unit_id)
     if unit is not None:
         _check_writer(principal, unit, unit.owner_id)
+        _lock(unit)
     document = _validated(document, unit_id)
     owner = AwardingBody.get(AwardingBody.slug == document["owner"])
     if unit is None:

@@ -122,6 +122,37 @@ def create_client(name, scopes, centre, awarding_body) -> None:
     click.echo("Store the secret now: it is not stored in clear and cannot be shown again.", err=True)
 
 
+@main.command("import-case")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--awarding-body", required=True, help="Slug of the awarding body whose units these become.")
+def import_case(path: Path, awarding_body: str) -> None:
+    """Import a CASE CFPackage (JSON, CASE 1.0 or 1.1) as draft units of an awarding body."""
+    import json
+    import uuid
+
+    from api.db import write_transaction
+    from api.errors import ApiError
+    from api.services import case_import
+    from api.services.access import Principal
+
+    settings = Settings.from_env()
+    _database(settings)
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path} is not a JSON CFPackage: {exc}") from None
+    operator = Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
+    try:
+        with write_transaction():
+            units = case_import.import_package(operator, package, awarding_body)
+    except ApiError as error:
+        details = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in (error.errors or {}).items())
+        raise click.ClickException(f"{error.detail}{details}") from None
+    for unit in units:
+        click.echo(f"  {unit['outcome']:<9} {unit['code']} (version {unit['version']}, draft)")
+    click.echo(f"{len(units)} unit(s) from {path}")
+
+
 @main.command("export-schema")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=lambda: str(PROJECT_ROOT / "schema" / "qualtrack.graphql"),

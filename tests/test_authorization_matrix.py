@@ -31,6 +31,7 @@ class Probe:
     token_refusal: bool = False  # True where a valid access token is itself the wrong credential (401 expected)
     shows: str | None = None  # for lists: allowed means this text is in the 200 body (filtered lists never 404)
     headers: dict | None = None
+    error_mimetype: str = "application/problem+json"  # the CASE binding answers with imsx_StatusInfo JSON
 
 
 READERS_A = CENTRE_A - {"learner_a"}  # the learner account here is not linked to the test learner record
@@ -102,6 +103,44 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
     }
 
 
+MATRIX_PACKAGE = {  # the smallest CASE package: a document with one unit (for the import probe)
+    "CFDocument": {"identifier": "5f0c3c1e-2b1a-4c4e-9a57-3f4f1c2d7a10", "title": "Matrix framework"},
+    "CFItems": [{"identifier": "6a1d4d2f-3c2b-4d5f-8b68-4a5a2d3e8b21", "fullStatement": "A unit for the matrix",
+                 "humanCodingScheme": "MATRIX 1"}],
+    "CFAssociations": [{"associationType": "isChildOf", "sequenceNumber": 1,
+                        "originNodeURI": {"identifier": "6a1d4d2f-3c2b-4d5f-8b68-4a5a2d3e8b21"},
+                        "destinationNodeURI": {"identifier": "5f0c3c1e-2b1a-4c4e-9a57-3f4f1c2d7a10"}}],
+}
+
+
+def case_probes(ids: dict) -> dict[str, list[Probe]]:
+    """The CASE provider serves published content to everyone; it holds no subjects, concepts, licences, groupings
+    or rubrics (404 for all)."""
+    from api.models.base import content_id
+    from api.services.case import TYPE_IDS
+
+    base, b13 = "/ims/case/v1p1", ids["B13"]
+    suite = str(content_id("case-document", "unit-suite", "ocr"))
+    association = str(content_id("case-association", "isChildOf", b13, suite))
+    imsx = "application/json"
+    nobody = {f"case.get_cf{kind.lower()}": [Probe("GET", f"{base}/CF{kind}s/{b13}", set(), refusals=frozenset({404}),
+                                                   error_mimetype=imsx)]
+              for kind in ("Subject", "Concept", "License", "AssociationGrouping", "Rubric")}
+    return {
+        "case.discovery": [Probe("GET", f"{base}/discovery/imscasev1p1_openapi3_v1p0.json", EVERYONE)],
+        "case.get_all_documents": [Probe("GET", f"{base}/CFDocuments", EVERYONE)],
+        "case.get_document": [Probe("GET", f"{base}/CFDocuments/{suite}", EVERYONE)],
+        "case.get_package": [Probe("GET", f"{base}/CFPackages/{suite}", EVERYONE)],
+        "case.get_item": [Probe("GET", f"{base}/CFItems/{b13}", EVERYONE),
+                          Probe("GET", f"{base}/CFItems/{ids['CS 39']}", set(), refusals=frozenset({404}),
+                                error_mimetype=imsx)],
+        "case.get_item_associations": [Probe("GET", f"{base}/CFItemAssociations/{b13}", EVERYONE)],
+        "case.get_association": [Probe("GET", f"{base}/CFAssociations/{association}", EVERYONE)],
+        "case.get_item_type": [Probe("GET", f"{base}/CFItemTypes/{TYPE_IDS['unit']}", EVERYONE)],
+        **nobody,
+    }
+
+
 def probes(ids: dict) -> dict[str, list[Probe]]:
     """Endpoint name -> the probes that exercise it. ``ids`` has a published unit, a draft unit and centre ids."""
     b13, cs39 = ids["B13"], ids["CS 39"]
@@ -146,6 +185,9 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
                                 refusals=frozenset({401, 403, 404}))],
         "sync.diff_versions": [Probe("GET", f"/v1/units/{b13}/versions/1/diff/2", EVERYONE)],
         "sync.list_changes": [Probe("GET", "/v1/changes", EVERYONE)],
+        "sync.import_case": [Probe("POST", "/v1/imports/case?awarding_body=skills-cfa", SKILLS_CFA_CONTENT,
+                                   body=MATRIX_PACKAGE, refusals=frozenset({401, 403, 404}))],
+        **case_probes(ids),
         "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
@@ -180,7 +222,7 @@ def test_authorisation_matrix(app, client, auth, ids, endpoint):
             elif allowed:
                 assert response.status_code == probe.ok_status, (probe.url, caller)
             elif not succeeded:
-                assert response.mimetype == "application/problem+json"
+                assert response.mimetype == probe.error_mimetype
                 assert response.status_code in probe.refusals, (probe.url, caller, response.status_code)
                 if caller is not None and response.status_code == 401 and not probe.token_refusal:
                     unexpected.append((probe.method, probe.url, caller, "401 for a valid token"))

@@ -31,9 +31,14 @@ REST_ONLY = {
     "assessment.create_plan": "IQA planning is REST only", "assessment.plan_candidates": "IQA planning is REST only",
     "assessment.take_sample": "IQA planning is REST only",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
-    **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes"),
+    **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes",
+                     "sync.import_case"),
                     "awarding-body sync is a REST integration (documents, ETags, the change feed)"),
     **dict.fromkeys(("sync.migrate_enrolment", "sync.migrate_cohort"), "learner migration is REST only"),
+    **{f"case.{name}": "the CASE 1.1 binding is REST by definition" for name in (
+        "discovery", "get_all_documents", "get_document", "get_package", "get_item", "get_item_associations",
+        "get_association", "get_item_type", "get_cfsubject", "get_cfconcept", "get_cflicense",
+        "get_cfassociationgrouping", "get_cfrubric")},
 }
 
 

@@ -176,6 +176,12 @@ class ReviewerComment:
     resolution: str | None
 
 
+@strawberry.type(description="Where an object is served as CASE 1.1: its CFItem identifier and uri (a path here).")
+class CaseReference:
+    identifier: uuid.UUID
+    uri: str
+
+
 @strawberry.type
 class UnitVersionSummary:
     id: uuid.UUID
@@ -228,6 +234,7 @@ class Unit:
     created_at: str | None
     published_at: str | None
     withdrawn_at: str | None
+    case: CaseReference | None = strawberry.field(description="The unit as a CASE 1.1 CFItem (/ims/case/v1p1).")
 
     @strawberry.field(description="The unit's versions at `status`, newest first.")
     def versions(self, parent: strawberry.Parent[dict], info: Info,

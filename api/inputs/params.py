@@ -82,6 +82,10 @@ class ChangesArgs(Strict):
                            metadata={"description": f"page size, 1 to {MAX_PAGE}"})
 
 
-CHANGES_ARGS = ChangesArgs()
+class ImportArgs(Strict):
+    awarding_body = fields.String(validate=validate.Length(min=1, max=64))
+
+
+CHANGES_ARGS, IMPORT_ARGS = ChangesArgs(), ImportArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
 DECISION_LIST_ARGS, AUDIT_ARGS = DecisionListArgs(), AuditArgs()

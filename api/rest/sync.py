@@ -6,9 +6,9 @@ from flask import Blueprint, Response, request
 from api.auth import current_principal
 from api.errors import InvalidParameter, UnsupportedMediaType
 from api.inputs import bodies
-from api.inputs.params import CHANGES_ARGS, NO_ARGS
+from api.inputs.params import CHANGES_ARGS, IMPORT_ARGS, NO_ARGS
 from api.rest.http import json_response, parse_args, parse_body, write_endpoint
-from api.services import changes, diff, lifecycle, migration
+from api.services import case_import, changes, diff, lifecycle, migration
 from api.services.catalog import Document, parse_id
 
 bp = Blueprint("sync", __name__)
@@ -79,6 +79,29 @@ def list_changes():
     args = parse_args(CHANGES_ARGS)
     return json_response(changes.list_changes(current_principal(), args.get("since"), args["limit"]),
                          cache_control="private, no-cache")
+
+
+@bp.post("/imports/case")
+@write_endpoint
+def import_case():
+    """Import a CASE CFPackage (1.0 or 1.1) as draft units of an awarding body (all of them, or none)."""
+    args = parse_args(IMPORT_ARGS)
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the CFPackage as application/json")
+    body = request.get_json(silent=True)
+    principal = current_principal()
+    owner = args.get("awarding_body") or _single_body(principal)
+    units = case_import.import_package(principal, body, owner)
+    return json_response({"awarding_body": owner, "units": units}, cache_control="no-store")
+
+
+def _single_body(principal) -> str:
+    from api.models import AwardingBody
+
+    if len(principal.body_ids) != 1:
+        raise InvalidParameter("name the awarding body to import into with ?awarding_body=<slug>",
+                               errors={"awarding_body": ["required unless your token is bound to one body"]})
+    return AwardingBody.get_by_id(next(iter(principal.body_ids))).slug
 
 
 @bp.post("/enrolments/<enrolment_id>/migrate")

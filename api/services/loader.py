@@ -6,6 +6,7 @@ immutable); a changed draft is edited in place. A file with any problem is not l
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -453,4 +454,5 @@ class CriterionIdentities:
             if row.text == criterion["text"] and identity not in self.taken:
                 self.taken.add(identity)
                 return identity, None
-        return criterion_id, None
+        imported = criterion.get("case_identifier")  # a criterion imported from CASE keeps its identifier
+        return (uuid.UUID(imported) if imported else criterion_id), None

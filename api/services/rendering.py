@@ -94,6 +94,7 @@ def render_unit_version(version: UnitVersion) -> tuple[str, str]:
         "source": source["source"],
         "created_at": iso_utc(version.created_at), "published_at": iso_utc(version.published_at),
         "withdrawn_at": iso_utc(version.withdrawn_at),
+        "case": {"identifier": str(unit.id), "uri": f"/ims/case/v1p1/CFItems/{unit.id}"},
         "links": {"self": f"/v1/units/{unit.id}/versions/{version.number}", "unit": f"/v1/units/{unit.id}",
                   "versions": f"/v1/units/{unit.id}/versions"},
     }

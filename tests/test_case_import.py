@@ -81,7 +81,9 @@ def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth):
     assert [c["text"] for c in draft["learning_outcomes"][0]["criteria"]] == [
         "Explain how to identify needs — «politely»", "Describe escalation routes 𝄞"]
     publish_all(client, auth, units)
-    tree = exported_tree(client, "OCR units")
+    document = valid(client.get(f"{BASE}/CFDocuments/{FOREIGN_DOC.lower()}"), "getcfdocument")
+    assert (document["title"], document["creator"]) == ("Customer care", "Example")  # the framework it came in
+    tree = exported_tree(client, "Customer care")
     [unit] = [node for node in tree if node[0] == FOREIGN_UNIT]
     assert unit[1] == "Deliver customer care 🧾"
     assert [(o[0], o[1]) for o in unit[2]] == [(FOREIGN_O1, "Understand 𝒸ustomers' needs"),

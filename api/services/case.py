@@ -69,6 +69,15 @@ def suite_id(body: AwardingBody) -> str:
     return str(content_id("case-document", "unit-suite", body.slug))
 
 
+def home_of(version: UnitVersion) -> tuple[str, str]:
+    """(identifier, title) of the framework a unit version is served in: the CASE document it was imported from,
+    else its awarding body's unit suite."""
+    imported = (version.source or {}).get("case_document")
+    if imported:
+        return imported["identifier"], imported["title"]
+    return suite_id(version.unit.owner), f"{version.unit.owner.name} units"
+
+
 # -- what is published -------------------------------------------------------------------------------------------
 
 def _published_heads(owner_id=None, unit_ids=None) -> list[UnitVersion]:
@@ -110,11 +119,12 @@ class Framework:
 
 def frameworks() -> list[Framework]:
     """Every CFDocument we serve: unit suites (bodies with published units), then published qualifications."""
-    by_owner: dict = {}
+    groups: dict = {}
     for version in _published_heads():
-        by_owner.setdefault(version.unit.owner_id, []).append(version)
-    found = [Framework(suite_id(vs[0].unit.owner), f"{vs[0].unit.owner.name} units", vs[0].unit.owner, vs, "suite")
-             for vs in by_owner.values()]
+        home = home_of(version)
+        groups.setdefault(home, (home, version.unit.owner, []))[2].append(version)
+    found = [Framework(identifier, title, owner, versions, "suite") for (identifier, title), owner, versions
+             in groups.values()]
     for qualification in Qualification.select(Qualification, AwardingBody).join(AwardingBody).where(
             Qualification.status == "published").order_by(Qualification.code):
         unit_ids = [m.unit_id for m in QualificationGroupUnit.select().join(QualificationGroup)
@@ -143,6 +153,9 @@ def document_record(fw: Framework, links: Links) -> dict:
     if fw.kind == "suite":
         record["description"] = (f"Units published by {fw.owner.name} on qualtrack, each with its learning outcomes "
                                  "and assessment criteria.")
+        creator = next(((v.source or {}).get("case_document", {}).get("creator") for v in fw.versions), None)
+        if creator:
+            record["creator"] = creator
     else:
         record["description"] = f"Qualification {fw.qualification.code}: its units, as published on qualtrack."
         record["notes"] = f"Qualification code {fw.qualification.code}."
@@ -197,7 +210,7 @@ def package(fw: Framework, links: Links) -> dict:
 def unit_tree(version: UnitVersion, links: Links) -> tuple[list, list]:
     """The items (unit first, then each outcome followed by its criteria) and associations of one unit version."""
     unit = version.unit
-    home, home_title = suite_id(unit.owner), f"{unit.owner.name} units"
+    home, home_title = home_of(version)
     source = version.source or {}
     imported = {o["number"]: o.get("case_identifier") for o in source.get("learning_outcomes", [])}
     unit_item = _item(source.get("case_identifier") or unit.id, version.title, "unit", unit.code, version, home,

@@ -19,6 +19,7 @@ from api.models import AwardingBody, Standard
 from api.models.base import content_id
 from api.services import lifecycle
 from api.services.access import Principal
+from api.services.case import suite_id
 
 UUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 MAX_DEPTH = 3
@@ -116,6 +117,9 @@ def unit_documents(package: dict, owner: AwardingBody) -> list[dict]:
             "learning_outcomes": outcomes, "nos_mappings": mappings.get(unit_id, []),
             "source": {"seed": f"CASE package {root}", "description": f"Imported from the CASE framework {title!r}"},
         })
+        if root != suite_id(owner):  # a framework of its own (our own suites come back as themselves)
+            units[-1]["case_document"] = {"identifier": root, "title": title,
+                                          **({"creator": document["creator"]} if document.get("creator") else {})}
     if not units:
         raise _problem("$.CFAssociations", "no items are children of the CFDocument: nothing to import")
     return units

@@ -153,6 +153,53 @@ def import_case(path: Path, awarding_body: str) -> None:
     click.echo(f"{len(units)} unit(s) from {path}")
 
 
+@main.command("import-learners")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--centre", "centre_code", required=True, help="Code of the centre the learners belong to.")
+@click.option("--mode", type=click.Choice(["all_or_nothing", "valid_rows"]), default="all_or_nothing",
+              show_default=True, help="Refuse the whole file if any row is wrong, or import the valid rows.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool) -> None:
+    """Import learners (and enrolments) from a CSV or NDJSON file; re-running a file is safe and resumes it."""
+    import uuid
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from api.errors import ApiError
+    from api.models import Centre
+    from api.services import learner_import
+    from api.services.access import Principal
+
+    _database(Settings.from_env())
+    centre = Centre.get_or_none(Centre.code == centre_code)
+    if centre is None:
+        raise click.ClickException(f"no centre with code {centre_code!r} (see create-centre)")
+    file_format = "ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "csv"
+    operator = Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
+    console = Console(stderr=True)
+    total = max(1, sum(1 for _ in path.open("rb")) - (file_format == "csv"))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as bar, path.open("rb") as stream:
+            task = bar.add_task(f"importing {path.name}", total=total)
+            job = learner_import.run_import(operator, centre.id, stream, file_format, mode=mode, dry_run=dry_run,
+                                            progress=lambda rows: bar.update(task, completed=rows))
+    except ApiError as error:
+        details = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in (error.errors or {}).items())
+        raise click.ClickException(f"{error.detail}{details}") from None
+    table = Table(title=f"{path.name}: {job.status}{' (dry run)' if dry_run else ''}")
+    for name in ("received", "created", "updated", "unchanged", "rejected"):
+        table.add_column(name, justify="right")
+    table.add_row(*(str(getattr(job, name)) for name in ("received", "created", "updated", "unchanged", "rejected")))
+    Console().print(table)
+    for problem in learner_import.problems_of(job, limit=50):
+        click.echo(f"  row {problem['row']}: {problem['field']}: {problem['message']}")
+    if job.status == "rejected":
+        raise SystemExit(1)
+
+
 @main.command("export-schema")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=lambda: str(PROJECT_ROOT / "schema" / "qualtrack.graphql"),

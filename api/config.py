@@ -36,6 +36,7 @@ class Settings:
     refresh_token_seconds: int = 14 * 24 * 3600
     token_rate_limit: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
+    import_max_bytes: int = 200 * 1024 * 1024
     graphql_introspection: bool = True
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
@@ -55,7 +56,8 @@ class Settings:
         settings.jwt_secret = environ.get("QUALTRACK_JWT_SECRET") or None
         settings.token_rate_limit = environ.get("QUALTRACK_TOKEN_RATE_LIMIT", settings.token_rate_limit)
         settings.ratelimit_storage_uri = environ.get("QUALTRACK_RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
-        for attr in ("access_token_seconds", "refresh_token_seconds", "graphql_max_depth", "graphql_max_aliases",
+        for attr in ("access_token_seconds", "refresh_token_seconds", "import_max_bytes", "graphql_max_depth",
+                     "graphql_max_aliases",
                      "graphql_max_tokens", "graphql_max_cost", "graphql_max_page_size"):
             name = f"QUALTRACK_{attr.upper()}"
             if name in environ:

@@ -237,11 +237,15 @@ def ids(client, auth, identities, content_ids):
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok
     qualification = client.get("/v1/qualifications").get_json()["items"][0]["id"]
+    imported = client.post(f"/v1/imports/learners?centre_id={content_ids['centre_a']}", content_type="text/csv",
+                           data=b"uln,given_name,family_name\n9999999999,Imported,Learner\n", headers=auth("admin"))
+    assert imported.status_code == 201, imported.get_json()
     b13 = yaml.safe_load((UNITS_DIR / "ocr-b13.yaml").read_text(encoding="utf-8"))
     b13 |= {"status": "draft", "purpose": b13["purpose"] + " (B13 version 2, for the matrix)"}
     admin = auth("admin")
     assert client.put(f"/v1/units/{content_ids['B13']}/draft", json=b13, headers=admin).status_code == 201
     assert client.post(f"/v1/units/{content_ids['B13']}/publish", headers=admin).status_code == 200
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
+            "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}

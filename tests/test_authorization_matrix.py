@@ -32,6 +32,7 @@ class Probe:
     shows: str | None = None  # for lists: allowed means this text is in the 200 body (filtered lists never 404)
     headers: dict | None = None
     error_mimetype: str = "application/problem+json"  # the CASE binding answers with imsx_StatusInfo JSON
+    raw: bytes | None = None  # a body that is not JSON (sent with the Content-Type in headers)
 
 
 READERS_A = CENTRE_A - {"learner_a"}  # the learner account here is not linked to the test learner record
@@ -98,11 +99,17 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "sync.migrate_enrolment": p("POST", f"/v1/enrolments/{enrolment}/migrate", WRITERS_A, body={"dry_run": True}),
         "sync.migrate_cohort": p("POST", "/v1/enrolment-migrations", WRITERS_A, shows=enrolment, body={
             "unit_id": unit, "centre_id": centre_a, "dry_run": True}),
+        "imports.import_learners": p("POST", f"/v1/imports/learners?centre_id={centre_a}&dry_run=true",
+                                     {"admin", "centre_admin_a", "lms_client_a"}, body=None,
+                                     headers={"Content-Type": "text/csv"}, raw=IMPORT_CSV),
+        "imports.get_import": p("GET", f"/v1/imports/learners/{ids['import_job']}", {"admin", "centre_admin_a",
+                                                                              "lms_client_a"}),
         "assessment.list_audit": p("GET", f"/v1/audit?centre_id={centre_a}", {"admin", "centre_admin_a"},
                                    refusals=frozenset({400, 401, 403})),
     }
 
 
+IMPORT_CSV = b"uln,given_name,family_name\n9999999999,Matrix,Probe\n"  # the temporary ULN: always valid
 MATRIX_PACKAGE = {  # the smallest CASE package: a document with one unit (for the import probe)
     "CFDocument": {"identifier": "5f0c3c1e-2b1a-4c4e-9a57-3f4f1c2d7a10", "title": "Matrix framework"},
     "CFItems": [{"identifier": "6a1d4d2f-3c2b-4d5f-8b68-4a5a2d3e8b21", "fullStatement": "A unit for the matrix",
@@ -197,7 +204,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
 
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
-            "sample", "plan", "assessor_a", "qualification")
+            "sample", "plan", "assessor_a", "qualification", "import_job")
 
 
 def app_endpoints(app) -> set[str]:
@@ -214,7 +221,7 @@ def test_authorisation_matrix(app, client, auth, ids, endpoint):
     for probe in probes(ids)[endpoint]:
         for caller in CALLERS:
             response = client.open(probe.url, method=probe.method, headers={**auth(caller), **(probe.headers or {})},
-                                   json=probe.body)
+                                   json=probe.body if probe.raw is None else None, data=probe.raw)
             succeeded = response.status_code < 400
             allowed = succeeded and (probe.shows is None or probe.shows in response.get_data(as_text=True))
             if allowed != (caller in probe.allowed):

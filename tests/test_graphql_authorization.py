@@ -22,6 +22,7 @@ REST_ONLY = {
     "meta.openapi_document": "the REST contract", "meta.json_schema": "the data-file schemas",
     "graphql": "the GraphQL endpoint itself",
     "learners.create_learner": "learner administration is REST (and bulk import) only",
+    "imports.import_learners": "bulk import takes a file: REST only", "imports.get_import": "bulk import: REST only",
     "learners.update_learner": "learner administration is REST only",
     "learners.withdraw_learner": "learner administration is REST only",
     "learners.pseudonymise_learner": "learner administration is REST only",

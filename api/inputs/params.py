@@ -86,6 +86,12 @@ class ImportArgs(Strict):
     awarding_body = fields.String(validate=validate.Length(min=1, max=64))
 
 
-CHANGES_ARGS, IMPORT_ARGS = ChangesArgs(), ImportArgs()
+class LearnerImportArgs(Strict):
+    centre_id = fields.UUID(required=True)
+    mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "valid_rows")))
+    dry_run = fields.Boolean(load_default=False)
+
+
+CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
 DECISION_LIST_ARGS, AUDIT_ARGS = DecisionListArgs(), AuditArgs()

@@ -192,5 +192,42 @@ class IdempotentResponse(BaseModel):
         primary_key = peewee.CompositeKey("subject", "key")
 
 
+class LearnerImport(BaseModel):
+    """One run of a bulk learner import: what it was given, how far it got, and what it did.
+
+    ``rows_done`` is the number of data rows whose outcome is committed; it is written in the same transaction as
+    each batch, so after a crash a re-run of the same file (same ``file_sha256``) resumes after it."""
+
+    id = peewee.UUIDField(primary_key=True)
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    actor = peewee.CharField(max_length=80)
+    file_sha256 = peewee.CharField(max_length=64, index=True)
+    file_format = peewee.CharField(max_length=8)
+    mode = peewee.CharField(max_length=16)
+    dry_run = peewee.BooleanField(default=False)
+    status = peewee.CharField(max_length=16, default="running")  # running | complete | rejected
+    received = peewee.IntegerField(default=0)
+    created = peewee.IntegerField(default=0)
+    updated = peewee.IntegerField(default=0)
+    unchanged = peewee.IntegerField(default=0)
+    rejected = peewee.IntegerField(default=0)
+    rows_done = peewee.IntegerField(default=0)
+    started_at = peewee.DateTimeField(default=utcnow)
+    finished_at = peewee.DateTimeField(null=True)
+
+
+class LearnerImportProblem(BaseModel):
+    """A row an import refused: its number in the file (the header is row 1), the field, and why."""
+
+    job = peewee.ForeignKeyField(LearnerImport, backref="problems", on_delete="CASCADE")
+    row = peewee.IntegerField()
+    field = peewee.CharField(max_length=64)
+    message = peewee.TextField()
+
+    class Meta:
+        indexes = ((("job", "row"), False),)
+
+
 TRACKING_MODELS = [Learner, LearnerExternalId, Enrolment, EnrolmentStaff, Evidence, Claim, Decision, Countersignature,
-                   SamplingPlan, IqaSample, IqaVerdict, AuditEvent, IdempotentResponse]
+                   SamplingPlan, IqaSample, IqaVerdict, AuditEvent, IdempotentResponse, LearnerImport,
+                   LearnerImportProblem]

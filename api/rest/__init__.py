@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, request
 
-from api.rest import assessment, auth, case, centres, content, learners, meta, sync
+from api.rest import assessment, auth, case, centres, content, imports, learners, meta, sync
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(learners.bp, url_prefix="/v1")
     app.register_blueprint(assessment.bp, url_prefix="/v1")
     app.register_blueprint(sync.bp, url_prefix="/v1")
+    app.register_blueprint(imports.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
 
     @app.after_request

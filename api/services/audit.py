@@ -16,12 +16,19 @@ def actor_of(principal: Principal) -> str:
     return f"{principal.kind}:{principal.id}"
 
 
+def event_row(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,
+              after=None) -> dict:
+    """One audit event as a row, for writers that insert many at once (AuditEvent.insert_many)."""
+    return {"id": uuid.uuid4(), "occurred_at": utcnow(), "actor": actor_of(principal), "action": action,
+            "subject_type": subject_type, "subject_id": str(subject_id), "centre": centre_id,
+            "request_id": context.request_id.get(), "before": before, "after": after}
+
+
 def record(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,
            after=None) -> None:
     """Append one audit event inside the caller's transaction (so it exists exactly when the write does)."""
-    AuditEvent.create(id=uuid.uuid4(), occurred_at=utcnow(), actor=actor_of(principal), action=action,
-                      subject_type=subject_type, subject_id=str(subject_id), centre=centre_id,
-                      request_id=context.request_id.get(), before=before, after=after)
+    AuditEvent.create(**event_row(principal, action, subject_type, subject_id, centre_id=centre_id, before=before,
+                                  after=after))
 
 
 def event_body(event: AuditEvent) -> dict:

@@ -1,0 +1,60 @@
+"""REST views for bulk learner imports: POST a CSV or NDJSON body, read the job and its refused rows."""
+
+from flask import Blueprint, current_app, request
+
+from api.auth import current_principal
+from api.errors import ApiError, UnsupportedMediaType, ValidationFailed
+from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
+from api.rest.http import created, json_response, page_response, parse_args
+from api.services import learner_import
+from api.services.access import require_authenticated
+from api.services.catalog import parse_id
+
+bp = Blueprint("imports", __name__)
+FORMATS = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/jsonl": "ndjson"}
+
+
+class PayloadTooLarge(ApiError):
+    status, title, type = 413, "Payload Too Large", "/problems/payload-too-large"
+
+
+@bp.post("/imports/learners")
+def import_learners():
+    """Import learners (and enrolments) from the body, streamed: CSV (text/csv) or NDJSON (application/x-ndjson).
+
+    Every batch is its own transaction (so a crash keeps what was committed and a re-run resumes); the job says what
+    happened to every row. all_or_nothing (default) writes nothing if any row is wrong."""
+    principal = current_principal()
+    require_authenticated(principal)
+    args = parse_args(LEARNER_IMPORT_ARGS)
+    file_format = FORMATS.get(request.mimetype)
+    if file_format is None:
+        raise UnsupportedMediaType(f"send text/csv or application/x-ndjson (got {request.mimetype or 'nothing'})")
+    limit = current_app.config["QUALTRACK"].import_max_bytes
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes: split it")
+    job = learner_import.run_import(principal, args["centre_id"], request.stream, file_format, mode=args["mode"],
+                                    dry_run=args["dry_run"])
+    body = {**learner_import.job_body(job), "problems": learner_import.problems_of(job, limit=100),
+            "href": None if args["dry_run"] else f"/v1/imports/learners/{job.id}"}
+    if job.status == "rejected":
+        errors = {f"row {p['row']}: {p['field']}": [p["message"]] for p in body["problems"]}
+        raise ValidationFailed(f"{job.rejected} of {job.received} rows are not valid: nothing was imported "
+                               f"(all_or_nothing); the full report is at {body['href']}", errors=errors,
+                               extensions={"job": body})
+    if args["dry_run"]:
+        return json_response(body, cache_control="no-store")
+    return created(body, body["href"])
+
+
+@bp.get("/imports/learners/<job_id>")
+def get_import(job_id):
+    """An import job: its counts and its refused rows (cursor-paginated, by row)."""
+    args = parse_args(PAGE_ARGS)
+    job = learner_import.visible_job(current_principal(), parse_id(job_id, "import"))
+    page = learner_import.problem_page(job, args.get("cursor"), args["limit"])
+    response = page_response(page, cache_control="private, no-cache")
+    body = {**learner_import.job_body(job), "problems": page.items, "next_cursor": page.next_cursor,
+            "total": page.total}
+    response.set_data(current_app.json.dumps(body))
+    return response

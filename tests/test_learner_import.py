@@ -1,0 +1,237 @@
+"""Bulk learner import (service and CLI): every error kind with its exact row, nothing written when all_or_nothing
+refuses, idempotent re-runs, updates audited once, and a crashed import resumed without duplicates."""
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from api.config import PROJECT_ROOT
+from api.errors import ValidationFailed
+from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId, LearnerImport
+from api.services import learner_import
+from api.services.access import Principal
+from tests.tracking_helpers import valid_uln
+
+HEADER = "uln,given_name,family_name,email,date_of_birth,external_system,external_id,unit_code,start_date," \
+         "assessor_email"
+
+
+@pytest.fixture
+def admin_a(identities) -> Principal:
+    account = identities.accounts["centre_admin_a"]
+    return Principal(kind="account", id=account.id, roles=frozenset({"centre_admin"}),
+                     centre_ids=frozenset({identities.centres["A"].id}))
+
+
+def run(principal, identities, text: str | bytes, file_format="csv", **options):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return learner_import.run_import(principal, identities.centres["A"].id, io.BytesIO(data), file_format, **options)
+
+
+def rows(*lines: str) -> str:
+    return "\n".join([HEADER, *lines]) + "\n"
+
+
+def good_rows(count: int, start: int = 0, unit: str = "B13") -> list[str]:
+    return [f"{valid_uln(500 + n)},Ada{n},Lovelace,ada{n}@example.test,2001-02-0{1 + n % 9},mis,M{n},{unit},"
+            f"2026-09-01,assessor.a@example.test" for n in range(start, start + count)]
+
+
+def counts(job) -> tuple:
+    return job.received, job.created, job.updated, job.unchanged, job.rejected
+
+
+def test_import_then_rerun_then_change(admin_a, identities):
+    job = run(admin_a, identities, rows(*good_rows(3)))
+    assert (job.status, counts(job)) == ("complete", (3, 3, 0, 0, 0))
+    learners = list(Learner.select().where(Learner.uln.in_([valid_uln(500 + n) for n in range(3)])))
+    assert len(learners) == 3
+    enrolments = list(Enrolment.select().where(Enrolment.learner.in_([x.id for x in learners])))
+    assert len(enrolments) == 3 and EnrolmentStaff.select().where(
+        EnrolmentStaff.enrolment.in_([e.id for e in enrolments])).count() == 3
+    assert LearnerExternalId.select().where(LearnerExternalId.system == "mis").count() == 3
+
+    audited = AuditEvent.select().count()
+    again = run(admin_a, identities, rows(*good_rows(3)))
+    assert counts(again) == (3, 0, 0, 3, 0) and AuditEvent.select().count() == audited  # nothing written
+
+    changed = good_rows(3)
+    changed[1] = changed[1].replace("Ada1,", "Augusta,")
+    third = run(admin_a, identities, rows(*changed))
+    assert counts(third) == (3, 0, 1, 2, 0)
+    assert [e.action for e in AuditEvent.select().order_by(AuditEvent.occurred_at, AuditEvent.id)][audited:] == [
+        "learner.updated"]  # once, for the one row that changed
+
+
+def test_every_error_kind_with_its_row_and_nothing_written(admin_a, identities):
+    first = valid_uln(600)
+    text = rows(
+        f"{first},Ada,Lovelace,,,,,B13,2026-09-01,",                          # row 2: fine
+        "1234567890,Bad,Check,,,,,,,",                                         # row 3: check digit
+        f"{first},Twice,Over,,,,,,,",                                          # row 4: duplicate ULN
+        f"{valid_uln(601)},No,Unit,,,,,XX 99,2026-09-01,",                    # row 5: unknown unit
+        f"{valid_uln(602)},No,Assessor,,,,,B13,2026-09-01,nobody@example.test",  # row 6: unknown assessor
+        f"{valid_uln(603)},Bad,Dates,,1999-02-30,,,B13,01/09/2026,",          # row 7: two bad dates
+        f"{valid_uln(604)},Too,Many,,,,,,,,extra",                             # row 8: an extra cell
+    )
+    before = Learner.select().count()
+    job = run(admin_a, identities, text)
+    assert job.status == "rejected" and counts(job) == (7, 0, 0, 0, 6)
+    found = [(p["row"], p["field"]) for p in learner_import.problems_of(job)]
+    assert found == [(3, "uln"), (4, "uln"), (5, "unit_code"), (6, "assessor_email"), (7, "date_of_birth"),
+                     (7, "start_date"), (8, "_row")]
+    messages = {(p["row"], p["field"]): p["message"] for p in learner_import.problems_of(job)}
+    assert messages[(4, "uln")] == f"ULN {first} is also on row 2"
+    assert "check digit" in messages[(3, "uln")]
+    assert Learner.select().count() == before  # all or nothing
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    (b"", "_header"),
+    (b"uln,given_name,family_name,shoe_size\n", "shoe_size"),
+    (b"uln,given_name\n", "family_name"),
+    (rows(*good_rows(1)).replace("Lovelace", "Lovel\u00e6ce").encode("latin-1"), "_file"),
+])
+def test_unreadable_files_are_refused_whole(admin_a, identities, data, field):
+    with pytest.raises(ValidationFailed) as refused:
+        run(admin_a, identities, data)
+    assert field in refused.value.errors
+    assert LearnerImport.select().count() == 0
+
+
+def test_valid_rows_mode_dry_run_ndjson_and_bom(admin_a, identities):
+    mixed = rows(*good_rows(2), "1234567890,Bad,Check,,,,,,,")
+    dry = run(admin_a, identities, mixed, mode="valid_rows", dry_run=True)
+    assert counts(dry) == (3, 0, 0, 0, 1) and [p["row"] for p in learner_import.problems_of(dry)] == [4]
+    assert LearnerImport.select().count() == 0 and Learner.select().where(Learner.given_name == "Ada0").count() == 0
+    job = run(admin_a, identities, mixed, mode="valid_rows")
+    assert (job.status, counts(job)) == ("complete", (3, 2, 0, 0, 1))
+    ndjson = "\ufeff" + "\n".join(
+        f'{{"uln": "{valid_uln(700 + n)}", "given_name": "Émilie {n}", "family_name": "du Châtelet"}}'
+        for n in range(2)) + "\n"
+    assert counts(run(admin_a, identities, ndjson, file_format="ndjson")) == (2, 2, 0, 0, 0)
+
+
+def test_other_centres_and_other_roles_cannot_import(identities):
+    assessor = Principal(kind="account", id=identities.accounts["assessor_a"].id, roles=frozenset({"assessor"}),
+                         centre_ids=frozenset({identities.centres["A"].id}))
+    other = Principal(kind="account", id=identities.accounts["centre_admin_b"].id,
+                      roles=frozenset({"centre_admin"}), centre_ids=frozenset({identities.centres["B"].id}))
+    for principal, status in ((assessor, 403), (other, 404)):  # another centre does not exist for them
+        with pytest.raises(Exception) as refused:
+            run(principal, identities, rows(*good_rows(1)))
+        assert refused.value.status == status
+
+
+def test_a_crashed_import_resumes_without_duplicates(admin_a, identities, monkeypatch):
+    monkeypatch.setattr(learner_import, "BATCH", 2)
+    text = rows(*good_rows(5, start=20))
+
+    def crash_after_first_batch(rows_done):
+        raise KeyboardInterrupt  # stands in for a kill: the first batch is committed, the rest is not
+
+    with pytest.raises(KeyboardInterrupt):
+        run(admin_a, identities, text, progress=crash_after_first_batch)
+    [job] = LearnerImport.select()
+    assert (job.status, job.rows_done, job.created) == ("running", 2, 2)
+    finished = run(admin_a, identities, text)
+    assert finished.id == job.id and finished.status == "complete"
+    assert counts(finished) == (5, 5, 0, 0, 0)
+    assert Learner.select().where(Learner.uln.in_([valid_uln(500 + n) for n in range(20, 25)])).count() == 5
+
+
+def test_the_cli_imports_with_a_summary(fresh_url, tmp_path):
+    env = {"QUALTRACK_DATABASE_URL": fresh_url, "QUALTRACK_ENV": "test", "PYTHONPATH": str(PROJECT_ROOT)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True)
+
+    assert cli("init-db").returncode == 0 and cli("load-units").returncode == 0
+    assert cli("create-centre", "--code", "C1", "--name", "Centre one").returncode == 0
+    csv_file = tmp_path / "cohort.csv"
+    csv_file.write_text("uln,given_name,family_name,unit_code,start_date\n" + "".join(
+        f"{valid_uln(800 + n)},Grace{n},Hopper,B13,2026-09-01\n" for n in range(3)), encoding="utf-8")
+    first = cli("import-learners", str(csv_file), "--centre", "C1")
+    assert first.returncode == 0, first.stderr
+    assert "complete" in first.stdout and "│        3 │       3 │" in first.stdout
+    again = cli("import-learners", str(csv_file), "--centre", "C1")
+    assert again.returncode == 0 and "│        3 │       0 │       0 │         3 │" in again.stdout
+
+
+def test_the_rest_endpoint(client, auth, identities):
+    centre = identities.centres["A"].id
+    url = f"/v1/imports/learners?centre_id={centre}"
+    body = rows(*good_rows(2, start=40)).encode()
+    made = client.post(url, data=body, content_type="text/csv", headers=auth("centre_admin_a"))
+    assert made.status_code == 201, made.get_json()
+    job = made.get_json()
+    assert (job["status"], job["counts"]["created"]) == ("complete", 2) and made.headers["Location"] == job["href"]
+    read = client.get(job["href"], headers=auth("centre_admin_a")).get_json()
+    assert read["counts"] == job["counts"] and read["problems"] == []
+
+    bad = rows("1234567890,Bad,Check,,,,,,,", *good_rows(1, start=42)).encode()
+    refused = client.post(url, data=bad, content_type="text/csv", headers=auth("lms_client_a"))
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    report = refused.get_json()
+    assert list(report["errors"]) == ["row 2: uln"] and report["job"]["status"] == "rejected"
+    paged = client.get(f"{report['job']['href']}?limit=1", headers=auth("centre_admin_a")).get_json()
+    assert paged["problems"] == [{"row": 2, "field": "uln", "message": report["errors"]["row 2: uln"][0]}]
+
+    dry = client.post(f"{url}&dry_run=true", data=body, content_type="text/csv", headers=auth("centre_admin_a"))
+    assert dry.status_code == 200 and dry.get_json()["counts"]["received"] == 2
+    assert client.post(url, data=body, content_type="text/plain", headers=auth("centre_admin_a")).status_code == 415
+    assert client.post(url, data=body, content_type="text/csv").status_code == 401
+    assert client.post(url, data=body, content_type="text/csv", headers=auth("centre_admin_b")).status_code == 404
+    assert client.post(url, data=body, content_type="text/csv", headers=auth("assessor_a")).status_code == 403
+    assert client.get(job["href"], headers=auth("centre_admin_b")).status_code == 404
+
+
+def test_a_killed_import_process_resumes_to_exact_counts(fresh_url, tmp_path):
+    """A real `qualtrack import-learners` is killed (SIGKILL) after its first committed batch; running it again
+    completes the same job, and the database ends with every row exactly once."""
+    import os
+    import signal
+    import time
+
+    from api import db
+
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": fresh_url, "QUALTRACK_ENV": "test",
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    command = [sys.executable, "-m", "api.cli"]
+    for args in (["init-db"], ["load-units"], ["create-centre", "--code", "K1", "--name", "Killed"]):
+        subprocess.run(command + args, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    total = 8000
+    csv_file = tmp_path / "big.csv"
+    csv_file.write_text("uln,given_name,family_name,unit_code,start_date\n" + "".join(
+        f"{valid_uln(20000 + n)},G{n},F{n},B13,2026-09-01\n" for n in range(total)), encoding="utf-8")
+    watcher = db.make_database(fresh_url)
+
+    def job_state():
+        row = watcher.execute_sql("SELECT status, rows_done FROM learner_import").fetchone()
+        return row if row else (None, 0)
+
+    process = subprocess.Popen(command + ["import-learners", str(csv_file), "--centre", "K1"], cwd=PROJECT_ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while job_state()[1] < learner_import.BATCH and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    status, done = job_state()
+    assert status == "running" and learner_import.BATCH <= done < total, (status, done)
+    learners = watcher.execute_sql("SELECT COUNT(*) FROM learner").fetchone()[0]
+    assert learners == done  # every committed batch intact, nothing half-written
+
+    finished = subprocess.run(command + ["import-learners", str(csv_file), "--centre", "K1"], cwd=PROJECT_ROOT,
+                              env=env, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    counts_now = watcher.execute_sql(
+        "SELECT COUNT(*), COUNT(DISTINCT uln) FROM learner").fetchone()
+    enrolments = watcher.execute_sql("SELECT COUNT(*) FROM enrolment").fetchone()[0]
+    jobs = watcher.execute_sql("SELECT status, received, created, rows_done FROM learner_import").fetchall()
+    watcher.close()
+    assert tuple(counts_now) == (total, total) and enrolments == total
+    assert [tuple(j) for j in jobs] == [("complete", total, total, total)]  # the same job, resumed

@@ -45,6 +45,7 @@ bench: install-test
 	$(BIN)/python bench/unit_read.py
 	$(BIN)/python bench/progress.py
 	$(BIN)/python bench/graphql_read.py
+	$(BIN)/python bench/learner_import.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -5,9 +5,10 @@ Columns (CSV header; NDJSON keys): uln, given_name, family_name (required); emai
 external_id, unit_code, version, start_date, planned_end_date, assessor_email. A row with a unit_code also enrols
 the learner on that unit (at ``version``, or its current published version; start_date required).
 
-Rows are upserted by ULN at the centre: new learners are created, changed ones updated (and audited once each),
-identical ones left alone, so re-running a file writes nothing. Modes: ``all_or_nothing`` (default) validates every
-row first and writes nothing if any is wrong; ``valid_rows`` writes the valid rows and reports the others.
+Rows are upserted by ULN at the centre: new learners are created (one audit event per batch lists them), changed
+ones updated (and audited once each), identical ones left alone, so re-running a file writes nothing. Modes:
+``all_or_nothing`` (default) validates every row first and writes nothing if any is wrong; ``valid_rows`` writes the
+valid rows and reports the others.
 
 Each batch of rows is written in its own transaction together with the job's progress (``rows_done``), so a crash
 leaves every committed batch intact and the job still ``running``; importing the same file again resumes after the
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from api.db import write_transaction
+from api.db import insert_rows, write_transaction
 from api.errors import NotFound, ValidationFailed
 from api.models import (
     Account,
@@ -51,6 +52,7 @@ OPTIONAL = ("email", "date_of_birth", "external_system", "external_id", "unit_co
 COLUMNS = REQUIRED + OPTIONAL
 BATCH = 1000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 200
 
 
@@ -166,7 +168,7 @@ def check(row: Row, refs: References, seen_ulns: dict) -> dict | None:
         if name not in values:
             row.problem(name, "required")
     for name, value in values.items():
-        if len(value) > MAX_TEXT or any(ord(ch) < 32 for ch in value):
+        if len(value) > MAX_TEXT or CONTROL.search(value):
             row.problem(name, f"must be at most {MAX_TEXT} characters, without control characters")
     uln = values.get("uln")
     if uln:
@@ -232,8 +234,6 @@ def _write_batch(principal: Principal, centre_id, rows: list[tuple[int, dict]]) 
             new_learners.append({"id": learner_id, "centre": centre_id, "uln": values["uln"], **fields_now,
                                  "created_at": now, "updated_at": now})
             counts["created"] += 1
-            events.append(audit.event_row(principal, "learner.created", "learner", learner_id, centre_id=centre_id,
-                                          after={"id": str(learner_id), "imported": True}))
         else:
             learner_id = learner.id
             before = {k: getattr(learner, k) for k in fields_now}
@@ -260,16 +260,14 @@ def _write_batch(principal: Principal, centre_id, rows: list[tuple[int, dict]]) 
                                    "updated_at": now})
             if values["assessor"]:
                 new_staff.append({"enrolment": enrolment_id, "account": values["assessor"], "role": "assessor"})
-    if new_learners:
-        Learner.insert_many(new_learners).execute()
-    if new_external:
-        LearnerExternalId.insert_many(new_external).on_conflict_ignore().execute()
-    if new_enrolments:
-        Enrolment.insert_many(new_enrolments).execute()
-    if new_staff:
-        EnrolmentStaff.insert_many(new_staff).execute()
-    if events:
-        AuditEvent.insert_many(events).execute()
+    if new_learners:  # one event per batch of new learners (with their ids); changes are audited row by row
+        events.append(audit.event_row(principal, "learners.imported", "centre", centre_id, centre_id=centre_id,
+                                      after={"created": [str(row["id"]) for row in new_learners]}))
+    insert_rows(Learner, new_learners)
+    insert_rows(LearnerExternalId, new_external, ignore_conflicts=True)
+    insert_rows(Enrolment, new_enrolments)
+    insert_rows(EnrolmentStaff, new_staff)
+    insert_rows(AuditEvent, events)
     return counts
 
 

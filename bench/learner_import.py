@@ -1,0 +1,123 @@
+"""Benchmark `qualtrack import-learners` end to end: generated learners with enrolments, 10k and 100k rows, on SQLite
+(and PostgreSQL with --postgres), printing rows/s and peak memory (target: >= 50,000 rows/s on SQLite; memory flat
+as the file grows).
+
+Each size runs in a fresh database (init-db, load-units, one centre), then the CLI imports the file as a child
+process whose wall time and peak RSS (ru_maxrss of the child) are measured. The import's own rate is also read
+from the job (rows / (finished_at - started_at)), which excludes interpreter start-up. Results are printed and
+written to bench/results/learner_import-<timestamp>.json.
+
+    .venv/bin/python bench/learner_import.py [--sizes 10000 100000] [--postgres URL]
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from unit_read import RESULTS_DIR, BenchError, postgres_schema  # noqa: E402 - the shared harness beside this
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TARGET = 50_000
+
+
+def valid_uln(n: int) -> str:
+    """A valid ULN for each n (check digit computed; stems whose weighted sum divides by 11 are skipped)."""
+    stem = 100_000_000 + n * 13
+    while True:
+        digits = [int(d) for d in str(stem)]
+        remainder = sum(d * w for d, w in zip(digits, (10, 9, 8, 7, 6, 5, 4, 3, 2), strict=True)) % 11
+        if remainder:
+            return f"{stem}{10 - remainder}"
+        stem += 1
+
+
+def write_file(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("uln,given_name,family_name,email,date_of_birth,external_system,external_id,unit_code,start_date\n")
+        for n in range(rows):
+            out.write(f"{valid_uln(n)},Given{n},Family{n},learner{n}@example.test,2001-01-{1 + n % 28:02d},mis,"
+                      f"M{n},B13,2026-09-01\n")
+
+
+def cli(database_url: str, *args: str, capture: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_ENV": "test"}
+    done = subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=capture, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def job_rate(database_url: str) -> float:
+    """rows/s of the last import from its job record (excludes interpreter start-up)."""
+    code = ("from api.config import Settings\nfrom api.cli import _database\n"
+            "_database(Settings.from_env())\nfrom api.models import LearnerImport\n"
+            "j = LearnerImport.select().order_by(LearnerImport.started_at.desc()).get()\n"
+            "print(j.received / max(1e-9, (j.finished_at - j.started_at).total_seconds()))")
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_ENV": "test"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def measure(database_url: str, rows: int, work: Path) -> dict:
+    cli(database_url, "init-db")
+    cli(database_url, "load-units")
+    cli(database_url, "create-centre", "--code", "BENCH", "--name", "Bench centre")
+    data = work / f"learners-{rows}.csv"
+    write_file(data, rows)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    cli(database_url, "import-learners", str(data), "--centre", "BENCH")
+    wall = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"rows": rows, "wall_seconds": round(wall, 2), "rows_per_second_wall": round(rows / wall),
+            "rows_per_second_import": round(job_rate(database_url)),
+            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--postgres", metavar="URL")
+    args = parser.parse_args(argv)
+    results: dict = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="qualtrack-import-bench-") as tmp:
+            work = Path(tmp)
+            for size in args.sizes:
+                results.setdefault("sqlite", []).append(measure(f"sqlite:///{work / f'bench-{size}.db'}", size, work))
+                if args.postgres:
+                    with postgres_schema(args.postgres) as url:
+                        results.setdefault("postgresql", []).append(measure(url, size, work))
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    print("qualtrack import-learners, generated learners with one enrolment each (CSV), fresh database per size")
+    print(f"{'backend':<11} {'rows':>8} {'wall s':>8} {'rows/s (wall)':>14} {'rows/s (import)':>16} {'peak MB':>8}")
+    for backend, runs in results.items():
+        for r in runs:
+            print(f"{backend:<11} {r['rows']:>8} {r['wall_seconds']:>8} {r['rows_per_second_wall']:>14} "
+                  f"{r['rows_per_second_import']:>16} {r['peak_rss_mb']:>8}")
+    sqlite_rate = max(r["rows_per_second_import"] for r in results["sqlite"])
+    print(f"target >= {TARGET} rows/s on SQLite: {'met' if sqlite_rate >= TARGET else 'MISSED'} ({sqlite_rate})")
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"learner_import-{stamp}.json"
+    path.write_text(json.dumps({"measured_at": stamp, "machine": platform.platform(), "results": results},
+                               indent=2))
+    print(f"written to {path.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

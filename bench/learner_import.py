@@ -26,17 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from unit_read import RESULTS_DIR, BenchError, postgres_schema  # noqa: E402 - the shared harness beside this
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+from api.services.uln import uln_problem  # noqa: E402 - the project's own ULN rule
+
 TARGET = 50_000
 
 
 def valid_uln(n: int) -> str:
-    """A valid ULN for each n (check digit computed; stems whose weighted sum divides by 11 are skipped)."""
+    """A valid ULN for each n: the first stem from n * 13 up with a check digit (api.services.uln decides)."""
     stem = 100_000_000 + n * 13
     while True:
-        digits = [int(d) for d in str(stem)]
-        remainder = sum(d * w for d, w in zip(digits, (10, 9, 8, 7, 6, 5, 4, 3, 2), strict=True)) % 11
-        if remainder:
-            return f"{stem}{10 - remainder}"
+        for digit in "0123456789":
+            if uln_problem(f"{stem}{digit}") is None:
+                return f"{stem}{digit}"
         stem += 1
 
 

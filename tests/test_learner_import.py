@@ -235,3 +235,18 @@ def test_a_killed_import_process_resumes_to_exact_counts(fresh_url, tmp_path):
     watcher.close()
     assert tuple(counts_now) == (total, total) and enrolments == total
     assert [tuple(j) for j in jobs] == [("complete", total, total, total)]  # the same job, resumed
+
+
+def test_an_external_id_cannot_move_to_another_learner(admin_a, identities):
+    assert run(admin_a, identities, rows(*good_rows(1, start=60))).status == "complete"  # mis/M60 is taken
+    taken = f"{valid_uln(661)},Other,Person,,,mis,M60,,,"
+    twice = [f"{valid_uln(662)},A,B,,,mis,X1,,,", f"{valid_uln(663)},C,D,,,mis,X1,,,"]
+    job = run(admin_a, identities, rows(taken, *twice))
+    assert job.status == "rejected"
+    assert [(p["row"], p["field"]) for p in learner_import.problems_of(job)] == [(2, "external_id"),
+                                                                                 (4, "external_id")]
+    messages = [p["message"] for p in learner_import.problems_of(job)]
+    assert f"belongs to the learner with ULN {valid_uln(560)}" in messages[0] and "also on row 3" in messages[1]
+    partial = run(admin_a, identities, rows(taken, *twice), mode="valid_rows")
+    assert counts(partial) == (3, 1, 0, 0, 2)
+    assert LearnerExternalId.select().where(LearnerExternalId.external_id == "M60").count() == 1

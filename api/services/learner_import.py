@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from peewee import Tuple
+
 from api.db import insert_rows, write_transaction
 from api.errors import NotFound, ValidationFailed
 from api.models import (
@@ -184,6 +186,12 @@ def check(row: Row, refs: References, seen_ulns: dict) -> dict | None:
     born, start, end = _date(row, "date_of_birth"), _date(row, "start_date"), _date(row, "planned_end_date")
     if ("external_id" in values) != ("external_system" in values):
         row.problem("external_id", "external_id and external_system go together")
+    elif "external_id" in values:
+        key = ("external", values["external_system"], values["external_id"])
+        if key in seen_ulns:
+            row.problem("external_id", f"{key[1]} id {key[2]} is also on row {seen_ulns[key]}")
+        else:
+            seen_ulns[key] = row.number
     version_id = assessor = None
     code = values.get("unit_code")
     if code:
@@ -309,7 +317,7 @@ def _run_spooled(principal, centre, spool, digest, file_format, mode, dry_run, p
                                    file_sha256=digest, file_format=file_format, mode=mode, dry_run=dry_run)
     refs = References.load(centre.id)
     if dry_run or mode == "all_or_nothing":
-        received, problems = _validate_all(spool, file_format, refs)
+        received, problems = _validate_all(spool, file_format, refs, centre.id)
         rejected = len({r for r, _, _ in problems})
         if dry_run:  # a report only: nothing is written, not even the job
             job.received, job.rejected, job.status, job.finished_at = received, rejected, "complete", utcnow()
@@ -328,16 +336,38 @@ def _run_spooled(principal, centre, spool, digest, file_format, mode, dry_run, p
     return job
 
 
-def _validate_all(spool, file_format: str, refs: References) -> tuple[int, list]:
-    """(rows received, [(row, field, message)]) over the whole file, in one streaming pass."""
+def external_id_conflicts(centre_id, rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
+    """Rows whose external id already belongs to another learner at the centre: [(row, field, message)]."""
+    pairs = {values["external"] for _, values in rows if values["external"][0]}
+    if not pairs:
+        return []
+    owners = {(e.system, e.external_id): e.learner.uln for e in LearnerExternalId.select(
+        LearnerExternalId.system, LearnerExternalId.external_id, Learner.uln).join(Learner)
+        .where(LearnerExternalId.centre == centre_id,
+               Tuple(LearnerExternalId.system, LearnerExternalId.external_id).in_(list(pairs)))}
+    return [(number, "external_id", f"{values['external'][0]} id {values['external'][1]} belongs to the learner "
+                                    f"with ULN {owners[values['external']]}")
+            for number, values in rows if owners.get(values["external"], values["uln"]) != values["uln"]]
+
+
+def _validate_all(spool, file_format: str, refs: References, centre_id) -> tuple[int, list]:
+    """(rows received, [(row, field, message)]) over the whole file, in one streaming pass (database checks in
+    batches)."""
     seen: dict = {}
-    problems, received = [], 0
+    problems, received, pending = [], 0, []
     spool.seek(0)
     for row in read_rows(_Unclosable(spool), file_format):
         received += 1
-        if row.problems or check(row, refs, seen) is None:
+        values = None if row.problems else check(row, refs, seen)
+        if values is None:
             problems += [(row.number, name, message) for name, message in row.problems]
-    return received, problems
+        else:
+            pending.append((row.number, values))
+        if len(pending) >= BATCH:
+            problems += external_id_conflicts(centre_id, pending)
+            pending = []
+    problems += external_id_conflicts(centre_id, pending)
+    return received, sorted(problems)
 
 
 def _write_all(principal, centre_id, job: LearnerImport, spool, file_format, refs, progress) -> None:
@@ -347,6 +377,11 @@ def _write_all(principal, centre_id, job: LearnerImport, spool, file_format, ref
 
     def flush():
         nonlocal batch, rejected
+        conflicts = external_id_conflicts(centre_id, batch)
+        if conflicts:
+            refused = {number for number, _, _ in conflicts}
+            batch = [(number, values) for number, values in batch if number not in refused]
+            rejected += conflicts
         with write_transaction():
             counts = _write_batch(principal, centre_id, batch) if batch else {}
             for name in ("created", "updated", "unchanged"):

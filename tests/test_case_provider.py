@@ -137,6 +137,9 @@ def test_a_new_version_moves_last_change_and_replaces_criteria(client, auth, uni
     assert put_draft(client, auth, unit_ids["CS 34"], revised_cs34()).status_code == 201
     assert client.post(f"/v1/units/{unit_ids['CS 34']}/publish", headers=auth("author_skills_cfa")).status_code == 200
     after, package = suite()
+    published = [e for e in client.get("/v1/changes?limit=500", headers=auth("admin")).get_json()["items"]
+                 if e["code"] == "CS 34" and e["action"] == "published"][-1]
+    assert after["lastChangeDateTime"] == published["occurred_at"].replace("Z", "+00:00")  # the publish, exactly
     assert after["lastChangeDateTime"] >= before["lastChangeDateTime"]
     valid(client.get(f"{BASE}/CFPackages/{after['identifier']}"), "getcfpackage")
     [replaced] = [a for a in package["CFAssociations"] if a["associationType"] == "replacedBy"]

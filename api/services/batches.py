@@ -56,12 +56,6 @@ def _enrolment_bodies(enrolments: list) -> list[dict]:
     return [enrolment_body(e, staff.get(str(e.id), [])) for e in enrolments]
 
 
-def enrolments_by_id(principal: Principal, enrolment_ids: list) -> dict[str, dict]:
-    """Enrolment bodies for the ids the principal may read."""
-    bodies = _enrolment_bodies(list(_visible_enrolments(principal, Enrolment.id.in_(enrolment_ids))))
-    return {b["id"]: b for b in bodies}
-
-
 def enrolments_by_learner(principal: Principal, learner_ids: list) -> dict[str, list[dict]]:
     """Each learner's visible enrolments, oldest first (the order of GET /v1/enrolments)."""
     enrolments = list(_visible_enrolments(principal, Enrolment.learner.in_(learner_ids))

@@ -250,3 +250,53 @@ def test_an_external_id_cannot_move_to_another_learner(admin_a, identities):
     partial = run(admin_a, identities, rows(taken, *twice), mode="valid_rows")
     assert counts(partial) == (3, 1, 0, 0, 2)
     assert LearnerExternalId.select().where(LearnerExternalId.external_id == "M60").count() == 1
+
+
+def test_a_qualification_code_enrols_on_its_mandatory_units(admin_a, identities):
+    from api.models import Unit
+    from api.services.loader import load_path
+
+    assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok  # B13 mandatory, CS 34 optional
+    header = "uln,given_name,family_name,unit_code,qualification_code,start_date"
+    text = "\n".join([header, f"{valid_uln(900)},Q,Only,,TEST/0001/1,2026-09-01",
+                      f"{valid_uln(901)},Q,Plus,CS 34,TEST/0001/1,2026-09-01"]) + "\n"
+    job = run(admin_a, identities, text)
+    assert (job.status, counts(job)) == ("complete", (2, 2, 0, 0, 0)), learner_import.problems_of(job)
+
+    def units_of(uln):
+        return sorted(Unit.get_by_id(e.unit_id).code for e in Enrolment.select().join(Learner).where(
+            Learner.uln == uln, Learner.centre == identities.centres["A"].id))
+
+    assert units_of(valid_uln(900)) == ["B13"] and units_of(valid_uln(901)) == ["B13", "CS 34"]
+    enrolments = Enrolment.select().count()
+    assert counts(run(admin_a, identities, text)) == (2, 0, 0, 2, 0) and Enrolment.select().count() == enrolments
+
+    wrong = "\n".join([header + ",version", f"{valid_uln(902)},No,Such,,NOPE/1,2026-09-01,",
+                       f"{valid_uln(903)},No,Start,,TEST/0001/1,,", f"{valid_uln(904)},Bad,Version,,TEST/0001/1,"
+                                                                     "2026-09-01,1"]) + "\n"
+    refused = run(admin_a, identities, wrong)
+    assert refused.status == "rejected"
+    assert [(p["row"], p["field"]) for p in learner_import.problems_of(refused)] == [
+        (2, "qualification_code"), (3, "start_date"), (4, "version")]
+
+
+def test_a_withdrawn_learner_is_not_enrolled_again(admin_a, identities):
+    assert run(admin_a, identities, rows(f"{valid_uln(950)},Wendy,Withdrawn,,,,,,,")).status == "complete"
+    Learner.update(status="withdrawn").where(Learner.uln == valid_uln(950)).execute()
+    job = run(admin_a, identities, rows(f"{valid_uln(950)},Wendy,Withdrawn,,,,,B13,2026-09-01,"), mode="valid_rows")
+    assert counts(job) == (1, 0, 0, 0, 1)
+    assert learner_import.problems_of(job)[0]["message"] == (f"the learner with ULN {valid_uln(950)} is withdrawn: a "
+                                                             "withdrawn learner cannot be enrolled")
+    assert Enrolment.select().join(Learner).where(Learner.uln == valid_uln(950)).count() == 0
+
+
+@pytest.mark.parametrize("mode", ["all_or_nothing", "valid_rows"])
+def test_a_uln_or_external_id_repeated_in_a_later_batch_is_reported(admin_a, identities, monkeypatch, mode):
+    monkeypatch.setattr(learner_import, "BATCH", 2)  # batches: rows 2-3, 4-5, 6
+    lines = [*good_rows(3, start=70), good_rows(1, start=70)[0].replace(",M70,", ",M99,"),
+             f"{valid_uln(980)},New,Person,,,mis,M71,,,"]
+    job = run(admin_a, identities, rows(*lines), mode=mode)
+    problems = [(p["row"], p["field"], p["message"]) for p in learner_import.problems_of(job)]
+    assert problems == [(5, "uln", f"ULN {valid_uln(570)} is also on row 2"),
+                        (6, "external_id", "mis id M71 is also on row 3")]
+    assert counts(job) == ((5, 0, 0, 0, 2) if mode == "all_or_nothing" else (5, 3, 0, 0, 2))

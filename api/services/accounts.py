@@ -3,6 +3,7 @@
 Passwords and client secrets are stored only as argon2 hashes; a client secret is returned once, at creation.
 """
 
+import functools
 import re
 import secrets
 import uuid
@@ -13,13 +14,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.errors import ApiError, NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner, RevokedToken
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.models.base import utcnow
 from api.services.access import Principal
 
 hasher = PasswordHasher()
-_DUMMY_HASH = hasher.hash("timing-equaliser")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 12
 
@@ -46,7 +47,7 @@ def create_centre(code: str, name: str) -> Centre:
         raise ValidationFailed("a centre needs a code and a name")
     if Centre.select().where(Centre.code == code).exists():
         raise ValidationFailed(f"centre code {code!r} is already taken", errors={"code": ["already taken"]})
-    return Centre.create(id=uuid.uuid4(), code=code, name=name)
+    return Centre.create(id=new_id(), code=code, name=name)
 
 
 def _centres_by_code(codes: list[str]) -> list[Centre]:
@@ -93,7 +94,7 @@ def create_account(email: str, password: str, *, display_name: str | None = None
         raise ValidationFailed("the account is not valid: " + ", ".join(sorted(errors)), errors=errors)
     centre_rows = _centres_by_code(list(centres))
     body = _body(awarding_body)
-    account = Account.create(id=uuid.uuid4(), email=email, display_name=(display_name or email).strip(),
+    account = Account.create(id=new_id(), email=email, display_name=(display_name or email).strip(),
                              password_hash=hasher.hash(password), roles=sorted(set(roles)),
                              awarding_body=body.id if body else None, assessor_status=assessor_status,
                              learner_id=learner_id)
@@ -122,10 +123,17 @@ def create_client(name: str, scopes: list[str], *, centre: str | None = None,
     centre_row = _centres_by_code([centre])[0] if centre else None
     body = _body(awarding_body)
     secret = secrets.token_urlsafe(32)
-    client = ApiClient.create(id=uuid.uuid4(), client_id="qtc_" + secrets.token_urlsafe(12), name=name.strip(),
+    client = ApiClient.create(id=new_id(), client_id="qtc_" + secrets.token_urlsafe(12), name=name.strip(),
                               secret_hash=hasher.hash(secret), centre=centre_row.id if centre_row else None,
                               awarding_body=body.id if body else None, scopes=sorted(set(scopes)))
     return NewClient(client, secret)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account or client does not exist, so that answer takes as long as a wrong
+    password. Made on first use: hashing takes argon2's 64 MiB and ~50 ms, which no process should pay at import."""
+    return hasher.hash("timing-equaliser")
 
 
 def _verify(hash_: str, secret: str) -> bool:
@@ -138,7 +146,7 @@ def _verify(hash_: str, secret: str) -> bool:
 def authenticate_password(email: str, password: str) -> Account:
     """The active account with this email and password; InvalidGrant otherwise (the same answer for every cause)."""
     account = Account.get_or_none(Account.email == email.strip().lower())
-    ok = _verify(account.password_hash if account else _DUMMY_HASH, password)
+    ok = _verify(account.password_hash if account else _dummy_hash(), password)
     if account is None or not ok or not account.is_active:
         raise InvalidGrant("the email or password is wrong, or the account is disabled")
     return account
@@ -147,7 +155,7 @@ def authenticate_password(email: str, password: str) -> Account:
 def authenticate_client(client_id: str, secret: str) -> ApiClient:
     """The active client with this id and secret; InvalidClient otherwise."""
     client = ApiClient.get_or_none(ApiClient.client_id == client_id)
-    ok = _verify(client.secret_hash if client else _DUMMY_HASH, secret)
+    ok = _verify(client.secret_hash if client else _dummy_hash(), secret)
     if client is None or not ok or not client.is_active:
         raise InvalidClient("unknown client, wrong secret, or the client is disabled")
     return client

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from api.errors import InvalidParameter
+from api.ids import new_id
 from api.models import AuditEvent
 from api.models.base import iso_utc, utcnow
 from api.services import context
@@ -19,7 +20,7 @@ def actor_of(principal: Principal) -> str:
 def event_row(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,
               after=None) -> dict:
     """One audit event as a row, for writers that insert many at once (AuditEvent.insert_many)."""
-    return {"id": uuid.uuid4(), "occurred_at": utcnow(), "actor": actor_of(principal), "action": action,
+    return {"id": new_id(), "occurred_at": utcnow(), "actor": actor_of(principal), "action": action,
             "subject_type": subject_type, "subject_id": str(subject_id), "centre": centre_id,
             "request_id": context.request_id.get(), "before": before, "after": after}
 

@@ -6,6 +6,7 @@ import uuid
 from peewee import IntegrityError
 
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import (
     Account,
     AssessmentCriterion,
@@ -82,7 +83,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         raise Conflict("another decision was recorded on this criterion since you looked: review it first")
     try:
         decision = Decision.create(
-            id=uuid.uuid4(), enrolment=enrolment.id, criterion=criterion.id,
+            id=new_id(), enrolment=enrolment.id, criterion=criterion.id,
             sequence=(previous.sequence if previous else 0) + 1, outcome=data["outcome"], feedback=data["feedback"],
             reason=data.get("reason") if previous else None, supersedes=previous.id if previous else None,
             assessor=assessor.id, assessor_status=assessor.assessor_status or "qualified",

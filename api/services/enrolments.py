@@ -4,6 +4,7 @@ assigned assessors and IQAs."""
 import uuid
 
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import (
     Account,
     AccountCentre,
@@ -91,7 +92,7 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
                                errors={"planned_end_date": ["before start_date"]})
     assessors = _staff(learner.centre_id, data.get("assessor_ids", []), "assessor", "assessor_ids")
     iqas = _staff(learner.centre_id, data.get("iqa_ids", []), "iqa", "iqa_ids")
-    enrolment = Enrolment.create(id=uuid.uuid4(), learner=learner.id, centre=learner.centre_id,
+    enrolment = Enrolment.create(id=new_id(), learner=learner.id, centre=learner.centre_id,
                                  unit=data["unit_id"], unit_version=version.id, start_date=data["start_date"],
                                  planned_end_date=data.get("planned_end_date"))
     rows = [{"enrolment": enrolment.id, "account": a, "role": "assessor"} for a in assessors]

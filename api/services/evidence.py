@@ -3,6 +3,7 @@
 import uuid
 
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
 from api.models.base import iso_utc
 from api.services import audit
@@ -35,7 +36,7 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if not EvidenceType.select().where(EvidenceType.code == data["type"]).exists():
         raise ValidationFailed(f"unknown evidence type {data['type']!r}: see GET /v1/evidence-types",
                                errors={"type": ["unknown evidence type"]})
-    evidence = Evidence.create(id=uuid.uuid4(), enrolment=enrolment.id, evidence_type=data["type"],
+    evidence = Evidence.create(id=new_id(), enrolment=enrolment.id, evidence_type=data["type"],
                                title=data["title"], description=data.get("description"),
                                evidence_date=data["date"], reference_uri=data.get("reference_uri"),
                                sha256=data.get("sha256"), authenticity_declared=data["authenticity_declared"],
@@ -86,7 +87,7 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
         raise ValidationFailed(f"evidence of type {evidence.evidence_type_id!r} is not allowed for the outcome of "
                                f"criteria {', '.join(refused)}", errors={"criterion_ids": refused})
     existing = {c.criterion_id for c in Claim.select().where(Claim.evidence == evidence.id)}
-    new = [{"id": uuid.uuid4(), "evidence": evidence.id, "enrolment": enrolment.id, "criterion": c}
+    new = [{"id": new_id(), "evidence": evidence.id, "enrolment": enrolment.id, "criterion": c}
            for c in wanted if c not in existing]
     if new:
         Claim.insert_many(new).execute()

@@ -7,6 +7,7 @@ import uuid
 from peewee import IntegrityError
 
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import Account, AccountCentre, Centre, Decision, Enrolment, IqaSample, IqaVerdict, SamplingPlan
 from api.models.base import iso_utc
 from api.services import audit
@@ -38,7 +39,7 @@ def create_plan(principal: Principal, data: dict) -> SamplingPlan:
                 .where(Account.id == data["assessor_id"], AccountCentre.centre == centre.id).first())
     if assessor is None or "assessor" not in assessor.roles:
         raise ValidationFailed("not an assessor of this centre", errors={"assessor_id": ["not an assessor here"]})
-    plan = SamplingPlan.create(id=uuid.uuid4(), centre=centre.id, assessor=assessor.id, rate=data["rate"],
+    plan = SamplingPlan.create(id=new_id(), centre=centre.id, assessor=assessor.id, rate=data["rate"],
                                assessor_is_new=data.get("assessor_is_new", False),
                                created_by=audit.actor_of(principal))
     audit.record(principal, "iqa.plan_created", "sampling_plan", plan.id, centre_id=centre.id, after=plan_body(plan))
@@ -79,7 +80,7 @@ def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     require(_is_iqa_of(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
     require(decision.assessor_id != principal.id, "an IQA cannot sample a decision they made")
     try:
-        sample = IqaSample.create(id=uuid.uuid4(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
+        sample = IqaSample.create(id=new_id(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
     except IntegrityError:
         raise Conflict("this decision is already sampled") from None
     audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
@@ -108,7 +109,7 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
         raise ValidationFailed("say what the assessor must do when a decision is not confirmed",
                                errors={"actions": ["required for not_confirmed"]})
     try:
-        verdict = IqaVerdict.create(id=uuid.uuid4(), sample=sample.id, verdict=data["verdict"],
+        verdict = IqaVerdict.create(id=new_id(), sample=sample.id, verdict=data["verdict"],
                                     actions=data.get("actions"), iqa=principal.id)
     except IntegrityError:
         raise Conflict("this sample already has a verdict; verdicts are never changed") from None

@@ -1,37 +1,31 @@
 """Bulk import of learners (and their enrolments) from CSV or NDJSON: streamed, validated in batches, honest about
 every row, never half-writing a batch, and safe to re-run.
 
-Columns (CSV header; NDJSON keys): uln, given_name, family_name (required); email, date_of_birth, external_system,
-external_id, unit_code, version, start_date, planned_end_date, assessor_email. A row with a unit_code also enrols
-the learner on that unit (at ``version``, or its current published version; start_date required).
+The columns, and what a row means, are in api.services.import_rows (which reads and checks rows); this module runs
+the job: its passes over the file, the database checks and the writes.
 
 Rows are upserted by ULN at the centre: new learners are created (one audit event per batch lists them), changed
 ones updated (and audited once each), identical ones left alone, so re-running a file writes nothing. Modes:
-``all_or_nothing`` (default) validates every row first and writes nothing if any is wrong; ``valid_rows`` writes the
-valid rows and reports the others.
+``all_or_nothing`` (default) validates every row first and writes nothing if any is wrong (the rows it checked are
+kept in a temporary file, so the write pass does not check them again); ``valid_rows`` checks and writes in one pass,
+writing the valid rows and reporting the others.
 
 Each batch of rows is written in its own transaction together with the job's progress (``rows_done``), so a crash
 leaves every committed batch intact and the job still ``running``; importing the same file again resumes after the
 last committed row.
 """
 
-import csv
 import hashlib
 import io
-import json
-import re
+import marshal
+import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date
 
-from peewee import Tuple
-
-from api.db import insert_rows, write_transaction
+from api.db import db_timestamp, fetch_in, insert_rows, insert_values, write_transaction
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_bulk_id, new_id
 from api.models import (
-    Account,
-    AccountCentre,
     AuditEvent,
     Centre,
     Enrolment,
@@ -40,256 +34,20 @@ from api.models import (
     LearnerExternalId,
     LearnerImport,
     LearnerImportProblem,
-    Unit,
-    UnitVersion,
 )
 from api.models.base import utcnow
 from api.services import audit
 from api.services.access import Principal, can_manage_learners, require, require_authenticated
-from api.services.uln import uln_problem
+from api.services.first_rows import FirstRows
+from api.services.import_rows import COLUMNS, ImportRejected, References, check_batch, read_rows
 
-REQUIRED = ("uln", "given_name", "family_name")
-OPTIONAL = ("email", "date_of_birth", "external_system", "external_id", "unit_code", "version", "start_date",
-            "planned_end_date", "assessor_email")
-COLUMNS = REQUIRED + OPTIONAL
-BATCH = 1000
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-MAX_TEXT = 200
+__all__ = ["COLUMNS", "ImportRejected", "run_import", "job_body", "problems_of", "problem_page", "visible_job"]
 
-
-class ImportRejected(ValidationFailed):
-    """The file as a whole cannot be read (encoding, header): nothing is imported."""
-
-
-@dataclass
-class Row:
-    number: int  # in the file: the CSV header is row 1; NDJSON lines are numbered from 1
-    values: dict
-    problems: list = field(default_factory=list)
-
-    def problem(self, name: str, message: str) -> None:
-        self.problems.append((name, message))
-
-
-# -- reading -----------------------------------------------------------------------------------------------------
-
-def _text_lines(stream) -> Iterator[str]:
-    """UTF-8 lines (a BOM is skipped); ImportRejected on anything that is not UTF-8."""
-    reader = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        yield from reader
-    except UnicodeDecodeError as error:
-        raise ImportRejected(f"the file is not UTF-8 text (byte {error.start} of a line cannot be decoded): save it "
-                             "as UTF-8 and try again", errors={"_file": ["not UTF-8"]}) from None
-
-
-def read_rows(stream, file_format: str) -> Iterator[Row]:
-    """The data rows of a CSV or NDJSON stream, numbered as a person counts them in the file."""
-    if file_format == "ndjson":
-        for number, line in enumerate(_text_lines(stream), start=1):
-            if not line.strip():
-                continue
-            try:
-                values = json.loads(line)
-            except json.JSONDecodeError as error:
-                row = Row(number, {})
-                row.problem("_row", f"not a JSON object: {error.msg}")
-                yield row
-                continue
-            row = Row(number, values if isinstance(values, dict) else {})
-            if not isinstance(values, dict):
-                row.problem("_row", "each line must be one JSON object")
-            for name in sorted(set(row.values) - set(COLUMNS)):
-                row.problem(name, f"unknown field (the fields are: {', '.join(COLUMNS)})")
-            yield row
-        return
-    reader = csv.reader(_text_lines(stream))
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise ImportRejected("the file has no header row: the first line names the columns, e.g. "
-                             f"{','.join(COLUMNS[:5])}", errors={"_header": ["missing"]})
-    names = [h.strip().lower() for h in header]
-    unknown = [n for n in names if n not in COLUMNS]
-    missing = [n for n in REQUIRED if n not in names]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if unknown or missing or duplicated:
-        errors = {**{n: ["unknown column"] for n in unknown}, **{n: ["missing column"] for n in missing},
-                  **{n: ["column given twice"] for n in duplicated}}
-        raise ImportRejected(f"the header row is not usable: {', '.join(sorted(errors))} (the columns are: "
-                             f"{', '.join(COLUMNS)})", errors=errors)
-    for number, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        row = Row(number, {n: c.strip() for n, c in zip(names, cells, strict=False) if c.strip()})
-        if len(cells) > len(names):
-            row.problem("_row", f"{len(cells)} cells for {len(names)} columns")
-        yield row
-
-
-# -- checking ------------------------------------------------------------------------------------------------------
-
-@dataclass
-class References:
-    """What rows may refer to at this centre, loaded once per import."""
-
-    units: dict  # code -> {"unit": id, "head": version id or None, "versions": {number: id}}
-    assessors: dict  # email (lower case) -> account id
-
-    @classmethod
-    def load(cls, centre_id) -> "References":
-        units: dict = {}
-        for version in (UnitVersion.select(UnitVersion.id, UnitVersion.number, UnitVersion.is_head, Unit.id, Unit.code)
-                        .join(Unit).where(UnitVersion.status == "published")):
-            entry = units.setdefault(version.unit.code, {"unit": version.unit.id, "head": None, "versions": {}})
-            entry["versions"][version.number] = version.id
-            if version.is_head:
-                entry["head"] = version.id
-        assessors = {a.email.lower(): a.id for a in Account.select(Account.id, Account.email, Account.roles)
-                     .join(AccountCentre).where(AccountCentre.centre == centre_id, Account.is_active)
-                     if "assessor" in (a.roles or [])}
-        return cls(units, assessors)
-
-
-def _date(row: Row, name: str) -> date | None:
-    raw = row.values.get(name)
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        row.problem(name, f"{raw!r} is not a date: write YYYY-MM-DD")
-        return None
-
-
-def check(row: Row, refs: References, seen_ulns: dict) -> dict | None:
-    """The row as values ready to write, or None (its problems recorded on it)."""
-    values = {k: (str(v).strip() if v is not None else None) for k, v in row.values.items()}
-    values = {k: v for k, v in values.items() if v}
-    for name in REQUIRED:
-        if name not in values:
-            row.problem(name, "required")
-    for name, value in values.items():
-        if len(value) > MAX_TEXT or CONTROL.search(value):
-            row.problem(name, f"must be at most {MAX_TEXT} characters, without control characters")
-    uln = values.get("uln")
-    if uln:
-        problem = uln_problem(uln)
-        if problem:
-            row.problem("uln", problem)
-        elif uln in seen_ulns:
-            row.problem("uln", f"ULN {uln} is also on row {seen_ulns[uln]}")
-        else:
-            seen_ulns[uln] = row.number
-    if "email" in values and not EMAIL.match(values["email"]):
-        row.problem("email", f"{values['email']!r} is not an email address")
-    born, start, end = _date(row, "date_of_birth"), _date(row, "start_date"), _date(row, "planned_end_date")
-    if ("external_id" in values) != ("external_system" in values):
-        row.problem("external_id", "external_id and external_system go together")
-    elif "external_id" in values:
-        key = ("external", values["external_system"], values["external_id"])
-        if key in seen_ulns:
-            row.problem("external_id", f"{key[1]} id {key[2]} is also on row {seen_ulns[key]}")
-        else:
-            seen_ulns[key] = row.number
-    version_id = assessor = None
-    code = values.get("unit_code")
-    if code:
-        unit = refs.units.get(code)
-        if unit is None:
-            row.problem("unit_code", f"no published unit with code {code!r}")
-        else:
-            number = values.get("version")
-            if number is not None and not (number.isdigit() and int(number) in unit["versions"]):
-                row.problem("version", f"unit {code} has no published version {number}")
-            else:
-                version_id = unit["versions"][int(number)] if number else unit["head"]
-        if start is None and "start_date" not in values:
-            row.problem("start_date", "required to enrol on a unit")
-        if start and end and end < start:
-            row.problem("planned_end_date", "before start_date")
-    elif any(k in values for k in ("version", "start_date", "planned_end_date", "assessor_email")):
-        row.problem("unit_code", "required when enrolment columns are given")
-    if values.get("assessor_email"):
-        assessor = refs.assessors.get(values["assessor_email"].lower())
-        if assessor is None:
-            row.problem("assessor_email", f"{values['assessor_email']} is not an assessor at this centre")
-    if row.problems:
-        return None
-    return {"uln": uln, "given_name": values["given_name"], "family_name": values["family_name"],
-            "email": values.get("email"), "date_of_birth": born, "external": (values.get("external_system"),
-                                                                              values.get("external_id")),
-            "unit": refs.units[code]["unit"] if code else None, "version": version_id, "start_date": start,
-            "planned_end_date": end, "assessor": assessor}
-
-
-# -- writing -------------------------------------------------------------------------------------------------------
-
-def _write_batch(principal: Principal, centre_id, rows: list[tuple[int, dict]]) -> dict:
-    """Upsert one batch of checked rows; counts of created, updated and unchanged learners."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    existing = {learner.uln: learner for learner in Learner.select().where(
-        Learner.centre == centre_id, Learner.uln.in_([v["uln"] for _, v in rows]))}
-    new_learners, new_external, new_enrolments, new_staff, events = [], [], [], [], []
-    enrolled = {(e.learner_id, e.unit_id) for e in Enrolment.select(Enrolment.learner, Enrolment.unit).where(
-        Enrolment.learner.in_([learner.id for learner in existing.values()]))}
-    now = utcnow()
-    for _, values in rows:
-        learner = existing.get(values["uln"])
-        fields_now = {k: values[k] for k in ("given_name", "family_name", "email", "date_of_birth")}
-        if learner is None:
-            learner_id = uuid.uuid4()
-            new_learners.append({"id": learner_id, "centre": centre_id, "uln": values["uln"], **fields_now,
-                                 "created_at": now, "updated_at": now})
-            counts["created"] += 1
-        else:
-            learner_id = learner.id
-            before = {k: getattr(learner, k) for k in fields_now}
-            if before == fields_now:
-                counts["unchanged"] += 1
-            else:
-                Learner.update(**fields_now, row_version=Learner.row_version + 1, updated_at=now).where(
-                    Learner.id == learner_id).execute()
-                events.append(audit.event_row(
-                    principal, "learner.updated", "learner", learner_id, centre_id=centre_id,
-                    after={"fields": sorted(k for k in fields_now if before[k] != fields_now[k]), "imported": True}))
-                counts["updated"] += 1
-        system, external = values["external"]
-        if system:
-            new_external.append({"learner": learner_id, "centre": centre_id, "system": system,
-                                 "external_id": external})
-        if values["unit"] and (learner_id, values["unit"]) not in enrolled:
-            enrolment_id = uuid.uuid4()
-            enrolled.add((learner_id, values["unit"]))
-            new_enrolments.append({"id": enrolment_id, "learner": learner_id, "centre": centre_id,
-                                   "unit": values["unit"], "unit_version": values["version"],
-                                   "start_date": values["start_date"],
-                                   "planned_end_date": values["planned_end_date"], "created_at": now,
-                                   "updated_at": now})
-            if values["assessor"]:
-                new_staff.append({"enrolment": enrolment_id, "account": values["assessor"], "role": "assessor"})
-    if new_learners:  # one event per batch of new learners (with their ids); changes are audited row by row
-        events.append(audit.event_row(principal, "learners.imported", "centre", centre_id, centre_id=centre_id,
-                                      after={"created": [str(row["id"]) for row in new_learners]}))
-    insert_rows(Learner, new_learners)
-    insert_rows(LearnerExternalId, new_external, ignore_conflicts=True)
-    insert_rows(Enrolment, new_enrolments)
-    insert_rows(EnrolmentStaff, new_staff)
-    insert_rows(AuditEvent, events)
-    return counts
-
-
-def _hash_and_spool(stream) -> tuple[io.BufferedRandom, str]:
-    """Copy the stream to a temporary file (it is read twice) and hash it."""
-    import tempfile
-
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - returned open: run_import reads it twice, then closes it
-    digest = hashlib.sha256()
-    while chunk := stream.read(1 << 16):
-        digest.update(chunk)
-        spool.write(chunk)
-    spool.seek(0)
-    return spool, digest.hexdigest()
+BATCH = 2000  # rows per transaction: large enough that per-batch queries and commits cost little per row
+LEARNER_FIELDS = ["id", "centre", "uln", "given_name", "family_name", "email", "date_of_birth", "status",
+                  "row_version", "created_at", "updated_at"]
+ENROLMENT_FIELDS = ["id", "learner", "centre", "unit", "unit_version", "status", "start_date", "planned_end_date",
+                    "row_version", "created_at", "updated_at"]
 
 
 def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: str, *, mode: str = "all_or_nothing",
@@ -304,21 +62,42 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
     if mode not in ("all_or_nothing", "valid_rows") or file_format not in ("csv", "ndjson"):
         raise ValidationFailed("mode is all_or_nothing or valid_rows; format is csv or ndjson",
                                errors={"mode": [mode], "format": [file_format]})
-    spool, digest = _hash_and_spool(stream)
-    with spool:
-        return _run_spooled(principal, centre, spool, digest, file_format, mode, dry_run, progress)
+    with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as checked:
+        digest = _hash_and_spool(stream, spool)
+        return _run_spooled(principal, centre, _Source(spool, file_format), checked, digest, mode, dry_run,
+                            progress)
 
 
-def _run_spooled(principal, centre, spool, digest, file_format, mode, dry_run, progress) -> LearnerImport:
+class _Source:
+    """The spooled file, read from the start each time ``rows()`` is called."""
+
+    def __init__(self, spool, file_format: str):
+        self.spool, self.format = spool, file_format
+
+    def rows(self) -> Iterator[tuple[int, dict, list]]:
+        self.spool.seek(0)
+        return read_rows(_Unclosable(self.spool), self.format)
+
+
+def _hash_and_spool(stream, spool) -> str:
+    """Copy the stream to ``spool`` (it is read more than once) and return its SHA-256."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(1 << 16):
+        digest.update(chunk)
+        spool.write(chunk)
+    return digest.hexdigest()
+
+
+def _run_spooled(principal, centre, source: _Source, checked, digest, mode, dry_run, progress) -> LearnerImport:
     resumed = None if dry_run else (LearnerImport.select().where(
         LearnerImport.centre == centre.id, LearnerImport.file_sha256 == digest, LearnerImport.status == "running",
         LearnerImport.mode == mode).order_by(LearnerImport.started_at.desc()).first())
-    job = resumed or LearnerImport(id=uuid.uuid4(), centre=centre.id, actor=audit.actor_of(principal),
-                                   file_sha256=digest, file_format=file_format, mode=mode, dry_run=dry_run)
+    job = resumed or LearnerImport(id=new_id(), centre=centre.id, actor=audit.actor_of(principal),
+                                   file_sha256=digest, file_format=source.format, mode=mode, dry_run=dry_run)
     refs = References.load(centre.id)
     if dry_run or mode == "all_or_nothing":
-        received, problems = _validate_all(spool, file_format, refs, centre.id)
-        rejected = len({r for r, _, _ in problems})
+        received, problems = _validate_all(source, refs, centre.id.hex, None if dry_run else checked)
+        rejected = len({row for row, _, _ in problems})
         if dry_run:  # a report only: nothing is written, not even the job
             job.received, job.rejected, job.status, job.finished_at = received, rejected, "complete", utcnow()
             job.report = [{"row": r, "field": f, "message": m} for r, f, m in problems]
@@ -328,88 +107,197 @@ def _run_spooled(principal, centre, spool, digest, file_format, mode, dry_run, p
                 _finish(job, "rejected", received=received, rejected=rejected, problems=problems,
                         created=resumed is None)
             return job
+        batches = _spooled_batches(checked, job.rows_done)
+    else:
+        batches = _checked_batches(source, refs, job.rows_done)
     if resumed is None:
         with write_transaction():
             job.save(force_insert=True)
-    spool.seek(0)
-    _write_all(principal, centre.id, job, spool, file_format, refs, progress)
+    _write_all(principal, centre.id.hex, job, batches, progress)
     return job
 
 
-def external_id_conflicts(centre_id, rows: list[tuple[int, dict]]) -> list[tuple[int, str, str]]:
-    """Rows whose external id already belongs to another learner at the centre: [(row, field, message)]."""
-    pairs = {values["external"] for _, values in rows if values["external"][0]}
-    if not pairs:
-        return []
-    owners = {(e.system, e.external_id): e.learner.uln for e in LearnerExternalId.select(
-        LearnerExternalId.system, LearnerExternalId.external_id, Learner.uln).join(Learner)
-        .where(LearnerExternalId.centre == centre_id,
-               Tuple(LearnerExternalId.system, LearnerExternalId.external_id).in_(list(pairs)))}
-    return [(number, "external_id", f"{values['external'][0]} id {values['external'][1]} belongs to the learner "
-                                    f"with ULN {owners[values['external']]}")
-            for number, values in rows if owners.get(values["external"], values["uln"]) != values["uln"]]
+# -- the passes ----------------------------------------------------------------------------------------------------
 
-
-def _validate_all(spool, file_format: str, refs: References, centre_id) -> tuple[int, list]:
-    """(rows received, [(row, field, message)]) over the whole file, in one streaming pass (database checks in
-    batches)."""
-    seen: dict = {}
-    problems, received, pending = [], 0, []
-    spool.seek(0)
-    for row in read_rows(_Unclosable(spool), file_format):
-        received += 1
-        values = None if row.problems else check(row, refs, seen)
-        if values is None:
-            problems += [(row.number, name, message) for name, message in row.problems]
-        else:
-            pending.append((row.number, values))
-        if len(pending) >= BATCH:
-            problems += external_id_conflicts(centre_id, pending)
-            pending = []
-    problems += external_id_conflicts(centre_id, pending)
+def _validate_all(source: _Source, refs: References, centre_hex: str, checked) -> tuple[int, list]:
+    """(rows received, [(row, field, message)]) over the whole file, in one streaming pass, a batch at a time. Valid
+    rows are appended to ``checked`` (if given), so the write pass need not check them again."""
+    problems, received = [], 0
+    with FirstRows() as first_rows:
+        for raw in _raw_batches(source):
+            received += len(raw)
+            valid, batch_problems = check_batch(raw, refs, first_rows)
+            problems += batch_problems + database_problems(centre_hex, valid)
+            if checked is not None and not problems:
+                blob = marshal.dumps([tuple(row) for row in valid])
+                checked.write(len(blob).to_bytes(8, "big") + blob)
     return received, sorted(problems)
 
 
-def _write_all(principal, centre_id, job: LearnerImport, spool, file_format, refs, progress) -> None:
-    seen: dict = {}
-    batch, rejected, index = [], [], 0
-    skip = job.rows_done
+def _raw_batches(source: _Source) -> Iterator[list]:
+    """The file's rows (from read_rows), BATCH at a time."""
+    batch = []
+    for raw in source.rows():
+        batch.append(raw)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    def flush():
-        nonlocal batch, rejected
-        conflicts = external_id_conflicts(centre_id, batch)
+
+def _spooled_batches(checked, skip: int) -> Iterator[tuple[int, list, list]]:
+    """(rows read so far, rows to write, problems) from the rows the validation pass checked, after the first
+    ``skip`` (committed by an earlier run of the same file)."""
+    checked.seek(0)
+    index = 0
+    while size := int.from_bytes(checked.read(8), "big"):
+        rows = marshal.loads(checked.read(size))  # one read per batch: marshal.load(file) reads a value at a time
+        index += len(rows)
+        if index > skip:
+            yield index, rows[max(0, len(rows) - (index - skip)):], []
+
+
+def _checked_batches(source: _Source, refs: References, skip: int) -> Iterator[tuple[int, list, list]]:
+    """(rows read so far, valid rows, problems of the others) a batch at a time, in one pass (valid_rows mode).
+    The first ``skip`` rows (committed by an earlier run of the file) are checked, for repeated ULNs, but not
+    returned."""
+    index = 0
+    with FirstRows() as first_rows:
+        for raw in _raw_batches(source):
+            index += len(raw)
+            valid, problems = check_batch(raw, refs, first_rows)
+            if index <= skip:
+                continue
+            if index - len(raw) < skip:  # the batch where the earlier run stopped
+                last_done = raw[skip - (index - len(raw)) - 1][0]
+                valid = [row for row in valid if row.row > last_done]
+                problems = [problem for problem in problems if problem[0] > last_done]
+            yield index, valid, problems
+
+
+def _write_all(principal, centre_hex: str, job: LearnerImport, batches, progress) -> None:
+    """Write each batch in its own transaction, with the job's progress, so a crash leaves whole batches."""
+    for index, rows, problems in batches:
+        conflicts = database_problems(centre_hex, rows)  # again: another import may have run since validation
         if conflicts:
             refused = {number for number, _, _ in conflicts}
-            batch = [(number, values) for number, values in batch if number not in refused]
-            rejected += conflicts
+            rows = [row for row in rows if row[0] not in refused]
+            problems = problems + conflicts
         with write_transaction():
-            counts = _write_batch(principal, centre_id, batch) if batch else {}
+            counts = _write_batch(principal, centre_hex, rows)
             for name in ("created", "updated", "unchanged"):
-                setattr(job, name, getattr(job, name) + counts.get(name, 0))
-            job.rejected += len({r for r, _, _ in rejected})
-            if rejected:
-                LearnerImportProblem.insert_many([{"job": job.id, "row": r, "field": f, "message": m}
-                                                  for r, f, m in rejected]).execute()
-            job.rows_done, job.received = index, index
+                setattr(job, name, getattr(job, name) + counts[name])
+            job.rejected += len({number for number, _, _ in problems})
+            if problems:
+                insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
+                                                   for r, f, m in problems])
+            job.rows_done = job.received = index
             job.save()
         if progress:
             progress(index)
-        batch, rejected = [], []
-
-    for row in read_rows(_Unclosable(spool), file_format):
-        index += 1
-        values = None if row.problems else check(row, refs, seen)
-        if index <= skip:
-            continue  # committed by an earlier run of this file
-        if values is None:
-            rejected += [(row.number, name, message) for name, message in row.problems]
-        else:
-            batch.append((row.number, values))
-        if len(batch) + len(rejected) >= BATCH:
-            flush()
-    flush()
     with write_transaction():
         _finish(job, "complete")
+
+
+# -- database checks and writes ------------------------------------------------------------------------------------
+
+def database_problems(centre_hex: str, rows: list) -> list[tuple[int, str, str]]:
+    """Problems only the database can show, as (row, field, message): an external id that belongs to another
+    learner at the centre, and enrolling a withdrawn learner."""
+    if not rows:
+        return []
+    problems = []
+    by_system: dict = {}
+    for row in rows:
+        if row[6] is not None:
+            by_system.setdefault(row[6], {})[row[7]] = row
+    for system, wanted in by_system.items():
+        for external_id, owner in fetch_in(
+                "SELECT e.external_id, l.uln FROM learner_external_id AS e JOIN learner AS l ON l.id = e.learner_id "
+                "WHERE e.centre_id = {p} AND e.system = {p} AND e.external_id IN ({values})",
+                [centre_hex, system], list(wanted)):
+            row = wanted[external_id]
+            if owner != row[1]:
+                problems.append((row[0], "external_id",
+                                 f"{system} id {external_id} belongs to the learner with ULN {owner}"))
+    enrolling = {row[1]: row for row in rows if row[8]}
+    for (uln,) in fetch_in("SELECT uln FROM learner WHERE centre_id = {p} AND status <> {p} AND uln IN ({values})",
+                           [centre_hex, "active"], list(enrolling)):
+        problems.append((enrolling[uln][0], "unit_code", f"the learner with ULN {uln} is withdrawn: a withdrawn "
+                                                         "learner cannot be enrolled"))
+    return problems
+
+
+def _hex(value) -> str:
+    """An id read with raw SQL (hex text on SQLite, a UUID string on PostgreSQL) as hex."""
+    return value if len(value) == 32 else uuid.UUID(str(value)).hex
+
+
+def _write_batch(principal: Principal, centre_hex: str, rows: list) -> dict:
+    """Upsert one batch of checked rows; counts of created, updated and unchanged learners."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    if not rows:
+        return counts
+    existing = {uln: (_hex(str(learner_id)), (given, family, email, None if born is None else str(born)))
+                for learner_id, uln, given, family, email, born in fetch_in(
+                    "SELECT id, uln, given_name, family_name, email, date_of_birth FROM learner "
+                    "WHERE centre_id = {p} AND uln IN ({values})", [centre_hex], [row[1] for row in rows])}
+    enrolled = {(_hex(str(learner)), _hex(str(unit))) for learner, unit in fetch_in(
+        "SELECT learner_id, unit_id FROM enrolment WHERE learner_id IN ({values})", [],
+        [learner_id for learner_id, _ in existing.values()])}
+    now = utcnow()
+    stamp = db_timestamp(now)
+    learners, external_ids, enrolments, staff, events, created = [], [], [], [], [], []
+    for _row, uln, given, family, email, born, system, external, units, start, end, assessor in rows:
+        known = existing.get(uln)
+        if known is None:
+            new = new_bulk_id()
+            learner_id = new.hex
+            learners.append((learner_id, centre_hex, uln, given, family, email, born, "active", 1, stamp, stamp))
+            created.append(str(new))
+        else:
+            learner_id, before = known
+            after = (given, family, email, born)
+            if before == after:
+                counts["unchanged"] += 1
+            else:
+                events.append(_update_learner(principal, learner_id, centre_hex, before, after, now))
+                counts["updated"] += 1
+        if system is not None:
+            external_ids.append((learner_id, centre_hex, system, external))
+        for unit_id, version_id in units:
+            if (learner_id, unit_id) in enrolled:
+                continue
+            enrolled.add((learner_id, unit_id))
+            enrolment_id = new_bulk_id().hex
+            enrolments.append((enrolment_id, learner_id, centre_hex, unit_id, version_id, "active", start, end, 1,
+                               stamp, stamp))
+            if assessor is not None:
+                staff.append((enrolment_id, assessor, "assessor"))
+    counts["created"] = len(created)
+    if created:  # one event per batch of new learners (with their ids); changes are audited row by row
+        centre_id = uuid.UUID(centre_hex)
+        events.append(audit.event_row(principal, "learners.imported", "centre", centre_id, centre_id=centre_id,
+                                      after={"created": created}))
+    insert_values(Learner, LEARNER_FIELDS, learners)
+    insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], external_ids,
+                  ignore_conflicts=True)
+    insert_values(Enrolment, ENROLMENT_FIELDS, enrolments)
+    insert_values(EnrolmentStaff, ["enrolment", "account", "role"], staff)
+    insert_rows(AuditEvent, events)
+    return counts
+
+
+def _update_learner(principal, learner_hex: str, centre_hex: str, before: tuple, after: tuple, now) -> dict:
+    """Apply a row's changed fields to an existing learner; the audit event (as a row) that records it."""
+    names = ("given_name", "family_name", "email", "date_of_birth")
+    learner_id = uuid.UUID(learner_hex)
+    Learner.update(**dict(zip(names, after, strict=True)), row_version=Learner.row_version + 1, updated_at=now).where(
+        Learner.id == learner_id).execute()
+    changed = sorted(name for name, old, new in zip(names, before, after, strict=True) if old != new)
+    return audit.event_row(principal, "learner.updated", "learner", learner_id, centre_id=uuid.UUID(centre_hex),
+                           after={"fields": changed, "imported": True})
 
 
 def _finish(job: LearnerImport, status: str, *, received=None, rejected=None, problems=(), created=False) -> None:
@@ -420,8 +308,8 @@ def _finish(job: LearnerImport, status: str, *, received=None, rejected=None, pr
         job.rejected = rejected
     job.save(force_insert=created)
     if problems:
-        LearnerImportProblem.insert_many([{"job": job.id, "row": r, "field": f, "message": m}
-                                          for r, f, m in problems]).execute()
+        insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
+                                           for r, f, m in problems])
 
 
 class _Unclosable(io.RawIOBase):

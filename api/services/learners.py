@@ -5,6 +5,7 @@ import hashlib
 import uuid
 
 from api.errors import ApiError, NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import (
     Centre,
     Claim,
@@ -121,7 +122,7 @@ def create_learner(principal: Principal, data: dict) -> Learner:
                        errors={"uln": ["already registered at this centre"]})
     external_ids = data.get("external_ids", [])
     _check_external_ids(centre.id, external_ids)
-    learner = Learner.create(id=uuid.uuid4(), centre=centre.id, uln=data["uln"], given_name=data["given_name"],
+    learner = Learner.create(id=new_id(), centre=centre.id, uln=data["uln"], given_name=data["given_name"],
                              family_name=data["family_name"], email=data.get("email"),
                              date_of_birth=data.get("date_of_birth"))
     if external_ids:

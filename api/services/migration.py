@@ -15,6 +15,7 @@ cohort form migrates every enrolment it names, or none.
 import uuid
 
 from api.errors import NotFound, ValidationFailed
+from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Decision, Enrolment, Unit, UnitVersion
 from api.models.base import utcnow
 from api.services import audit, progress
@@ -82,12 +83,12 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
         Decision.id.in_([uuid.UUID(c["decision_id"]) for c in plan["carried"]]))}
     for row in plan["carried"]:
         original = originals[uuid.UUID(row["decision_id"])]
-        Decision.create(id=uuid.uuid4(), enrolment=enrolment.id, criterion=uuid.UUID(row["criterion_id"]), sequence=1,
+        Decision.create(id=new_id(), enrolment=enrolment.id, criterion=uuid.UUID(row["criterion_id"]), sequence=1,
                         outcome=original.outcome, feedback=original.feedback,
                         reason=f"carried over from version {plan['from_version']}", assessor=original.assessor_id,
                         assessor_status=original.assessor_status, evidence_ids=original.evidence_ids,
                         carried_from=original.id)
-    claims = [{"id": uuid.uuid4(), "evidence": claim.evidence_id, "enrolment": enrolment.id,
+    claims = [{"id": new_id(), "evidence": claim.evidence_id, "enrolment": enrolment.id,
                "criterion": uuid.UUID(row["criterion_id"])}
               for row in plan["carried"] + plan["needs_reassessment"] if row.get("from_criterion_id")
               for claim in Claim.select().where(Claim.enrolment == enrolment.id,

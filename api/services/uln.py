@@ -1,7 +1,10 @@
 """Unique Learner Number (ULN) check digits."""
 
+from operator import mul
+
 TEMPORARY_ULN = "9999999999"
 WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+CODE_OFFSET = ord("0") * sum(WEIGHTS)  # the weighted sum of the digits' character codes exceeds theirs by this
 
 
 def uln_problem(value: str) -> str | None:
@@ -16,7 +19,7 @@ def uln_problem(value: str) -> str | None:
         return "a ULN is exactly 10 digits"
     if value[0] == "0":
         return "a ULN does not start with 0"
-    remainder = sum(int(d) * w for d, w in zip(value[:9], WEIGHTS, strict=True)) % 11
+    remainder = (sum(map(mul, value.encode("ascii")[:9], WEIGHTS)) - CODE_OFFSET) % 11
     if remainder == 0:
         return "not a valid ULN: no ULN has these first nine digits (their weighted sum is divisible by 11)"
     if int(value[9]) != 10 - remainder:

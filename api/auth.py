@@ -40,6 +40,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_seconds),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_seconds), JWT_ERROR_MESSAGE_KEY="detail",
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri, RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX=settings.ratelimit_key_prefix,
     )
     jwt.init_app(app)
     limiter.init_app(app)

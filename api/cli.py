@@ -223,13 +223,53 @@ def export_schema(output: Path, check: bool) -> None:
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("QUALTRACK_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("QUALTRACK_PORT", "8000")), show_default="8000")
-@click.option("--workers", default=lambda: int(os.environ.get("QUALTRACK_WORKERS", str(os.cpu_count() or 1))),
-              show_default="one per core")
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API with gunicorn (sync workers)."""
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--worker-class", "sync",
-            "--access-logfile", "-", "api.wsgi:app"]
+@click.option("--workers", type=int, default=lambda: os.environ.get("QUALTRACK_WORKERS"),
+              show_default="one per core", help="gunicorn sync workers")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve the API with gunicorn (api/gunicorn_conf.py: sync workers, bounded requests, JSON logs, metrics)."""
+    _exec_gunicorn(host, port, workers)
+
+
+@main.command()
+@click.option("--load-units/--no-load-units", "load", default=True, show_default=True,
+              help="Load data/units (QUALTRACK_UNITS_DIR) before serving; loading unchanged files changes nothing.")
+def start(load: bool) -> None:
+    """The container entry point: apply pending migrations and load the content (one host at a time, under a
+    database lock), then serve with gunicorn on QUALTRACK_HOST:QUALTRACK_PORT."""
+    import logging
+
+    from api.migrations_runner import migrate
+    from api.observability import configure_logging
+    from api.services.loader import load_path
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    log = logging.getLogger("qualtrack.start")
+    database = _database(settings)
+    with db.startup_lock(database):
+        applied = migrate(database)
+        log.info("migrations: %s", f"applied {', '.join(applied)}" if applied else "schema is current")
+        if load:
+            report = load_path(settings.units_dir)
+            for problem in report.problems:
+                log.error("content: %s", problem)
+            if not report.ok:
+                log.error("content: %s has files that are not valid: not serving", settings.units_dir)
+                raise SystemExit(1)
+            log.info("content: %d files from %s (%s)", len(report.outcomes), settings.units_dir, ", ".join(
+                f"{n} {o}" for o in ("created", "updated", "unchanged")
+                if (n := list(report.outcomes.values()).count(o))))
+    database.close()
+    _exec_gunicorn(os.environ.get("QUALTRACK_HOST", "127.0.0.1"), int(os.environ.get("QUALTRACK_PORT", "8000")),
+                   None)
+
+
+def _exec_gunicorn(host: str, port: int, workers: int | None) -> None:
+    """Replace this process with gunicorn (so it gets the signals: TERM stops, HUP reloads gracefully)."""
+    os.environ["QUALTRACK_HOST"], os.environ["QUALTRACK_PORT"] = host, str(port)
+    if workers:
+        os.environ["QUALTRACK_WORKERS"] = str(workers)
+    args = [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf", "api.wsgi:app"]
     os.execvp(args[0], args)
 
 

@@ -35,7 +35,8 @@ class Settings:
     access_token_seconds: int = 900
     refresh_token_seconds: int = 14 * 24 * 3600
     token_rate_limit: str = "20 per minute"
-    ratelimit_storage_uri: str = "memory://"
+    ratelimit_storage_uri: str = "memory://"  # redis://host:6379/0 to share limits between hosts
+    ratelimit_key_prefix: str = "qualtrack"  # keeps apart the limits of deployments sharing one Redis
     import_max_bytes: int = 200 * 1024 * 1024
     graphql_introspection: bool = True
     graphql_max_depth: int = 12
@@ -43,6 +44,14 @@ class Settings:
     graphql_max_tokens: int = 5000
     graphql_max_cost: int = 50_000
     graphql_max_page_size: int = 100
+    max_body_bytes: int = 10 * 1024 * 1024  # any request body except a learner import (import_max_bytes)
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
+    log_format: str = "json"  # or "text" (one line per record, for a terminal)
+    log_level: str = "INFO"
+    access_log: bool = True  # one JSON line per request (route template, status, duration, request id)
+    db_pool_size: int = 4  # PostgreSQL connections kept per worker process
+    db_pool_recycle_seconds: int = 300  # a pooled PostgreSQL connection older than this is closed and replaced
+    trusted_proxies: int = 0  # proxies (load balancers) in front whose X-Forwarded-For/-Proto are believed
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -56,15 +65,25 @@ class Settings:
         settings.jwt_secret = environ.get("QUALTRACK_JWT_SECRET") or None
         settings.token_rate_limit = environ.get("QUALTRACK_TOKEN_RATE_LIMIT", settings.token_rate_limit)
         settings.ratelimit_storage_uri = environ.get("QUALTRACK_RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+        settings.ratelimit_key_prefix = environ.get("QUALTRACK_RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)
         for attr in ("access_token_seconds", "refresh_token_seconds", "import_max_bytes", "graphql_max_depth",
-                     "graphql_max_aliases",
-                     "graphql_max_tokens", "graphql_max_cost", "graphql_max_page_size"):
+                     "graphql_max_aliases", "graphql_max_tokens", "graphql_max_cost", "graphql_max_page_size",
+                     "max_body_bytes", "db_pool_size", "db_pool_recycle_seconds"):
             name = f"QUALTRACK_{attr.upper()}"
             if name in environ:
                 setattr(settings, attr, _positive_int(name, environ[name]))
         if "QUALTRACK_GRAPHQL_INTROSPECTION" in environ:
             settings.graphql_introspection = _flag("QUALTRACK_GRAPHQL_INTROSPECTION",
                                                    environ["QUALTRACK_GRAPHQL_INTROSPECTION"])
+        if "QUALTRACK_ACCESS_LOG" in environ:
+            settings.access_log = _flag("QUALTRACK_ACCESS_LOG", environ["QUALTRACK_ACCESS_LOG"])
+        if environ.get("QUALTRACK_TRUSTED_PROXIES", "0") != "0":
+            settings.trusted_proxies = _positive_int("QUALTRACK_TRUSTED_PROXIES", environ["QUALTRACK_TRUSTED_PROXIES"])
+        settings.cors_origins = _origins(environ.get("QUALTRACK_CORS_ORIGINS", ""))
+        settings.log_format = _choice("QUALTRACK_LOG_FORMAT", environ.get("QUALTRACK_LOG_FORMAT", "json"),
+                                      ("json", "text"))
+        settings.log_level = _choice("QUALTRACK_LOG_LEVEL", environ.get("QUALTRACK_LOG_LEVEL", "INFO").upper(),
+                                     ("DEBUG", "INFO", "WARNING", "ERROR"))
         return settings
 
     def signing_secret(self) -> str:
@@ -92,6 +111,23 @@ def _positive_int(name: str, value: str) -> int:
     if number < 1:
         raise ConfigurationError(f"{name} must be a positive whole number, not {value!r}")
     return number
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    """Comma-separated origins, each scheme://host[:port] with nothing after it (or "*", for any origin)."""
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
+            raise ConfigurationError(f"QUALTRACK_CORS_ORIGINS: {origin!r} is not an origin; write e.g. "
+                                     "https://lms.example.ac.uk (scheme, host and port only), comma-separated")
+    return origins
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _flag(name: str, value: str) -> bool:

@@ -7,6 +7,7 @@ connections that are broken (the server restarted) or older than the recycle age
 foreign keys on; PostgreSQL is reached with psycopg2.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -130,6 +131,33 @@ def release(_error=None) -> None:
     database = database_proxy.obj
     if isinstance(database, PooledDatabase) and not database.is_closed():
         database.close()
+
+
+STARTUP_LOCK_KEY = 0x7175616C  # "qual": the advisory lock held while one host migrates and loads content
+
+
+@contextmanager
+def startup_lock(database: peewee.Database):
+    """Hold a database-wide lock while a starting host migrates and loads content, so hosts (or processes) started
+    together take turns: a PostgreSQL advisory lock, or for SQLite an exclusive lock on a file beside the database."""
+    if isinstance(database, peewee.SqliteDatabase):
+        import fcntl
+
+        if database.database == ":memory:":
+            yield
+            return
+        with open(f"{database.database}.startup-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return
+    database.execute_sql("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        database.execute_sql("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
 
 
 def ensure_connected() -> None:

@@ -6,6 +6,7 @@ unexpected) into problem+json. GraphQL will map the same classes to union member
 
 import logging
 
+import peewee
 from flask import Flask, json, request
 from werkzeug.exceptions import HTTPException
 
@@ -79,6 +80,15 @@ def init_app(app: Flask) -> None:
         elif error.code == 405:
             detail = f"{request.method} is not allowed on {request.path}; allowed: {headers.get('Allow', 'none')}."
         return problem_response(error.code or 500, error.name, detail, headers=headers)
+
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def handle_database_unavailable(error: Exception):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+        return problem_response(503, "Service Unavailable",
+                                "the database is unavailable or busy; the write in progress, if any, was rolled back: "
+                                "retry after the time in Retry-After",
+                                type_="/problems/database-unavailable", headers={"Retry-After": "2"})
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -175,6 +175,13 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "content.get_qualification": [],  # no qualification in data/units; covered in test_rest_content
         "meta.openapi_document": [Probe("GET", "/v1/openapi.yaml", EVERYONE)],
         "meta.json_schema": [Probe("GET", "/v1/schema/unit.schema.json", EVERYONE)],
+        "docs.guide": [Probe("GET", "/docs", EVERYONE)],
+        "docs.swagger_ui": [Probe("GET", "/docs/api", EVERYONE)],
+        "docs.asset": [Probe("GET", "/docs/assets/swagger-ui.css", EVERYONE)],
+        # operations endpoints: public, and answering the same whoever asks (run them on an internal network)
+        "health.healthz": [Probe("GET", "/healthz", EVERYONE)],
+        "health.readyz": [Probe("GET", "/readyz", EVERYONE)],
+        "metrics": [Probe("GET", "/metrics", EVERYONE)],
         # each GraphQL field applies the same rules: see tests/test_graphql_authorization.py
         "graphql": [Probe("POST", "/graphql", EVERYONE, body={"query": "{ units { totalCount } }"})],
         "auth.token": [Probe("POST", "/v1/auth/token", set(), refusals=frozenset({400}),

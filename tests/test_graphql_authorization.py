@@ -21,6 +21,8 @@ REST_ONLY = {
     "auth.revoke": "tokens are revoked by REST only", "auth.me": "REST only",
     "meta.openapi_document": "the REST contract", "meta.json_schema": "the data-file schemas",
     "graphql": "the GraphQL endpoint itself",
+    "health.healthz": "operations", "health.readyz": "operations", "metrics": "operations",
+    "docs.guide": "a web page", "docs.swagger_ui": "a web page", "docs.asset": "the web pages' files",
     "learners.create_learner": "learner administration is REST (and bulk import) only",
     "imports.import_learners": "bulk import takes a file: REST only", "imports.get_import": "bulk import: REST only",
     "learners.update_learner": "learner administration is REST only",

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,13 +23,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(fresh_url):
-    """A running `qualtrack serve` on a free 127.0.0.1 port; yields its base URL and stops it afterwards."""
-    qualtrack("init-db", database_url=fresh_url)
-    qualtrack("load-units", database_url=fresh_url)
+@contextmanager
+def running_server(database_url: str, **env: str):
+    """`qualtrack serve` (two workers) on a free 127.0.0.1 port over ``database_url``, after init-db and load-units,
+    with ``env`` added to its environment; yields its base URL and stops it afterwards."""
+    qualtrack("init-db", database_url=database_url)
+    qualtrack("load-units", database_url=database_url)
     port = free_port()
-    env = {**os.environ, "QUALTRACK_DATABASE_URL": fresh_url, "QUALTRACK_PORT": str(port), "QUALTRACK_WORKERS": "2"}
+    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_PORT": str(port), "QUALTRACK_WORKERS": "2",
+           **env}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -38,7 +41,7 @@ def server(fresh_url):
             try:
                 urllib.request.urlopen(f"{base}/v1/evidence-types", timeout=2)
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or accepted but not answered in time (a slow first request)
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "server did not start within 30 s"
                 time.sleep(0.2)
@@ -46,6 +49,13 @@ def server(fresh_url):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(fresh_url):
+    """A running `qualtrack serve` on a free 127.0.0.1 port; yields its base URL and stops it afterwards."""
+    with running_server(fresh_url) as base:
+        yield base
 
 
 def get(url, headers=None):

@@ -9,12 +9,12 @@ adapters) cost more than executing a whole unit tree. Behaviour:
 - Errors from resolvers carry ``extensions.code`` and ``extensions.status`` (the REST status for the same failure);
   unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema.
 - ``Idempotency-Key`` on a POST is honoured exactly as on REST writes.
-- GET with Accept: text/html serves GraphiQL when enabled (development only).
+- GET with Accept: text/html serves GraphiQL when enabled (development only), from this server's own files (no CDN:
+  see api/rest/docs.py).
 """
 
 import orjson
 from flask import Response, request
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
@@ -22,10 +22,19 @@ from api.auth import current_principal
 from api.errors import ApiError, UnsupportedMediaType
 from api.gql.context import Context, GraphQLLimits
 from api.gql.limits import is_expected
+from api.rest.docs import html_page
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 MAX_QUERY_LENGTH = 100_000
 MAX_OPERATION_NAME = 200
+GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authorization": "Bearer ..."} in Headers below.
+{
+  units(first: 5) {
+    totalCount
+    nodes { id code title level }
+  }
+}
+"""
 
 
 class BadGraphQLRequest(ApiError):
@@ -78,13 +87,11 @@ def _format_error(error) -> dict:
 
 def make_view(schema, limits: GraphQLLimits, *, graphiql: bool):
     """The view function for /graphql."""
-    ide_html = get_graphql_ide_html("graphiql") if graphiql else None
-
     def execute() -> Response:
         if request.method == "GET" and "query" not in request.args and request.accept_mimetypes.accept_html:
-            if ide_html is None:
+            if not graphiql:
                 raise BadGraphQLRequest("GraphiQL is served in development only; send a query parameter or POST")
-            return Response(ide_html, mimetype="text/html")
+            return html_page("docs/graphiql.html", default_query=GRAPHIQL_QUERY)
         query, variables, operation = _request_data()
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:

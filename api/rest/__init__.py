@@ -2,11 +2,11 @@
 
 from flask import Flask, Response, request
 
-from api.rest import assessment, auth, case, centres, content, imports, learners, meta, sync
+from api.rest import assessment, auth, case, centres, content, docs, imports, learners, meta, sync
 
 
 def init_app(app: Flask) -> None:
-    """Mount every /v1 blueprint and the conditional-GET hook."""
+    """Mount every /v1 blueprint, the documentation pages (/docs) and the conditional-GET hook."""
     app.register_blueprint(content.bp, url_prefix="/v1")
     app.register_blueprint(meta.bp, url_prefix="/v1")
     app.register_blueprint(auth.bp, url_prefix="/v1")
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sync.bp, url_prefix="/v1")
     app.register_blueprint(imports.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
+    app.register_blueprint(docs.bp)
 
     @app.after_request
     def conditional_get(response: Response) -> Response:

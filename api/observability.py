@@ -1,0 +1,91 @@
+"""What operators see: JSON logs carrying the request id, one access-log line per request, and Prometheus metrics.
+
+Logs never hold secrets or personal data: the access line names the route *template* (``/v1/learners/<learner_id>``),
+never the path, query string, headers or body, and no code here logs a request's content.
+
+Metrics work under gunicorn's several worker processes: when PROMETHEUS_MULTIPROC_DIR is set (api/gunicorn_conf.py
+sets it), every worker writes its samples to files there and ``/metrics`` adds them up (prometheus_client's
+multiprocess mode); without it (one process, e.g. the test client) the default registry is used.
+"""
+
+import logging
+import os
+import sys
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess as prometheus_multiprocess
+
+from api.config import Settings
+from api.services import context
+
+access_log = logging.getLogger("qualtrack.access")
+
+REQUESTS = Counter("qualtrack_http_requests", "HTTP requests answered, by route template, method and status.",
+                   ["route", "method", "status"])
+LATENCY = Histogram("qualtrack_http_request_duration_seconds", "Time to answer an HTTP request, by route template "
+                    "and method (from the first hook to the response).", ["route", "method"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0))
+QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}  # polled by machines: counted, but logged only at DEBUG
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (of the request being handled, if any) to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = context.request_id.get()
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send every log record to stderr, as one JSON object per line (or plain text), with its request id."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        from pythonjsonlogger.orjson import OrjsonFormatter
+
+        handler.setFormatter(OrjsonFormatter("%(levelname)s %(name)s %(process)d %(message)s %(request_id)s",
+                                           timestamp="time",
+                                           rename_fields={"levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s %(process)d [%(request_id)s] %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Time, count and log every request, and serve ``/metrics``."""
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        started = g.get("started")
+        if started is None:  # a request refused before the hooks ran
+            return response
+        seconds = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        LATENCY.labels(route, request.method).observe(seconds)
+        if settings.access_log:
+            level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
+            access_log.log(level, "request", extra={"method": request.method, "route": route,
+                                                    "status": response.status_code,
+                                                    "duration_ms": round(seconds * 1000, 2)})
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus metrics of every worker process (text exposition format)."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            prometheus_multiprocess.MultiProcessCollector(registry)
+        else:
+            from prometheus_client import REGISTRY as registry
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST,
+                        headers={"Cache-Control": "no-store"})

@@ -42,10 +42,7 @@ lint: install-test
 	$(BIN)/ruff check .
 
 bench: install-test
-	$(BIN)/python bench/unit_read.py
-	$(BIN)/python bench/progress.py
-	$(BIN)/python bench/graphql_read.py
-	$(BIN)/python bench/learner_import.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -13,29 +13,31 @@ Results are printed and written to bench/results/graphql_read-<timestamp>.json.
 import argparse
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import urllib.request
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from unit_read import (  # noqa: E402 - the shared harness lives beside this script
-    RESULTS_DIR,
+from harness import (  # noqa: E402 - the shared harness lives beside this script
+    PROJECT_ROOT,
     BenchError,
     app_env,
     find_unit,
     get_ok,
     gunicorn,
+    machine,
     median,
-    parse_wrk,
     postgres_schema,
     prepare_database,
+    require_clean,
+    run_wrk,
+    stop_on_sigterm,
+    utc_stamp,
     wait_ready,
+    write_json,
 )
 
 TARGET = 0.80
@@ -91,16 +93,7 @@ def check_same_tree(rest: dict, graph: dict) -> None:
 
 
 def wrk(url: str, seconds: float, connections: int, script: Path | None = None, env=None):
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
-    if script is not None:
-        command[1:1] = ["-s", str(script)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, env=env)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    result = parse_wrk(done.stdout, seconds)
-    if result.bad_status or result.socket_errors or not result.requests:
-        raise BenchError(f"{url}: {result.bad_status} bad statuses, {result.socket_errors} socket errors")
-    return result
+    return require_clean(url, run_wrk(url, seconds, connections, 1, script=script, env=env))
 
 
 def measure_target(label: str, database_url: str, args, work_dir: Path) -> dict:
@@ -115,7 +108,7 @@ def measure_target(label: str, database_url: str, args, work_dir: Path) -> dict:
         check_same_tree(json.loads(get_ok(rest_url)), post_json(graph_url, body_file.read_bytes()))
         script = work_dir / "post.lua"
         script.write_text(WRK_POST)
-        wrk_env = {**os.environ, "BENCH_GRAPHQL_BODY_FILE": str(body_file)}
+        wrk_env = {"BENCH_GRAPHQL_BODY_FILE": str(body_file)}
         if args.warmup:
             wrk(rest_url, args.warmup, args.connections)
             wrk(graph_url, args.warmup, args.connections, script, wrk_env)
@@ -134,36 +127,66 @@ def measure_target(label: str, database_url: str, args, work_dir: Path) -> dict:
             "graphql_p99_ms": median([r["graphql"]["p99_ms"] for r in rounds])}
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> dict:
+    """Prepare each database, measure it, and return the report."""
     results = {}
-    try:
-        with ExitStack() as stack:
-            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qualtrack-bench-")))
-            targets = [("sqlite", f"sqlite:///{work_dir / 'bench.db'}")]
-            if args.postgres:
-                targets.append(("postgresql", stack.enter_context(postgres_schema(args.postgres))))
-            for label, url in targets:
-                prepare_database(url)
-                results[label] = measure_target(label, url, args, work_dir)
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
+    load_before = os.getloadavg()
+    with ExitStack() as stack:
+        work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qualtrack-bench-")))
+        targets = [("sqlite", f"sqlite:///{work_dir / 'bench.db'}")]
+        if args.postgres:
+            targets.append(("postgresql", stack.enter_context(postgres_schema(args.postgres))))
+        for label, url in targets:
+            prepare_database(url)
+            results[label] = measure_target(label, url, args, work_dir)
+    stamp = utc_stamp()
+    return {"measured_at": stamp, "machine": machine()["platform"], "cpus": os.cpu_count(),
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "workers": args.workers,
+            "load": f"wrk -t1 -c{args.connections} -d{args.duration:g}s --latency, {args.rounds} rounds",
+            "query": QUERY, "target": TARGET, "results": results}
+
+
+def print_report(report: dict) -> None:
     print(f"GraphQL nested unit query (CS 34 tree) vs GET /v1/units/{{id}}, same gunicorn "
-          f"({args.workers} sync workers), wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds")
+          f"({report['workers']} sync workers), {report['load']}")
     print(f"{'backend':<11} {'REST req/s':>11} {'GraphQL req/s':>14} {'REST p99':>9} {'GQL p99':>9}  ratio")
-    for label, r in results.items():
+    for label, r in report["results"].items():
         verdict = "met" if r["ratio"] >= TARGET else "MISSED"
         round_ratios = ", ".join(f"{x['ratio']:.2f}" for x in r["rounds"])
         print(f"{label:<11} {r['rest_rps']:>11.0f} {r['graphql_rps']:>14.0f} {r['rest_p99_ms']:>7.2f}ms "
               f"{r['graphql_p99_ms']:>7.2f}ms  {r['ratio']:.2f}x (target >= {TARGET:.1f}x: {verdict}; rounds "
               f"{round_ratios})")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"graphql_read-{stamp}.json"
-    path.write_text(json.dumps({"measured_at": stamp, "machine": platform.platform(), "cpus": os.cpu_count(),
-                                "query": QUERY, "target": TARGET, "results": results}, indent=2))
-    print(f"written to {path.relative_to(RESULTS_DIR.parent.parent)}")
+
+
+def summary_rows(report: dict) -> list[dict]:
+    """The report's lines for bench/run_all.py's summary table."""
+    rows = []
+    for label, r in report["results"].items():
+        rows.append({"benchmark": "GraphQL query", "measure": f"REST unit read, same server ({label})",
+                     "rps": r["rest_rps"], "p99_ms": r["rest_p99_ms"]})
+        rows.append({"benchmark": "GraphQL query", "measure": f"GraphQL / REST read ({label})",
+                     "rps": r["graphql_rps"], "p99_ms": r["graphql_p99_ms"], "value": f"{r['ratio']:.2f}x",
+                     "target": f">= {TARGET:.1f}x", "verdict": "met" if r["ratio"] >= TARGET else "MISSED"})
+    return rows
+
+
+def write_results(report: dict) -> Path:
+    return write_json("graphql_read", report, report["measured_at"])
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    stop_on_sigterm()
+    try:
+        report = run(args)
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("graphql_read: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
+        return 130
+    print_report(report)
+    print(f"written to {write_results(report).relative_to(PROJECT_ROOT)}")
     return 0
 
 

@@ -1,11 +1,13 @@
 """Progress of one enrolment with 300 criteria and 2,000 decisions, computed in-process: median time per call
 (target < 10 ms) and the number of SQL queries, compared with an enrolment of a 3-criterion unit (must be equal).
 
-    .venv/bin/python bench/progress.py [--calls 200] [--database-url URL]
+    .venv/bin/python bench/progress.py [--calls 200] [--database-url URL | --postgres URL]
 
-Builds a synthetic unit (20 outcomes x 15 criteria) in a temporary SQLite database (or the given URL's database),
-enrols a learner, and writes evidence, claims, 2,000 decisions (some trainee decisions, countersignatures) and IQA
-samples with verdicts straight into the tables, then times api.services.progress.progress_for.
+Builds a synthetic unit (20 outcomes x 15 criteria) in a temporary SQLite database (or the given URL's database, or
+a throwaway schema of the --postgres database, dropped afterwards), enrols a learner, and writes evidence, claims,
+2,000 decisions (some trainee decisions, countersignatures) and IQA samples with verdicts straight into the tables,
+then times api.services.progress.progress_for. Results are printed and written to
+bench/results/progress-<timestamp>.json; any failure exits non-zero.
 """
 
 import argparse
@@ -15,12 +17,16 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
 from playhouse.test_utils import count_queries
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import PROJECT_ROOT, machine, postgres_schema, stop_on_sigterm, utc_stamp, write_json  # noqa: E402
 
 from api import db  # noqa: E402
 from api.migrations_runner import migrate  # noqa: E402
@@ -110,9 +116,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--postgres", metavar="URL", help="use a throwaway schema of this PostgreSQL database")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    stop_on_sigterm()
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        if args.postgres:
+            url = stack.enter_context(postgres_schema(args.postgres))
         database = db.make_database(url)
         db.bind(database)
         migrate(database)
@@ -146,6 +157,12 @@ def main() -> None:
     print(f"  queries: {queries} (a 3-criterion enrolment: {small_queries}; equal: {queries == small_queries})")
     print(f"  met {document['met']}, verified {document['verified']}, reopened {document['reopened']}, "
           f"awaiting countersignature {document['awaiting_countersignature']}")
+    stamp = utc_stamp()
+    path = write_json("progress", {
+        "measured_at": stamp, "machine": machine(), "backend": backend, "calls": args.calls,
+        "criteria": document["criteria"], "decisions": 2000, "median_ms": median_ms, "worst_ms": worst_ms,
+        "target_ms": 10, "queries": queries, "queries_small_enrolment": small_queries}, stamp)
+    print(f"written to {path.relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":

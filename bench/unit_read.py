@@ -11,55 +11,39 @@ target was met); 1 means it could not run or some response was not a 200.
 """
 
 import argparse
-import http.client
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
-import uuid
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = BENCH_DIR.parent
-UNITS_DIR = PROJECT_ROOT / "data" / "units"
-RESULTS_DIR = BENCH_DIR / "results"
-HOST = "127.0.0.1"
-UNIT_CODE = "CS 34"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (  # noqa: E402 - the shared harness lives beside this script
+    BENCH_DIR,
+    PROJECT_ROOT,
+    RESULTS_DIR,
+    UNIT_CODE,
+    BenchError,
+    LoadResult,
+    app_env,
+    fetch_unit,
+    get_ok,
+    gunicorn,
+    median,
+    postgres_schema,
+    prepare_database,
+    run_python,
+    run_wrk,
+    stop_on_sigterm,
+    wait_ready,
+)
+
 TARGET = 0.50
-READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-
-
-class BenchError(Exception):
-    """The benchmark could not run, or a response was wrong."""
-
-
-@dataclass
-class LoadResult:
-    """What one load-generator run measured."""
-
-    tool: str
-    requests: int
-    seconds: float
-    requests_per_second: float
-    p99_ms: float
-    bad_status: int = 0
-    socket_errors: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,202 +67,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.load_generator == "wrk" and shutil.which("wrk") is None:
         parser.error("--load-generator wrk: wrk is not on PATH (Debian: apt-get install wrk)")
     return args
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def app_env(**extra: str) -> dict[str, str]:
-    """This process's environment plus ``extra``."""
-    return {**os.environ, **extra}
-
-
-def run_cli(database_url: str, *args: str) -> None:
-    """Run ``python -m api.cli ARGS`` against ``database_url``; raise with its output if it fails."""
-    command = [sys.executable, "-m", "api.cli", *args]
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=app_env(QUALTRACK_DATABASE_URL=database_url),
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-
-
-def prepare_database(database_url: str) -> None:
-    """Create the schema and load data/units into ``database_url``."""
-    run_cli(database_url, "init-db")
-    run_cli(database_url, "load-units", str(UNITS_DIR))
-
-
-def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    """One GET: (status, body); HTTP error statuses are returned, not raised."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def get_ok(url: str) -> bytes:
-    """GET ``url`` and return its body; raise unless the status is 200."""
-    status, body = http_get(url)
-    if status != 200:
-        raise BenchError(f"GET {url} answered {status}: {body[:300]!r}")
-    return body
-
-
-@contextmanager
-def gunicorn(label: str, app_spec: str, env: dict[str, str], workers: int, log_dir: Path, extra: tuple = ()):
-    """Run ``app_spec`` under gunicorn on a free 127.0.0.1 port; yield its base URL; always stop it."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "sync", "--workers", str(workers),
-               "--bind", f"{HOST}:{port}", "--log-level", "warning", *extra, app_spec]
-    log_path = log_dir / f"{label}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        yield process, f"http://{HOST}:{port}", log_path
-    finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate a gunicorn master (it stops its workers); kill its process group if it will not stop."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
-
-
-def wait_ready(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    """Poll ``url`` until it answers 200; raise if the server exits or the timeout passes."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            status, _ = http_get(url, timeout=1.0)
-            if status == 200:
-                return
-            last = f"status {status}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.1)
-    raise BenchError(f"{url} not ready after {READY_TIMEOUT:.0f}s ({last}):\n{log_path.read_text(errors='replace')}")
-
-
-def find_unit(base_url: str) -> str:
-    """The id of the CS 34 unit, from ``GET /v1/units?code=CS%2034``."""
-    items = json.loads(get_ok(f"{base_url}/v1/units?code={UNIT_CODE.replace(' ', '%20')}"))["items"]
-    if not items:
-        raise BenchError(f"no unit with code {UNIT_CODE!r} was loaded")
-    return items[0]["id"]
-
-
-def fetch_unit(database_url: str, workers: int, log_dir: Path) -> tuple[str, bytes]:
-    """Serve ``database_url`` briefly and return the CS 34 unit's id and its ``GET /v1/units/{id}`` bytes."""
-    env = app_env(QUALTRACK_DATABASE_URL=database_url)
-    with gunicorn("fetch", "api.wsgi:app", env, workers, log_dir) as (process, base_url, log_path):
-        wait_ready(process, f"{base_url}/v1/units?limit=1", log_path)
-        unit_id = find_unit(base_url)
-        return unit_id, get_ok(f"{base_url}/v1/units/{unit_id}")
-
-
-def parse_duration_ms(text: str) -> float:
-    """A wrk duration such as ``812.00us``, ``3.41ms``, ``1.02s`` or ``1.50m``, in milliseconds."""
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
-    if not match:
-        raise BenchError(f"cannot read wrk latency {text!r}")
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[match.group(2)]
-    return float(match.group(1)) * scale
-
-
-def parse_wrk(output: str, seconds: float) -> LoadResult:
-    """Requests, requests/s, p99 and error counts from ``wrk --latency`` output."""
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
-    total = re.search(r"^\s+(\d+) requests in", output, re.M)
-    if not (rps and p99 and total):
-        raise BenchError(f"cannot read wrk output:\n{output}")
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return LoadResult(tool="wrk", requests=int(total.group(1)), seconds=seconds,
-                      requests_per_second=float(rps.group(1)), p99_ms=parse_duration_ms(p99.group(1)),
-                      bad_status=int(bad.group(1)) if bad else 0,
-                      socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0)
-
-
-def run_wrk(url: str, seconds: float, connections: int, threads: int) -> LoadResult:
-    """Load ``url`` with wrk for ``seconds`` over ``connections`` keep-alive connections."""
-    command = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return parse_wrk(done.stdout, seconds)
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of already sorted values."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(fraction * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
-def python_client(url: str, deadline: float, latencies: list[float], counts: dict[str, int]) -> None:
-    """One keep-alive connection issuing GETs until ``deadline``, recording latencies and failures."""
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    mine: list[float] = []
-    bad = errors = 0
-    try:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                connection.close()
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-                continue
-            mine.append(time.perf_counter() - started)
-            bad += response.status != 200
-    finally:
-        connection.close()
-        latencies.extend(mine)
-        counts["bad"] += bad
-        counts["errors"] += errors
-
-
-def run_python(url: str, seconds: float, connections: int) -> LoadResult:
-    """Load ``url`` from ``connections`` threads for ``seconds`` (fallback when wrk is absent)."""
-    latencies: list[float] = []
-    counts = {"bad": 0, "errors": 0}
-    started = time.perf_counter()
-    deadline = started + seconds
-    threads = [threading.Thread(target=python_client, args=(url, deadline, latencies, counts))
-               for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(seconds + 30)
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    return LoadResult(tool="python", requests=len(latencies), seconds=elapsed,
-                      requests_per_second=len(latencies) / elapsed, p99_ms=percentile(latencies, 0.99) * 1000,
-                      bad_status=counts["bad"], socket_errors=counts["errors"],
-                      notes=["Python client in one process (GIL): it may saturate before the server does"])
 
 
 def run_load(url: str, seconds: float, args: argparse.Namespace) -> LoadResult:
@@ -333,30 +121,6 @@ def measure_qualtrack(label: str, database_url: str, unit_id: str, body: bytes, 
     return measure(label, "api.wsgi:app", env, f"/v1/units/{unit_id}", body, args, work_dir)
 
 
-@contextmanager
-def postgres_schema(base_url: str):
-    """Create a throwaway schema in ``base_url``; yield a database URL that uses it; always drop it."""
-    import psycopg2
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        connection = psycopg2.connect(base_url)
-    except psycopg2.Error as exc:
-        raise BenchError(f"cannot connect to {base_url}: {exc}") from exc
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA {schema}")
-        try:
-            separator = "&" if "?" in base_url else "?"
-            yield f"{base_url}{separator}options=-c%20search_path%3D{schema}"
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP SCHEMA {schema} CASCADE")
-    finally:
-        connection.close()
-
-
 @dataclass
 class Target:
     """One qualtrack deployment to measure against the baseline."""
@@ -384,13 +148,6 @@ def run_round(baseline_source: Target, targets: list[Target], args: argparse.Nam
         results[target.key] = {**asdict(result),
                                "ratio": result.requests_per_second / baseline.requests_per_second}
     return results
-
-
-def median(values: list[float]) -> float:
-    """The median of a non-empty list."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def summarize(rounds: list[dict], key: str) -> dict:
@@ -472,9 +229,23 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
+def summary_rows(report: dict) -> list[dict]:
+    """The report's lines for bench/run_all.py's summary table."""
+    rows = []
+    for key, label in report["labels"].items():
+        row = report["summary"][key]
+        line = {"benchmark": "unit read", "measure": label, "rps": row["requests_per_second"], "p99_ms": row["p99_ms"]}
+        if "ratio" in row:
+            line.update(measure=f"{label} / bare Flask", value=f"{row['ratio']:.1%}", target=f">= {TARGET:.0%}",
+                        verdict="met" if row["ratio"] >= TARGET else "MISSED")
+        rows.append(line)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, print the table, save the JSON; exit 1 only if the benchmark could not run."""
     args = parse_args(argv)
+    stop_on_sigterm()
     try:
         report = run(args)
     except BenchError as exc:

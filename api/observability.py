@@ -12,7 +12,9 @@ import logging
 import os
 import sys
 import time
+from datetime import UTC, datetime
 
+import orjson
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
@@ -28,6 +30,31 @@ LATENCY = Histogram("qualtrack_http_request_duration_seconds", "Time to answer a
                     "and method (from the first hook to the response).", ["route", "method"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0))
 QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}  # polled by machines: counted, but logged only at DEBUG
+
+
+def _access_writer(settings: Settings):
+    """What writes a request's access line, or None when they are off. In JSON, the line is written straight to
+    stderr with orjson (~3 µs a request, against ~20 µs through logging's machinery and formatter), in the same
+    shape as every other log line; in text, it goes through logging."""
+    if not settings.access_log:
+        return None
+    if settings.log_format != "json":
+        def log_line(method: str, route: str, status: int, seconds: float) -> None:
+            level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
+            access_log.log(level, "request %s %s %s %.2f ms", method, route, status, seconds * 1000)
+        return log_line
+    process, quiet = os.getpid(), settings.log_level != "DEBUG"  # health checks and scrapes: DEBUG lines
+
+    def write_line(method: str, route: str, status: int, seconds: float) -> None:
+        if quiet and route in QUIET_ROUTES:
+            return
+        line = orjson.dumps({"level": "DEBUG" if route in QUIET_ROUTES else "INFO", "logger": access_log.name,
+                             "process": process, "message": "request", "request_id": context.request_id.get(),
+                             "method": method, "route": route, "status": status,
+                             "duration_ms": round(seconds * 1000, 2), "time": datetime.now(UTC).isoformat()})
+        sys.stderr.write(line.decode() + "\n")
+        sys.stderr.flush()
+    return write_line
 
 
 class RequestIdFilter(logging.Filter):
@@ -58,6 +85,8 @@ def configure_logging(settings: Settings) -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Time, count and log every request, and serve ``/metrics``."""
+    write_access_line = _access_writer(settings)
+    counted, timed = {}, {}  # metric children by label values: labels() itself costs more than the increment
 
     @app.before_request
     def start_timer() -> None:
@@ -70,13 +99,17 @@ def init_app(app: Flask, settings: Settings) -> None:
             return response
         seconds = time.perf_counter() - started
         route = request.url_rule.rule if request.url_rule is not None else "(no route)"
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route, request.method).observe(seconds)
-        if settings.access_log:
-            level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
-            access_log.log(level, "request", extra={"method": request.method, "route": route,
-                                                    "status": response.status_code,
-                                                    "duration_ms": round(seconds * 1000, 2)})
+        method, status = request.method, response.status_code
+        counter = counted.get((route, method, status))
+        if counter is None:
+            counter = counted[route, method, status] = REQUESTS.labels(route, method, str(status))
+        counter.inc()
+        histogram = timed.get((route, method))
+        if histogram is None:
+            histogram = timed[route, method] = LATENCY.labels(route, method)
+        histogram.observe(seconds)
+        if write_access_line is not None:
+            write_access_line(method, route, status, seconds)
         return response
 
     @app.get("/metrics")

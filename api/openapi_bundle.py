@@ -14,10 +14,11 @@ followed by the path inside the file without ``$defs`` in PascalCase: ``defs.sch
 ``unit.schema.json`` -> ``UnitSchema``. A name already used by the contract is an error, never silently merged.
 
 Only what is referenced is copied (a file's unreferenced ``$defs`` are not), and a copied file root loses its
-``$schema`` and ``$defs``: the dialect is the document's ``jsonSchemaDialect``, and the ``$defs`` it uses are
-components now. References are resolved against the file that contains them; a schema file that declares ``$id``
-(which would change that base) is refused rather than resolved wrongly. Every external reference is taken to name a
-schema (openapi.yaml has no other kind); references inside the document are left as they are.
+``$schema`` and ``$defs``: the dialect is the document's (OpenAPI 3.1's, built on JSON Schema 2020-12), and the
+``$defs`` it uses are components now. References are resolved against the file that contains them; a schema file
+that declares ``$id`` (which would change that base) is refused rather than resolved wrongly. Every external
+reference is taken to name a schema (openapi.yaml has no other kind); references inside the document are left as
+they are.
 """
 
 import json

@@ -174,6 +174,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "content.list_qualifications": [Probe("GET", "/v1/qualifications", EVERYONE)],
         "content.get_qualification": [],  # no qualification in data/units; covered in test_rest_content
         "meta.openapi_document": [Probe("GET", "/v1/openapi.yaml", EVERYONE)],
+        "meta.openapi_bundled": [Probe("GET", "/v1/openapi.json", EVERYONE)],
         "meta.json_schema": [Probe("GET", "/v1/schema/unit.schema.json", EVERYONE)],
         "docs.guide": [Probe("GET", "/docs", EVERYONE)],
         "docs.swagger_ui": [Probe("GET", "/docs/api", EVERYONE)],

@@ -19,6 +19,15 @@ def test_openapi_document_is_valid():
     validate(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")), base_uri=OPENAPI.as_uri())
 
 
+def test_the_self_contained_contract_is_served_for_client_generators(client):
+    from api.openapi_bundle import bundle
+
+    served = client.get("/v1/openapi.json")
+    assert served.status_code == 200 and served.get_json() == bundle()
+    assert all(ref.startswith("#/") for ref in re.findall(r'"\$ref": ?"([^"]*)"', served.get_data(as_text=True)))
+    validate(served.get_json())
+
+
 def test_every_route_is_in_the_contract(app):
     """A new endpoint cannot ship undocumented."""
     documented = {path for path in yaml.safe_load(OPENAPI.read_text())["paths"]}

@@ -55,9 +55,8 @@ KNOWN_GENERATOR_WARNINGS = {
 # -- generating and importing the client -------------------------------------------------------------------------------
 
 def generator_input(contract: dict) -> dict:
-    """The bundled contract with two workarounds for openapi-python-client 0.29 that do not change what it means."""
+    """The bundled contract with a workaround for openapi-python-client 0.29 that does not change what it means."""
     _one_media_type_per_same_schema_body(contract)
-    _give_bare_arrays_items(contract)
     return contract
 
 
@@ -73,22 +72,6 @@ def _one_media_type_per_same_schema_body(contract: dict) -> None:
                                          for media in content.values()}) == 1:
                 first = next(iter(content))
                 operation["requestBody"]["content"] = {first: content[first]}
-
-
-def _give_bare_arrays_items(node) -> None:
-    """``type: array`` without ``items`` gets ``items: {}`` (any item: what no ``items`` means in JSON Schema). The
-    generator refuses a bare array and drops every schema built on it: PageEnvelope, so the response of every list
-    endpoint, and UnitDiff."""
-    if isinstance(node, list):
-        for value in node:
-            _give_bare_arrays_items(value)
-    elif isinstance(node, dict):
-        types = node.get("type")
-        is_array = types == "array" or (isinstance(types, list) and "array" in types)
-        if is_array and "items" not in node and "prefixItems" not in node:
-            node["items"] = {}
-        for value in node.values():
-            _give_bare_arrays_items(value)
 
 
 def generator_warnings(output: str) -> list[str]:

@@ -19,7 +19,8 @@ CALLERS = [None, *PEOPLE, *CLIENTS]
 REST_ONLY = {
     "auth.token": "tokens are issued by REST only", "auth.refresh": "tokens are issued by REST only",
     "auth.revoke": "tokens are revoked by REST only", "auth.me": "REST only",
-    "meta.openapi_document": "the REST contract", "meta.json_schema": "the data-file schemas",
+    "meta.openapi_document": "the REST contract", "meta.openapi_bundled": "the REST contract",
+    "meta.json_schema": "the data-file schemas",
     "graphql": "the GraphQL endpoint itself",
     "health.healthz": "operations", "health.readyz": "operations", "metrics": "operations",
     "docs.guide": "a web page", "docs.swagger_ui": "a web page", "docs.asset": "the web pages' files",

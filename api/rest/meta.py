@@ -1,5 +1,7 @@
 """The contract itself: openapi.yaml and the JSON Schemas it refers to, served as files."""
 
+from functools import cache
+
 from flask import Blueprint, abort, send_from_directory
 
 from api.config import PROJECT_ROOT
@@ -12,6 +14,22 @@ SCHEMA_DIR = PROJECT_ROOT / "schema"
 def openapi_document():
     """The OpenAPI 3.1 description of /v1."""
     return send_from_directory(PROJECT_ROOT, "openapi.yaml", mimetype="application/yaml", max_age=60)
+
+
+@bp.get("/openapi.json")
+def openapi_bundled():
+    """The contract as one self-contained JSON document (api.openapi_bundle), for tools that cannot follow its
+    relative references to schema/*.schema.json."""
+    from api.rest.http import json_response
+
+    return json_response(_bundled(), cache_control="public, max-age=60")
+
+
+@cache
+def _bundled() -> dict:
+    from api.openapi_bundle import bundle
+
+    return bundle()
 
 
 @bp.get("/schema/<name>")

@@ -1,6 +1,6 @@
 """The Flask app: its hooks, blueprints and error handlers, put together by create_app."""
 
-from flask import Flask
+from flask import Flask, request
 
 from api import auth, db, errors, gql, observability, rest
 from api.config import Settings
@@ -50,8 +50,6 @@ DATABASE_FREE_BLUEPRINTS = {"docs"}
 
 
 def _connect_unless_database_free() -> None:
-    from flask import request
-
     if request.endpoint not in DATABASE_FREE_ENDPOINTS and request.blueprint not in DATABASE_FREE_BLUEPRINTS:
         db.ensure_connected()
 

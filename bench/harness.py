@@ -41,6 +41,20 @@ STOP_TIMEOUT = 10.0
 WRK_TIMEOUT_SECONDS = 2  # wrk's default --timeout: a slower response is counted as a timeout (a socket error)
 
 
+def valid_uln(n: int) -> str:
+    """A valid ULN for each n, different for different n: the first stem from 100,000,000 + 13n up that takes a check
+    digit (the project's own rule, api.services.uln, decides)."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from api.services.uln import uln_problem
+
+    stem = 100_000_000 + n * 13
+    while True:
+        for digit in "0123456789":
+            if uln_problem(f"{stem}{digit}") is None:
+                return f"{stem}{digit}"
+        stem += 1
+
+
 class BenchError(Exception):
     """The benchmark could not run, or a response was wrong."""
 

@@ -23,23 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from unit_read import RESULTS_DIR, BenchError, postgres_schema  # noqa: E402 - the shared harness beside this
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-from api.services.uln import uln_problem  # noqa: E402 - the project's own ULN rule
+from harness import PROJECT_ROOT, RESULTS_DIR, BenchError, postgres_schema, valid_uln  # noqa: E402 - beside this
 
 TARGET = 50_000
-
-
-def valid_uln(n: int) -> str:
-    """A valid ULN for each n: the first stem from n * 13 up with a check digit (api.services.uln decides)."""
-    stem = 100_000_000 + n * 13
-    while True:
-        for digit in "0123456789":
-            if uln_problem(f"{stem}{digit}") is None:
-                return f"{stem}{digit}"
-        stem += 1
 
 
 def write_file(path: Path, rows: int) -> None:

@@ -54,12 +54,10 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     stop_on_sigterm,
     stream_request,
     utc_stamp,
+    valid_uln,
     wait_ready,
     write_json,
 )
-
-sys.path.insert(0, str(PROJECT_ROOT))
-from api.services.uln import uln_problem  # noqa: E402 - the project's own ULN rule
 
 WRITE_TARGET = 0.40
 PASSWORD = "bench password 1234"
@@ -109,16 +107,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if shutil.which("wrk") is None:
         parser.error("wrk is needed (Debian: apt-get install wrk)")
     return args
-
-
-def valid_uln(n: int) -> str:
-    """A valid ULN for each n (api.services.uln decides)."""
-    stem = 200_000_000 + n * 17
-    while True:
-        for digit in "0123456789":
-            if uln_problem(f"{stem}{digit}") is None:
-                return f"{stem}{digit}"
-        stem += 1
 
 
 def qualtrack_env(database_url: str) -> dict[str, str]:

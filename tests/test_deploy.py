@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from api.config import PROJECT_ROOT
 from tests.test_cli import qualtrack
 from tests.test_serve import free_port
 from tests.tracking_helpers import valid_uln
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = secrets.token_urlsafe(48)
 PASSWORD = "a long enough password for deploy tests"
 

@@ -5,6 +5,7 @@ from functools import cache
 from flask import Blueprint, abort, send_from_directory
 
 from api.config import PROJECT_ROOT
+from api.rest.http import json_response
 
 bp = Blueprint("meta", __name__)
 SCHEMA_DIR = PROJECT_ROOT / "schema"
@@ -20,8 +21,6 @@ def openapi_document():
 def openapi_bundled():
     """The contract as one self-contained JSON document (api.openapi_bundle), for tools that cannot follow its
     relative references to schema/*.schema.json."""
-    from api.rest.http import json_response
-
     return json_response(_bundled(), cache_control="public, max-age=60")
 
 

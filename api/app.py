@@ -2,7 +2,7 @@
 
 from flask import Flask, request
 
-from api import auth, db, errors, gql, observability, rest
+from api import auth, db, gql, observability, problems, rest
 from api.config import Settings
 from api.rest import health
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, database=None) -> Flask:
     observability.init_app(app, settings)
     app.before_request(_connect_unless_database_free)
     app.teardown_request(db.release)
-    errors.init_app(app)
+    problems.init_app(app)
     auth.init_app(app, settings)
     rest.init_app(app)
     app.register_blueprint(health.bp)

@@ -17,7 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from api.config import Settings
-from api.errors import problem_response
+from api.problems import problem_response
 from api.services import accounts
 from api.services.access import ANONYMOUS, Principal, Unauthorized
 

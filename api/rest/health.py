@@ -6,7 +6,7 @@ import weakref
 from flask import Blueprint
 
 from api import db
-from api.errors import problem_response
+from api.problems import problem_response
 from api.rest.http import json_response
 
 bp = Blueprint("health", __name__)

@@ -159,7 +159,9 @@ def import_case(path: Path, awarding_body: str) -> None:
 @click.option("--mode", type=click.Choice(["all_or_nothing", "valid_rows"]), default="all_or_nothing",
               show_default=True, help="Refuse the whole file if any row is wrong, or import the valid rows.")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
-def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=lambda: min(os.cpu_count() or 1, 4),
+              show_default="one per core, at most 4", help="Processes that check a large file (1: this one only).")
+def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, processes: int) -> None:
     """Import learners (and enrolments) from a CSV or NDJSON file; re-running a file is safe and resumes it."""
     import uuid
 
@@ -185,7 +187,8 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool) -> N
         with Progress(*columns, console=console, transient=True) as bar, path.open("rb") as stream:
             task = bar.add_task(f"importing {path.name}", total=total)
             job = learner_import.run_import(operator, centre.id, stream, file_format, mode=mode, dry_run=dry_run,
-                                            progress=lambda rows: bar.update(task, completed=rows))
+                                            progress=lambda rows: bar.update(task, completed=rows),
+                                            processes=processes)
     except ApiError as error:
         details = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in (error.errors or {}).items())
         raise click.ClickException(f"{error.detail}{details}") from None

@@ -93,6 +93,7 @@ def test_every_error_kind_with_its_row_and_nothing_written(admin_a, identities):
     (b"uln,given_name,family_name,shoe_size\n", "shoe_size"),
     (b"uln,given_name\n", "family_name"),
     (rows(*good_rows(1)).replace("Lovelace", "Lovel\u00e6ce").encode("latin-1"), "_file"),
+    (rows(*good_rows(1), f'{valid_uln(1)},"{"x" * 200_000}",Long').encode(), "_file"),  # beyond the csv module
 ])
 def test_unreadable_files_are_refused_whole(admin_a, identities, data, field):
     with pytest.raises(ValidationFailed) as refused:
@@ -300,3 +301,32 @@ def test_a_uln_or_external_id_repeated_in_a_later_batch_is_reported(admin_a, ide
     assert problems == [(5, "uln", f"ULN {valid_uln(570)} is also on row 2"),
                         (6, "external_id", "mis id M71 is also on row 3")]
     assert counts(job) == ((5, 0, 0, 0, 2) if mode == "all_or_nothing" else (5, 3, 0, 0, 2))
+
+
+def test_an_import_leaves_the_connection_checkpointing_as_before(admin_a, identities, database):
+    """The write pass copies the SQLite log into the database from a second thread (db.checkpoints_beside); the
+    connection it borrowed goes back to checkpointing itself, or its log would grow without bound."""
+    if "sqlite" not in type(database).__name__.lower():
+        pytest.skip("SQLite only: PostgreSQL checkpoints on its own")
+    assert run(admin_a, identities, rows(*good_rows(3, start=90))).status == "complete"
+    assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+
+
+def test_what_changed_since_validation_is_checked_again_as_each_batch_is_written(admin_a, identities, monkeypatch):
+    """Between checking the file and writing a batch, someone else takes one of its external ids and withdraws one
+    of its learners: those two rows are refused when their batch is written, the rest go in, nothing twice."""
+    monkeypatch.setattr(learner_import, "BATCH", 2)
+    lines = [f"{valid_uln(1100 + n)},N{n},M{n},,,mis,Q{n},B13,2026-09-01," for n in range(4)]
+    run(admin_a, identities, rows(lines[3].replace(",Q3,", ",Q33,").replace(",B13,2026-09-01,", ",,,")))
+
+    def meanwhile(rows_done):
+        if rows_done == 2:  # after the first batch: another import takes Q2, and learner 3 is withdrawn
+            run(admin_a, identities, rows(f"{valid_uln(1200)},Other,Person,,,mis,Q2,,,"))
+            Learner.update(status="withdrawn").where(Learner.uln == valid_uln(1103)).execute()
+
+    job = run(admin_a, identities, rows(*lines), progress=meanwhile)
+    assert (job.status, counts(job)) == ("complete", (4, 2, 0, 0, 2))
+    assert [(p["row"], p["field"]) for p in learner_import.problems_of(job)] == [(4, "external_id"),
+                                                                                 (5, "unit_code")]
+    assert LearnerExternalId.select().where(LearnerExternalId.external_id == "Q2").count() == 1
+    assert Enrolment.select().join(Learner).where(Learner.uln == valid_uln(1103)).count() == 0

@@ -18,7 +18,7 @@ VERDICTS = ("confirmed", "not_confirmed")
 
 class Learner(BaseModel):
     id = peewee.UUIDField(primary_key=True)
-    centre = peewee.ForeignKeyField(Centre, backref="learners", on_delete="RESTRICT")
+    centre = peewee.ForeignKeyField(Centre, backref="learners", on_delete="RESTRICT", index=False)  # see Meta
     uln = peewee.CharField(max_length=64)  # 10 digits; a sha256 hex digest once pseudonymised
     given_name = peewee.CharField(max_length=200)
     family_name = peewee.CharField(max_length=200)
@@ -31,19 +31,18 @@ class Learner(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("centre", "uln"), False),)
+        indexes = ((("centre", "uln"), False),)  # also serves lookups by centre alone
 
 
 class LearnerExternalId(BaseModel):
     """A learner's id in an integrating system (MIS, LMS); unique per system within a centre."""
 
     learner = peewee.ForeignKeyField(Learner, backref="external_ids", on_delete="CASCADE")
-    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT", index=False)  # the key's first column
     system = peewee.CharField(max_length=64)
     external_id = peewee.CharField(max_length=128)
 
     class Meta:
-        indexes = ((("centre", "system", "external_id"), True),)
         primary_key = peewee.CompositeKey("centre", "system", "external_id")
 
 

@@ -1,7 +1,8 @@
 """Which row of a file a key (a ULN, an external id) first appeared on, for files of any length in flat memory."""
 
-import json
 import sqlite3
+
+import orjson
 
 
 class FirstRows:
@@ -18,11 +19,12 @@ class FirstRows:
         they were first seen on; the others are remembered from now on."""
         if not batch:
             return {}
-        keys = json.dumps(batch)  # one parameter, expanded by json_each: no per-key work in Python
-        found = dict(self.db.execute("SELECT f.key, f.row FROM json_each(?) AS j CROSS JOIN first_row AS f "
-                                     "ON f.key = j.key", (keys,)))
-        self.db.execute("INSERT OR IGNORE INTO first_row SELECT key, value FROM json_each(?)", (keys,))
-        return found
+        keys = orjson.dumps(batch).decode()  # one parameter, expanded by json_each: no per-key work in Python
+        added = self.db.execute("INSERT OR IGNORE INTO first_row SELECT key, value FROM json_each(?)", (keys,))
+        if added.rowcount == len(batch):  # every key is new (the usual case): nothing to look up
+            return {}
+        return dict(self.db.execute("SELECT f.key, f.row FROM json_each(?) AS j CROSS JOIN first_row AS f "
+                                    "ON f.key = j.key WHERE f.row <> j.value", (keys,)))
 
     def close(self) -> None:
         self.db.close()

@@ -71,28 +71,62 @@ def _text_lines(stream) -> Iterator[str]:
     try:
         yield from reader
     except UnicodeDecodeError as error:
-        raise ImportRejected(f"the file is not UTF-8 text (byte {error.start} of a line cannot be decoded): save it "
-                             "as UTF-8 and try again", errors={"_file": ["not UTF-8"]}) from None
+        raise not_utf8(error) from None
+
+
+def not_utf8(error: UnicodeDecodeError) -> ImportRejected:
+    return ImportRejected(f"the file is not UTF-8 text (byte {error.start} of a line cannot be decoded): save it "
+                          "as UTF-8 and try again", errors={"_file": ["not UTF-8"]})
+
+
+class UnreadableRow(Exception):
+    """(row number, why): a CSV record the csv module cannot read (a field over its size limit)."""
+
+
+def unreadable(number: int, reason: str) -> ImportRejected:
+    return ImportRejected(f"row {number} cannot be read as CSV ({reason}): nothing was imported",
+                          errors={"_file": [f"row {number}: {reason}"]})
 
 
 def read_rows(stream, file_format: str) -> Iterator[tuple[int, dict, list]]:
     """(row number, values, problems) for each data row: the row numbers a person counts in the file (the CSV header
     is row 1; NDJSON lines count from 1), values stripped with empty ones left out."""
     if file_format == "ndjson":
-        yield from _ndjson_rows(stream)
-        return
-    reader = csv.reader(_text_lines(stream))
-    names = _header(next(reader, None))
+        return ndjson_rows(_text_lines(stream))
+    lines = _text_lines(stream)
+    reader = csv.reader(lines)
+    try:
+        names = header_names(next(reader, None))
+    except csv.Error as error:
+        raise unreadable(1, str(error)) from None
+    return _readable(csv_rows(reader, names, first=2))
+
+
+def _readable(rows: Iterator) -> Iterator:
+    try:
+        yield from rows
+    except UnreadableRow as error:
+        raise unreadable(*error.args) from None
+
+
+def csv_rows(reader, names: list[str], first: int) -> Iterator[tuple[int, dict, list]]:
+    """read_rows for the records of a csv.reader (after the header), numbered from ``first``; empty records are
+    skipped but counted. UnreadableRow if the csv module cannot read one."""
     width = len(names)
-    for number, cells in enumerate(reader, start=2):
-        values = {name: cell for name, cell in zip(names, map(str.strip, cells), strict=False) if cell}
-        if len(cells) > width:
-            yield number, values, [(number, "_row", f"{len(cells)} cells for {width} columns")]
-        elif values:
-            yield number, values, []
+    number = first - 1
+    try:
+        for number, cells in enumerate(reader, start=first):  # noqa: B007 - number is read after the loop
+            values = {name: cell for name, cell in zip(names, map(str.strip, cells), strict=False) if cell}
+            if len(cells) > width:
+                yield number, values, [(number, "_row", f"{len(cells)} cells for {width} columns")]
+            elif values:
+                yield number, values, []
+    except csv.Error as error:
+        raise UnreadableRow(number + 1, str(error)) from None
 
 
-def _header(header: list[str] | None) -> list[str]:
+def header_names(header: list[str] | None) -> list[str]:
+    """The column names of a CSV header row; ImportRejected if there is none or it is not usable."""
     if not header or not any(h.strip() for h in header):
         raise ImportRejected("the file has no header row: the first line names the columns, e.g. "
                              f"{','.join(COLUMNS[:5])}", errors={"_header": ["missing"]})
@@ -108,10 +142,11 @@ def _header(header: list[str] | None) -> list[str]:
     return names
 
 
-def _ndjson_rows(stream) -> Iterator[tuple[int, dict, list]]:
+def ndjson_rows(lines, first: int = 1) -> Iterator[tuple[int, dict, list]]:
+    """read_rows for NDJSON lines, numbered from ``first``; blank lines are skipped but counted."""
     import orjson
 
-    for number, line in enumerate(_text_lines(stream), start=1):
+    for number, line in enumerate(lines, start=first):
         if not line.strip():
             continue
         try:
@@ -126,6 +161,18 @@ def _ndjson_rows(stream) -> Iterator[tuple[int, dict, list]]:
         problems = [(number, name, f"unknown field (the fields are: {', '.join(COLUMNS)})")
                     for name in sorted(set(values) - set(COLUMNS))]
         yield number, {k: v for k, v in values.items() if v}, problems
+
+
+def in_batches(rows: Iterator, size: int) -> Iterator[list]:
+    """``rows`` as lists of ``size`` (the last may be shorter)."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 # -- what rows may refer to ----------------------------------------------------------------------------------------
@@ -186,7 +233,8 @@ def _iso_date(values: dict, name: str, number: int, problems: list) -> str | Non
     if raw is None:
         return None
     try:
-        return date.fromisoformat(raw).isoformat()
+        parsed = date.fromisoformat(raw)  # also takes other ISO 8601 forms (20260901, 2026-W01-1): stored as YYYY-MM-DD
+        return raw if len(raw) == 10 and raw[4] == raw[7] == "-" else parsed.isoformat()
     except ValueError:
         problems.append((number, name, f"{raw!r} is not a date: write YYYY-MM-DD"))
         return None
@@ -195,34 +243,66 @@ def _iso_date(values: dict, name: str, number: int, problems: list) -> str | Non
 def check_batch(rows: list[tuple[int, dict, list]], refs: References, first_rows: FirstRows) -> tuple[list, list]:
     """(valid rows as Checked, problems as (row, field, message)) of a batch from read_rows. A ULN or external id
     given on an earlier row (of this batch, or of an earlier one that ``first_rows`` remembers) is a problem."""
-    seen: dict = {}
-    valid, problems = [], []
+    return settle_repeats(*precheck(rows, refs), first_rows)
+
+
+def precheck(rows: list[tuple[int, dict, list]], refs: References) -> tuple[list, list, list]:
+    """Each row checked on its own: (valid rows as Checked, problems, claims), where claims are (row, key) for each
+    ULN and external id the rows give (see check), in row order, for settle_repeats."""
+    valid, problems, claims = [], [], []
     for number, values, row_problems in rows:
-        row, row_problems = (None, row_problems) if row_problems else check(number, values, refs, seen)
+        if row_problems:
+            problems += row_problems
+            continue
+        row, row_problems, keys = check(number, values, refs)
+        claims += [(number, key) for key in keys]
         if row is None:
             problems += row_problems
         else:
             valid.append(row)
-    earlier = first_rows.earlier({_key_text(key): number for key, number in seen.items()})
+    return valid, problems, claims
+
+
+def settle_repeats(valid: list, problems: list, claims: list, first_rows: FirstRows) -> tuple[list, list]:
+    """Refuse each row (of valid) that claims a ULN or external id an earlier row claimed, in this batch or in an
+    earlier one (which ``first_rows`` remembers); (valid rows, problems) of the batch."""
+    repeats = repeat_problems(claims, first_rows, 0)
+    if not repeats:
+        return valid, problems
+    refused = {number for number, _, _ in repeats}
+    return [row for row in valid if row[0] not in refused], problems + repeats
+
+
+def repeat_problems(claims: list, first_rows: FirstRows, offset: int) -> list[tuple[int, str, str]]:
+    """A problem for each claim (row - offset, key) of a batch, in row order, whose key an earlier row claimed: in
+    the batch, or in an earlier one (which ``first_rows`` remembers; the batch's first claims are remembered from now
+    on)."""
+    seen: dict = {}
+    repeated = []
+    for number, key in claims:
+        if key in seen:
+            repeated.append((number + offset, key, seen[key]))
+        else:
+            seen[key] = number + offset
+    earlier = first_rows.earlier(seen)
     if earlier:
-        repeated = [(seen[key], key, earlier[text]) for key in seen if (text := _key_text(key)) in earlier]
-        problems += [(number, "uln", f"ULN {key} is also on row {first}") if isinstance(key, str) else
-                     (number, "external_id", f"{key[0]} id {key[1]} is also on row {first}")
-                     for number, key, first in repeated]
-        refused = {number for number, _, _ in repeated}
-        valid = [row for row in valid if row.row not in refused]
-    return valid, problems
+        repeated += [(number, key, earlier[key]) for key, number in seen.items() if key in earlier]
+    return [_repeat_problem(number, key, first) for number, key, first in repeated]
 
 
-def _key_text(key: str | tuple[str, str]) -> str:
-    """A ULN as it is; an external id as system and id joined by a control character (which no value may hold)."""
-    return key if isinstance(key, str) else f"{key[0]}\x1f{key[1]}"
+def _repeat_problem(number: int, key: str, first: int) -> tuple[int, str, str]:
+    if "\x1f" in key:
+        system, external_id = key.split("\x1f", 1)
+        return number, "external_id", f"{system} id {external_id} is also on row {first}"
+    return number, "uln", f"ULN {key} is also on row {first}"
 
 
-def check(number: int, values: dict, refs: References, seen: dict) -> tuple[Checked | None, list]:
-    """The row ready to write (or None) and its problems as (row, field, message). ``seen`` remembers the ULNs and
-    external ids of earlier rows of the batch (and on which row), to report one given twice."""
+def check(number: int, values: dict, refs: References) -> tuple[Checked | None, list, list]:
+    """The row ready to write (or None), its problems as (row, field, message), and the keys it claims (its ULN, if
+    well formed, and its external id as system and id joined by a control character, which no value may hold):
+    no other row of the file may give them."""
     problems: list = []
+    keys: list = []
     get = values.get
     for name in REQUIRED:
         if name not in values:
@@ -235,10 +315,8 @@ def check(number: int, values: dict, refs: References, seen: dict) -> tuple[Chec
         problem = uln_problem(uln)
         if problem:
             problems.append((number, "uln", problem))
-        elif uln in seen:
-            problems.append((number, "uln", f"ULN {uln} is also on row {seen[uln]}"))
         else:
-            seen[uln] = number
+            keys.append(uln)
     email = get("email")
     if email and not EMAIL.fullmatch(email):
         problems.append((number, "email", f"{email!r} is not an email address"))
@@ -247,16 +325,12 @@ def check(number: int, values: dict, refs: References, seen: dict) -> tuple[Chec
     if (system is None) != (external is None):
         problems.append((number, "external_id", "external_id and external_system go together"))
     elif system is not None:
-        key = (system, external)
-        if key in seen:
-            problems.append((number, "external_id", f"{system} id {external} is also on row {seen[key]}"))
-        else:
-            seen[key] = number
+        keys.append(f"{system}\x1f{external}")
     units, start, end, assessor = _enrolment(number, values, refs, problems)
     if problems:
-        return None, problems
+        return None, problems, keys
     return Checked(number, uln, values["given_name"], values["family_name"], email, born, system, external, units,
-                   start, end, assessor), problems
+                   start, end, assessor), problems, keys
 
 
 def _enrolment(number: int, values: dict, refs: References, problems: list) -> tuple:

@@ -7,8 +7,9 @@ the job: its passes over the file, the database checks and the writes.
 Rows are upserted by ULN at the centre: new learners are created (one audit event per batch lists them), changed
 ones updated (and audited once each), identical ones left alone, so re-running a file writes nothing. Modes:
 ``all_or_nothing`` (default) validates every row first and writes nothing if any is wrong (the rows it checked are
-kept in a temporary file, so the write pass does not check them again); ``valid_rows`` checks and writes in one pass,
-writing the valid rows and reporting the others.
+kept on disk, api.services.checked_rows, so the write pass does not check them again; a large file can be checked
+by several processes, api.services.import_chunks); ``valid_rows`` checks and writes in one pass, writing the valid
+rows and reporting the others.
 
 Each batch of rows is written in its own transaction together with the job's progress (``rows_done``), so a crash
 leaves every committed batch intact and the job still ``running``; importing the same file again resumes after the
@@ -17,12 +18,12 @@ last committed row.
 
 import hashlib
 import io
-import marshal
 import tempfile
 import uuid
 from collections.abc import Iterator
+from functools import partial
 
-from api.db import db_timestamp, fetch_in, insert_rows, insert_values, write_transaction
+from api.db import checkpoints_beside, db_timestamp, fetch_in, insert_rows, insert_values, write_transaction
 from api.errors import NotFound, ValidationFailed
 from api.ids import new_bulk_id, new_id
 from api.models import (
@@ -38,8 +39,19 @@ from api.models import (
 from api.models.base import utcnow
 from api.services import audit
 from api.services.access import Principal, can_manage_learners, require, require_authenticated
+from api.services.checked_rows import CheckedRows
 from api.services.first_rows import FirstRows
-from api.services.import_rows import COLUMNS, ImportRejected, References, check_batch, read_rows
+from api.services.import_chunks import ChunksMisaligned, Report, reports_in_parallel
+from api.services.import_rows import (
+    COLUMNS,
+    ImportRejected,
+    References,
+    check_batch,
+    in_batches,
+    precheck,
+    read_rows,
+    repeat_problems,
+)
 
 __all__ = ["COLUMNS", "ImportRejected", "run_import", "job_body", "problems_of", "problem_page", "visible_job"]
 
@@ -51,9 +63,10 @@ ENROLMENT_FIELDS = ["id", "learner", "centre", "unit", "unit_version", "status",
 
 
 def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: str, *, mode: str = "all_or_nothing",
-               dry_run: bool = False, progress=None) -> LearnerImport:
+               dry_run: bool = False, progress=None, processes: int = 1) -> LearnerImport:
     """Import a CSV or NDJSON stream into a centre; returns the finished job. ``progress(rows)`` is called after each
-    batch (for a progress bar)."""
+    batch (for a progress bar). ``processes`` > 1 lets a large file be checked on that many cores (all_or_nothing and
+    dry runs; the command line uses this, a web worker keeps to its one process)."""
     require_authenticated(principal)
     centre = Centre.get_or_none(Centre.id == centre_id)
     if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
@@ -62,10 +75,10 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
     if mode not in ("all_or_nothing", "valid_rows") or file_format not in ("csv", "ndjson"):
         raise ValidationFailed("mode is all_or_nothing or valid_rows; format is csv or ndjson",
                                errors={"mode": [mode], "format": [file_format]})
-    with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as checked:
+    with tempfile.TemporaryFile() as spool, tempfile.TemporaryDirectory(prefix="qualtrack-import-") as work:
         digest = _hash_and_spool(stream, spool)
-        return _run_spooled(principal, centre, _Source(spool, file_format), checked, digest, mode, dry_run,
-                            progress)
+        return _run_spooled(principal, centre, _Source(spool, file_format), CheckedRows(work), digest, mode,
+                            dry_run, progress, processes)
 
 
 class _Source:
@@ -85,10 +98,12 @@ def _hash_and_spool(stream, spool) -> str:
     while chunk := stream.read(1 << 16):
         digest.update(chunk)
         spool.write(chunk)
+    spool.flush()  # the file is read through its descriptor too (import_chunks)
     return digest.hexdigest()
 
 
-def _run_spooled(principal, centre, source: _Source, checked, digest, mode, dry_run, progress) -> LearnerImport:
+def _run_spooled(principal, centre, source: _Source, checked: CheckedRows, digest, mode, dry_run, progress,
+                 processes) -> LearnerImport:
     resumed = None if dry_run else (LearnerImport.select().where(
         LearnerImport.centre == centre.id, LearnerImport.file_sha256 == digest, LearnerImport.status == "running",
         LearnerImport.mode == mode).order_by(LearnerImport.started_at.desc()).first())
@@ -96,7 +111,7 @@ def _run_spooled(principal, centre, source: _Source, checked, digest, mode, dry_
                                    file_sha256=digest, file_format=source.format, mode=mode, dry_run=dry_run)
     refs = References.load(centre.id)
     if dry_run or mode == "all_or_nothing":
-        received, problems = _validate_all(source, refs, centre.id.hex, None if dry_run else checked)
+        received, problems = _validate_all(source, refs, centre.id.hex, checked, processes)
         rejected = len({row for row, _, _ in problems})
         if dry_run:  # a report only: nothing is written, not even the job
             job.received, job.rejected, job.status, job.finished_at = received, rejected, "complete", utcnow()
@@ -107,7 +122,7 @@ def _run_spooled(principal, centre, source: _Source, checked, digest, mode, dry_
                 _finish(job, "rejected", received=received, rejected=rejected, problems=problems,
                         created=resumed is None)
             return job
-        batches = _spooled_batches(checked, job.rows_done)
+        batches = ((index, rows, []) for index, rows in checked.batches(job.rows_done))
     else:
         batches = _checked_batches(source, refs, job.rows_done)
     if resumed is None:
@@ -119,43 +134,39 @@ def _run_spooled(principal, centre, source: _Source, checked, digest, mode, dry_
 
 # -- the passes ----------------------------------------------------------------------------------------------------
 
-def _validate_all(source: _Source, refs: References, centre_hex: str, checked) -> tuple[int, list]:
-    """(rows received, [(row, field, message)]) over the whole file, in one streaming pass, a batch at a time. Valid
-    rows are appended to ``checked`` (if given), so the write pass need not check them again."""
+def _validate_all(source: _Source, refs: References, centre_hex: str, checked: CheckedRows,
+                  processes: int) -> tuple[int, list]:
+    """(rows received, [(row, field, message)]) over the whole file, a batch at a time, by ``processes`` processes
+    when the file is large enough (see import_chunks). The valid rows are kept in ``checked``, for the write pass."""
+    problems_in_database = partial(database_problems, centre_hex)
+    if processes > 1:
+        try:
+            reports = reports_in_parallel(source.spool, source.format, refs, problems_in_database, checked, processes,
+                                          BATCH)
+            if reports is not None:
+                return _settle_all(reports)
+        except ChunksMisaligned:  # a CSV whose quotes the cuts cannot follow: read in one process below
+            checked.clear()
+    return _settle_all(_reports(source, refs, problems_in_database, checked))
+
+
+def _reports(source: _Source, refs: References, problems_in_database, checked: CheckedRows) -> Iterator[Report]:
+    """What checking each batch found, in one process; the valid rows go to ``checked``."""
+    for raw in in_batches(source.rows(), BATCH):
+        valid, problems, claims = precheck(raw, refs)
+        checked.append(valid)
+        yield Report(len(raw), problems + problems_in_database(valid), claims, 0)
+
+
+def _settle_all(reports: Iterator[Report]) -> tuple[int, list]:
+    """_validate_all's result from the batches' reports, in file order: a ULN or external id given on an earlier
+    row is a problem (in all_or_nothing mode any problem keeps every row out, so no valid row need be dropped)."""
     problems, received = [], 0
     with FirstRows() as first_rows:
-        for raw in _raw_batches(source):
-            received += len(raw)
-            valid, batch_problems = check_batch(raw, refs, first_rows)
-            problems += batch_problems + database_problems(centre_hex, valid)
-            if checked is not None and not problems:
-                blob = marshal.dumps([tuple(row) for row in valid])
-                checked.write(len(blob).to_bytes(8, "big") + blob)
+        for report in reports:
+            received += report.rows
+            problems += report.problems + repeat_problems(report.claims, first_rows, report.offset)
     return received, sorted(problems)
-
-
-def _raw_batches(source: _Source) -> Iterator[list]:
-    """The file's rows (from read_rows), BATCH at a time."""
-    batch = []
-    for raw in source.rows():
-        batch.append(raw)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _spooled_batches(checked, skip: int) -> Iterator[tuple[int, list, list]]:
-    """(rows read so far, rows to write, problems) from the rows the validation pass checked, after the first
-    ``skip`` (committed by an earlier run of the same file)."""
-    checked.seek(0)
-    index = 0
-    while size := int.from_bytes(checked.read(8), "big"):
-        rows = marshal.loads(checked.read(size))  # one read per batch: marshal.load(file) reads a value at a time
-        index += len(rows)
-        if index > skip:
-            yield index, rows[max(0, len(rows) - (index - skip)):], []
 
 
 def _checked_batches(source: _Source, refs: References, skip: int) -> Iterator[tuple[int, list, list]]:
@@ -164,7 +175,7 @@ def _checked_batches(source: _Source, refs: References, skip: int) -> Iterator[t
     returned."""
     index = 0
     with FirstRows() as first_rows:
-        for raw in _raw_batches(source):
+        for raw in in_batches(source.rows(), BATCH):
             index += len(raw)
             valid, problems = check_batch(raw, refs, first_rows)
             if index <= skip:
@@ -178,26 +189,36 @@ def _checked_batches(source: _Source, refs: References, skip: int) -> Iterator[t
 
 def _write_all(principal, centre_hex: str, job: LearnerImport, batches, progress) -> None:
     """Write each batch in its own transaction, with the job's progress, so a crash leaves whole batches."""
-    for index, rows, problems in batches:
-        conflicts = database_problems(centre_hex, rows)  # again: another import may have run since validation
+    with checkpoints_beside() as committed:
+        for index, rows, problems in batches:
+            _write_one(principal, centre_hex, job, index, rows, problems)
+            committed()
+            if progress:
+                progress(index)
+    with write_transaction():
+        _finish(job, "complete")
+
+
+def _write_one(principal, centre_hex: str, job: LearnerImport, index: int, rows: list, problems: list) -> None:
+    """Write one batch, and the job's progress, in one transaction. The database checks are made again inside it
+    (another import may have run since validation), so on SQLite they and the writes are one atomic step."""
+    with write_transaction():
+        existing = _existing_learners(centre_hex, rows)
+        conflicts = _external_id_problems(centre_hex, rows) + _withdrawn_problems(
+            rows, {uln for uln, (_, _, status) in existing.items() if status != "active"})
         if conflicts:
             refused = {number for number, _, _ in conflicts}
             rows = [row for row in rows if row[0] not in refused]
             problems = problems + conflicts
-        with write_transaction():
-            counts = _write_batch(principal, centre_hex, rows)
-            for name in ("created", "updated", "unchanged"):
-                setattr(job, name, getattr(job, name) + counts[name])
-            job.rejected += len({number for number, _, _ in problems})
-            if problems:
-                insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
-                                                   for r, f, m in problems])
-            job.rows_done = job.received = index
-            job.save()
-        if progress:
-            progress(index)
-    with write_transaction():
-        _finish(job, "complete")
+        counts = _write_batch(principal, centre_hex, rows, existing)
+        for name in ("created", "updated", "unchanged"):
+            setattr(job, name, getattr(job, name) + counts[name])
+        job.rejected += len({number for number, _, _ in problems})
+        if problems:
+            insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
+                                               for r, f, m in problems])
+        job.rows_done = job.received = index
+        job.save()
 
 
 # -- database checks and writes ------------------------------------------------------------------------------------
@@ -207,6 +228,13 @@ def database_problems(centre_hex: str, rows: list) -> list[tuple[int, str, str]]
     learner at the centre, and enrolling a withdrawn learner."""
     if not rows:
         return []
+    withdrawn = {uln for (uln,) in fetch_in(
+        "SELECT uln FROM learner WHERE centre_id = {p} AND status <> {p} AND uln IN ({values})",
+        [centre_hex, "active"], [row[1] for row in rows if row[8]])}
+    return _external_id_problems(centre_hex, rows) + _withdrawn_problems(rows, withdrawn)
+
+
+def _external_id_problems(centre_hex: str, rows: list) -> list[tuple[int, str, str]]:
     problems = []
     by_system: dict = {}
     for row in rows:
@@ -221,12 +249,26 @@ def database_problems(centre_hex: str, rows: list) -> list[tuple[int, str, str]]
             if owner != row[1]:
                 problems.append((row[0], "external_id",
                                  f"{system} id {external_id} belongs to the learner with ULN {owner}"))
-    enrolling = {row[1]: row for row in rows if row[8]}
-    for (uln,) in fetch_in("SELECT uln FROM learner WHERE centre_id = {p} AND status <> {p} AND uln IN ({values})",
-                           [centre_hex, "active"], list(enrolling)):
-        problems.append((enrolling[uln][0], "unit_code", f"the learner with ULN {uln} is withdrawn: a withdrawn "
-                                                         "learner cannot be enrolled"))
     return problems
+
+
+def _withdrawn_problems(rows: list, withdrawn: set) -> list[tuple[int, str, str]]:
+    """A problem for each row that would enrol a learner whose ULN is in ``withdrawn``."""
+    if not withdrawn:
+        return []
+    return [(row[0], "unit_code", f"the learner with ULN {row[1]} is withdrawn: a withdrawn learner cannot be "
+                                  "enrolled") for row in rows if row[8] and row[1] in withdrawn]
+
+
+def _existing_learners(centre_hex: str, rows: list) -> dict:
+    """ULN -> (learner id as hex, (given_name, family_name, email, date_of_birth), status) of the rows' learners who
+    are already at the centre."""
+    if not rows:
+        return {}
+    return {uln: (_hex(str(learner_id)), (given, family, email, None if born is None else str(born)), status)
+            for learner_id, uln, given, family, email, born, status in fetch_in(
+                "SELECT id, uln, given_name, family_name, email, date_of_birth, status FROM learner "
+                "WHERE centre_id = {p} AND uln IN ({values})", [centre_hex], [row[1] for row in rows])}
 
 
 def _hex(value) -> str:
@@ -234,18 +276,15 @@ def _hex(value) -> str:
     return value if len(value) == 32 else uuid.UUID(str(value)).hex
 
 
-def _write_batch(principal: Principal, centre_hex: str, rows: list) -> dict:
-    """Upsert one batch of checked rows; counts of created, updated and unchanged learners."""
+def _write_batch(principal: Principal, centre_hex: str, rows: list, existing: dict) -> dict:
+    """Upsert one batch of checked rows, given their learners already at the centre (_existing_learners); counts of
+    created, updated and unchanged learners."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     if not rows:
         return counts
-    existing = {uln: (_hex(str(learner_id)), (given, family, email, None if born is None else str(born)))
-                for learner_id, uln, given, family, email, born in fetch_in(
-                    "SELECT id, uln, given_name, family_name, email, date_of_birth FROM learner "
-                    "WHERE centre_id = {p} AND uln IN ({values})", [centre_hex], [row[1] for row in rows])}
     enrolled = {(_hex(str(learner)), _hex(str(unit))) for learner, unit in fetch_in(
         "SELECT learner_id, unit_id FROM enrolment WHERE learner_id IN ({values})", [],
-        [learner_id for learner_id, _ in existing.values()])}
+        [learner_id for learner_id, _, _ in existing.values()])}
     now = utcnow()
     stamp = db_timestamp(now)
     learners, external_ids, enrolments, staff, events, created = [], [], [], [], [], []
@@ -257,7 +296,7 @@ def _write_batch(principal: Principal, centre_hex: str, rows: list) -> dict:
             learners.append((learner_id, centre_hex, uln, given, family, email, born, "active", 1, stamp, stamp))
             created.append(str(new))
         else:
-            learner_id, before = known
+            learner_id, before, _ = known
             after = (given, family, email, born)
             if before == after:
                 counts["unchanged"] += 1
@@ -266,10 +305,11 @@ def _write_batch(principal: Principal, centre_hex: str, rows: list) -> dict:
                 counts["updated"] += 1
         if system is not None:
             external_ids.append((learner_id, centre_hex, system, external))
-        for unit_id, version_id in units:
-            if (learner_id, unit_id) in enrolled:
-                continue
-            enrolled.add((learner_id, unit_id))
+        for unit_id, version_id in units:  # distinct units (import_rows); a new learner has no enrolments yet
+            if known is not None:
+                if (learner_id, unit_id) in enrolled:
+                    continue
+                enrolled.add((learner_id, unit_id))
             enrolment_id = new_bulk_id().hex
             enrolments.append((enrolment_id, learner_id, centre_hex, unit_id, version_id, "active", start, end, 1,
                                stamp, stamp))

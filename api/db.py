@@ -20,11 +20,11 @@ from playhouse.pool import PooledDatabase
 
 database_proxy = peewee.DatabaseProxy()
 
-SQLITE_PRAGMAS = {  # in this order: page_size only takes effect on a new database, before it is in WAL mode
+SQLITE_PRAGMAS = {  # in this order: wait for locks before anything takes one (two hosts may start together);
+    "busy_timeout": 5000,  # page_size only takes effect on a new database, before it is in WAL mode
     "page_size": 8192,  # fewer pages for each commit to write (bulk import of 100,000 learners: ~8% faster than 4096)
     "journal_mode": "wal",
     "foreign_keys": 1,
-    "busy_timeout": 5000,
     "synchronous": "normal",
     "cache_size": -16000,
 }

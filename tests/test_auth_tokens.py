@@ -3,6 +3,7 @@
 import base64
 import json
 import logging
+import time
 from datetime import timedelta
 
 import jwt as pyjwt
@@ -120,6 +121,20 @@ def test_revoked_tokens_are_rejected_on_every_request(client):
     assert refused.status_code == 400
 
 
+def test_a_token_accepted_before_is_refused_once_it_has_expired(app, client):
+    """A worker does not decode a token string it has verified before, but checks its expiry on every request."""
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=1)
+    try:
+        token = password_grant(client).get_json()["access_token"]
+    finally:
+        app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=app.config["QUALTRACK"].access_token_seconds)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/auth/me", headers=headers).status_code == 200
+    expires = pyjwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    assert_401(client.get("/v1/auth/me", headers=headers), "expired")
+
+
 def test_only_an_admin_revokes_someone_elses_token(client, auth, token_for):
     victim = token_for("learner_a")
     assert client.post("/v1/auth/revoke", json={"token": victim}, headers=auth("assessor_a")).status_code == 403
@@ -171,6 +186,16 @@ def test_token_endpoint_is_rate_limited_with_a_429_problem(app, client):
     assert statuses == [400, 400, 400, 429]
     assert limited.status_code == 429 and limited.mimetype == PROBLEM
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_token_responses_say_how_many_requests_are_left_in_the_window(client):
+    limiter.reset()
+    first, second = password_grant(client), password_grant(client, password="wrong")
+    assert first.status_code == 200 and second.status_code == 400
+    assert first.headers["X-RateLimit-Limit"] == second.headers["X-RateLimit-Limit"] == "10000"  # conftest's limit
+    assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - 1
+    assert int(first.headers["X-RateLimit-Reset"]) > time.time()
+    assert "X-RateLimit-Limit" not in client.get("/v1/units").headers  # only limited operations count
 
 
 def test_passwords_and_secrets_are_stored_as_argon2_hashes(identities):

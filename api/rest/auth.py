@@ -9,7 +9,15 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
-from api.auth import current_principal, decode_any, issue_tokens, limiter, revoke_payload, token_rate_limit
+from api.auth import (
+    current_principal,
+    current_token_payload,
+    decode_any,
+    issue_tokens,
+    limiter,
+    revoke_payload,
+    token_rate_limit,
+)
 from api.errors import ApiError
 from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
@@ -143,10 +151,10 @@ def revoke():
         except (PyJWTError, JWTExtendedException) as error:
             raise InvalidRequest(f"token is not a valid token of this API: {error}",
                                  errors={"token": ["not valid"]}) from None
-        if payload["sub"] != get_jwt()["sub"] and not principal.is_admin:
+        if payload["sub"] != current_token_payload()["sub"] and not principal.is_admin:
             raise Forbidden("only an admin may revoke another subject's token")
         revoke_payload(payload)
-    revoke_payload(get_jwt())
+    revoke_payload(current_token_payload())
     return Response(status=204)
 
 

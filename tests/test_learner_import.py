@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from api import db
 from api.config import PROJECT_ROOT
 from api.errors import ValidationFailed
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId, LearnerImport
@@ -309,7 +310,8 @@ def test_an_import_leaves_the_connection_checkpointing_as_before(admin_a, identi
     if "sqlite" not in type(database).__name__.lower():
         pytest.skip("SQLite only: PostgreSQL checkpoints on its own")
     assert run(admin_a, identities, rows(*good_rows(3, start=90))).status == "complete"
-    assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    configured = db.SQLITE_PRAGMAS["wal_autocheckpoint"]
+    assert database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == configured
 
 
 def test_what_changed_since_validation_is_checked_again_as_each_batch_is_written(admin_a, identities, monkeypatch):

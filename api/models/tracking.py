@@ -104,17 +104,19 @@ class Decision(BaseModel):
     """An assessor's judgement on one criterion of one enrolment. Append-only: a new one supersedes the last."""
 
     id = peewee.UUIDField(primary_key=True)
-    enrolment = peewee.ForeignKeyField(Enrolment, backref="decisions", on_delete="RESTRICT")
+    # enrolment: no index of its own, it leads the unique index below; supersedes and carried_from: none, decisions are
+    # never deleted, so nothing looks them up (migration 007)
+    enrolment = peewee.ForeignKeyField(Enrolment, backref="decisions", on_delete="RESTRICT", index=False)
     criterion = peewee.ForeignKeyField(AssessmentCriterion, on_delete="RESTRICT")
     sequence = peewee.IntegerField()  # 1, 2, ... per (enrolment, criterion); unique, so racing writers cannot fork
     outcome = peewee.CharField(max_length=16)
     feedback = peewee.TextField()
     reason = peewee.TextField(null=True)  # why it supersedes the previous decision
-    supersedes = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT")
+    supersedes = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT", index=False)
     assessor = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
     assessor_status = peewee.CharField(max_length=16)  # qualified | trainee, as at the time of the decision
     evidence_ids = JSONTextField(default=list)
-    carried_from = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="carried_to")
+    carried_from = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="carried_to", index=False)
     created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

@@ -1,0 +1,87 @@
+"""SQLite write transactions take turns, each from its first statement: work a write does before it touches the
+database (checking a request body) holds up no other writer, and the turns still keep writes whole and in order.
+
+Real threads with their own connections, on a separate SQLite database (the session's runs each test inside a
+transaction of its own)."""
+
+import threading
+import time
+
+import pytest
+
+from api import db
+
+
+@pytest.fixture
+def notes(fresh_url, database):
+    """A separate SQLite database with one table, bound for the test's duration; the session's afterwards."""
+    if not fresh_url.startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL writers do not queue for one database-wide lock")
+    fresh = db.make_database(fresh_url)
+    db.bind(fresh)
+    fresh.execute_sql("CREATE TABLE note (body TEXT NOT NULL)")
+    try:
+        yield fresh
+    finally:
+        fresh.close()
+        db.bind(database)
+
+
+def test_a_write_takes_its_turn_at_its_first_statement_not_before(notes):
+    holding, release = threading.Event(), threading.Event()
+
+    def first_writer():
+        try:
+            with db.write_transaction():
+                notes.execute_sql("INSERT INTO note VALUES ('first')")
+                holding.set()
+                release.wait(10)
+        finally:
+            notes.close()
+
+    def second_writer():
+        try:
+            with db.write_transaction():
+                notes.execute_sql("INSERT INTO note VALUES ('second')")
+        finally:
+            notes.close()
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with db.write_transaction():
+            checked = "a body checked before any statement"  # holds nothing, so waits for nothing
+        assert checked and time.monotonic() - started < 1
+        second = threading.Thread(target=second_writer)
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # its first statement waits for the first writer's commit
+    finally:
+        release.set()
+        first.join(10)
+    second.join(10)
+    assert not second.is_alive()
+    assert [body for (body,) in notes.execute_sql("SELECT body FROM note ORDER BY rowid").fetchall()] == [
+        "first", "second"]
+
+
+def test_a_write_that_fails_at_its_first_statement_lets_the_next_writer_go(notes):
+    with pytest.raises(Exception, match="no such table"), db.write_transaction():
+        notes.execute_sql("INSERT INTO missing VALUES (1)")
+    done = threading.Event()
+
+    def next_writer():
+        try:
+            with db.write_transaction():
+                notes.execute_sql("INSERT INTO note VALUES ('next')")
+            done.set()
+        finally:
+            notes.close()
+
+    writer = threading.Thread(target=next_writer)
+    writer.start()
+    writer.join(10)
+    assert done.is_set()
+    assert notes.execute_sql("SELECT count(*) FROM note").fetchone() == (1,)

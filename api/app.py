@@ -52,6 +52,7 @@ DATABASE_FREE_BLUEPRINTS = {"docs"}
 def _connect_unless_database_free() -> None:
     if request.endpoint not in DATABASE_FREE_ENDPOINTS and request.blueprint not in DATABASE_FREE_BLUEPRINTS:
         db.ensure_connected()
+        db.keep_checkpointing()
 
 
 def _track_request_ids(app: Flask) -> None:

@@ -4,8 +4,8 @@ per client address and operation, counted in this process (``memory://``) or in 
 
 Only a view decorated with ``limiter.limit`` pays for a check: no hook runs on every other request (flask-limiter's
 hooks cost ~0.1 ms on every request of every endpoint, a tenth of a decision write). A limited view's responses
-carry X-RateLimit-Limit, -Remaining and -Reset (refusals too); once the window is used up the answer is a 429 problem with
-Retry-After.
+(refusals too) carry X-RateLimit-Limit, -Remaining and -Reset; once the window is used up the answer is a 429
+problem with Retry-After.
 """
 
 import math

@@ -6,6 +6,7 @@ transaction of its own)."""
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,23 @@ def test_a_write_that_fails_at_its_first_statement_lets_the_next_writer_go(notes
     writer.join(10)
     assert done.is_set()
     assert notes.execute_sql("SELECT count(*) FROM note").fetchone() == (1,)
+
+
+def test_a_serving_process_copies_the_log_back_into_the_database_in_the_background(notes):
+    """Writers leave the write-ahead log to a thread (db.keep_checkpointing) instead of checkpointing while they
+    hold the write lock: rows written reach the database file itself within a moment, though no writer has come
+    near wal_autocheckpoint pages."""
+    path = Path(notes.database)
+    with db.write_transaction():
+        for number in range(200):
+            notes.execute_sql("INSERT INTO note VALUES (?)", [f"note {number} " + "x" * 200])
+    size_before = path.stat().st_size
+    (threshold,) = notes.execute_sql("PRAGMA wal_autocheckpoint").fetchone()
+    assert threshold >= 1000  # pages: the ~15 written above are far from making the writer checkpoint
+    db.keep_checkpointing()
+    deadline = time.monotonic() + 5
+    while path.stat().st_size == size_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > size_before
+    db.keep_checkpointing()  # again: still one thread for this database in this process
+    assert [t.name for t in threading.enumerate()].count(f"wal-checkpoints {notes.database}") == 1

@@ -7,21 +7,17 @@ connections that are broken (the server restarted) or older than the recycle age
 foreign keys on; PostgreSQL is reached with psycopg2.
 """
 
-import fcntl
-import os
-import sqlite3
-import threading
-import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
-from urllib.request import pathname2url
 
 import peewee
 from playhouse.db_url import connect as connect_url
 from playhouse.pool import PooledDatabase
+
+from api import sqlite_writes
 
 database_proxy = peewee.DatabaseProxy()
 
@@ -49,7 +45,7 @@ def make_database(url: str, *, pg_schema: str | None = None, pool_size: int | No
         path = url[len("sqlite:///"):].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return QueuedSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        return sqlite_writes.QueuedSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     if parts.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parts.query))
         if pg_schema:
@@ -74,168 +70,32 @@ def bind(database: peewee.Database) -> None:
 def write_transaction():
     """A transaction for a write. On SQLite it takes the write lock at its first statement (BEGIN IMMEDIATE), so two
     writers queue instead of one failing with "database is locked" when it upgrades a read snapshot that the other has
-    outdated; and writers queue first on a file lock beside the database (see _sqlite_writer_queue). Nested inside
+    outdated; and writers queue first on a file lock beside the database (see api.sqlite_writes). Nested inside
     another transaction it is a savepoint, as atomic() is."""
     database = database_proxy.obj
-    if isinstance(database, QueuedSqliteDatabase) and not database.in_transaction():
-        return _sqlite_writer_queue(database)
+    if isinstance(database, sqlite_writes.QueuedSqliteDatabase) and not database.in_transaction():
+        return sqlite_writes.queued_write(database)
     return database_proxy.atomic()
-
-
-_lock_files: dict[str, tuple] = {}  # path -> (thread lock, open file): kept, the write queue is taken on every write
-_lock_files_guard = threading.Lock()
-
-
-@contextmanager
-def _turn_beside(database: peewee.SqliteDatabase, suffix: str):
-    """Wait for, then hold, an exclusive lock on the file ``<database><suffix>``: the kernel wakes the next waiter
-    (thread or process) the moment the holder lets go. Nothing to wait for with an in-memory database."""
-    if database.database == ":memory:":
-        yield
-        return
-    path = f"{database.database}{suffix}"
-    with _lock_files_guard:
-        if path not in _lock_files:  # a thread lock too: flock cannot tell one process's threads apart
-            _lock_files[path] = (threading.Lock(), open(path, "a"))  # noqa: SIM115 - kept open for the process's life
-    gate, lock_file = _lock_files[path]
-    with gate:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
-QUEUED = "QUEUED"  # the lock type of a write transaction on SQLite: see QueuedSqliteDatabase
-
-
-class QueuedSqliteDatabase(peewee.SqliteDatabase):
-    """peewee's SqliteDatabase, whose write transactions (write_transaction) wait for their turn and take SQLite's
-    write lock at their first statement rather than at the start of the block: what a write does before it touches
-    the database (checking the request body, ~0.1 ms of a decision write) holds up no other writer."""
-
-    def begin(self, lock_type=None):
-        if lock_type != QUEUED:
-            return super().begin(lock_type)
-        self.connection()  # open now: connecting later would reset the transaction stack the block is pushed on
-        self._state.queued_begin = True  # cursor() begins, at the block's first statement
-        return None
-
-    def cursor(self, named_cursor=None):
-        if getattr(self._state, "queued_begin", False):
-            self._state.queued_begin = False
-            turn = _turn_beside(self, "-writers")
-            turn.__enter__()
-            self._state.writer_turn = turn
-            super().begin("IMMEDIATE")
-        return super().cursor(named_cursor)
-
-    def commit(self):
-        self._state.queued_begin = False
-        if self.is_closed() or self._state.conn.in_transaction:  # nothing to commit if no statement ran
-            super().commit()
-
-    def rollback(self):
-        self._state.queued_begin = False
-        if self.is_closed() or self._state.conn.in_transaction:
-            super().rollback()
-
-    def end_writer_turn(self) -> None:
-        """Let the next writer go (after the transaction has committed or rolled back)."""
-        turn, self._state.writer_turn = getattr(self._state, "writer_turn", None), None
-        if turn is not None:
-            turn.__exit__(None, None, None)
-
-
-@contextmanager
-def _sqlite_writer_queue(database: QueuedSqliteDatabase):
-    """A write transaction that, at its first statement, waits for its turn on ``<database>-writers``, then takes
-    SQLite's write lock (BEGIN IMMEDIATE) until it commits.
-
-    SQLite's own busy handler makes a waiting writer sleep in growing steps (up to 100 ms) and poll: under a steady
-    stream of writes from several workers, writes wait far longer than the lock is held (a p99 of 308 ms for 3 ms
-    writes, measured by bench/tracking.py; 23 ms with the queue)."""
-    try:
-        with database.atomic(lock_type=QUEUED):
-            yield
-    finally:
-        database.end_writer_turn()
 
 
 @contextmanager
 def checkpoints_beside():
-    """For a long run of write transactions (a bulk import): on SQLite, copy the write-ahead log into the database
-    from a second thread (its own connection; SQLite works without the GIL) instead of in the writer at every
-    1000th page, so the copying and its fsyncs overlap the next batch's inserts. Nothing to do elsewhere."""
+    """For a long run of write transactions (a bulk import) on SQLite: the WAL is copied back by a second thread
+    (see sqlite_writes.checkpoints_beside); yields what to call after each commit. Nothing to do elsewhere."""
     database = database_proxy.obj
-    if not isinstance(database, peewee.SqliteDatabase) or not can_reconnect(database):
+    if not isinstance(database, peewee.SqliteDatabase):
         yield lambda: None
         return
-    (before,) = database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()
-    database.execute_sql("PRAGMA wal_autocheckpoint = 0")
-    wanted, stopping = threading.Event(), threading.Event()
-
-    def copy_log() -> None:
-        log = sqlite3.connect(database.database, isolation_level=None, check_same_thread=False)
-        try:
-            while not stopping.is_set():
-                if wanted.wait(0.5):
-                    wanted.clear()
-                    log.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            log.close()
-
-    copier = threading.Thread(target=copy_log, name="wal-checkpoints", daemon=True)
-    copier.start()
-    try:
-        yield wanted.set  # call after each commit
-    finally:
-        stopping.set()
-        wanted.set()
-        copier.join()
-        database.execute_sql(f"PRAGMA wal_autocheckpoint = {int(before)}")
-
-
-CHECKPOINT_SECONDS = 0.25
-_checkpointing: dict[str, int] = {}  # SQLite database path -> the process whose thread checkpoints it
+    with sqlite_writes.checkpoints_beside(database) as after_commit:
+        yield after_commit
 
 
 def keep_checkpointing() -> None:
-    """On a SQLite database file, make sure a thread of this process copies the write-ahead log back into the
-    database every CHECKPOINT_SECONDS, so that writers seldom do it themselves: a writer that checkpoints does so
-    while it holds the write lock, with an fsync or two, and every other writer waits (p99 of decision writes 32 ms
-    with, 9 ms without). PASSIVE checkpoints neither wait for nor hold up readers and writers; writers still
-    checkpoint past wal_autocheckpoint pages if this thread falls behind. Cheap enough to call on every request."""
+    """On SQLite, have a thread of this process checkpoint the WAL (see sqlite_writes.keep_checkpointing); per
+    request."""
     database = database_proxy.obj
-    if not isinstance(database, QueuedSqliteDatabase) or not can_reconnect(database):
-        return
-    path, pid = database.database, os.getpid()
-    if _checkpointing.get(path) == pid:
-        return
-    with _lock_files_guard:
-        if _checkpointing.get(path) == pid:
-            return
-        _checkpointing[path] = pid
-    threading.Thread(target=_checkpoint_every_while, args=(path,), name=f"wal-checkpoints {path}",
-                     daemon=True).start()
-
-
-def _checkpoint_every_while(path: str) -> None:
-    """Checkpoint the database at ``path`` every CHECKPOINT_SECONDS until it goes away."""
-    try:
-        log = sqlite3.connect(f"file:{pathname2url(str(Path(path).resolve()))}?mode=rw", uri=True,
-                              isolation_level=None, check_same_thread=False)
-    except sqlite3.Error:
-        return
-    try:
-        while os.path.exists(path):
-            time.sleep(CHECKPOINT_SECONDS)
-            log.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    except sqlite3.Error:
-        pass  # the database is gone or unusable: its writers checkpoint for themselves (wal_autocheckpoint)
-    finally:
-        log.close()
-        _checkpointing.pop(path, None)
+    if isinstance(database, peewee.SqliteDatabase):
+        sqlite_writes.keep_checkpointing(database)
 
 
 def insert_rows(model: type[peewee.Model], rows: list[dict], *, ignore_conflicts: bool = False) -> None:
@@ -337,7 +197,7 @@ def unconnected_copy(database: peewee.Database) -> peewee.Database:
     """A new, unconnected Database for the same database as ``database``, without a pool: for a forked child, which
     must not use the connections it inherited."""
     if isinstance(database, peewee.SqliteDatabase):
-        return QueuedSqliteDatabase(database.database, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        return sqlite_writes.QueuedSqliteDatabase(database.database, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     return peewee.PostgresqlDatabase(database.database, **database.connect_params)
 
 
@@ -362,7 +222,7 @@ def startup_lock(database: peewee.Database):
     """Hold a database-wide lock while a starting host migrates and loads content, so hosts (or processes) started
     together take turns: a PostgreSQL advisory lock, or for SQLite an exclusive lock on a file beside the database."""
     if isinstance(database, peewee.SqliteDatabase):
-        with _turn_beside(database, ".startup-lock"):
+        with sqlite_writes.turn_beside(database, ".startup-lock"):
             yield
         return
     database.execute_sql("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))

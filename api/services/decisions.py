@@ -2,6 +2,7 @@
 why; a trainee's decision takes effect only when a qualified assessor countersigns it."""
 
 import uuid
+from typing import NamedTuple
 
 from peewee import IntegrityError
 
@@ -64,8 +65,30 @@ SELECT ev.id, ev.submitted_by,
 FROM evidence ev WHERE ev.enrolment_id = ? AND ev.id IN ({marks})"""
 
 
+class _Facts(NamedTuple):
+    """What _DECISION_FACTS_SQL finds, ids as stored."""
+
+    centre_id: object
+    learner_id: object
+    account_exists: bool
+    assessor_learner_id: object
+    assessor_status: str | None
+    assigned: bool
+    criterion_in_version: bool
+    previous_id: object
+    previous_sequence: int | None
+
+
 def _uuid(value) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
+
+
+def _facts(principal: Principal, enrolment_id: uuid.UUID, criterion_id: uuid.UUID) -> _Facts | None:
+    """What record_decision checks, read in one statement; None if there is no such enrolment."""
+    account = principal.id.hex if principal.kind == "account" else None
+    rows = db.fetch_rows(_DECISION_FACTS_SQL, [account, criterion_id.hex, criterion_id.hex, criterion_id.hex,
+                                               account, enrolment_id.hex])
+    return _Facts(*rows[0]) if rows else None
 
 
 def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -> Decision:
@@ -73,20 +96,15 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     learner record or evidence they submitted, and must give a reason when superseding an earlier decision."""
     require_authenticated(principal)
     criterion_id = data["criterion_id"]
-    account = principal.id.hex if principal.kind == "account" else None
-    facts = db.fetch_rows(_DECISION_FACTS_SQL, [account, criterion_id.hex, criterion_id.hex, criterion_id.hex,
-                                                account, enrolment_id.hex])
-    if facts:
-        (centre_id, learner_id, account_exists, assessor_learner_id, assessor_status, assigned, criterion_in_version,
-         previous_id, previous_sequence) = facts[0]
-        centre_id, learner_id = _uuid(centre_id), _uuid(learner_id)
-    if not facts or not can_read_learner(principal, centre_id, learner_id):
+    facts = _facts(principal, enrolment_id, criterion_id)
+    centre_id, learner_id = (_uuid(facts.centre_id), _uuid(facts.learner_id)) if facts else (None, None)
+    if facts is None or not can_read_learner(principal, centre_id, learner_id):
         raise NotFound(f"no enrolment {enrolment_id} visible to you")
-    require(principal.kind == "account" and "assessor" in principal.roles and account_exists,
+    require(principal.kind == "account" and "assessor" in principal.roles and facts.account_exists,
             "decisions are recorded by assessors")
-    require(bool(assigned), "only an assessor assigned to this enrolment records decisions on it")
-    require(_uuid(assessor_learner_id) != learner_id, "an assessor cannot assess their own learner record")
-    if not criterion_in_version:
+    require(bool(facts.assigned), "only an assessor assigned to this enrolment records decisions on it")
+    require(_uuid(facts.assessor_learner_id) != learner_id, "an assessor cannot assess their own learner record")
+    if not facts.criterion_in_version:
         raise ValidationFailed("the criterion is not in the unit version this enrolment is pinned to",
                                errors={"criterion_id": ["not in the enrolment's unit version"]})
     evidence_ids = list(dict.fromkeys(data.get("evidence_ids", [])))
@@ -102,15 +120,16 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         raise ValidationFailed("evidence considered must be claimed against the criterion first",
                                errors={"evidence_ids": [f"{i} is not claimed against this criterion"
                                                         for i in unclaimed]})
+    previous_id, previous_sequence = facts.previous_id, facts.previous_sequence or 0
     if previous_id is not None and not (data.get("reason") or "").strip():
         raise ValidationFailed("this criterion already has a decision: say why the new one supersedes it",
                                errors={"reason": ["required when superseding a decision"]})
-    if data.get("expected_sequence") is not None and data["expected_sequence"] != (previous_sequence or 0):
+    if data.get("expected_sequence") is not None and data["expected_sequence"] != previous_sequence:
         raise Conflict("another decision was recorded on this criterion since you looked: review it first")
     decision = Decision(
-        id=new_id(), enrolment=enrolment_id, criterion=criterion_id, sequence=(previous_sequence or 0) + 1,
+        id=new_id(), enrolment=enrolment_id, criterion=criterion_id, sequence=previous_sequence + 1,
         outcome=data["outcome"], feedback=data["feedback"], reason=data.get("reason") if previous_id else None,
-        supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=assessor_status or "qualified",
+        supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status or "qualified",
         evidence_ids=[str(i) for i in evidence_ids], created_at=utcnow())
     try:
         db.insert_row(Decision, decision.__data__)

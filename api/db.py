@@ -120,21 +120,32 @@ def insert_values(model: type[peewee.Model], field_names: list[str], values: lis
     """Insert rows given as tuples of database values (ids as hex, dates as ISO strings, timestamps from
     db_timestamp) for ``field_names``, in one statement per batch: for bulk writers, which build their values
     directly (peewee's insert_many builds its SQL value by value, and psycopg2's executemany makes a round trip per
-    row, each costing more than the insert itself at thousands of rows)."""
+    row, each costing more than the insert itself at thousands of rows), and for single rows on hot paths (the
+    statement is composed once per shape). Errors are peewee's (IntegrityError, OperationalError...), as from
+    Model.create."""
     if not values:
         return
     database = database_proxy.obj
+    sqlite = isinstance(database, peewee.SqliteDatabase)
+    statement = _insert_statement(model, tuple(field_names), sqlite, ignore_conflicts)
+    with peewee.__exception_wrapper__:
+        if sqlite:
+            database.cursor().executemany(statement, values)
+        else:
+            from psycopg2.extras import execute_values
+
+            execute_values(database.cursor(), statement, values, page_size=1000)
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(model: type[peewee.Model], field_names: tuple[str, ...], sqlite: bool,
+                      ignore_conflicts: bool) -> str:
     columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in field_names)
     table = f'"{model._meta.table_name}"'
-    if isinstance(database, peewee.SqliteDatabase):
+    if sqlite:
         verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
-        marks = ", ".join(["?"] * len(field_names))
-        database.cursor().executemany(f"{verb} INTO {table} ({columns}) VALUES ({marks})", values)
-        return
-    from psycopg2.extras import execute_values
-
-    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    execute_values(database.cursor(), f"INSERT INTO {table} ({columns}) VALUES %s{suffix}", values, page_size=1000)
+        return f"{verb} INTO {table} ({columns}) VALUES ({', '.join(['?'] * len(field_names))})"
+    return f"INSERT INTO {table} ({columns}) VALUES %s{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''}"
 
 
 def db_timestamp(moment):
@@ -153,39 +164,18 @@ def fetch_in(sql: str, params: list, values: list) -> list[tuple]:
     return database.execute_sql(sql.format(p=database.param, values=marks), [*params, *values]).fetchall()
 
 
-@lru_cache(maxsize=256)
-def _in_dialect(sql: str, param: str) -> str:
-    return sql if param == "?" else sql.replace("?", param)
-
-
 def fetch_rows(sql: str, params: Sequence = ()) -> list[tuple]:
-    """Rows of a raw SQL statement written with ``?`` placeholders (and no other ``?`` or ``%``), run on either
-    backend. For hot paths: composing a peewee query costs several times what SQLite takes to run it. Values in
-    ``params`` must already be database values (ids as ``uuid.hex``); ids come back as stored (hex text on SQLite, a
-    UUID string on PostgreSQL), so read them with ``uuid.UUID``."""
+    """Rows of a raw SQL statement whose placeholders are written {p} (as for fetch_in), run on either backend. For
+    hot paths: composing a peewee query costs several times what SQLite takes to run it. Values in ``params`` must
+    already be database values (ids as ``uuid.hex``); ids come back as stored (hex text on SQLite, a UUID string on
+    PostgreSQL), so read them with ``uuid.UUID``."""
     database = database_proxy.obj
-    return database.execute_sql(_in_dialect(sql, database.param), params).fetchall()
+    return database.execute_sql(_with_placeholders(sql, database.param), params).fetchall()
 
 
-@lru_cache(maxsize=64)
-def _insert_sql(model: type[peewee.Model], field_names: tuple[str, ...], param: str) -> str:
-    columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in field_names)
-    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([param] * len(field_names))})'
-
-
-def insert_row(model: type[peewee.Model], row: dict) -> None:
-    """Insert one row of ``model`` given as {field name: value}, stored exactly as ``model.create`` stores it (each
-    value through its field's db_value; fields left out get their defaults), with the statement composed once per
-    shape. Raises peewee.IntegrityError as create does."""
-    database = database_proxy.obj
-    fields = model._meta.fields
-    row = dict(row)
-    for field in model._meta.sorted_fields:
-        if field.name not in row and field.default is not None:
-            row[field.name] = field.default() if callable(field.default) else field.default
-    names = tuple(row)
-    values = [fields[name].db_value(row[name]) for name in names]
-    database.execute_sql(_insert_sql(model, names, database.param), values)
+@lru_cache(maxsize=256)
+def _with_placeholders(sql: str, param: str) -> str:
+    return sql.format(p=param)
 
 
 def can_reconnect(database: peewee.Database) -> bool:

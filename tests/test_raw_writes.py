@@ -1,0 +1,21 @@
+"""The raw insert helpers that bulk imports and hot paths use (api.db.insert_rows / insert_values) store rows as
+Model.create would, and fail as it would: with peewee's errors, which the API answers as 409 or 503 problems."""
+
+from datetime import datetime
+
+import peewee
+import pytest
+
+from api import db
+from api.models import RevokedToken
+
+
+def test_a_duplicate_row_is_a_peewee_integrity_error_and_the_first_row_stays(database):
+    row = {"jti": "raw-insert-test", "token_type": "access", "subject": "account:x",
+           "expires_at": datetime(2030, 1, 1)}
+    db.insert_rows(RevokedToken, [row])
+    stored = RevokedToken.get_by_id("raw-insert-test")
+    assert stored.expires_at == datetime(2030, 1, 1) and stored.revoked_at is not None  # default filled in
+    with pytest.raises(peewee.IntegrityError), database.atomic():
+        db.insert_rows(RevokedToken, [{**row, "subject": "account:y"}])
+    assert RevokedToken.get_by_id("raw-insert-test").subject == "account:x"

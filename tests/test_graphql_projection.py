@@ -7,29 +7,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.graphql import OperationType
 
-from api.gql.context import Context, GraphQLLimits
-from api.gql.limits import extensions
+from api.gql.context import Context
+from api.gql.operations import OperationRunner
 from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
 from api.gql.schema import Mutation, QualtrackSchema, Query, build_schema, schema_sdl
 from api.services.access import Principal
 
-FAST = build_schema()
-SLOW = QualtrackSchema(query=Query, mutation=Mutation, config=StrawberryConfig(default_resolver=resolve_attribute),
-                       extensions=extensions(GraphQLLimits(), introspection=True))  # all but the fast path
+FAST = OperationRunner(build_schema())
+SLOW = OperationRunner(QualtrackSchema(query=Query, mutation=Mutation,  # all but the fast path
+                                       config=StrawberryConfig(default_resolver=resolve_attribute)))
 ADMIN = Principal(kind="account", roles=frozenset({"admin"}))
 CONTENT_FIELDS = ["unit", "unitVersion", "units", "learningOutcome", "criterion", "standard", "standards"]
 
 
-def run(schema, query, variables=None):
-    result = schema.execute_sync(query, variable_values=variables, context_value=Context(principal=ADMIN))
+def run(runner, query, variables=None):
+    result = runner.run(query, variables, None, Context(principal=ADMIN), {OperationType.QUERY})
     return result.data, [(e.message, e.path) for e in result.errors or ()]
 
 
 def test_the_fast_path_is_in_use():
-    assert FAST.execution_context_class is ProjectingExecutionContext
-    assert SLOW.execution_context_class is not ProjectingExecutionContext
+    assert FAST.schema.execution_context_class is ProjectingExecutionContext
+    assert SLOW.schema.execution_context_class is not ProjectingExecutionContext
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ cap on every connection. The limits come from Settings (QUALTRACK_GRAPHQL_*).
 Cost model: every selected field costs 1, multiplied by the sizes of the lists it sits in. A connection (a field with
 `first`) multiplies by `first` (its value, from the variables if need be; the default page size when absent); any
 other list field by LIST_ESTIMATE, except a connection's own `edges` and `nodes`. The cost is computed after
-validation, with the request's variables, and cached per document and page sizes.
+validation, with the request's variables, and cached per document and page sizes (api.gql.operations, which also
+applies the depth and alias limits as validation rules).
 """
 
 from graphql import (
@@ -20,16 +21,11 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import ParserCache, SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from api.errors import ApiError, InvalidParameter
 from api.gql.context import GraphQLLimits
 
 LIST_ESTIMATE = 10
-CACHE_SIZE = 256
 
 
 def checked_page_size(first: int | None, limits: GraphQLLimits) -> int:
@@ -109,74 +105,3 @@ def is_expected(error: GraphQLError) -> bool:
     """Errors whose message is meant for the caller: GraphQL's own (syntax, validation, limits) and ApiErrors."""
     original = error.original_error
     return original is None or isinstance(original, ApiError | GraphQLError)
-
-
-class LimitedParserCache(ParserCache):
-    """strawberry's parser cache, parsing with a token limit (a document over the limit is a syntax error)."""
-
-    def __init__(self, max_tokens: int):
-        super().__init__(maxsize=CACHE_SIZE)
-        self.max_tokens = max_tokens
-
-    def on_parse(self):
-        self.execution_context.parse_options["max_tokens"] = self.max_tokens
-        yield from super().on_parse()
-
-
-class LimitedValidationCache(SchemaExtension):
-    """A validation cache that also applies our rules (depth, aliases, maybe no introspection), then the cost limit.
-
-    Like strawberry's ValidationCache, but keyed on the parsed document's identity: the parser cache hands back the
-    same DocumentNode for the same text, while the stock cache hashes the whole AST on every request (~60 us for a
-    unit tree here). Each entry keeps its document alive, so its id cannot be reused while the entry exists.
-    ``results`` belongs to one schema, so schemas with different limits never share verdicts."""
-
-    def __init__(self, rules: tuple, results: dict, limits: GraphQLLimits, costs: dict):
-        super().__init__()
-        self.rules, self.results, self.limits, self.costs = rules, results, limits, costs
-
-    def on_validate(self):
-        from strawberry.schema.schema import validate_document
-
-        context = self.execution_context
-        document = context.graphql_document
-        cached = self.results.get(id(document))
-        if cached is None or cached[0] is not document:
-            errors = validate_document(context.schema._schema, document, (*context.validation_rules, *self.rules))
-            if len(self.results) >= CACHE_SIZE:
-                self.results.clear()
-            cached = self.results[id(document)] = (document, errors)
-        context.pre_execution_errors = cached[1]
-        if not cached[1]:
-            cost = self._cost(context)
-            if cost > self.limits.max_cost:
-                context.pre_execution_errors = [too_costly(cost, self.limits)]
-        yield
-
-    def _cost(self, context) -> int:
-        """operation_cost, cached per (document, operation, integer variables): documents come from the parser
-        cache and the entry keeps its document alive."""
-        variables = context.variables or {}
-        document = context.graphql_document
-        key = (id(document), context.operation_name, tuple(sorted(
-            (k, v) for k, v in variables.items() if isinstance(v, int))))
-        cached = self.costs.get(key)
-        if cached is None or cached[0] is not document:
-            cost = operation_cost(context.schema._schema, document, context.operation_name, variables, self.limits)
-            if len(self.costs) >= CACHE_SIZE:
-                self.costs.clear()
-            cached = self.costs[key] = (document, cost)
-        return cached[1]
-
-
-def extensions(limits: GraphQLLimits, *, introspection: bool) -> list:
-    """The schema's extensions in factory form (a fresh instance per operation, sharing module-level caches).
-
-    Two extensions rather than one per limit: each strawberry extension costs tens of microseconds per operation.
-    Unexpected errors are masked where the response is written (api.gql.view)."""
-    rules = (depth_validator(limits.max_depth, None, None), alias_validator(limits.max_aliases),
-             *(() if introspection else (NoSchemaIntrospectionCustomRule,)))
-    results: dict = {}
-    costs: dict = {}
-    return [lambda: LimitedParserCache(limits.max_tokens),
-            lambda: LimitedValidationCache(rules, results, limits, costs)]

@@ -1,4 +1,5 @@
-"""The Flask view for /graphql: GraphQL over HTTP (POST with a JSON body; GET for queries), thin over the schema.
+"""The Flask view for /graphql: GraphQL over HTTP (POST with a JSON body; GET for queries), thin over the schema
+(operations run by api.gql.operations).
 
 Written here rather than taken from strawberry.flask because the stock view's request handling (form parsing,
 adapters) cost more than executing a whole unit tree. Behaviour:
@@ -20,13 +21,17 @@ from strawberry.types.graphql import OperationType
 
 from api.auth import current_principal
 from api.errors import ApiError, UnsupportedMediaType
-from api.gql.context import Context, GraphQLLimits
+from api.gql.context import Context
 from api.gql.limits import is_expected
+from api.gql.operations import OperationRunner
 from api.rest.docs import html_page
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 MAX_QUERY_LENGTH = 100_000
 MAX_OPERATION_NAME = 200
+QUERIES_ONLY = frozenset({OperationType.QUERY})  # GET: a mutation must not ride on a link or a prefetch
+QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+NOT_STORED = {"Cache-Control": "no-store"}
 GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authorization": "Bearer ..."} in Headers below.
 {
   units(first: 5) {
@@ -41,19 +46,19 @@ class BadGraphQLRequest(ApiError):
     status, title, type = 400, "Bad GraphQL request", "/problems/bad-graphql-request"
 
 
-def _request_data() -> tuple[str, dict | None, str | None]:
+def _request_data(req) -> tuple[str, dict | None, str | None]:
     """(query, variables, operationName) from a GET query string or a POST JSON body; BadGraphQLRequest if not."""
-    if request.method == "GET":
-        raw = {name: request.args.get(name) for name in ("query", "variables", "operationName")}
+    if req.method == "GET":
+        raw = {name: req.args.get(name) for name in ("query", "variables", "operationName")}
         try:
             raw["variables"] = orjson.loads(raw["variables"]) if raw["variables"] else None
         except orjson.JSONDecodeError:
             raise BadGraphQLRequest("the variables parameter is not valid JSON") from None
     else:
-        if request.mimetype not in ("application/json", "application/graphql-response+json"):
+        if req.mimetype not in ("application/json", "application/graphql-response+json"):
             raise UnsupportedMediaType('send GraphQL requests as application/json: {"query": ..., "variables": ...}')
         try:
-            raw = orjson.loads(request.get_data(cache=False))
+            raw = orjson.loads(req.get_data(cache=False))
         except orjson.JSONDecodeError:
             raise BadGraphQLRequest("the body is not valid JSON") from None
         if not isinstance(raw, dict):
@@ -85,30 +90,30 @@ def _format_error(error) -> dict:
     return formatted
 
 
-def make_view(schema, limits: GraphQLLimits, *, graphiql: bool):
-    """The view function for /graphql."""
+def make_view(runner: OperationRunner, *, graphiql: bool):
+    """The view function for /graphql, running operations with ``runner``."""
     def execute() -> Response:
-        if request.method == "GET" and "query" not in request.args and request.accept_mimetypes.accept_html:
+        req = request._get_current_object()  # one context lookup rather than one per attribute read
+        if req.method == "GET" and "query" not in req.args and req.accept_mimetypes.accept_html:
             if not graphiql:
                 raise BadGraphQLRequest("GraphiQL is served in development only; send a query parameter or POST")
             return html_page("docs/graphiql.html", default_query=GRAPHIQL_QUERY)
-        query, variables, operation = _request_data()
-        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        query, variables, operation = _request_data(req)
         try:
-            result = schema.execute_sync(query, variable_values=variables, operation_name=operation,
-                                         context_value=Context(principal=current_principal(), limits=limits),
-                                         allowed_operation_types=allowed)
+            result = runner.run(query, variables, operation, Context(principal=current_principal(),
+                                                                     limits=runner.limits),
+                                QUERIES_ONLY if req.method == "GET" else QUERIES_AND_MUTATIONS)
         except InvalidOperationTypeError as error:
-            raise BadGraphQLRequest(error.as_http_error_reason(request.method)) from None
+            raise BadGraphQLRequest(error.as_http_error_reason(req.method)) from None
         except CannotGetOperationTypeError as error:
             raise BadGraphQLRequest(error.as_http_error_reason()) from None
         body: dict = {"data": result.data}
         if result.errors:
             body["errors"] = [_format_error(e) for e in result.errors]
-        return Response(orjson.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
+        return Response(orjson.dumps(body), mimetype="application/json", headers=NOT_STORED)
 
     def graphql():
-        if request.method == "POST" and request.headers.get("Idempotency-Key") is not None:
+        if request.method == "POST" and "Idempotency-Key" in request.headers:
             from api.rest.http import write_endpoint
 
             return write_endpoint(execute)()

@@ -1,0 +1,115 @@
+"""Running one GraphQL operation: parse, check its type, validate, check its cost, execute.
+
+strawberry's ``Schema.execute_sync`` does these steps through its extension runner, which builds an execution
+context, a context manager per hook and per extension, and a middleware manager on every request. Measured on the
+CS 34 unit tree (bench/graphql_read.py), that machinery took 48 of the 117 us ``execute_sync`` spent per query, so
+/graphql runs operations here instead, on graphql-core directly, with the schema strawberry built. Resolvers are
+strawberry's as before. What strawberry's path did and this one keeps:
+
+- documents parsed once per query text (token-limited: a longer document is a syntax error), and validated once per
+  document, with graphql-core's rules, strawberry's two (``@oneOf`` inputs, ``Maybe``), ours (depth, aliases, maybe
+  no introspection) and then the cost limit (api.gql.limits);
+- CannotGetOperationTypeError and InvalidOperationTypeError raised for the view to answer as 400s;
+- unexpected errors passed to ``schema.process_errors`` (logged) and returned for the view to mask.
+"""
+
+from collections.abc import Iterable
+
+from graphql import DocumentNode, ExecutionResult, GraphQLError, parse, specified_rules
+from graphql.execution import execute
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
+
+from api.gql.context import Context, GraphQLLimits
+from api.gql.limits import operation_cost, too_costly
+
+CACHE_SIZE = 256
+
+
+def _never(_value) -> bool:
+    return False
+
+
+class OperationRunner:
+    """Runs operations on one strawberry schema under one set of limits. Its caches are shared by all requests and
+    threads of the process (single dict operations are atomic) and emptied when full."""
+
+    def __init__(self, schema, limits: GraphQLLimits | None = None, *, introspection: bool = True):
+        self.schema, self.limits = schema, limits or GraphQLLimits()
+        limits = self.limits
+        self.rules = (*specified_rules, depth_validator(limits.max_depth, None, None),
+                      alias_validator(limits.max_aliases),
+                      *(() if introspection else (NoSchemaIntrospectionCustomRule,)))
+        self._documents: dict[str, DocumentNode] = {}
+        self._verdicts: dict[int, tuple] = {}  # id(document) -> (document, validation errors)
+        self._costs: dict[tuple, tuple] = {}  # (id(document), operation, integer variables) -> (document, cost)
+
+    def run(self, query: str, variables: dict | None, operation_name: str | None, context: Context,
+            allowed: Iterable[OperationType]) -> ExecutionResult:
+        """The operation's result (``data`` and ``errors``), as graphql-core gives it; raises
+        CannotGetOperationTypeError (no such operation) or InvalidOperationTypeError (a type not in ``allowed``)."""
+        try:
+            document = self._parsed(query)
+        except GraphQLError as error:
+            return ExecutionResult(None, [error])
+        try:
+            operation_type = get_operation_type(document, operation_name)
+        except RuntimeError:
+            raise CannotGetOperationTypeError(operation_name) from None
+        if operation_type not in allowed:
+            raise InvalidOperationTypeError(operation_type)
+        errors = self._validated(document)
+        if not errors:
+            cost = self._cost(document, operation_name, variables or {})
+            if cost > self.limits.max_cost:
+                errors = [too_costly(cost, self.limits)]
+        if errors:
+            return ExecutionResult(None, errors)
+        try:
+            result = execute(self.schema._schema, document, context_value=context, variable_values=variables,
+                             operation_name=operation_name, executor_class=self.schema.execution_context_class,
+                             is_awaitable=optimized_is_awaitable, is_async_iterable=_never)
+        except Exception as error:  # noqa: BLE001 - as strawberry: an error in the response, logged, masked
+            result = ExecutionResult(None, [error if isinstance(error, GraphQLError)
+                                            else GraphQLError(str(error), original_error=error)])
+        if result.errors:
+            self.schema.process_errors(result.errors)
+        return result
+
+    def _parsed(self, query: str) -> DocumentNode:
+        """The document for ``query``, parsed once (GraphQLError for a syntax error or too many tokens)."""
+        document = self._documents.get(query)
+        if document is None:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+            if len(self._documents) >= CACHE_SIZE:
+                self._documents.clear()
+            self._documents[query] = document
+        return document
+
+    def _validated(self, document: DocumentNode) -> list[GraphQLError]:
+        """The validation errors of ``document``, found once. Keyed on identity, since parsing the same text gives
+        the same document; each entry keeps its document alive, so an id cannot be reused while the entry exists."""
+        cached = self._verdicts.get(id(document))
+        if cached is None or cached[0] is not document:
+            errors = validate_document(self.schema._schema, document, self.rules)
+            if len(self._verdicts) >= CACHE_SIZE:
+                self._verdicts.clear()
+            cached = self._verdicts[id(document)] = (document, errors)
+        return cached[1]
+
+    def _cost(self, document: DocumentNode, operation_name: str | None, variables: dict) -> int:
+        """operation_cost, once per (document, operation, integer variables)."""
+        key = (id(document), operation_name, tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int))))
+        cached = self._costs.get(key)
+        if cached is None or cached[0] is not document:
+            cost = operation_cost(self.schema._schema, document, operation_name, variables, self.limits)
+            if len(self._costs) >= CACHE_SIZE:
+                self._costs.clear()
+            cached = self._costs[key] = (document, cost)
+        return cached[1]

@@ -1,6 +1,8 @@
 """The Flask app: its hooks, blueprints and error handlers, put together by create_app."""
 
+import orjson
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 from api import auth, db, gql, observability, problems, rest
 from api.config import Settings
@@ -13,13 +15,24 @@ CORS_EXPOSED_HEADERS = ["ETag", "Location", "Link", "X-Request-ID", "X-Total-Cou
                         "X-RateLimit-Reset"]
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON with request bodies parsed by orjson (a quarter of json.loads' time). It takes UTF-8 only and
+    refuses NaN, Infinity and lone surrogates, none of which is JSON (RFC 8259): such a body is a 400 like any other
+    that is not JSON. Responses are still written by json.dumps, in insertion order, non-ASCII as is."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def loads(self, s, **kwargs):
+        return orjson.loads(s)
+
+
 def create_app(settings: Settings | None = None, database=None) -> Flask:
     """Build the Flask app. ``database`` (an unconnected peewee Database) overrides settings.database_url."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["QUALTRACK"] = settings
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # a learner import raises its own limit
     db.bind(database if database is not None else db.make_database(
         settings.database_url, pool_size=settings.db_pool_size, pool_recycle_seconds=settings.db_pool_recycle_seconds))
@@ -57,8 +70,7 @@ def _connect_unless_database_free() -> None:
 
 def _track_request_ids(app: Flask) -> None:
     """Accept X-Request-ID (or make one), record it in audit events, and return it on every response."""
-    import uuid
-
+    import uuid_utils
     from flask import request
 
     from api.services import context
@@ -67,7 +79,7 @@ def _track_request_ids(app: Flask) -> None:
     def take_request_id():
         given = request.headers.get("X-Request-ID", "")
         valid = 0 < len(given) <= 128 and given.isascii() and given.isprintable()
-        context.request_id.set(given if valid else str(uuid.uuid4()))
+        context.request_id.set(given if valid else str(uuid_utils.uuid4()))  # no system call, unlike uuid.uuid4
 
     @app.after_request
     def return_request_id(response):

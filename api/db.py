@@ -105,14 +105,20 @@ def insert_rows(model: type[peewee.Model], rows: list[dict], *, ignore_conflicts
     peewee would store them. ``ignore_conflicts`` skips rows that would break a unique constraint."""
     if not rows:
         return
-    given = list(rows[0])
-    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
-    converters = [(name, model._meta.fields[name].db_value) for name in given]
-    defaulted = [(f.db_value, f.default) for f in defaults]
+    field_names, converters, defaulted = _row_shape(model, tuple(rows[0]))
     values = [tuple(convert(row[name]) for name, convert in converters)
               + tuple(convert(default() if callable(default) else default) for convert, default in defaulted)
               for row in rows]
-    insert_values(model, given + [f.name for f in defaults], values, ignore_conflicts=ignore_conflicts)
+    insert_values(model, field_names, values, ignore_conflicts=ignore_conflicts)
+
+
+@lru_cache(maxsize=64)
+def _row_shape(model: type[peewee.Model], given: tuple[str, ...]) -> tuple[list[str], tuple, tuple]:
+    """For rows of ``model`` with the keys ``given``: every column inserted, each given key's db_value, and the
+    (db_value, default) of each field left out that has a default."""
+    defaults = [f for f in model._meta.sorted_fields if f.name not in given and f.default is not None]
+    return ([*given, *(f.name for f in defaults)], tuple((name, model._meta.fields[name].db_value) for name in given),
+            tuple((f.db_value, f.default) for f in defaults))
 
 
 def insert_values(model: type[peewee.Model], field_names: list[str], values: list[tuple], *,

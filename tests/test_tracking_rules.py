@@ -49,6 +49,11 @@ def bad_requests(ctx, identities):
                          None),
         "not JSON": ("POST", "/v1/learners", "not json", 400, None),
         "JSON array": ("POST", "/v1/learners", [1, 2], 400, None),
+        "NaN, which JSON has not": ("POST", f"/v1/enrolments/{eid}/decisions", '{"criterion_id": "' + c1
+                                    + '", "outcome": "met", "feedback": "f", "expected_sequence": NaN}', 400, None),
+        "a lone surrogate, which UTF-8 cannot store": ("POST", "/v1/learners", '{"centre_id": "' + centre
+                                                       + '", "uln": "9999999999", "given_name": "\\ud800", '
+                                                       '"family_name": "B"}', 400, None),
         "unpublished unit": ("POST", "/v1/enrolments", {"learner_id": lid, "unit_id": ctx["unit_ids"]["CS 39"],
                                                         "start_date": "2026-09-01"}, 422, "unit_id"),
         "end before start": ("POST", "/v1/enrolments", {"learner_id": lid, "unit_id": ctx["unit_ids"]["B13"],

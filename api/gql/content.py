@@ -24,17 +24,32 @@ from api.services import catalog
 from api.services.catalog import UnitFilters
 
 
+def read_unit(principal, id: uuid.UUID, status=ContentStatus.PUBLISHED) -> dict | None:
+    """The unit's document at its newest version of ``status`` (a ContentStatus or its value); None for REST's 404."""
+    return or_none(lambda: catalog.parsed(catalog.get_unit_document(id, ContentStatus(status).value, principal)))
+
+
+def read_unit_version(principal, unit_id: uuid.UUID, number: int, status=ContentStatus.PUBLISHED) -> dict | None:
+    """One numbered version of a unit; None for REST's 404."""
+    return or_none(lambda: catalog.parsed(catalog.get_unit_version(unit_id, number, ContentStatus(status).value,
+                                                                    principal)))
+
+
+# Root fields that read one stored document, by GraphQL name: queries made of these alone run compiled
+# (api.gql.compiled), calling the same functions as the resolvers below.
+DOCUMENT_ROOTS = {"unit": read_unit, "unitVersion": read_unit_version}
+
+
 @strawberry.type
 class ContentQuery:
     @strawberry.field(description="One unit at its newest version of `status` (404 in REST is null here).")
     def unit(self, info: Info, id: uuid.UUID, status: ContentStatus = ContentStatus.PUBLISHED) -> Unit | None:
-        return or_none(lambda: catalog.parsed(catalog.get_unit_document(id, status.value, info.context.principal)))
+        return read_unit(info.context.principal, id, status)
 
     @strawberry.field(description="One numbered version of a unit.")
     def unit_version(self, info: Info, unit_id: uuid.UUID, number: int,
                      status: ContentStatus = ContentStatus.PUBLISHED) -> Unit | None:
-        return or_none(lambda: catalog.parsed(catalog.get_unit_version(unit_id, number, status.value,
-                                                                        info.context.principal)))
+        return read_unit_version(info.context.principal, unit_id, number, status)
 
     @strawberry.field(description="Units whose head version at `status` matches every filter, by code. Without "
                                   "`status`, a `code` lookup finds the unit at any status you may see.")

@@ -26,8 +26,11 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from api.gql.compiled import CompiledQueries
+from api.gql.content import DOCUMENT_ROOTS
 from api.gql.context import Context, GraphQLLimits
 from api.gql.limits import operation_cost, too_costly
+from api.gql.projection import ProjectingExecutionContext
 
 CACHE_SIZE = 256
 
@@ -46,6 +49,8 @@ class OperationRunner:
         self.rules = (*specified_rules, depth_validator(limits.max_depth, None, None),
                       alias_validator(limits.max_aliases),
                       *(() if introspection else (NoSchemaIntrospectionCustomRule,)))
+        self.compiled = (CompiledQueries(schema._schema, DOCUMENT_ROOTS)
+                         if schema.execution_context_class is ProjectingExecutionContext else None)
         self._documents: dict[str, DocumentNode] = {}
         self._verdicts: dict[int, tuple] = {}  # id(document) -> (document, validation errors)
         self._costs: dict[tuple, tuple] = {}  # (id(document), operation, integer variables) -> (document, cost)
@@ -71,6 +76,10 @@ class OperationRunner:
                 errors = [too_costly(cost, self.limits)]
         if errors:
             return ExecutionResult(None, errors)
+        if self.compiled is not None and operation_type is OperationType.QUERY:
+            result = self.compiled.run(document, operation_name, variables, context)
+            if result is not None:
+                return result
         try:
             result = execute(self.schema._schema, document, context_value=context, variable_values=variables,
                              operation_name=operation_name, executor_class=self.schema.execution_context_class,

@@ -102,24 +102,30 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan_for(return_type, field_details_list)
             if plan is not None:
                 try:
-                    if type(result) is SharedDocument:
-                        return self._shared_projection(plan, result)
-                    return _project(plan, result)
+                    return self.project(plan, result)
                 except _Fallback:
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
-    def _shared_projection(self, plan: tuple, document: SharedDocument) -> dict:
+    @classmethod
+    def project(cls, plan: tuple, source: dict) -> dict:
+        """``plan`` applied to ``source`` (once per shared document); _Fallback if the plan cannot vouch for it."""
+        if type(source) is SharedDocument:
+            return cls._shared_projection(plan, source)
+        return _project(plan, source)
+
+    @classmethod
+    def _shared_projection(cls, plan: tuple, document: SharedDocument) -> dict:
         """The projection of a shared stored document, computed once: both are immutable, so it cannot go stale.
         The entry keeps plan and document alive, so their ids cannot be reused while it exists."""
         key = (id(plan), id(document))
-        cached = self._projections.get(key)
+        cached = cls._projections.get(key)
         if cached is not None and cached[0] is plan and cached[1] is document:
             return cached[2]
         projection = _project(plan, document)
-        if len(self._projections) >= MAX_PROJECTIONS:
-            self._projections.clear()
-        self._projections[key] = (plan, document, projection)
+        if len(cls._projections) >= MAX_PROJECTIONS:
+            cls._projections.clear()
+        cls._projections[key] = (plan, document, projection)
         return projection
 
     def _operation_allows_plans(self) -> bool:

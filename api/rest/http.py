@@ -87,7 +87,8 @@ def parse_body(schema: Schema, *, partial: bool = False) -> dict:
 
 def write_endpoint(view):
     """Run a write in one transaction (nothing half-written), replaying stored responses for a repeated
-    Idempotency-Key: the same key and body get the first response again, the same key with another body a 409."""
+    Idempotency-Key: the same key and body get the first response again, the same key with another body a 409.
+    A Created answer is rendered after the commit (with an Idempotency-Key, before it, to be stored)."""
     from functools import wraps
 
     from api.auth import current_principal
@@ -102,7 +103,8 @@ def write_endpoint(view):
         key = request.headers.get("Idempotency-Key")
         if key is None:
             with write_transaction():
-                return view(*args, **kwargs)
+                result = view(*args, **kwargs)
+            return result.response() if isinstance(result, Created) else result
         if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in key):
             raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, "
                                    "e.g. a UUID", errors={"Idempotency-Key": ["malformed"]})
@@ -117,6 +119,8 @@ def write_endpoint(view):
                 response.headers["Idempotent-Replayed"] = "true"
                 return response
             response = view(*args, **kwargs)
+            if isinstance(response, Created):
+                response = response.response()
             if 200 <= response.status_code < 300:
                 idempotency.remember(subject, key, fingerprint, response.status_code, response.get_data(as_text=True),
                                      response.headers.get("Location"))
@@ -125,11 +129,25 @@ def write_endpoint(view):
     return wrapper
 
 
-def created(body: dict, location: str, etag: str | None = None) -> Response:
-    """201 with the new resource and its Location (and ETag for versioned records)."""
-    response = json_response(body, cache_control="no-store")
-    response.status_code = 201
-    response.headers["Location"] = location
-    if etag:
-        response.headers["ETag"] = etag
-    return response
+class Created:
+    """A 201 answer with the new resource, its Location (and ETag for versioned records). A write_endpoint view
+    returns it as is: the response is rendered after the transaction commits, so no other writer waits while the
+    body is serialised (about a tenth of a decision write); elsewhere, call .response()."""
+
+    __slots__ = ("body", "location", "etag")
+
+    def __init__(self, body: dict, location: str, etag: str | None = None):
+        self.body, self.location, self.etag = body, location, etag
+
+    def response(self) -> Response:
+        response = json_response(self.body, cache_control="no-store")
+        response.status_code = 201
+        response.headers["Location"] = self.location
+        if self.etag:
+            response.headers["ETag"] = self.etag
+        return response
+
+
+def created(body: dict, location: str, etag: str | None = None) -> Created:
+    """201 with the new resource and its Location (and ETag for versioned records), rendered after the commit."""
+    return Created(body, location, etag)

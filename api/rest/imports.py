@@ -45,7 +45,7 @@ def import_learners():
                                extensions={"job": body})
     if args["dry_run"]:
         return json_response(body, cache_control="no-store")
-    return created(body, body["href"])
+    return created(body, body["href"]).response()
 
 
 @bp.get("/imports/learners/<job_id>")

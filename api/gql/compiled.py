@@ -98,7 +98,7 @@ class CompiledQueries:
                                                     operation_name=operation_name)
         if isinstance(executor, list):
             raise _NotNow  # these variables do not coerce: compile on a later request
-        if executor.operation.operation != NodeOperationType.QUERY or not executor._operation_allows_plans():
+        if executor.operation.operation != NodeOperationType.QUERY or not executor.operation_allows_plans():
             raise _Unqualified
         if any(not isinstance(s, FieldNode) for s in executor.operation.selection_set.selections):
             raise _Unqualified
@@ -117,7 +117,7 @@ class CompiledQueries:
             object_type = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
             if not isinstance(object_type, GraphQLObjectType):
                 raise _Unqualified
-            plan = executor._plan_for(object_type, field_details_list)
+            plan = executor.plan_for(object_type, field_details_list)
             if plan is None:
                 raise _Unqualified
             roots.append(_RootField(response_name, definition, node, read, plan))

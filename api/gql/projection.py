@@ -99,7 +99,7 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         if isinstance(result, dict):
-            plan = self._plan_for(return_type, field_details_list)
+            plan = self.plan_for(return_type, field_details_list)
             if plan is not None:
                 try:
                     return self.project(plan, result)
@@ -128,7 +128,9 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cls._projections[key] = (plan, document, projection)
         return projection
 
-    def _operation_allows_plans(self) -> bool:
+    def operation_allows_plans(self) -> bool:
+        """Whether plans may be used in this operation: not if it has directives anywhere (a plan cannot follow
+        @skip/@include, whose outcome depends on the variables)."""
         key = id(self.operation)
         known = self._operations.get(key)
         if known is None or known[0] is not self.operation:
@@ -139,8 +141,10 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._operations[key] = known
         return known[1]
 
-    def _plan_for(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
-        if not self._operation_allows_plans():
+    def plan_for(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
+        """The compiled plan for this selection of ``return_type`` (cached per type and AST nodes), or None where the
+        fast path does not apply."""
+        if not self.operation_allows_plans():
             return None
         nodes = tuple(fd.node for fd in field_details_list)
         key = (return_type.name, tuple(map(id, nodes)))

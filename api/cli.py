@@ -262,7 +262,6 @@ def start(load: bool) -> None:
             log.info("content: %d files from %s (%s)", len(report.outcomes), settings.units_dir, ", ".join(
                 f"{n} {o}" for o in ("created", "updated", "unchanged")
                 if (n := list(report.outcomes.values()).count(o))))
-    database.close()
     _exec_gunicorn(os.environ.get("QUALTRACK_HOST", "127.0.0.1"), int(os.environ.get("QUALTRACK_PORT", "8000")),
                    None)
 

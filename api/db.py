@@ -216,16 +216,22 @@ STARTUP_LOCK_KEY = 0x7175616C  # "qual": the advisory lock held while one host m
 @contextmanager
 def startup_lock(database: peewee.Database):
     """Hold a database-wide lock while a starting host migrates and loads content, so hosts (or processes) started
-    together take turns: a PostgreSQL advisory lock, or for SQLite an exclusive lock on a file beside the database."""
+    together take turns: a PostgreSQL advisory lock, or for SQLite an exclusive lock on a file beside the database.
+    ``database``'s connection is closed before the lock is let go: closing SQLite's last connection checkpoints the
+    log and removes it, which must not overlap the next host opening the database."""
     if isinstance(database, peewee.SqliteDatabase):
         with sqlite_writes.turn_beside(database, ".startup-lock"):
-            yield
+            try:
+                yield
+            finally:
+                database.close()
         return
     database.execute_sql("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
     try:
         yield
     finally:
         database.execute_sql("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
+        database.close()
 
 
 def ensure_connected() -> None:

@@ -209,6 +209,18 @@ def redis_available() -> bool:
         return False
 
 
+def test_a_starting_host_closes_its_connection_before_the_next_host_s_turn(fresh_url):
+    """Closing SQLite's last connection checkpoints the log and removes it: that must not overlap the next host
+    opening the database, so the startup lock closes the connection before letting go."""
+    from api import db
+
+    database = db.make_database(fresh_url)
+    with db.startup_lock(database):
+        database.connect(reuse_if_open=True)
+        database.execute_sql("SELECT 1")
+    assert database.is_closed()
+
+
 def test_two_hosts_on_one_database_share_replays_and_rate_limits(fresh_url, tmp_path):
     """Started together, the two hosts take turns to migrate; a retried write is replayed whichever host gets it;
     the token endpoint's limit counts the requests of both (through Redis)."""
@@ -231,7 +243,7 @@ def test_two_hosts_on_one_database_share_replays_and_rate_limits(fresh_url, tmp_
     for thread in starting:
         thread.join()
     try:
-        assert not failures, failures
+        assert not failures, "\n\n".join(failures)
         first, second = hosts
         centre_id, email = make_centre_admin(fresh_url, "DEP2")
         bearer = {"Authorization": f"Bearer {token(first, email)}", "Idempotency-Key": f"deploy-{uuid.uuid4().hex}"}

@@ -24,9 +24,8 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.language import OperationType as NodeOperationType
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from api.gql.caches import remembered
 from api.gql.projection import ProjectingExecutionContext
-
-MAX_COMPILED = 256
 
 
 class _RootField:
@@ -50,7 +49,7 @@ class CompiledQueries:
 
     def __init__(self, schema, readers: dict[str, Callable]):
         self.schema, self.readers = schema, readers
-        self._compiled: dict[tuple, tuple] = {}  # (id(document), operation name) -> (document, operation, roots)
+        self._compiled: dict = {}  # (id(document), operation name) -> (document, (operation, roots))
 
     def run(self, document, operation_name: str | None, variables: dict | None, context) -> ExecutionResult | None:
         """The operation's result, or None where it must run the ordinary way."""
@@ -70,28 +69,25 @@ class CompiledQueries:
                     return None
                 data[root.response_name] = None if value is None else ProjectingExecutionContext.project(root.plan,
                                                                                                          value)
-            except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path (or fits what _Fallback
-                return None  # refused)
+            except Exception:  # noqa: BLE001 - a value the plan refused, or an error: the ordinary way reports it
+                return None
         return ExecutionResult(data, None)
 
     def _compiled_form(self, document, operation_name, variables) -> tuple:
         """(operation node, root fields) of a qualifying operation; (None, ()) for one that does not."""
-        key = (id(document), operation_name)
-        cached = self._compiled.get(key)
-        if cached is not None and cached[0] is document:
-            return cached[1], cached[2]
         try:
-            operation, roots = self._compile(document, operation_name, variables)
-        except _Unqualified:
-            operation, roots = None, ()
+            return remembered(self._compiled, (id(document), operation_name), document,
+                              lambda: self._compile(document, operation_name, variables))
         except _NotNow:
             return None, ()
-        if len(self._compiled) >= MAX_COMPILED:
-            self._compiled.clear()
-        self._compiled[key] = (document, operation, roots)  # the entry keeps the document, so its id stays unique
-        return operation, roots
 
     def _compile(self, document, operation_name, variables) -> tuple:
+        try:
+            return self._qualifying_form(document, operation_name, variables)
+        except _Unqualified:
+            return None, ()
+
+    def _qualifying_form(self, document, operation_name, variables) -> tuple:
         if any(isinstance(d, FragmentDefinitionNode) and d.variable_definitions for d in document.definitions):
             raise _Unqualified
         executor = ProjectingExecutionContext.build(self.schema, document, raw_variable_values=variables,

@@ -26,13 +26,12 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from api.gql.caches import CACHE_SIZE, remembered
 from api.gql.compiled import CompiledQueries
 from api.gql.content import DOCUMENT_ROOTS
 from api.gql.context import Context, GraphQLLimits
 from api.gql.limits import operation_cost, too_costly
 from api.gql.projection import ProjectingExecutionContext
-
-CACHE_SIZE = 256
 
 
 def _never(_value) -> bool:
@@ -52,8 +51,8 @@ class OperationRunner:
         self.compiled = (CompiledQueries(schema._schema, DOCUMENT_ROOTS)
                          if schema.execution_context_class is ProjectingExecutionContext else None)
         self._documents: dict[str, DocumentNode] = {}
-        self._verdicts: dict[int, tuple] = {}  # id(document) -> (document, validation errors)
-        self._costs: dict[tuple, tuple] = {}  # (id(document), operation, integer variables) -> (document, cost)
+        self._verdicts: dict = {}  # id(document) -> (document, validation errors)
+        self._costs: dict = {}  # (id(document), operation, integer variables) -> (document, cost)
 
     def run(self, query: str, variables: dict | None, operation_name: str | None, context: Context,
             allowed: Iterable[OperationType]) -> ExecutionResult:
@@ -102,23 +101,12 @@ class OperationRunner:
         return document
 
     def _validated(self, document: DocumentNode) -> list[GraphQLError]:
-        """The validation errors of ``document``, found once. Keyed on identity, since parsing the same text gives
-        the same document; each entry keeps its document alive, so an id cannot be reused while the entry exists."""
-        cached = self._verdicts.get(id(document))
-        if cached is None or cached[0] is not document:
-            errors = validate_document(self.schema._schema, document, self.rules)
-            if len(self._verdicts) >= CACHE_SIZE:
-                self._verdicts.clear()
-            cached = self._verdicts[id(document)] = (document, errors)
-        return cached[1]
+        """The validation errors of ``document``, found once (parsing the same text gives the same document)."""
+        return remembered(self._verdicts, id(document), document,
+                          lambda: validate_document(self.schema._schema, document, self.rules))
 
     def _cost(self, document: DocumentNode, operation_name: str | None, variables: dict) -> int:
         """operation_cost, once per (document, operation, integer variables)."""
         key = (id(document), operation_name, tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int))))
-        cached = self._costs.get(key)
-        if cached is None or cached[0] is not document:
-            cost = operation_cost(self.schema._schema, document, operation_name, variables, self.limits)
-            if len(self._costs) >= CACHE_SIZE:
-                self._costs.clear()
-            cached = self._costs[key] = (document, cost)
-        return cached[1]
+        return remembered(self._costs, key, document, lambda: operation_cost(self.schema._schema, document,
+                                                                              operation_name, variables, self.limits))

@@ -30,6 +30,7 @@ from graphql.language.visitor import BREAK
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from api.gql.caches import remembered
 from api.services.catalog import SharedDocument
 
 MAX_PLANS = 2048
@@ -131,15 +132,9 @@ class ProjectingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def operation_allows_plans(self) -> bool:
         """Whether plans may be used in this operation: not if it has directives anywhere (a plan cannot follow
         @skip/@include, whose outcome depends on the variables)."""
-        key = id(self.operation)
-        known = self._operations.get(key)
-        if known is None or known[0] is not self.operation:
-            if len(self._operations) > MAX_PLANS:
-                self._operations.clear()
-            fragments = [f[0] if isinstance(f, tuple) else f for f in self.fragments.values()]  # (node, ...) in 3.3
-            known = (self.operation, not _has_directives([self.operation, *fragments]))
-            self._operations[key] = known
-        return known[1]
+        fragments = self.fragments.values()  # (node, variable signatures) in graphql-core 3.3
+        return remembered(self._operations, id(self.operation), self.operation, lambda: not _has_directives(
+            [self.operation, *(f[0] if isinstance(f, tuple) else f for f in fragments)]), MAX_PLANS)
 
     def plan_for(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
         """The compiled plan for this selection of ``return_type`` (cached per type and AST nodes), or None where the

@@ -5,7 +5,7 @@ from flask import Blueprint
 from api.auth import current_principal
 from api.inputs import bodies
 from api.inputs.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
-from api.rest.http import created, json_response, page_response, parse_args, parse_body, write_endpoint
+from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
 from api.services import audit, decisions, evidence, iqa, progress
 from api.services.catalog import parse_id
 
@@ -23,7 +23,7 @@ def submit_evidence(enrolment_id):
     item = evidence.submit_evidence(current_principal(), parse_id(enrolment_id, "enrolment"),
                                     parse_body(EVIDENCE_CREATE))
     body = evidence.evidence_body(item)
-    return created(body, body["href"])
+    return Created(body, body["href"])
 
 
 @bp.get("/enrolments/<enrolment_id>/evidence")
@@ -60,7 +60,7 @@ def record_decision(enrolment_id):
     decision = decisions.record_decision(current_principal(), parse_id(enrolment_id, "enrolment"),
                                          parse_body(DECISION_CREATE))
     body = decisions.decision_body(decision)
-    return created(body, body["href"])
+    return Created(body, body["href"])
 
 
 @bp.get("/enrolments/<enrolment_id>/decisions")
@@ -95,7 +95,7 @@ def create_plan():
     """Set an IQA sampling plan for an assessor at a centre."""
     parse_args(NO_ARGS)
     plan = iqa.create_plan(current_principal(), parse_body(PLAN_CREATE))
-    return created(iqa.plan_body(plan), f"/v1/iqa/plans/{plan.id}")
+    return Created(iqa.plan_body(plan), f"/v1/iqa/plans/{plan.id}")
 
 
 @bp.get("/iqa/plans/<plan_id>/candidates")
@@ -113,7 +113,7 @@ def take_sample():
     parse_args(NO_ARGS)
     sample = iqa.take_sample(current_principal(), parse_body(SAMPLE_CREATE)["decision_id"])
     body = iqa.sample_body(sample)
-    return created(body, body["href"])
+    return Created(body, body["href"])
 
 
 @bp.get("/iqa/samples/<sample_id>")

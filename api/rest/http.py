@@ -147,7 +147,3 @@ class Created:
             response.headers["ETag"] = self.etag
         return response
 
-
-def created(body: dict, location: str, etag: str | None = None) -> Created:
-    """201 with the new resource and its Location (and ETag for versioned records), rendered after the commit."""
-    return Created(body, location, etag)

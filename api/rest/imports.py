@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, request
 from api.auth import current_principal
 from api.errors import ApiError, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
-from api.rest.http import created, json_response, page_response, parse_args
+from api.rest.http import Created, json_response, page_response, parse_args
 from api.services import learner_import
 from api.services.access import require_authenticated
 from api.services.catalog import parse_id
@@ -45,7 +45,7 @@ def import_learners():
                                extensions={"job": body})
     if args["dry_run"]:
         return json_response(body, cache_control="no-store")
-    return created(body, body["href"]).response()
+    return Created(body, body["href"]).response()
 
 
 @bp.get("/imports/learners/<job_id>")

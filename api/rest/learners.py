@@ -5,7 +5,7 @@ from flask import Blueprint, request
 from api.auth import current_principal
 from api.inputs import bodies
 from api.inputs.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
-from api.rest.http import created, json_response, page_response, parse_args, parse_body, write_endpoint
+from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
 from api.services import enrolments, learners, progress
 from api.services.catalog import parse_id
 
@@ -19,7 +19,7 @@ def _versioned_response(kind: str, row, body: dict, status: int):
     """A learner or enrolment with its ETag (201 with Location when just created)."""
     etag = learners.etag_of(kind, row.id, row.row_version)
     if status == 201:
-        return created(body, body["href"], etag)
+        return Created(body, body["href"], etag)
     response = json_response(body, cache_control="private, no-cache")
     response.headers["ETag"] = etag
     return response
@@ -161,4 +161,4 @@ def enrol_on_qualification(learner_id, qualification_id):
                                              parse_id(qualification_id, "qualification"),
                                              parse_body(QUALIFICATION_ENROLMENT_CREATE))
     body = {"items": [enrolments.enrolment_body(e) for e in made]}
-    return created(body, f"/v1/enrolments?learner_id={parse_id(learner_id, 'learner')}")
+    return Created(body, f"/v1/enrolments?learner_id={parse_id(learner_id, 'learner')}")

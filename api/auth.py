@@ -51,6 +51,30 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 VERIFIED_TOKENS_KEPT = 4096  # per app and process; the cache is emptied when full
+REVOCATION_RECHECK_SECONDS = 5.0  # the most a lost revocation signal (a process killed mid-revoke) can be missed
+
+
+class _Verified:
+    """A token string this process has verified: its payload and caller, and when its revocation was last asked."""
+
+    __slots__ = ("payload", "principal", "checked_stamp", "checked_at")
+
+    def __init__(self, payload: dict, principal: Principal, checked_stamp, checked_at: float):
+        self.payload, self.principal = payload, principal
+        self.checked_stamp, self.checked_at = checked_stamp, checked_at
+
+    def not_revoked(self) -> bool:
+        """Whether the token is not revoked. The database is asked, unless this process asked it since the last
+        revocation signalled on this machine (SQLite only; see accounts.revocation_stamp) and less than
+        REVOCATION_RECHECK_SECONDS ago: on SQLite the question is a read transaction of its own, which after
+        another worker's commit re-reads its pages: 3-5% fewer decision writes a second under the bench's load."""
+        stamp, now = accounts.revocation_stamp(), time.monotonic()
+        if stamp is not None and stamp == self.checked_stamp and now - self.checked_at < REVOCATION_RECHECK_SECONDS:
+            return True
+        if accounts.is_revoked(self.payload["jti"]):
+            return False
+        self.checked_stamp, self.checked_at = stamp, now
+        return True
 
 
 def current_principal() -> Principal:
@@ -59,7 +83,7 @@ def current_principal() -> Principal:
 
     A token string whose signature, audience and issuer this app has verified before is not decoded again (decoding
     our tokens through flask-jwt-extended took ~0.2 ms; skipping it took a decision write from 1.25 to 0.97 ms,
-    in-process): its expiry and revocation are still checked on every request.
+    in-process): its expiry and revocation are still checked on every request (_Verified.not_revoked).
     Anything unusual (an expired, revoked, unknown or malformed token) takes flask-jwt-extended's full path, which
     answers the 401."""
     if "principal" not in g:
@@ -69,16 +93,17 @@ def current_principal() -> Principal:
         token = _bearer_token()
         verified = current_app.extensions.setdefault("qualtrack_verified_tokens", {})
         known = verified.get(token) if token else None
-        if known is not None and known[0]["exp"] > time.time() and not accounts.is_revoked(known[0]["jti"]):
-            g.token_payload, g.principal = known
+        if known is not None and known.payload["exp"] > time.time() and known.not_revoked():
+            g.token_payload, g.principal = known.payload, known.principal
             return g.principal
+        stamp, now = accounts.revocation_stamp(), time.monotonic()  # before the revocation check it comes with
         verify_jwt_in_request(optional=True)
         payload = get_jwt() or None
         g.token_payload, g.principal = payload, principal_from_payload(payload) if payload else ANONYMOUS
         if payload is not None and token:
             if len(verified) >= VERIFIED_TOKENS_KEPT:
                 verified.clear()
-            verified[token] = (payload, g.principal)
+            verified[token] = _Verified(payload, g.principal, stamp, now)
     return g.principal
 
 

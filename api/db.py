@@ -91,6 +91,22 @@ def checkpoints_beside():
         yield after_commit
 
 
+_signals: dict[tuple[str, str], sqlite_writes.ChangeSignal] = {}
+
+
+def change_signal(suffix: str) -> sqlite_writes.ChangeSignal | None:
+    """On a SQLite database file, the ChangeSignal ``<database><suffix>`` (see api.sqlite_writes); None on
+    PostgreSQL (several hosts share it, and a file cannot tell them) and on an in-memory database."""
+    database = database_proxy.obj
+    if not isinstance(database, peewee.SqliteDatabase) or database.database == ":memory:":
+        return None
+    key = (database.database, suffix)
+    signal = _signals.get(key)
+    if signal is None:
+        signal = _signals[key] = sqlite_writes.ChangeSignal(database, suffix)
+    return signal
+
+
 def keep_checkpointing() -> None:
     """On SQLite, have a thread of this process checkpoint the WAL (see sqlite_writes.keep_checkpointing); per
     request."""

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -36,6 +36,32 @@ def turn_beside(database: peewee.SqliteDatabase, suffix: str):
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+class ChangeSignal:
+    """A file beside a SQLite database, ``<database><suffix>``, that grows by a byte whenever some kind of record
+    changes (tokens revoked, say): a process may keep what it learnt about those records for as long as the file's
+    stamp stays the same. Looking costs one stat (~1 µs); asking SQLite costs a read transaction, and after another
+    process's commit SQLite re-reads every page the transaction touches. One machine only, like SQLite itself."""
+
+    def __init__(self, database: peewee.SqliteDatabase, suffix: str):
+        self.path = f"{database.database}{suffix}"
+
+    def stamp(self) -> tuple[int, int, int] | None:
+        """The file's (inode, size, modification time) now: any signal since changes it. None if the file is
+        missing (or cannot be read), in which case it is made again if it can be, to be looked at next time."""
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            with suppress(OSError):  # a read-only directory: no signal, so nothing is trusted (None)
+                self.signal()
+            return None
+        return status.st_ino, status.st_size, status.st_mtime_ns
+
+    def signal(self) -> None:
+        """Say that a record changed (append a byte)."""
+        with open(self.path, "ab") as signal_file:
+            signal_file.write(b".")
 
 
 QUEUED = "QUEUED"  # the lock type of a write transaction on SQLite: see QueuedSqliteDatabase

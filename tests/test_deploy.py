@@ -221,6 +221,23 @@ def test_a_starting_host_closes_its_connection_before_the_next_host_s_turn(fresh
     assert database.is_closed()
 
 
+def test_a_token_revoked_through_one_host_is_refused_by_another_at_once(fresh_url, tmp_path):
+    """A worker keeps the tokens it has verified, but a revocation anywhere reaches it at once: on SQLite through the
+    revocation signal beside the database, on PostgreSQL by asking the database on every request."""
+    hosts = [start_host(fresh_url, tmp_path / f"{name}.log", QUALTRACK_WORKERS="1") for name in ("a", "b")]
+    try:
+        first, second = hosts
+        _, email = make_centre_admin(fresh_url, "REV")
+        bearer = {"Authorization": f"Bearer {token(first, email)}"}
+        assert [call(second, "GET", "/v1/auth/me", headers=bearer)[0] for _ in range(2)] == [200, 200]
+        assert call(first, "POST", "/v1/auth/revoke", headers=bearer)[0] == 204
+        status, _, body = call(second, "GET", "/v1/auth/me", headers=bearer)
+        assert status == 401 and "revoked" in body["detail"], body
+    finally:
+        for host in hosts:
+            assert stop_host(host) == 0
+
+
 def test_two_hosts_on_one_database_share_replays_and_rate_limits(fresh_url, tmp_path):
     """Started together, the two hosts take turns to migrate; a retried write is replayed whichever host gets it;
     the token endpoint's limit counts the requests of both (through Redis)."""

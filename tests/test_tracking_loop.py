@@ -1,8 +1,8 @@
 """The whole assessment loop on the seeded CS 34: enrol, evidence, claims, decisions (with a supersede and a
 countersign), IQA with a not_confirmed verdict, a new decision, and progress reaching complete."""
 
-from playhouse.test_utils import count_queries
 
+from tests.query_counting import count_work
 from tests.tracking_helpers import criteria_of, enrol, make_learner, post
 
 
@@ -89,7 +89,7 @@ def test_progress_costs_the_same_queries_whatever_the_number_of_decisions(client
     criteria = criteria_of(client, unit_ids["CS 34"])
 
     def queries():
-        with count_queries() as counter:
+        with count_work() as counter:
             progress(client, auth, eid)
         return counter.count
 

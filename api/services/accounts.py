@@ -207,8 +207,23 @@ def is_revoked(jti: str) -> bool:
     return bool(db.fetch_rows("SELECT 1 FROM revoked_token WHERE jti = {p}", [jti]))
 
 
+REVOCATION_SIGNAL = "-revocations"  # on SQLite, the file beside the database that says a token was revoked
+
+
+def revocation_stamp() -> tuple | None:
+    """The stamp of the revocation signal (api.sqlite_writes.ChangeSignal) on SQLite, None on PostgreSQL. Whatever a
+    process found about a token's revocation stays true while the stamp is the same."""
+    signal = db.change_signal(REVOCATION_SIGNAL)
+    return signal.stamp() if signal is not None else None
+
+
 def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> None:
-    """Add a token to the revocation list (idempotent)."""
+    """Add a token to the revocation list (idempotent), and signal it on SQLite: at once, for this connection, which
+    sees its own uncommitted row, and again after the commit, for every other process."""
     if not is_revoked(jti):
         RevokedToken.create(jti=jti, token_type=token_type, subject=subject, expires_at=expires_at,
                             revoked_at=utcnow())
+    signal = db.change_signal(REVOCATION_SIGNAL)
+    if signal is not None:
+        signal.signal()
+        db.database_proxy.after_commit(signal.signal)

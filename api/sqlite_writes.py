@@ -1,7 +1,8 @@
 """SQLite's one writer at a time, made orderly: write transactions queue on a file lock and take SQLite's write lock
 at their first statement (QueuedSqliteDatabase), and the write-ahead log is copied back into the database by a
 thread rather than by a writer holding the lock (keep_checkpointing, checkpoints_beside). api.db uses these for
-every SQLite database it makes."""
+every SQLite database it makes. ChangeSignal, another file beside the database, tells a process when something it
+keeps (a token's revocation check) may be out of date."""
 
 import fcntl
 import os

@@ -218,12 +218,13 @@ def revocation_stamp() -> tuple | None:
 
 
 def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> None:
-    """Add a token to the revocation list (idempotent), and signal it on SQLite: at once, for this connection, which
-    sees its own uncommitted row, and again after the commit, for every other process."""
+    """Add a token to the revocation list (idempotent), and signal it on SQLite once the row is written: this
+    connection sees it at once; inside a transaction, signal again after the commit, when other processes see it."""
     if not is_revoked(jti):
         RevokedToken.create(jti=jti, token_type=token_type, subject=subject, expires_at=expires_at,
                             revoked_at=utcnow())
     signal = db.change_signal(REVOCATION_SIGNAL)
     if signal is not None:
         signal.signal()
-        db.database_proxy.after_commit(signal.signal)
+        if db.database_proxy.in_transaction():
+            db.database_proxy.after_commit(signal.signal)

@@ -15,6 +15,15 @@ from urllib.request import pathname2url
 
 import peewee
 
+# SQLite's global mutexes (its allocator's, its file layer's) are held for a moment by any thread inside SQLite, and a
+# process forked in that moment inherits them held: the child's first SQLite call then waits forever (seen once: a
+# learner-import chunk process, forked while this process's checkpoint thread was checkpointing, stuck in
+# sqlite3.connect). So the background threads below enter SQLite only while holding FORK_GUARD, and a fork (the
+# import's chunk processes) first waits for it.
+FORK_GUARD = threading.Lock()
+os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
+                    after_in_child=FORK_GUARD.release)
+
 _lock_files: dict[str, tuple] = {}  # path -> (thread lock, open file): kept, the write queue is taken on every write
 _lock_files_guard = threading.Lock()
 
@@ -135,14 +144,17 @@ def checkpoints_beside(database: peewee.SqliteDatabase):
     wanted, stopping = threading.Event(), threading.Event()
 
     def copy_log() -> None:
-        log = sqlite3.connect(database.database, isolation_level=None, check_same_thread=False)
+        with FORK_GUARD:
+            log = sqlite3.connect(database.database, isolation_level=None, check_same_thread=False)
         try:
             while not stopping.is_set():
                 if wanted.wait(0.5):
                     wanted.clear()
-                    log.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with FORK_GUARD:
+                        log.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
-            log.close()
+            with FORK_GUARD:
+                log.close()
 
     copier = threading.Thread(target=copy_log, name="wal-checkpoints (bulk)", daemon=True)
     copier.start()
@@ -182,16 +194,19 @@ def keep_checkpointing(database: peewee.SqliteDatabase) -> None:
 def _checkpoint_every_while(path: str) -> None:
     """Checkpoint the database at ``path`` every CHECKPOINT_SECONDS until it goes away."""
     try:
-        log = sqlite3.connect(f"file:{pathname2url(str(Path(path).resolve()))}?mode=rw", uri=True,
-                              isolation_level=None, check_same_thread=False)
+        with FORK_GUARD:
+            log = sqlite3.connect(f"file:{pathname2url(str(Path(path).resolve()))}?mode=rw", uri=True,
+                                  isolation_level=None, check_same_thread=False)
     except sqlite3.Error:
         return
     try:
         while os.path.exists(path):
             time.sleep(CHECKPOINT_SECONDS)
-            log.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with FORK_GUARD:
+                log.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error:
         pass  # the database is gone or unusable: its writers checkpoint for themselves (wal_autocheckpoint)
     finally:
-        log.close()
+        with FORK_GUARD:
+            log.close()
         _checkpointing.pop(path, None)

@@ -142,3 +142,37 @@ def test_a_revocation_signals_at_once_and_again_after_its_commit(notes):
         inside = accounts.revocation_stamp()
         raise RuntimeError
     assert accounts.revocation_stamp() == inside and not accounts.is_revoked("jti-2")
+
+
+def test_a_fork_waits_while_a_background_thread_is_inside_sqlite(notes):
+    """A child forked while another thread holds one of SQLite's global mutexes would wait forever at its first SQLite
+    call; the checkpoint threads hold FORK_GUARD while inside SQLite, and a fork waits for it."""
+    import os
+    import sqlite3
+
+    from api.sqlite_writes import FORK_GUARD
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def checkpointing():
+        with FORK_GUARD:
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=checkpointing)
+    thread.start()
+    assert inside.wait(10)
+    threading.Timer(0.3, leave.set).start()
+    started = time.monotonic()
+    child = os.fork()
+    if child == 0:  # the child: SQLite must work
+        status = 1
+        try:
+            sqlite3.connect(notes.database).execute("SELECT count(*) FROM note").fetchone()
+            status = 0
+        finally:
+            os._exit(status)
+    waited = time.monotonic() - started
+    thread.join()
+    assert os.waitpid(child, 0)[1] == 0
+    assert waited >= 0.25, f"the fork did not wait for the thread inside SQLite ({waited:.3f} s)"

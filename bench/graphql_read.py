@@ -32,9 +32,9 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     median,
     postgres_schema,
     prepare_database,
+    report_or_exit,
     require_clean,
     run_wrk,
-    stop_on_sigterm,
     utc_stamp,
     wait_ready,
     write_json,
@@ -176,15 +176,7 @@ def write_results(report: dict) -> Path:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    stop_on_sigterm()
-    try:
-        report = run(args)
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("graphql_read: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
-        return 130
+    report = report_or_exit("graphql_read", lambda: run(args))
     print_report(report)
     print(f"written to {write_results(report).relative_to(PROJECT_ROOT)}")
     return 0

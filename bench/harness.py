@@ -23,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,6 +83,21 @@ def stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def report_or_exit(name: str, produce: Callable[[], dict]) -> dict:
+    """What a benchmark's main() shares: ``produce()``'s report, with SIGTERM made to interrupt like Ctrl-C. If the
+    benchmark cannot run (a BenchError), say why and exit 1; if interrupted, exit 130. Either way its servers have
+    been stopped and its temporary files removed on the way out."""
+    stop_on_sigterm()
+    try:
+        return produce()
+    except BenchError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
+        sys.exit(130)
 
 
 def free_port() -> int:

@@ -47,8 +47,8 @@ from harness import (  # noqa: E402
     gunicorn,
     machine,
     postgres_schema,
+    report_or_exit,
     run_streams,
-    stop_on_sigterm,
     stream_request,
     utc_stamp,
     wait_ready,
@@ -271,15 +271,7 @@ def write_results(report: dict) -> Path:
 def main(argv: list[str] | None = None) -> None:
     """Run, print, save; exit 1 if it could not run, or any answer under load was an error."""
     args = parse_args(argv)
-    stop_on_sigterm()
-    try:
-        report = run(args)
-    except BenchError as exc:
-        print(f"mixed_load: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("mixed_load: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
-        sys.exit(130)
+    report = report_or_exit("mixed_load", lambda: run(args))
     print_report(report)
     print(f"\nresults: {write_results(report).relative_to(PROJECT_ROOT)}")
     problems = failures(report)

@@ -47,11 +47,11 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     median,
     postgres_schema,
     prepare_database,
+    report_or_exit,
     require_clean,
     run_cli,
     run_streams,
     run_wrk,
-    stop_on_sigterm,
     stream_request,
     utc_stamp,
     valid_uln,
@@ -463,15 +463,7 @@ def write_results(report: dict) -> Path:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, print the table, save the JSON; exit 1 only if the benchmark could not run."""
     args = parse_args(argv)
-    stop_on_sigterm()
-    try:
-        report = run(args)
-    except BenchError as exc:
-        print(f"tracking: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("tracking: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
-        sys.exit(130)
+    report = report_or_exit("tracking", lambda: run(args))
     print_report(report)
     print(f"\nresults: {write_results(report).relative_to(PROJECT_ROOT)}")
 

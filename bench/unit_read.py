@@ -37,9 +37,9 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     median,
     postgres_schema,
     prepare_database,
+    report_or_exit,
     run_python,
     run_wrk,
-    stop_on_sigterm,
     wait_ready,
 )
 
@@ -245,15 +245,7 @@ def summary_rows(report: dict) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, print the table, save the JSON; exit 1 only if the benchmark could not run."""
     args = parse_args(argv)
-    stop_on_sigterm()
-    try:
-        report = run(args)
-    except BenchError as exc:
-        print(f"unit_read: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("unit_read: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
-        sys.exit(130)
+    report = report_or_exit("unit_read", lambda: run(args))
     print_report(report)
     print(f"\nresults: {write_results(report).relative_to(PROJECT_ROOT)}")
 

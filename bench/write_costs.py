@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (  # noqa: E402 - the shared harness lives beside this script
     BENCH_DIR,
-    BenchError,
+    PROJECT_ROOT,
     app_env,
     gunicorn,
     median,
-    stop_on_sigterm,
+    report_or_exit,
     utc_stamp,
     wait_ready,
     write_json,
@@ -122,17 +122,9 @@ def print_report(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    stop_on_sigterm()
-    try:
-        report = run(args)
-    except BenchError as exc:
-        print(f"write_costs: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("write_costs: interrupted (servers stopped, temporary files removed)", file=sys.stderr)
-        sys.exit(130)
+    report = report_or_exit("write_costs", lambda: run(args))
     print_report(report)
-    print(f"\nresults: {write_json('write_costs', report, report['measured_at'])}")
+    print(f"\nresults: {write_json('write_costs', report, report['measured_at']).relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":

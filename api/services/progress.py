@@ -104,15 +104,16 @@ def _hex(value) -> str:
 def progress_for(enrolment_ids: list) -> dict:
     """Progress of each enrolment in ``enrolment_ids`` that exists: {enrolment id as uuid.UUID: progress document}.
     Six queries in all."""
-    found = [_Enrolment(*(_key(value) for value in row[:3]), row[3], _key(row[4]), row[5])
-             for row in fetch_in(_ENROLMENTS_SQL, [], [_hex(i) for i in enrolment_ids])]
+    found = [_Enrolment(_key(enrolment), _key(learner), _key(unit), code, _key(version), status)
+             for enrolment, learner, unit, code, version, status
+             in fetch_in(_ENROLMENTS_SQL, [], [_hex(i) for i in enrolment_ids])]
     if not found:
         return {}
     version_ids = list({e.unit_version_id for e in found})
     enrolment_hexes = [e.id for e in found]
     outcomes = defaultdict(list)
-    # Ids of one column type come back from the driver in one form, so raw ids are compared with raw ids; only the
-    # enrolment ids are normalised (through a cache) to match the enrolments fetched as models.
+    # Ids of one column type come back from the driver in one form (hex on SQLite, dashed on PostgreSQL), so raw ids
+    # are compared with raw ids; only the enrolment ids are normalised to hex (through a cache), to match ``found``.
     for outcome_id, version_id, number in fetch_in(_OUTCOMES_SQL, [], version_ids):
         outcomes[_key(version_id)].append((outcome_id, number))
     criteria = defaultdict(list)

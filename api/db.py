@@ -81,6 +81,20 @@ def write_transaction():
 
 
 @contextmanager
+def reading_first():
+    """Inside a write_transaction, before its first write: on SQLite, the statements in this block read outside the
+    transaction, before it takes its turn and the write lock, so no other writer waits while this one checks itself.
+    What they read may change before the write: guard what the write depends on with a constraint (as on
+    PostgreSQL, where they read inside the transaction, in READ COMMITTED, with the same race). Elsewhere, nothing."""
+    database = database_proxy.obj
+    if isinstance(database, sqlite_writes.QueuedSqliteDatabase):
+        with database.reading_first():
+            yield
+    else:
+        yield
+
+
+@contextmanager
 def checkpoints_beside():
     """For a long run of write transactions (a bulk import) on SQLite: the WAL is copied back by a second thread
     (see sqlite_writes.checkpoints_beside); yields what to call after each commit. Nothing to do elsewhere."""

@@ -108,6 +108,20 @@ class QueuedSqliteDatabase(peewee.SqliteDatabase):
         if self.is_closed() or self._state.conn.in_transaction:
             super().rollback()
 
+    @contextmanager
+    def reading_first(self):
+        """Inside a queued write that has not yet run a statement: statements in this block run before the write
+        takes its turn and SQLite's write lock, each in a read snapshot of its own (autocommit), so what the write
+        only reads to check itself holds up no other writer. Anywhere else, they run as usual."""
+        if not getattr(self._state, "queued_begin", False):
+            yield
+            return
+        self._state.queued_begin = False
+        try:
+            yield
+        finally:
+            self._state.queued_begin = True
+
     def end_writer_turn(self) -> None:
         """Let the next writer go (after the transaction has committed or rolled back)."""
         turn, self._state.writer_turn = getattr(self._state, "writer_turn", None), None

@@ -183,6 +183,21 @@ def fresh_url(tmp_path):
         yield url
 
 
+@pytest.fixture
+def separate_database(fresh_url, database):
+    """A separate database of the backend under test, migrated and loaded with data/units, bound for the test's
+    duration (the session's afterwards): for tests whose threads need their own connections and committed data."""
+    fresh = db.make_database(fresh_url)
+    db.bind(fresh)
+    migrate(fresh)
+    assert load_path(UNITS_DIR).ok
+    try:
+        yield fresh
+    finally:
+        fresh.close_all() if hasattr(fresh, "close_all") else fresh.close()
+        db.bind(database)
+
+
 def write_yaml(directory: Path, name: str, text: str) -> Path:
     """Write a YAML file for a loader test and return its path."""
     path = directory / name

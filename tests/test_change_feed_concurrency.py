@@ -10,35 +10,17 @@ import threading
 import time
 import uuid
 
-import pytest
-
 from api import db
-from api.migrations_runner import migrate
 from api.models import Unit
 from api.services import changes, lifecycle
 from api.services.access import Principal
-from api.services.loader import load_path
 from tests.conftest import UNITS_DIR
 
 WRITERS, EDITS = 4, 6
 ADMIN = Principal(kind="account", id=uuid.uuid4(), roles=frozenset({"admin"}))
 
 
-@pytest.fixture
-def feed_database(fresh_url, database):
-    """A separate database of the backend under test, bound for the test's duration; the session's afterwards."""
-    fresh = db.make_database(fresh_url)
-    db.bind(fresh)
-    migrate(fresh)
-    assert load_path(UNITS_DIR).ok
-    try:
-        yield fresh
-    finally:
-        fresh.close_all() if hasattr(fresh, "close_all") else fresh.close()
-        db.bind(database)
-
-
-def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(feed_database, monkeypatch):
+def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(separate_database, monkeypatch):
     import yaml
 
     record = changes.record
@@ -65,7 +47,7 @@ def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(feed_d
         except Exception as error:  # reported below; a thread cannot fail the test itself
             errors.append(error)
         finally:
-            feed_database.close()
+            separate_database.close()
 
     seen: list[dict] = []
 
@@ -83,7 +65,7 @@ def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(feed_d
         except Exception as error:
             errors.append(error)
         finally:
-            feed_database.close()
+            separate_database.close()
 
     writers = [threading.Thread(target=writer, args=(code,)) for code in codes]
     follower = threading.Thread(target=reader)
@@ -102,7 +84,7 @@ def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(feed_d
         assert [e["action"] for e in everything if e["code"] == code] == ["draft_edited"] * EDITS
 
 
-def test_concurrent_edits_and_publishes_of_one_unit_never_change_a_published_version(feed_database):
+def test_concurrent_edits_and_publishes_of_one_unit_never_change_a_published_version(separate_database):
     import yaml
 
     from api.errors import ApiError
@@ -127,7 +109,7 @@ def test_concurrent_edits_and_publishes_of_one_unit_never_change_a_published_ver
         except Exception as error:
             errors.append(error)
         finally:
-            feed_database.close()
+            separate_database.close()
 
     threads = [threading.Thread(target=author, args=(f"author {n}",)) for n in range(4)]
     for thread in threads:

@@ -97,7 +97,10 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     learner record or evidence they submitted, and must give a reason when superseding an earlier decision."""
     require_authenticated(principal)
     criterion_id = data["criterion_id"]
-    facts = _facts(principal, enrolment_id, criterion_id)
+    evidence_ids = list(dict.fromkeys(data.get("evidence_ids", [])))
+    with db.reading_first():  # checked before the write lock; the unique sequence guards the race (a 409)
+        facts = _facts(principal, enrolment_id, criterion_id)
+        evidence = _evidence_of(enrolment_id, criterion_id, evidence_ids) if facts else {}  # {id: (by, claimed)}
     centre_id, learner_id = (_uuid(facts.centre_id), _uuid(facts.learner_id)) if facts else (None, None)
     if facts is None or not can_read_learner(principal, centre_id, learner_id):
         raise NotFound(f"no enrolment {enrolment_id} visible to you")
@@ -108,8 +111,6 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if not facts.criterion_in_version:
         raise ValidationFailed("the criterion is not in the unit version this enrolment is pinned to",
                                errors={"criterion_id": ["not in the enrolment's unit version"]})
-    evidence_ids = list(dict.fromkeys(data.get("evidence_ids", [])))
-    evidence = _evidence_of(enrolment_id, criterion_id, evidence_ids)  # {id: (submitted_by, claimed)}
     if len(evidence) != len(evidence_ids):
         missing = sorted(str(i) for i in evidence_ids if i not in evidence)
         raise ValidationFailed("evidence considered must belong to this enrolment",

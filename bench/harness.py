@@ -200,6 +200,18 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(STOP_TIMEOUT)
 
 
+def server_cpu_seconds(process: subprocess.Popen) -> tuple[float, float]:
+    """User and system CPU seconds used so far by a gunicorn master and its workers (Linux /proc; what a worker used
+    before it exited is lost, so read it around a run in which none restarts)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    user = system = 0.0
+    for pid in [process.pid, *map(int, children)]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]) / tick, system + int(fields[12]) / tick
+    return user, system
+
+
 def log_tail(log_path: Path, chars: int = 4000) -> str:
     """The end of a server log, for error messages."""
     text = log_path.read_text(errors="replace") if log_path.exists() else ""

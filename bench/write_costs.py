@@ -26,6 +26,7 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     gunicorn,
     median,
     report_or_exit,
+    server_cpu_seconds,
     utc_stamp,
     wait_ready,
     write_json,
@@ -64,8 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def measure(side: Side, fixture, args: argparse.Namespace, work_dir: Path) -> float:
-    """Decision writes a second on one fresh server (after a checked first write and a warm-up)."""
+def measure(side: Side, fixture, args: argparse.Namespace, work_dir: Path) -> dict:
+    """Decision writes a second on one fresh server (after a checked first write and a warm-up), and the server's
+    CPU time per write (user and system, master and workers, in microseconds)."""
     with gunicorn(side.key, side.app_spec, side.env, args.workers, work_dir, side.extra) as (process, base_url,
                                                                                                log_path):
         wait_ready(process, base_url + ("/v1/units?limit=1" if side.database_url else progress_path(fixture)),
@@ -73,8 +75,12 @@ def measure(side: Side, fixture, args: argparse.Namespace, work_dir: Path) -> fl
         check_decision(base_url, fixture, None if side.database_url else fixture.decision_sample)
         if args.warmup:
             measure_writes(side, base_url, fixture, args.warmup, args.connections, work_dir)
+        user, system = server_cpu_seconds(process)
         result, _ = measure_writes(side, base_url, fixture, args.duration, args.connections, work_dir)
-    return result.requests_per_second
+        user_after, system_after = server_cpu_seconds(process)
+    per_write = 1e6 / max(result.requests, 1)
+    return {"requests_per_second": result.requests_per_second,
+            "cpu_user_us": (user_after - user) * per_write, "cpu_system_us": (system_after - system) * per_write}
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -96,16 +102,23 @@ def run(args: argparse.Namespace) -> dict:
             for side in order:
                 speeds[side.key] = measure(side, fixture, args, work_dir)
             rounds.append(speeds)
-            print(f"round {number + 1}: " + ", ".join(f"{key} {rps:.0f}" for key, rps in speeds.items()),
-                  file=sys.stderr)
-    summary = {}
+            print(f"round {number + 1}: " + ", ".join(f"{key} {run['requests_per_second']:.0f}"
+                                                       for key, run in speeds.items()), file=sys.stderr)
+    summary = {"baseline": cpu_summary(rounds, "baseline")}
     for key, (label, without) in VARIANTS.items():
-        ratios = [r[key] / r["baseline"] for r in rounds]
+        ratios = [r[key]["requests_per_second"] / r["baseline"]["requests_per_second"] for r in rounds]
         summary[key] = {"label": label, "without": without, "ratio": median(ratios), "round_ratios": ratios,
-                        "requests_per_second": median([r[key] for r in rounds])}
+                        "requests_per_second": median([r[key]["requests_per_second"] for r in rounds]),
+                        **cpu_summary(rounds, key)}
     return {"measured_at": utc_stamp(), "workers": args.workers, "connections": args.connections,
             "duration": args.duration, "rounds": rounds, "summary": summary,
-            "baseline_requests_per_second": median([r["baseline"] for r in rounds])}
+            "baseline_requests_per_second": median([r["baseline"]["requests_per_second"] for r in rounds])}
+
+
+def cpu_summary(rounds: list[dict], key: str) -> dict:
+    """Median server CPU per write (user, system) of one side over the rounds, in microseconds."""
+    return {"cpu_user_us": median([r[key]["cpu_user_us"] for r in rounds]),
+            "cpu_system_us": median([r[key]["cpu_system_us"] for r in rounds])}
 
 
 def print_report(report: dict) -> None:
@@ -113,11 +126,16 @@ def print_report(report: dict) -> None:
     print(f"decision write on SQLite, by what is left out ({len(report['rounds'])} rounds of "
           f"{report['duration']} s, {report['connections']} connections, {report['workers']} workers; bare Flask "
           f"median {report['baseline_requests_per_second']:.0f} req/s; target {WRITE_TARGET:.0%})")
-    for row in report["summary"].values():
+    for key, row in report["summary"].items():
+        cpu = f"CPU/write {row['cpu_user_us']:5.0f} + {row['cpu_system_us']:3.0f} us"
+        if key == "baseline":
+            print(f"  {'bare Flask':30} {report['baseline_requests_per_second']:8.0f} req/s  {'':24}{cpu}")
+            continue
         rounds = ", ".join(f"{r:.1%}" for r in row["round_ratios"])
         gain = "" if row["label"] == "full write" else f"  ({(row['ratio'] - full) * 100:+.1f} points)"
-        print(f"  {row['label']:30} {row['requests_per_second']:8.0f} req/s  {row['ratio']:6.1%}{gain:18} "
+        print(f"  {row['label']:30} {row['requests_per_second']:8.0f} req/s  {row['ratio']:6.1%}{gain:18}{cpu}  "
               f"[rounds: {rounds}]")
+    print("  (CPU/write: the server's user + system CPU time per write, master and workers, median over rounds)")
 
 
 def main(argv: list[str] | None = None) -> None:

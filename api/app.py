@@ -34,8 +34,7 @@ def create_app(settings: Settings | None = None, database=None) -> Flask:
     app.config["QUALTRACK"] = settings
     app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # a learner import raises its own limit
-    db.bind(database if database is not None else db.make_database(
-        settings.database_url, pool_size=settings.db_pool_size, pool_recycle_seconds=settings.db_pool_recycle_seconds))
+    db.bind(database if database is not None else db.database_for(settings))
     _track_request_ids(app)
     observability.init_app(app, settings)
     app.before_request(_connect_unless_database_free)

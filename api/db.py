@@ -64,6 +64,29 @@ def make_database(url: str, *, pg_schema: str | None = None, pool_size: int | No
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://HOST/NAME")
 
 
+def database_for(settings) -> peewee.Database:
+    """The unconnected Database create_app builds for ``settings`` (api.config.Settings): on PostgreSQL a pool of at
+    most settings.db_pool_size connections per process. Tests build theirs here too, so they run what production runs."""
+    return make_database(settings.database_url, pool_size=settings.db_pool_size,
+                         pool_recycle_seconds=settings.db_pool_recycle_seconds)
+
+
+def is_sqlite(database: peewee.Database | None = None) -> bool:
+    """Whether ``database`` (by default the bound one) is SQLite, where one writer at a time holds the whole database;
+    otherwise it is PostgreSQL, pooled or not. The one place outside this module where code asks which backend it
+    runs on: services ask for what they need (hold_until_commit, ...) rather than look at classes."""
+    return isinstance(database if database is not None else database_proxy.obj, peewee.SqliteDatabase)
+
+
+def hold_until_commit(key: int) -> None:
+    """Inside a write transaction: wait for, then hold until the transaction ends, the database-wide lock ``key`` (a
+    64-bit integer), so transactions that take the same key run one after another. PostgreSQL: a transaction-scoped
+    advisory lock. SQLite: nothing to take, one writer already holds the whole database until it commits."""
+    database = database_proxy.obj
+    if not is_sqlite(database):
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
 def bind(database: peewee.Database) -> None:
     """Point the models' proxy at ``database``."""
     database_proxy.initialize(database)
@@ -236,9 +259,10 @@ def release_connection() -> None:
 
 
 def release(_error=None) -> None:
-    """At the end of a request: give a pooled PostgreSQL connection back to its pool (SQLite keeps its one)."""
+    """At the end of a request: give a pooled PostgreSQL connection back to its pool (SQLite keeps its one). A
+    connection still inside a transaction (a test wrapping requests in one) is kept until that ends."""
     database = database_proxy.obj
-    if isinstance(database, PooledDatabase) and not database.is_closed():
+    if isinstance(database, PooledDatabase) and not database.is_closed() and not database.in_transaction():
         database.close()
 
 

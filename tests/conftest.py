@@ -97,7 +97,7 @@ def seed_identities() -> Identities:
 @pytest.fixture(scope="session")
 def database(database_url):
     """The session's database, migrated, loaded with every file in data/units, and seeded with test identities."""
-    database = db.make_database(database_url)
+    database = db.database_for(Settings(database_url=database_url, env="test"))  # pooled on PostgreSQL, as in the app
     db.bind(database)
     database.connect()
     migrate(database)
@@ -187,7 +187,7 @@ def fresh_url(tmp_path):
 def separate_database(fresh_url, database):
     """A separate database of the backend under test, migrated and loaded with data/units, bound for the test's
     duration (the session's afterwards): for tests whose threads need their own connections and committed data."""
-    fresh = db.make_database(fresh_url)
+    fresh = db.database_for(Settings(database_url=fresh_url, env="test"))
     db.bind(fresh)
     migrate(fresh)
     assert load_path(UNITS_DIR).ok

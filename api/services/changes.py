@@ -6,7 +6,7 @@ while holding a lock that it keeps until it commits, so no entry can become visi
 database until commit). A cursor is the last ``seq`` a reader has seen, so the next page starts exactly after it.
 """
 
-from api.db import database_proxy
+from api import db
 from api.errors import InvalidParameter
 from api.models import AwardingBody, ContentChange, Unit, UnitVersion
 from api.models.base import iso_utc
@@ -17,17 +17,11 @@ FEED_LOCK = 0x71756C74  # advisory lock key for appending to the feed ("qult")
 ACTIONS = ("created", "draft_edited", "published", "withdrawn")
 
 
-def _lock_feed() -> None:
-    database = database_proxy.obj
-    if database.__class__.__name__.startswith("Postgres"):
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (FEED_LOCK,))
-
-
 def record(action: str, version: UnitVersion, actor: str) -> None:
     """Append one entry for ``version`` (inside the caller's transaction, as its last write)."""
     assert action in ACTIONS, action
     unit = Unit.get_by_id(version.unit_id)
-    _lock_feed()
+    db.hold_until_commit(FEED_LOCK)
     ContentChange.create(action=action, unit=unit.id, owner=unit.owner_id, version=version.id, number=version.number,
                          status=version.status, etag=version.etag, actor=actor)
 

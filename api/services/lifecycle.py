@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 
+from api import db
 from api.db import database_proxy
 from api.errors import NotFound, ValidationFailed
 from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit, UnitVersion
@@ -51,7 +52,7 @@ def _heads(unit_id) -> tuple[UnitVersion | None, UnitVersion | None]:
 def _lock(unit: Unit) -> None:
     """Queue this transaction behind any other changing the same unit (PostgreSQL: the unit row, FOR UPDATE, held
     until commit; the heads read after it are current). SQLite needs nothing: one writer holds the whole database."""
-    if not isinstance(database_proxy.obj, SqliteDatabase):
+    if not db.is_sqlite():
         Unit.select(Unit.id).where(Unit.id == unit.id).for_update().get()
 
 

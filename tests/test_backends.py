@@ -1,0 +1,46 @@
+"""What services learn about their database comes from api.db, and holds for the exact database create_app builds
+(on PostgreSQL a pool): the change feed's lock was once skipped in production because the pooled class went unnoticed."""
+
+import peewee
+import pytest
+
+from api import create_app, db
+from api.config import Settings
+from tests.conftest import TEST_DATABASE_URL
+
+LOCK_KEY = 0x7465737421
+
+
+@pytest.fixture
+def app_database(fresh_url, database):
+    """The database create_app builds for a fresh URL of the backend under test, bound for the test."""
+    create_app(Settings(database_url=fresh_url, env="test"))
+    built = db.database_proxy.obj
+    try:
+        yield built
+    finally:
+        built.close_all() if hasattr(built, "close_all") else built.close()
+        db.bind(database)
+
+
+def test_the_app_s_database_is_known_by_its_backend(app_database):
+    assert db.is_sqlite(app_database) == (not TEST_DATABASE_URL)
+    assert db.is_sqlite() == db.is_sqlite(app_database)
+    if TEST_DATABASE_URL:
+        assert isinstance(app_database, peewee.PostgresqlDatabase)
+        assert type(app_database).__name__ == "PooledPostgresqlDatabase"  # what production runs
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="SQLite's one writer holds the whole database: no lock to take")
+def test_a_lock_held_until_commit_keeps_other_transactions_out_until_then(app_database):
+    other = db.make_database(TEST_DATABASE_URL)  # another host's connection
+    try:
+        with app_database.atomic():
+            db.hold_until_commit(LOCK_KEY)
+            (taken,) = other.execute_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            assert taken is False
+        (taken,) = other.execute_sql("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        assert taken is True
+        other.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    finally:
+        other.close()

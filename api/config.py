@@ -51,6 +51,7 @@ class Settings:
     access_log: bool = True  # one JSON line per request (route template, status, duration, request id)
     db_pool_size: int = 4  # PostgreSQL connections kept per worker process
     db_pool_recycle_seconds: int = 300  # a pooled PostgreSQL connection older than this is closed and replaced
+    sqlite_write_wait_ms: int = 5000  # a SQLite write that cannot take the write lock within this is a 503
     trusted_proxies: int = 0  # proxies (load balancers) in front whose X-Forwarded-For/-Proto are believed
 
     @classmethod
@@ -72,6 +73,9 @@ class Settings:
             name = f"QUALTRACK_{attr.upper()}"
             if name in environ:
                 setattr(settings, attr, _positive_int(name, environ[name]))
+        if "QUALTRACK_SQLITE_WRITE_WAIT_MS" in environ:
+            settings.sqlite_write_wait_ms = _positive_int("QUALTRACK_SQLITE_WRITE_WAIT_MS",
+                                                          environ["QUALTRACK_SQLITE_WRITE_WAIT_MS"])
         if "QUALTRACK_GRAPHQL_INTROSPECTION" in environ:
             settings.graphql_introspection = _flag("QUALTRACK_GRAPHQL_INTROSPECTION",
                                                    environ["QUALTRACK_GRAPHQL_INTROSPECTION"])

@@ -7,6 +7,8 @@ connections that are broken (the server restarted) or older than the recycle age
 foreign keys on; PostgreSQL is reached with psycopg2.
 """
 
+import sqlite3
+import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,14 +17,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import peewee
 from playhouse.db_url import connect as connect_url
-from playhouse.pool import PooledDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledDatabase
 
 from api import sqlite_writes
 
 database_proxy = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {  # in this order: wait for locks before anything takes one (two hosts may start together);
-    "busy_timeout": 5000,  # page_size only takes effect on a new database, before it is in WAL mode
+    "busy_timeout": sqlite_writes.DEFAULT_WRITE_WAIT_MS,  # make_database puts the write wait here; page_size only
+    # takes effect on a new database, before it is in WAL mode
     "page_size": 2048,  # a commit writes each page it changed whole (a decision write: 12 pages): against 4 KiB, its
     # commit took ~65 instead of ~80 µs in-process, and two A/B pairs under write load gave 5-7% more decisions a
     # second (1 KiB: no gain); reads unchanged
@@ -35,19 +38,22 @@ SQLITE_PRAGMAS = {  # in this order: wait for locks before anything takes one (t
 
 
 def make_database(url: str, *, pg_schema: str | None = None, pool_size: int | None = None,
-                  pool_recycle_seconds: int | None = None) -> peewee.Database:
+                  pool_recycle_seconds: int | None = None,
+                  sqlite_write_wait_ms: int = sqlite_writes.DEFAULT_WRITE_WAIT_MS) -> peewee.Database:
     """Return an unconnected peewee Database for a sqlite:/// or postgresql:// URL.
 
     Relative SQLite paths are resolved against the current directory and their folder is created.
     ``pg_schema`` puts every PostgreSQL table in that schema (the test suite uses one schema per run).
     ``pool_size`` makes a PostgreSQL database a pool of at most that many connections (see release()).
+    ``sqlite_write_wait_ms`` bounds how long a SQLite write waits for its turn and the write lock, all told (then it
+    fails as SQLite does when busy: a 503); SQLite's busy_timeout is the same.
     """
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = url[len("sqlite:///"):].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return sqlite_writes.QueuedSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        return _sqlite_database(path or ":memory:", sqlite_write_wait_ms)
     if parts.scheme in ("postgres", "postgresql"):
         options = dict(parse_qsl(parts.query))
         if pg_schema:
@@ -64,11 +70,18 @@ def make_database(url: str, *, pg_schema: str | None = None, pool_size: int | No
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://HOST/NAME")
 
 
+def _sqlite_database(path: str, write_wait_ms: int) -> sqlite_writes.QueuedSqliteDatabase:
+    return sqlite_writes.QueuedSqliteDatabase(path, pragmas={**SQLITE_PRAGMAS, "busy_timeout": int(write_wait_ms)},
+                                              check_same_thread=False, write_wait_ms=write_wait_ms)
+
+
 def database_for(settings) -> peewee.Database:
     """The unconnected Database create_app builds for ``settings`` (api.config.Settings): on PostgreSQL a pool of at
-    most settings.db_pool_size connections per process. Tests build theirs here too, so they run what production runs."""
+    most settings.db_pool_size connections per process; on SQLite, writes that wait at most
+    settings.sqlite_write_wait_ms. Tests build theirs here too, so they run what production runs."""
     return make_database(settings.database_url, pool_size=settings.db_pool_size,
-                         pool_recycle_seconds=settings.db_pool_recycle_seconds)
+                         pool_recycle_seconds=settings.db_pool_recycle_seconds,
+                         sqlite_write_wait_ms=settings.sqlite_write_wait_ms)
 
 
 def is_sqlite(database: peewee.Database | None = None) -> bool:
@@ -248,7 +261,8 @@ def unconnected_copy(database: peewee.Database) -> peewee.Database:
     """A new, unconnected Database for the same database as ``database``, without a pool: for a forked child, which
     must not use the connections it inherited."""
     if isinstance(database, peewee.SqliteDatabase):
-        return sqlite_writes.QueuedSqliteDatabase(database.database, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        return _sqlite_database(database.database, getattr(database, "write_wait_ms",
+                                                           sqlite_writes.DEFAULT_WRITE_WAIT_MS))
     return peewee.PostgresqlDatabase(database.database, **database.connect_params)
 
 
@@ -259,10 +273,13 @@ def release_connection() -> None:
 
 
 def release(_error=None) -> None:
-    """At the end of a request: give a pooled PostgreSQL connection back to its pool (SQLite keeps its one). A
-    connection still inside a transaction (a test wrapping requests in one) is kept until that ends."""
+    """At the end of a request: give a pooled PostgreSQL connection back to its pool (SQLite keeps its one, rolling
+    back any transaction a request left open on it and giving back its writer turn). A connection still inside a
+    transaction block (a test wrapping requests in one) is kept until that ends."""
     database = database_proxy.obj
-    if isinstance(database, PooledDatabase) and not database.is_closed() and not database.in_transaction():
+    if isinstance(database, sqlite_writes.QueuedSqliteDatabase):
+        database.reset_after_request()
+    elif isinstance(database, PooledDatabase) and not database.is_closed() and not database.in_transaction():
         database.close()
 
 
@@ -293,3 +310,45 @@ def startup_lock(database: peewee.Database):
 def ensure_connected() -> None:
     """Open this thread's connection if it is not open yet (cheap when it is)."""
     database_proxy.connect(reuse_if_open=True)
+
+
+# -- what a database error means for the caller ----------------------------------------------------------------------
+
+SQLITE_RETRYABLE = {5, 6, 14}  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN (primary result codes)
+# PostgreSQL SQLSTATEs after which the same request may succeed if sent again shortly: serialization failure,
+# deadlock, lock not available (lock_timeout), query canceled (statement_timeout), the server shutting down or
+# starting, too many connections. Any SQLSTATE of class 08 (connection exception) too.
+POSTGRES_RETRYABLE = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` says the database is locked, busy or unreachable for now, so that the same request may succeed
+    if retried shortly (the edges answer 503 with Retry-After). Anything else (an SQL error, a constraint, a full
+    disk, a corrupt file) is a fault: a 500, logged with its traceback. Looks through peewee's wrapper to the
+    driver's own error, and through ``raise ... from`` causes, never through an error merely raised while handling
+    another."""
+    for cause in _explicit_causes(error):
+        if isinstance(cause, MaxConnectionsExceeded):  # every pooled connection in use for the pool's timeout
+            return True
+        if isinstance(cause, sqlite3.Error):  # sqlite_writes.WriteWaitTimeout too: SQLITE_BUSY
+            code = getattr(cause, "sqlite_errorcode", None)
+            return code is not None and code & 0xFF in SQLITE_RETRYABLE
+        psycopg2 = sys.modules.get("psycopg2")  # no psycopg2 error without psycopg2 imported
+        if psycopg2 is not None and isinstance(cause, psycopg2.Error):
+            state = cause.pgcode
+            if isinstance(cause, psycopg2.InterfaceError):  # the connection is closed or broken
+                return True
+            if state is None:  # no answer from the server: refused, reset, closed unexpectedly
+                return isinstance(cause, psycopg2.OperationalError)
+            return state in POSTGRES_RETRYABLE or state.startswith("08")
+    return False
+
+
+def _explicit_causes(error: BaseException, limit: int = 8):
+    """``error``, the driver error peewee wrapped (``orig``), and explicit causes, innermost last."""
+    seen: BaseException | None = error
+    while seen is not None and limit:
+        yield seen
+        limit -= 1
+        wrapped = getattr(seen, "orig", None) if isinstance(seen, peewee.PeeweeException) else None
+        seen = wrapped if isinstance(wrapped, BaseException) else seen.__cause__

@@ -29,19 +29,30 @@ REQUESTS = Counter("qualtrack_http_requests", "HTTP requests answered, by route 
 LATENCY = Histogram("qualtrack_http_request_duration_seconds", "Time to answer an HTTP request, by route template "
                     "and method (from the first hook to the response).", ["route", "method"],
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0))
+LOG_WRITE_FAILURES = Counter("qualtrack_log_write_failures", "Log lines lost because the log sink failed (stderr "
+                             "closed, a broken pipe, a full disk), by sink: access (the line per request) or logging "
+                             "(every other record). The requests themselves were answered as usual.", ["sink"])
+SERVER_ERRORS = Counter("qualtrack_server_errors", "Failures on the server's side, by edge (rest, graphql) and kind: "
+                        "unavailable (the database was locked, busy or unreachable: 503 or SERVICE_UNAVAILABLE, "
+                        "retry) or internal (any other error: 500 or INTERNAL_SERVER_ERROR, logged with its "
+                        "traceback).", ["edge", "kind"])
 QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}  # polled by machines: counted, but logged only at DEBUG
 
 
 def _access_writer(settings: Settings):
     """What writes a request's access line, or None when they are off. In JSON, the line is written straight to
     stderr with orjson (~3 µs a request, against ~20 µs through logging's machinery and formatter), in the same
-    shape as every other log line; in text, it goes through logging."""
+    shape as every other log line; in text, it goes through logging. Either way a line that cannot be written is
+    counted (LOG_WRITE_FAILURES) and the request is answered as if it had been."""
     if not settings.access_log:
         return None
     if settings.log_format != "json":
         def log_line(method: str, route: str, status: int, seconds: float) -> None:
             level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
-            access_log.log(level, "request %s %s %s %.2f ms", method, route, status, seconds * 1000)
+            try:
+                access_log.log(level, "request %s %s %s %.2f ms", method, route, status, seconds * 1000)
+            except Exception:  # noqa: BLE001 - a handler whose own error report failed too: the answer stands
+                LOG_WRITE_FAILURES.labels("access").inc()
         return log_line
     process, quiet = os.getpid(), settings.log_level != "DEBUG"  # health checks and scrapes: DEBUG lines
 
@@ -52,9 +63,24 @@ def _access_writer(settings: Settings):
                              "process": process, "message": "request", "request_id": context.request_id.get(),
                              "method": method, "route": route, "status": status,
                              "duration_ms": round(seconds * 1000, 2), "time": datetime.now(UTC).isoformat()})
-        sys.stderr.write(line.decode() + "\n")
-        sys.stderr.flush()
+        try:
+            sys.stderr.write(line.decode() + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - whatever the sink does (OSError, closed, gone), the answer stands
+            LOG_WRITE_FAILURES.labels("access").inc()
     return write_line
+
+
+class ContainedStreamHandler(logging.StreamHandler):
+    """logging's StreamHandler, except that a record it cannot write is counted (LOG_WRITE_FAILURES) rather than
+    reported on stderr, the sink that just failed."""
+
+    def __init__(self, stream=None, sink: str = "logging"):
+        super().__init__(stream)
+        self.failures = LOG_WRITE_FAILURES.labels(sink)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.failures.inc()
 
 
 class RequestIdFilter(logging.Filter):
@@ -67,7 +93,7 @@ class RequestIdFilter(logging.Filter):
 
 def configure_logging(settings: Settings) -> None:
     """Send every log record to stderr, as one JSON object per line (or plain text), with its request id."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = ContainedStreamHandler(sys.stderr)
     if settings.log_format == "json":
         from pythonjsonlogger.orjson import OrjsonFormatter
 

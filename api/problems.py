@@ -1,18 +1,26 @@
 """RFC 9457 problem details (application/problem+json): one error shape for every REST response that fails.
 
 problem_response builds one; init_app registers the handlers that turn api.errors' ApiError, every werkzeug
-HTTPException, a database that is down and anything unexpected into one.
+HTTPException and anything unexpected into one. An unexpected error is either transient (the database is locked,
+busy or unreachable, as api.db.is_transient tells: a 503 with Retry-After, logged as a warning) or a fault (a 500
+carrying the request id, logged with its traceback). GraphQL reports the same two cases (api.gql.view).
 """
 
 import logging
 
-import peewee
 from flask import Flask, json, request
 from werkzeug.exceptions import HTTPException
 
+from api import db
 from api.errors import ApiError
+from api.observability import SERVER_ERRORS
+from api.services import context
 
 PROBLEM_MIMETYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 2  # after a transient database error
+UNAVAILABLE_DETAIL = ("the database is busy or unavailable; the write in progress, if any, was rolled back: retry "
+                      "after the time in Retry-After")
+INTERNAL_DETAIL = "The server failed to handle this request; it has been logged with this request_id."
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +36,22 @@ def problem_response(status: int, title: str, detail: str, *, type_: str = "abou
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def log_unexpected(error: BaseException, where: str, edge: str) -> bool:
+    """Log and count an unexpected error raised while handling ``where``: a transient database error as a warning
+    (no traceback: nothing is wrong with the code), anything else with its traceback. Whether it was transient."""
+    transient = db.is_transient(error)
+    SERVER_ERRORS.labels(edge, "unavailable" if transient else "internal").inc()
+    if transient:
+        log.warning("database unavailable on %s: %s: %s", where, type(error).__name__, _first_line(error))
+    else:
+        log.error("unhandled error on %s", where, exc_info=error)
+    return transient
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().split("\n", 1)[0][:300]
 
 
 def init_app(app: Flask) -> None:
@@ -51,17 +75,11 @@ def init_app(app: Flask) -> None:
             detail = f"{request.method} is not allowed on {request.path}; allowed: {headers.get('Allow', 'none')}."
         return problem_response(error.code or 500, error.name, detail, headers=headers)
 
-    @app.errorhandler(peewee.OperationalError)
-    @app.errorhandler(peewee.InterfaceError)
-    def handle_database_unavailable(error: Exception):
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
-        return problem_response(503, "Service Unavailable",
-                                "the database is unavailable or busy; the write in progress, if any, was rolled back: "
-                                "retry after the time in Retry-After",
-                                type_="/problems/database-unavailable", headers={"Retry-After": "2"})
-
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "Internal Server Error",
-                                "The server failed to handle this request; it has been logged.")
+        request_id = {"request_id": context.request_id.get()}
+        if log_unexpected(error, f"{request.method} {request.path}", "rest"):
+            return problem_response(503, "Service Unavailable", UNAVAILABLE_DETAIL,
+                                    type_="/problems/database-unavailable",
+                                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, extensions=request_id)
+        return problem_response(500, "Internal Server Error", INTERNAL_DETAIL, extensions=request_id)

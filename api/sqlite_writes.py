@@ -24,28 +24,103 @@ FORK_GUARD = threading.Lock()
 os.register_at_fork(before=FORK_GUARD.acquire, after_in_parent=FORK_GUARD.release,
                     after_in_child=FORK_GUARD.release)
 
-_lock_files: dict[str, tuple] = {}  # path -> (thread lock, open file): kept, the write queue is taken on every write
-_lock_files_guard = threading.Lock()
+_lock_files_guard = threading.Lock()  # guards _turns and _checkpointing
+
+
+class WriteWaitTimeout(sqlite3.OperationalError):
+    """SQLite's "database is locked" (SQLITE_BUSY), raised when a write could not take its turn and SQLite's write lock
+    within the database's write wait: every layer treats it as SQLite's own busy error (api.db.is_transient)."""
+
+    sqlite_errorcode, sqlite_errorname = 5, "SQLITE_BUSY"
+
+
+class _FileTurns:
+    """Turns on one lock file for the threads of this process (flock cannot tell one process's threads apart): one
+    thread at a time holds, or waits for, the file's exclusive lock. The kernel wakes the next waiter (thread or
+    process) the moment the holder lets go. A wait that must end by a deadline blocks in a helper thread, so the
+    waiter can give up on time; a lock the helper gets after its waiter gave up goes to the next thread of this
+    process that wants it, or is let go at once."""
+
+    def __init__(self, path: str):
+        self.file = open(path, "a")  # noqa: SIM115 - kept open for the process's life: turns are taken on every write
+        self.changed = threading.Condition()
+        self.taken = False  # a thread of this process holds the turn or waits for the file lock
+        self.locked = False  # this process holds the file lock (only while a thread has taken the turn)
+        self.helper_waiting = False  # a helper thread is blocked in flock for this process
+
+    def take(self, deadline: float | None) -> bool:
+        """Wait for the turn until ``deadline`` (a time.monotonic() value; None: for as long as it takes); whether it
+        came. A thread that gets it must give_back()."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: not self.taken, _left(deadline)):
+                return False
+            self.taken = True
+            if not self.locked and not self.helper_waiting:
+                try:
+                    fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self.locked = True
+                except BlockingIOError:
+                    self.helper_waiting = True
+                    threading.Thread(target=self._wait_for_lock, name="sqlite writer turn", daemon=True).start()
+            if self.changed.wait_for(lambda: self.locked, _left(deadline)):
+                return True
+            self.taken = False
+            self.changed.notify_all()
+            return False
+
+    def give_back(self) -> None:
+        """Let the lock go, to the next waiter of any process."""
+        with self.changed:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.locked = self.taken = False
+            self.changed.notify_all()
+
+    def _wait_for_lock(self) -> None:
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+        with self.changed:
+            self.helper_waiting = False
+            if self.taken:
+                self.locked = True
+            else:  # its waiter gave up and no other thread wants it
+                fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.changed.notify_all()
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+_turns: dict[str, _FileTurns] = {}
+
+
+def _forget_turns() -> None:
+    """In a forked child: its own lock files (one inherited shares the parent's lock, and no helper thread came)."""
+    global _turns, _lock_files_guard
+    _turns, _lock_files_guard = {}, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_turns)
 
 
 @contextmanager
-def turn_beside(database: peewee.SqliteDatabase, suffix: str):
-    """Wait for, then hold, an exclusive lock on the file ``<database><suffix>``: the kernel wakes the next waiter
-    (thread or process) the moment the holder lets go. Nothing to wait for with an in-memory database."""
+def turn_beside(database: peewee.SqliteDatabase, suffix: str, deadline: float | None = None):
+    """Wait for, then hold, an exclusive lock on the file ``<database><suffix>``, shared by every process on this
+    machine; WriteWaitTimeout if it has not come by ``deadline`` (time.monotonic(); None: wait as long as it takes).
+    Nothing to wait for with an in-memory database."""
     if database.database == ":memory:":
         yield
         return
     path = f"{database.database}{suffix}"
-    with _lock_files_guard:
-        if path not in _lock_files:  # a thread lock too: flock cannot tell one process's threads apart
-            _lock_files[path] = (threading.Lock(), open(path, "a"))  # noqa: SIM115 - kept open for the process's life
-    gate, lock_file = _lock_files[path]
-    with gate:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    turns = _turns.get(path)
+    if turns is None:
+        with _lock_files_guard:
+            turns = _turns.get(path) or _turns.setdefault(path, _FileTurns(path))
+    if not turns.take(deadline):
+        raise WriteWaitTimeout("database is locked: other writers held it for the whole write wait")
+    try:
+        yield
+    finally:
+        turns.give_back()
 
 
 class ChangeSignal:
@@ -74,13 +149,22 @@ class ChangeSignal:
             signal_file.write(b".")
 
 
+DEFAULT_WRITE_WAIT_MS = 5000  # QUALTRACK_SQLITE_WRITE_WAIT_MS
 QUEUED = "QUEUED"  # the lock type of a write transaction on SQLite: see QueuedSqliteDatabase
 
 
 class QueuedSqliteDatabase(peewee.SqliteDatabase):
     """peewee's SqliteDatabase, whose write transactions (write_transaction) wait for their turn and take SQLite's
     write lock at their first statement rather than at the start of the block: what a write does before it touches
-    the database (checking the request body, ~0.1 ms of a decision write in-process) holds up no other writer."""
+    the database (checking the request body, ~0.1 ms of a decision write in-process) holds up no other writer.
+
+    A write waits at most ``write_wait_ms`` in all, from its first statement: for its turn among this machine's
+    writers, then for SQLite's write lock (held, perhaps, by a process outside the queue); past that it fails with
+    WriteWaitTimeout or SQLite's own "database is locked", both SQLITE_BUSY. Reads never take a turn."""
+
+    def __init__(self, database, *args, write_wait_ms: int = DEFAULT_WRITE_WAIT_MS, **kwargs):
+        self.write_wait_ms = write_wait_ms
+        super().__init__(database, *args, **kwargs)
 
     def begin(self, lock_type=None):
         if lock_type != QUEUED:
@@ -92,11 +176,39 @@ class QueuedSqliteDatabase(peewee.SqliteDatabase):
     def cursor(self, named_cursor=None):
         if getattr(self._state, "queued_begin", False):
             self._state.queued_begin = False
-            turn = turn_beside(self, "-writers")
-            turn.__enter__()
-            self._state.writer_turn = turn
-            super().begin("IMMEDIATE")
+            if self._state.transactions:  # a stale flag outside any write block (cannot happen) takes no turn
+                self._take_turn_and_begin()
         return super().cursor(named_cursor)
+
+    def _take_turn_and_begin(self) -> None:
+        """Wait for this write's turn, then BEGIN IMMEDIATE, both within write_wait_ms of now."""
+        deadline = time.monotonic() + self.write_wait_ms / 1000
+        turn = turn_beside(self, "-writers", deadline)
+        turn.__enter__()
+        self._state.writer_turn = turn
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms >= self.write_wait_ms - 1:  # the turn came at once: SQLite waits its usual busy_timeout
+            super().begin("IMMEDIATE")
+            return
+        connection = self._state.conn
+        connection.execute(f"PRAGMA busy_timeout = {max(left_ms, 0)}")
+        try:
+            super().begin("IMMEDIATE")
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.write_wait_ms)}")
+
+    def reset_after_request(self) -> None:
+        """At the end of a request, outside any transaction block: roll back a transaction left open on this thread's
+        connection and give its writer turn back, so that nothing one request left behind holds up another (or
+        makes this worker's next read wait for a turn)."""
+        if self._state.transactions:
+            return
+        self._state.queued_begin = False
+        try:
+            if not self.is_closed() and self._state.conn.in_transaction:
+                self._state.conn.rollback()
+        finally:
+            self.end_writer_turn()
 
     def commit(self):
         self._state.queued_begin = False

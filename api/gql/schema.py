@@ -1,7 +1,5 @@
 """The one GraphQL schema: content and tracking queries, tracking mutations, resolved from service dicts."""
 
-import logging
-
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
@@ -12,16 +10,17 @@ from api.gql.mutations import Mutation
 from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
 from api.gql.tracking import TrackingQuery
-
-log = logging.getLogger(__name__)
+from api.problems import log_unexpected
 
 
 class QualtrackSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
-        """Log unexpected errors with their traceback; expected ones (bad queries, ApiErrors) are the caller's."""
+        """Log and count unexpected errors as REST does (api.problems.log_unexpected: a busy database as a warning,
+        anything else with its traceback); expected ones (bad queries, ApiErrors) are the caller's."""
         for error in errors:
             if not is_expected(error):
-                log.error("unexpected GraphQL error at %s", error.path, exc_info=error.original_error)
+                log_unexpected(error.original_error, f"GraphQL field {'.'.join(map(str, error.path or ()))}",
+                               "graphql")
 
 
 class RememberingNameConverter(NameConverter):

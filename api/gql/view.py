@@ -8,7 +8,9 @@ adapters) cost more than executing a whole unit tree. Behaviour:
   wrong content type) is a 4xx problem+json, as in REST. A GraphQL request is always answered 200 with
   ``data``/``errors`` (the GraphQL-over-HTTP convention for application/json).
 - Errors from resolvers carry ``extensions.code`` and ``extensions.status`` (the REST status for the same failure);
-  unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema.
+  unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema. As in REST, a
+  database that is locked, busy or unreachable is SERVICE_UNAVAILABLE (503) with ``retryAfter`` in seconds; any
+  other unexpected error is INTERNAL_SERVER_ERROR (500) with the ``requestId`` it was logged under.
 - ``Idempotency-Key`` on a POST is honoured exactly as on REST writes.
 - GET with Accept: text/html serves GraphiQL when enabled (development only), from this server's own files (no CDN:
   see api/rest/docs.py).
@@ -19,14 +21,19 @@ from flask import Response, request
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from api import db
 from api.auth import current_principal
 from api.errors import ApiError, UnsupportedMediaType
 from api.gql.context import Context
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
+from api.problems import RETRY_AFTER_SECONDS
 from api.rest.docs import html_page
+from api.services import context
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
+UNAVAILABLE_MESSAGE = "The database is busy or unavailable; the write in progress, if any, was rolled back: retry " \
+                      "after retryAfter seconds."
 MAX_QUERY_LENGTH = 100_000
 MAX_OPERATION_NAME = 200
 QUERIES_ONLY = frozenset({OperationType.QUERY})  # GET: a mutation must not ride on a link or a prefetch
@@ -79,8 +86,11 @@ def _format_error(error) -> dict:
     """One error as the response shows it: expected errors as they are (with code and status for ApiErrors),
     unexpected ones masked."""
     if not is_expected(error):
+        if db.is_transient(error.original_error):
+            return {"message": UNAVAILABLE_MESSAGE, "path": error.path,
+                    "extensions": {"code": "SERVICE_UNAVAILABLE", "status": 503, "retryAfter": RETRY_AFTER_SECONDS}}
         return {"message": MASKED_MESSAGE, "path": error.path,
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500}}
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500, "requestId": context.request_id.get()}}
     formatted = error.formatted
     original = error.original_error
     if isinstance(original, ApiError):

@@ -4,8 +4,11 @@ database (checking a request body) holds up no other writer, and the turns still
 Real threads with their own connections, on a separate SQLite database (the session's runs each test inside a
 transaction of its own)."""
 
+import fcntl
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -227,3 +230,102 @@ def test_a_fork_waits_while_a_background_thread_is_inside_sqlite(notes):
     thread.join()
     assert os.waitpid(child, 0)[1] == 0
     assert waited >= 0.25, f"the fork did not wait for the thread inside SQLite ({waited:.3f} s)"
+
+
+# -- bounded waits: one deadline for the writers' turn and SQLite's write lock ---------------------------------------
+
+WAIT_MS = 300
+MARGIN_SECONDS = 1.0  # for a loaded machine; without one deadline the n-th writer gave up after n waits
+
+
+@pytest.fixture
+def quick_notes(notes):
+    """``notes`` again, through a database whose writes wait at most WAIT_MS."""
+    quick = db.make_database(f"sqlite:///{notes.database}", sqlite_write_wait_ms=WAIT_MS)
+    db.bind(quick)
+    try:
+        yield quick
+    finally:
+        quick.close()
+
+
+@contextmanager
+def turn_held_elsewhere(database):
+    """Another process's writer holding its turn: the writers' lock file, locked through a file of its own."""
+    with open(f"{database.database}-writers", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def write_from_threads(database, count: int) -> list[tuple[float, BaseException | None]]:
+    """``count`` threads, each with its own connection, each writing a note at once: (seconds taken, error)."""
+    outcomes: list = [None] * count
+
+    def write(number: int) -> None:
+        started, error = time.monotonic(), None
+        try:
+            with db.write_transaction():
+                database.execute_sql("INSERT INTO note VALUES (?)", [f"writer {number}"])
+        except Exception as raised:  # noqa: BLE001 - what is being looked at
+            error = raised
+        finally:
+            database.close()
+        outcomes[number] = (time.monotonic() - started, error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+@pytest.mark.parametrize("held", ["sqlite lock", "writers' turn"])
+def test_writers_behind_a_held_lock_all_give_up_when_the_wait_ends_not_one_after_another(quick_notes, held):
+    if held == "sqlite lock":
+        holder = sqlite3.connect(quick_notes.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        release = holder.rollback
+    else:
+        turn = turn_held_elsewhere(quick_notes)
+        turn.__enter__()
+        release = lambda: turn.__exit__(None, None, None)  # noqa: E731
+    try:
+        outcomes = write_from_threads(quick_notes, 4)
+        started = time.monotonic()
+        assert quick_notes.execute_sql("SELECT count(*) FROM note").fetchone() == (0,)  # a read waits for nothing
+        assert time.monotonic() - started < 0.1
+    finally:
+        release()
+    for seconds, error in outcomes:
+        assert error is not None and db.is_transient(error), error
+        assert WAIT_MS / 1000 - 0.05 <= seconds < WAIT_MS / 1000 + MARGIN_SECONDS, [s for s, _ in outcomes]
+    started = time.monotonic()
+    assert write_from_threads(quick_notes, 1)[0][1] is None  # nothing left held by the writers that gave up
+    assert time.monotonic() - started < WAIT_MS / 1000
+    with open(f"{quick_notes.database}-writers", "a") as lock_file:  # nor by this process
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def test_a_turn_that_comes_after_its_writer_gave_up_goes_to_the_next_writer(quick_notes):
+    with turn_held_elsewhere(quick_notes):
+        [(_, error)] = write_from_threads(quick_notes, 1)
+        assert db.is_transient(error)  # its turn is still being waited for, on no one's behalf
+    [(seconds, error)] = write_from_threads(quick_notes, 1)
+    assert error is None and seconds < WAIT_MS / 1000
+    assert quick_notes.execute_sql("SELECT body FROM note").fetchall() == [("writer 0",)]
+
+
+def test_what_a_request_leaves_open_is_rolled_back_at_its_end_and_holds_up_no_one(quick_notes):
+    """A request that returned inside a transaction of its own (BEGIN without a block: a bug) must not keep SQLite's
+    write lock for the next request on the worker, nor make other writers wait."""
+    quick_notes.execute_sql("BEGIN IMMEDIATE")
+    quick_notes.execute_sql("INSERT INTO note VALUES ('left open')")
+    db.release()  # the end of the request
+    [(seconds, error)] = write_from_threads(quick_notes, 1)
+    assert error is None and seconds < WAIT_MS / 1000
+    assert quick_notes.execute_sql("SELECT body FROM note").fetchall() == [("writer 0",)]

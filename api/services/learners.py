@@ -4,6 +4,7 @@ withdrawn, or pseudonymised on request with their assessment records kept."""
 import hashlib
 import uuid
 
+from api import db
 from api.errors import ApiError, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
@@ -44,6 +45,14 @@ class PreconditionFailed(ApiError):
 
 class PreconditionRequired(ApiError):
     status, title, type = 428, "Precondition Required", "/problems/if-match-required"
+
+
+def lock_centre_learners(centre_id) -> None:
+    """Inside a write transaction: wait for, then hold until it ends, the lock on creating learners at ``centre_id``,
+    so a create (or a learner import batch, which takes the same lock) queues behind any other creating learners at
+    that centre and then sees what it committed. One key per centre; other centres' writers do not wait."""
+    digest = hashlib.sha256(b"qualtrack:centre-learners:" + uuid.UUID(str(centre_id)).bytes).digest()
+    db.hold_until_commit(int.from_bytes(digest[:8], "big", signed=True))
 
 
 def etag_of(kind: str, row_id, row_version: int) -> str:

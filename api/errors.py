@@ -22,6 +22,10 @@ class ApiError(Exception):
         self.extensions = extensions or {}
 
 
+class Conflict(ApiError):
+    status, title, type = 409, "Conflict", "/problems/conflict"
+
+
 class InvalidParameter(ApiError):
     status, title, type = 400, "Invalid request parameter", "/problems/invalid-parameter"
 

@@ -53,6 +53,7 @@ class Operation:
     field: str  # the (dotted) field whose value decides success, e.g. "centre.progress"
     shows: str | None = None  # for lists: success means this id is in the result
     success_type: str | None = None  # for mutations: success means this __typename
+    repeatable: bool = False  # a create each allowed caller repeats: after the first, a Conflict naming it
 
 
 def operations(ids: dict) -> dict[str, list[Operation]]:
@@ -101,9 +102,10 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
         "learners.qualification_progress": [
             q("query($l: UUID!, $q: UUID!) { qualificationProgress(learnerId: $l, qualificationId: $q) { achieved } }",
               "qualificationProgress", l=learner, q=ids["qualification"])],
-        "learners.create_enrolment": [
-            m("mutation($l: UUID!, $u: UUID!) { enrolLearner(input: {learnerId: $l, unitId: $u, "
-              'startDate: "2026-09-01"}) { __typename } }', "enrolLearner", "Enrolment", l=learner, u=b13)],
+        "learners.create_enrolment": [Operation(
+            "mutation($l: UUID!, $u: UUID!) { enrolLearner(input: {learnerId: $l, unitId: $u, "
+            'startDate: "2026-09-01"}) { __typename ... on Conflict { existingId } } }',
+            {"l": learner, "u": ids["CS 34"]}, "enrolLearner", success_type="Enrolment", repeatable=True)],
         "learners.list_enrolments": [q("{ enrolments(first: 100) { nodes { id } } }", "enrolments", e)],
         "learners.get_enrolment": [q("query($id: UUID!) { enrolment(id: $id) { id } }", "enrolment", id=e)],
         "learners.enrolment_progress": [
@@ -148,7 +150,7 @@ def succeeded(body: dict, operation: Operation) -> bool:
     if body.get("errors") or value is None:
         return False
     if operation.success_type:
-        return value["__typename"] == operation.success_type
+        return value["__typename"] == operation.success_type or (operation.repeatable and bool(value.get("existingId")))
     if operation.shows:
         return operation.shows in str(value)
     return True

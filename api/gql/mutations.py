@@ -49,9 +49,13 @@ class Forbidden(Problem):
     pass
 
 
-@strawberry.type(description="The record's state does not allow this, e.g. already countersigned (REST 409).")
+@strawberry.type(description="The record's state does not allow this, e.g. already countersigned, or the write would "
+                             "duplicate a record (REST 409). For a duplicate, `existingId` and `existingHref` name the "
+                             "record that exists and `fields` the field whose value it holds.")
 class Conflict(Problem):
-    pass
+    existing_id: strawberry.ID | None = None
+    existing_href: str | None = None
+    fields: list[FieldError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="This needs a bearer token (REST 401).")
@@ -61,11 +65,15 @@ class AuthenticationRequired(Problem):
 
 def _problem(error: ApiError) -> Problem:
     """The union member for an ApiError, chosen by its HTTP status."""
-    kinds = {401: AuthenticationRequired, 403: Forbidden, 404: NotFound, 409: Conflict}
+    kinds = {401: AuthenticationRequired, 403: Forbidden, 404: NotFound}
     kind = kinds.get(error.status)
     if kind is not None:
         return kind(message=error.detail, http_status=error.status)
     fields = [FieldError(field=name, messages=list(messages)) for name, messages in (error.errors or {}).items()]
+    if error.status == 409:
+        return Conflict(message=error.detail, http_status=error.status, fields=fields,
+                        existing_id=error.extensions.get("existing_id"),
+                        existing_href=error.extensions.get("existing_href"))
     return ValidationError(message=error.detail, http_status=error.status, fields=fields)
 
 

@@ -34,6 +34,11 @@ class Learner(BaseModel):
         indexes = ((("centre", "uln"), False),)  # also serves lookups by centre alone
 
 
+TEMPORARY_ULN = "9999999999"  # the placeholder ULN for a learner who has none yet: the one ULN that may repeat
+# One learner per (centre, ULN): concurrent creates and imports on several hosts meet here (migration 008)
+Learner.add_index(Learner.index(Learner.centre, Learner.uln, unique=True, where=Learner.uln != TEMPORARY_ULN))
+
+
 class LearnerExternalId(BaseModel):
     """A learner's id in an integrating system (MIS, LMS); unique per system within a centre."""
 
@@ -60,6 +65,11 @@ class Enrolment(BaseModel):
     row_version = peewee.IntegerField(default=1)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+
+# One active enrolment per (learner, unit): a second enrol of the same learner on the same unit is a conflict
+Enrolment.add_index(Enrolment.index(Enrolment.learner, Enrolment.unit, unique=True,
+                                    where=Enrolment.status == "active"))
 
 
 class EnrolmentStaff(BaseModel):

@@ -26,6 +26,7 @@ from api.services.access import (
     require_authenticated,
     visible_learner_records,
 )
+from api.services.identity import AlreadyExists, enrolment_duplicate, write_unique
 from api.services.learners import PreconditionFailed, check_if_match, etag_of, visible_learner
 from api.services.pagination import Page, keyset_page
 
@@ -76,7 +77,8 @@ def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUI
 
 
 def create_enrolment(principal: Principal, data: dict) -> Enrolment:
-    """Enrol a learner on a unit, pinned to the unit's current published version."""
+    """Enrol a learner on a unit, pinned to the unit's current published version; 409 AlreadyExists (pointing at it)
+    if the learner already has an active enrolment on the unit. Nothing is written before that is known."""
     learner = visible_learner(principal, data["learner_id"])
     require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     if learner.status != "active":
@@ -92,9 +94,11 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
                                errors={"planned_end_date": ["before start_date"]})
     assessors = _staff(learner.centre_id, data.get("assessor_ids", []), "assessor", "assessor_ids")
     iqas = _staff(learner.centre_id, data.get("iqa_ids", []), "iqa", "iqa_ids")
-    enrolment = Enrolment.create(id=new_id(), learner=learner.id, centre=learner.centre_id,
-                                 unit=data["unit_id"], unit_version=version.id, start_date=data["start_date"],
-                                 planned_end_date=data.get("planned_end_date"))
+    enrolment = write_unique(
+        lambda: Enrolment.create(id=new_id(), learner=learner.id, centre=learner.centre_id, unit=data["unit_id"],
+                                 unit_version=version.id, start_date=data["start_date"],
+                                 planned_end_date=data.get("planned_end_date")),
+        lambda: enrolment_duplicate(learner.id, data["unit_id"]))
     rows = [{"enrolment": enrolment.id, "account": a, "role": "assessor"} for a in assessors]
     rows += [{"enrolment": enrolment.id, "account": a, "role": "iqa"} for a in iqas]
     if rows:
@@ -121,7 +125,8 @@ def list_enrolments(principal: Principal, *, learner_id, centre_id, unit_id, sta
 
 
 def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dict, if_match: str | None) -> Enrolment:
-    """Change status, dates or assigned staff, if If-Match names the current version."""
+    """Change status, dates or assigned staff, if If-Match names the current version. Back to active while the
+    learner has another active enrolment on the unit: 409 AlreadyExists pointing at that one."""
     enrolment = visible_enrolment(principal, enrolment_id)
     require(can_manage_learners(principal, enrolment.centre_id), "only the centre's admins change enrolments")
     check_if_match(if_match, etag_of("enrolment", enrolment.id, enrolment.row_version))
@@ -141,10 +146,15 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
                 EnrolmentStaff.insert_many([{"enrolment": enrolment.id, "account": a, "role": role}
                                             for a in accounts]).execute()
     current = enrolment.row_version
-    saved = (Enrolment.update(status=enrolment.status, start_date=enrolment.start_date,
-                              planned_end_date=enrolment.planned_end_date, row_version=current + 1,
-                              updated_at=utcnow())
-             .where(Enrolment.id == enrolment.id, Enrolment.row_version == current).execute())
+    save = (Enrolment.update(status=enrolment.status, start_date=enrolment.start_date,
+                             planned_end_date=enrolment.planned_end_date, row_version=current + 1,
+                             updated_at=utcnow())
+            .where(Enrolment.id == enrolment.id, Enrolment.row_version == current))
+    if enrolment.status == "active" and before["status"] != "active":
+        saved = write_unique(save.execute, lambda: enrolment_duplicate(enrolment.learner_id, enrolment.unit_id,
+                                                                       enrolment_id=enrolment.id))
+    else:
+        saved = save.execute()
     if saved != 1:
         raise PreconditionFailed("the enrolment changed while you were updating it: GET it again and retry")
     enrolment = Enrolment.get_by_id(enrolment.id)
@@ -155,8 +165,9 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
 
 def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID,
                            data: dict) -> list[Enrolment]:
-    """Enrol a learner on every unit of a qualification's mandatory groups (units they are already enrolled on are
-    kept as they are). Optional units are chosen one by one with POST /v1/enrolments. All or nothing."""
+    """Enrol a learner on every unit of a qualification's mandatory groups (units they are already enrolled on, even
+    by a concurrent request, are kept as they are). Optional units are chosen one by one with POST /v1/enrolments.
+    All or nothing."""
     learner = visible_learner(principal, learner_id)
     require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     qualification = Qualification.get_or_none(Qualification.id == qualification_id,
@@ -169,5 +180,12 @@ def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualific
                  .order_by(QualificationGroup.position, QualificationGroupUnit.position)]
     current = {e.unit_id for e in Enrolment.select(Enrolment.unit)
                .where(Enrolment.learner == learner_id, Enrolment.status != "withdrawn")}
-    return [create_enrolment(principal, {**data, "learner_id": learner_id, "unit_id": unit_id})
-            for unit_id in mandatory if unit_id not in current]
+    made = []
+    for unit_id in mandatory:
+        if unit_id in current:
+            continue
+        try:
+            made.append(create_enrolment(principal, {**data, "learner_id": learner_id, "unit_id": unit_id}))
+        except AlreadyExists:
+            continue  # enrolled by a concurrent request since ``current`` was read: kept as it is, like the others
+    return made

@@ -4,7 +4,8 @@ withdrawn, or pseudonymised on request with their assessment records kept."""
 import hashlib
 import uuid
 
-from api.errors import ApiError, NotFound, ValidationFailed
+from api import db
+from api.errors import ApiError, Conflict, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Centre,
@@ -28,14 +29,11 @@ from api.services.access import (
     require_authenticated,
     visible_learner_records,
 )
+from api.services.identity import learner_duplicate, write_unique
 from api.services.pagination import Page, keyset_page
-from api.services.uln import TEMPORARY_ULN, uln_problem
+from api.services.uln import uln_problem
 
 EDITABLE = ("given_name", "family_name", "email", "date_of_birth")
-
-
-class Conflict(ApiError):
-    status, title, type = 409, "Conflict", "/problems/conflict"
 
 
 class PreconditionFailed(ApiError):
@@ -44,6 +42,14 @@ class PreconditionFailed(ApiError):
 
 class PreconditionRequired(ApiError):
     status, title, type = 428, "Precondition Required", "/problems/if-match-required"
+
+
+def lock_centre_learners(centre_id) -> None:
+    """Inside a write transaction: wait for, then hold until it ends, the lock on creating learners at ``centre_id``,
+    so a create (or a learner import batch, which takes the same lock) queues behind any other creating learners at
+    that centre and then sees what it committed. One key per centre; other centres' writers do not wait."""
+    digest = hashlib.sha256(b"qualtrack:centre-learners:" + uuid.UUID(str(centre_id)).bytes).digest()
+    db.hold_until_commit(int.from_bytes(digest[:8], "big", signed=True))
 
 
 def etag_of(kind: str, row_id, row_version: int) -> str:
@@ -89,7 +95,8 @@ def visible_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
     return learner
 
 
-def _check_external_ids(centre_id, external_ids: list[dict], learner_id=None) -> None:
+def _refuse_repeated(external_ids: list[dict]) -> None:
+    """422 if the same (system, id) is given twice."""
     seen = set()
     for i, ref in enumerate(external_ids):
         key = (ref["system"], ref["id"])
@@ -97,16 +104,17 @@ def _check_external_ids(centre_id, external_ids: list[dict], learner_id=None) ->
             raise ValidationFailed("the same external id is given twice",
                                    errors={f"external_ids[{i}]": ["duplicate"]})
         seen.add(key)
-        owner = LearnerExternalId.get_or_none(LearnerExternalId.centre == centre_id,
-                                              LearnerExternalId.system == ref["system"],
-                                              LearnerExternalId.external_id == ref["id"])
-        if owner is not None and owner.learner_id != learner_id:
-            raise Conflict(f"{ref['system']} id {ref['id']!r} already belongs to learner {owner.learner_id}",
-                           errors={f"external_ids[{i}]": ["already used by another learner at this centre"]})
+
+
+def _insert_external_ids(learner_id, centre_id, external_ids: list[dict]) -> None:
+    if external_ids:
+        LearnerExternalId.insert_many([{"learner": learner_id, "centre": centre_id, "system": r["system"],
+                                        "external_id": r["id"]} for r in external_ids]).execute()
 
 
 def create_learner(principal: Principal, data: dict) -> Learner:
-    """A new learner at ``data['centre_id']``; 422 for a bad ULN, 409 for a ULN or external id already used there."""
+    """A new learner at ``data['centre_id']``; 422 for a bad ULN, 409 AlreadyExists (pointing at the learner) for a ULN
+    or external id already used there, found before the insert or refused by the database."""
     require_authenticated(principal)
     centre = Centre.get_or_none(Centre.id == data["centre_id"])
     if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
@@ -116,18 +124,18 @@ def create_learner(principal: Principal, data: dict) -> Learner:
     problem = uln_problem(data["uln"])
     if problem:
         raise ValidationFailed(problem, errors={"uln": [problem]})
-    if data["uln"] != TEMPORARY_ULN and Learner.select().where(Learner.centre == centre.id,
-                                                               Learner.uln == data["uln"]).exists():
-        raise Conflict(f"a learner with ULN {data['uln']} already exists at this centre",
-                       errors={"uln": ["already registered at this centre"]})
     external_ids = data.get("external_ids", [])
-    _check_external_ids(centre.id, external_ids)
-    learner = Learner.create(id=new_id(), centre=centre.id, uln=data["uln"], given_name=data["given_name"],
-                             family_name=data["family_name"], email=data.get("email"),
-                             date_of_birth=data.get("date_of_birth"))
-    if external_ids:
-        LearnerExternalId.insert_many([{"learner": learner.id, "centre": centre.id, "system": r["system"],
-                                        "external_id": r["id"]} for r in external_ids]).execute()
+    _refuse_repeated(external_ids)
+
+    def insert() -> Learner:
+        learner = Learner.create(id=new_id(), centre=centre.id, uln=data["uln"], given_name=data["given_name"],
+                                 family_name=data["family_name"], email=data.get("email"),
+                                 date_of_birth=data.get("date_of_birth"))
+        _insert_external_ids(learner.id, centre.id, external_ids)
+        return learner
+
+    lock_centre_learners(centre.id)
+    learner = write_unique(insert, lambda: learner_duplicate(centre.id, data["uln"], external_ids))
     audit.record(principal, "learner.created", "learner", learner.id, centre_id=centre.id, after=_snapshot(learner))
     return learner
 
@@ -158,7 +166,8 @@ def list_learners(principal: Principal, *, centre_id, uln, external_system, exte
 
 
 def update_learner(principal: Principal, learner_id: uuid.UUID, changes: dict, if_match: str | None) -> Learner:
-    """Change a learner's personal fields and external ids, if If-Match names the current version."""
+    """Change a learner's personal fields and external ids, if If-Match names the current version; 409 AlreadyExists
+    (pointing at the other learner) for an external id another learner at the centre holds."""
     learner = visible_learner(principal, learner_id)
     require(can_manage_learners(principal, learner.centre_id), "only the centre's admins change learner records")
     check_if_match(if_match, etag_of("learner", learner.id, learner.row_version))
@@ -169,11 +178,15 @@ def update_learner(principal: Principal, learner_id: uuid.UUID, changes: dict, i
         if name in changes:
             setattr(learner, name, changes[name])
     if "external_ids" in changes:
-        _check_external_ids(learner.centre_id, changes["external_ids"], learner.id)
-        LearnerExternalId.delete().where(LearnerExternalId.learner == learner.id).execute()
-        if changes["external_ids"]:
-            LearnerExternalId.insert_many([{"learner": learner.id, "centre": learner.centre_id, "system": r["system"],
-                                            "external_id": r["id"]} for r in changes["external_ids"]]).execute()
+        refs = changes["external_ids"]
+        _refuse_repeated(refs)
+
+        def replace_external_ids() -> None:
+            LearnerExternalId.delete().where(LearnerExternalId.learner == learner.id).execute()
+            _insert_external_ids(learner.id, learner.centre_id, refs)
+
+        write_unique(replace_external_ids, lambda: learner_duplicate(learner.centre_id, None, refs,
+                                                                     learner_id=learner.id))
     _bump(learner)
     audit.record(principal, "learner.updated", "learner", learner.id, centre_id=learner.centre_id, before=before,
                  after={**_snapshot(learner), "fields": sorted(changes)})

@@ -79,6 +79,14 @@ def plan_migration(enrolment: Enrolment, target: UnitVersion) -> dict:
 
 
 def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
+    # Moved first, and only from the version the plan was made on: of two concurrent migrations of one enrolment, the
+    # second waits here for the first to commit, then finds the enrolment moved and writes nothing
+    moved = (Enrolment.update(unit_version=uuid.UUID(plan["to_version_id"]), row_version=Enrolment.row_version + 1,
+                              updated_at=utcnow())
+             .where(Enrolment.id == enrolment.id, Enrolment.unit_version == enrolment.unit_version_id,
+                    Enrolment.status == "active").execute())
+    if moved != 1:
+        raise Conflict("the enrolment was moved or changed by another request just now: GET it again")
     originals = {d.id: d for d in Decision.select().where(
         Decision.id.in_([uuid.UUID(c["decision_id"]) for c in plan["carried"]]))}
     for row in plan["carried"]:
@@ -96,8 +104,6 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
     if claims:
         Claim.insert_many(claims).execute()
     before = {"unit_version_id": str(enrolment.unit_version_id), "version": plan["from_version"]}
-    Enrolment.update(unit_version=uuid.UUID(plan["to_version_id"]), row_version=Enrolment.row_version + 1,
-                     updated_at=utcnow()).where(Enrolment.id == enrolment.id).execute()
     audit.record(principal, "enrolment.migrated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  before=before, after={"unit_version_id": plan["to_version_id"], "version": plan["to_version"],
                                        "carried": len(plan["carried"]),

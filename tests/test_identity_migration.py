@@ -1,0 +1,84 @@
+"""Migration 008 on a database that already holds duplicates (made before the constraints existed): learners sharing a
+centre and ULN are merged into the earliest, duplicate active enrolments are withdrawn, nothing else is lost, every
+resolution is audited, and afterwards the database itself refuses new duplicates."""
+
+from datetime import date, datetime, timedelta
+
+import peewee
+import pytest
+
+from api import db
+from api.config import Settings
+from api.ids import new_id
+from api.migrations_runner import migrate, router_for
+from api.models import Account, AuditEvent, Enrolment, Learner, LearnerExternalId, Unit, UnitVersion
+from api.services import accounts
+from api.services.loader import load_path
+from tests.conftest import UNITS_DIR
+
+ULN = "1000000004"  # a valid ULN
+TEMPORARY = "9999999999"
+
+
+@pytest.fixture
+def before_008(fresh_url, database):
+    """A fresh database migrated up to 007 and loaded with units, bound for the test."""
+    fresh = db.database_for(Settings(database_url=fresh_url, env="test"))
+    db.bind(fresh)
+    router_for(fresh).run("007_drop_decision_indexes")
+    assert load_path(UNITS_DIR).ok
+    try:
+        yield fresh
+    finally:
+        fresh.close_all() if hasattr(fresh, "close_all") else fresh.close()
+        db.bind(database)
+
+
+def _learner(centre, uln, age_days, **fields):
+    return Learner.create(id=new_id(), centre=centre.id, uln=uln, given_name="Ada", family_name="Lovelace",
+                          created_at=datetime(2026, 1, 1) + timedelta(days=age_days), **fields)
+
+
+def _enrol(learner, version, age_days):
+    return Enrolment.create(id=new_id(), learner=learner.id, centre=learner.centre_id, unit=version.unit_id,
+                            unit_version=version.id, start_date=date(2026, 1, 1),
+                            created_at=datetime(2026, 1, 1) + timedelta(days=age_days))
+
+
+def test_duplicates_are_merged_and_then_refused(before_008):
+    centre, other_centre = accounts.create_centre("M1", "Merge centre"), accounts.create_centre("M2", "Other")
+    version = UnitVersion.select().where(UnitVersion.status == "published").first()
+    first = _learner(centre, ULN, 0, email="ada@example.test")
+    second, third = _learner(centre, ULN, 1), _learner(centre, ULN, 2)
+    elsewhere = _learner(other_centre, ULN, 3)  # another centre's learner with the same ULN is another person
+    temporaries = [_learner(centre, TEMPORARY, 4), _learner(centre, TEMPORARY, 5)]
+    kept_enrolment = _enrol(first, version, 0)
+    moved_enrolment = _enrol(second, version, 1)  # same unit: a duplicate active enrolment once merged
+    LearnerExternalId.create(learner=third.id, centre=centre.id, system="mis", external_id="M-3")
+    account = accounts.create_account("merged.learner@example.test", "a long enough password", roles=["learner"],
+                                      centres=["M1"], learner_id=third.id)
+
+    migrate(before_008)
+
+    assert [row.id for row in Learner.select().where(Learner.centre == centre.id, Learner.uln == ULN)] == [first.id]
+    assert Learner.get_by_id(first.id).email == "ada@example.test"
+    assert Learner.get_or_none(Learner.id == elsewhere.id) is not None
+    assert Learner.select().where(Learner.uln == TEMPORARY).count() == len(temporaries)
+    assert Enrolment.get_by_id(moved_enrolment.id).learner_id == first.id
+    assert Enrolment.get_by_id(kept_enrolment.id).status == "active"
+    assert Enrolment.get_by_id(moved_enrolment.id).status == "withdrawn"
+    assert LearnerExternalId.get(LearnerExternalId.external_id == "M-3").learner_id == first.id
+    assert Account.get_by_id(account.id).learner_id == first.id
+    merged = {event.before["merged_learner_id"] for event in AuditEvent.select()
+              .where(AuditEvent.action == "learner.merged", AuditEvent.subject_id == str(first.id))}
+    assert merged == {str(second.id), str(third.id)}
+    [withdrawal] = AuditEvent.select().where(AuditEvent.action == "enrolment.withdrawn_as_duplicate")
+    assert (withdrawal.subject_id, withdrawal.after["kept_enrolment_id"]) == (str(moved_enrolment.id),
+                                                                              str(kept_enrolment.id))
+
+    with pytest.raises(peewee.IntegrityError), before_008.atomic():
+        _learner(centre, ULN, 9)
+    with pytest.raises(peewee.IntegrityError), before_008.atomic():
+        _enrol(Learner.get_by_id(first.id), version, 9)
+    _learner(centre, TEMPORARY, 9)  # the temporary ULN may still repeat
+    assert Unit.select().count() > 0

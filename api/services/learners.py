@@ -4,6 +4,7 @@ withdrawn, or pseudonymised on request with their assessment records kept."""
 import hashlib
 import uuid
 
+from api import db
 from api.errors import ApiError, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
@@ -32,6 +33,12 @@ from api.services.pagination import Page, keyset_page
 from api.services.uln import TEMPORARY_ULN, uln_problem
 
 EDITABLE = ("given_name", "family_name", "email", "date_of_birth")
+LEARNER_LOCK_SPACE = 0x6C6E  # "ln"
+
+
+def lock_centre_learners(centre_id) -> None:
+    """Queue behind every other transaction creating learners at this centre, until commit (PostgreSQL)."""
+    db.hold_until_commit((LEARNER_LOCK_SPACE << 48) ^ (uuid.UUID(str(centre_id)).int & ((1 << 48) - 1)))
 
 
 class Conflict(ApiError):

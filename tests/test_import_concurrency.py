@@ -128,3 +128,39 @@ def test_a_learner_created_by_another_writer_during_a_batch_is_not_duplicated_no
         assert Learner.get(Learner.uln == raced).given_name == "R1"
     assert Enrolment.select().join(Learner).where(Learner.centre == centre.id).count() == job.enrolments_created
     assert LearnerImport.select().count() == 1
+
+
+def test_a_run_started_while_another_is_writing_the_same_file_makes_its_own_job(centre_and_admin, monkeypatch):
+    """A second run of a file starts (in another thread, on its own connection) while the first, having committed
+    its first batch, is still going: it does not take over the first run's job (it would look interrupted), but
+    runs its own; both jobs end complete with counts that add up, and each learner exists once."""
+    import threading
+
+    centre, admin = centre_and_admin
+    monkeypatch.setattr(learner_import, "BATCH", 2)
+    text = "uln,given_name,family_name,unit_code,start_date\n" + "".join(
+        f"{valid_uln(71000 + n)},T{n},U{n},B13,2026-09-01\n" for n in range(6))
+    second: list = []
+
+    def second_run() -> None:
+        try:
+            second.append(learner_import.run_import(admin, centre.id, io.BytesIO(text.encode()), "csv"))
+        finally:
+            db.release_connection()
+
+    def start_second_run_once(rows_done: int) -> None:
+        if rows_done == 2 and not second:
+            thread = threading.Thread(target=second_run)
+            thread.start()
+            thread.join(120)
+
+    first = learner_import.run_import(admin, centre.id, io.BytesIO(text.encode()), "csv",
+                                      progress=start_second_run_once)
+    [other] = second
+    assert first.id != other.id and (first.status, other.status) == ("complete", "complete")
+    assert [(job.received, job.created, job.unchanged, job.enrolments_created, job.enrolments_unchanged)
+            for job in (first, other)] == [(6, 2, 4, 2, 4), (6, 4, 2, 4, 2)]
+    stored = {(job.id, job.created, job.unchanged) for job in LearnerImport.select()}
+    assert stored == {(first.id, 2, 4), (other.id, 4, 2)}
+    assert Learner.select().where(Learner.centre == centre.id).count() == 6
+    assert Enrolment.select().where(Enrolment.centre == centre.id, Enrolment.status == "active").count() == 6

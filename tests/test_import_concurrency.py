@@ -164,3 +164,29 @@ def test_a_run_started_while_another_is_writing_the_same_file_makes_its_own_job(
     assert stored == {(first.id, 2, 4), (other.id, 4, 2)}
     assert Learner.select().where(Learner.centre == centre.id).count() == 6
     assert Enrolment.select().where(Enrolment.centre == centre.id, Enrolment.status == "active").count() == 6
+
+
+def test_no_job_lease_outlives_its_run(identities, database):
+    """Whatever way a run ends (complete, refused by all_or_nothing, or its file refused whole before any job is
+    saved), it gives its job's lease back, and on SQLite leaves no lock file beside the database."""
+    from api.errors import ValidationFailed
+    from api.services import import_leases
+
+    admin = Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
+
+    def run(text: str) -> None:
+        learner_import.run_import(admin, identities.centres["A"].id, io.BytesIO(text.encode()), "csv")
+
+    run(f"uln,given_name,family_name\n{valid_uln(72000)},L,M\n")
+    run("uln,given_name,family_name\n1234567890,Bad,Check\n")
+    with pytest.raises(ValidationFailed):
+        run("uln,given_name,shoe_size\n")
+    if db.is_sqlite():
+        folder, name = os.path.split(database.database)
+        assert [entry for entry in os.listdir(folder) if entry.startswith(f"{name}.import-")] == []
+    else:
+        held = database.execute_sql(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+            "AND (classid::bigint >> 16) = %s", (import_leases.JOB_LOCK_SPACE,)).fetchone()[0]
+        assert held == 0
+    assert LearnerImport.select().count() == 2

@@ -95,8 +95,8 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
         job, new, lease = _claim_job(principal, centre, file_format, digest, mode, clear_empty)
         try:
             run.real(job, new, progress)
-        finally:
-            lease.release(finished=job.status != "running")
+        finally:  # a job that ended, or was never saved (the file was refused whole), will not be resumed
+            lease.release(finished=job.status != "running" or not run.saved)
         return job
 
 
@@ -154,6 +154,7 @@ class _Run:
                  processes: int, clear_empty: bool):
         self.principal, self.centre_hex, self.source, self.checked = principal, centre_hex, source, checked
         self.refs, self.processes, self.clear_empty = refs, processes, clear_empty
+        self.saved = False  # whether the real run's job is in the database
 
     def dry(self, job: LearnerImport) -> LearnerImport:
         """A report only: every check, and the counts of the writes the real run would make; nothing is written, not
@@ -174,12 +175,14 @@ class _Run:
 
     def real(self, job: LearnerImport, new: bool, progress) -> None:
         """Write the file into ``job`` (new, or an interrupted one resumed after its committed rows)."""
+        self.saved = not new
         if job.mode == "all_or_nothing":
             received, problems = self.validate_all()
             if problems:  # all or nothing: nothing is written but the job and its report
                 with write_transaction():
                     _finish(job, "rejected", received=received, rejected=len({row for row, _, _ in problems}),
                             problems=problems, created=new)
+                self.saved = True
                 return
             batches = ((index, rows, []) for index, rows in self.checked.batches(job.rows_done))
         else:
@@ -187,6 +190,7 @@ class _Run:
         if new:
             with write_transaction():
                 job.save(force_insert=True)
+            self.saved = True
         with checkpoints_beside() as committed:
             for index, rows, problems in batches:
                 _write_one(self.principal, self.centre_hex, job, index, rows, problems)

@@ -158,11 +158,17 @@ def import_case(path: Path, awarding_body: str) -> None:
 @click.option("--centre", "centre_code", required=True, help="Code of the centre the learners belong to.")
 @click.option("--mode", type=click.Choice(["all_or_nothing", "valid_rows"]), default="all_or_nothing",
               show_default=True, help="Refuse the whole file if any row is wrong, or import the valid rows.")
-@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Check every row and count what the import would do; write nothing.")
+@click.option("--clear-empty", is_flag=True,
+              help="An empty email or date_of_birth cell (NDJSON: \"\" or null) clears the stored value. Without it "
+                   "an empty cell, like a column the file lacks, leaves the stored value as it is.")
 @click.option("--processes", type=click.IntRange(min=1), default=lambda: min(os.cpu_count() or 1, 4),
               show_default="one per core, at most 4", help="Processes that check a large file (1: this one only).")
-def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, processes: int) -> None:
-    """Import learners (and enrolments) from a CSV or NDJSON file; re-running a file is safe and resumes it."""
+def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clear_empty: bool, processes: int) -> None:
+    """Import learners (and enrolments) from a CSV or NDJSON file; re-running a file is safe and resumes it.
+
+    Exit status (of a dry run too: what the real run would do): 0 every row imported; 1 nothing imported (the file,
+    or in all_or_nothing mode any row, was refused); 3 some rows refused, the others imported (valid_rows)."""
     import uuid
 
     from rich.console import Console
@@ -188,19 +194,24 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, proc
             task = bar.add_task(f"importing {path.name}", total=total)
             job = learner_import.run_import(operator, centre.id, stream, file_format, mode=mode, dry_run=dry_run,
                                             progress=lambda rows: bar.update(task, completed=rows),
-                                            processes=processes)
+                                            processes=processes, clear_empty=clear_empty)
     except ApiError as error:
         details = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in (error.errors or {}).items())
         raise click.ClickException(f"{error.detail}{details}") from None
-    table = Table(title=f"{path.name}: {job.status}{' (dry run)' if dry_run else ''}")
-    for name in ("received", "created", "updated", "unchanged", "rejected"):
+    body = learner_import.job_body(job)
+    table = Table(title=f"{path.name}: {job.status}{' (dry run: nothing written)' if dry_run else ''}")
+    names = ("received", "created", "updated", "unchanged", "rejected")
+    for name in (*names, "enrolments created", "enrolments unchanged"):
         table.add_column(name, justify="right")
-    table.add_row(*(str(getattr(job, name)) for name in ("received", "created", "updated", "unchanged", "rejected")))
+    table.add_row(*(str(body["counts"][name]) for name in names), str(body["enrolments"]["created"]),
+                  str(body["enrolments"]["unchanged"]))
     Console().print(table)
     for problem in learner_import.problems_of(job, limit=50):
         click.echo(f"  row {problem['row']}: {problem['field']}: {problem['message']}")
     if job.status == "rejected":
         raise SystemExit(1)
+    if job.rejected:
+        raise SystemExit(3)
 
 
 @main.command("export-schema")

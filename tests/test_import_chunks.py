@@ -155,3 +155,18 @@ def test_a_record_the_csv_module_cannot_read_is_named_by_its_row(admin_a, identi
             report(admin_a, identities, data, "csv", processes=processes, dry_run=True)
         refusals.append((refused.value.detail, refused.value.errors))
     assert refusals[0] == refusals[1] and refusals[0][1]["_file"][0].startswith("row ")
+
+
+def test_clear_empty_reaches_the_processes_that_check_the_file(admin_a, identities):  # noqa: F811
+    """An empty email cell clears the stored email only when asked, whether the file is checked in one process or
+    in several: their dry runs, and the real run, agree."""
+    people = [valid_uln(8000 + n) for n in range(300)]
+    full = "\n".join([HEADER] + [f"{uln},P{n},Q{n},p{n}@example.test,,,,," for n, uln in enumerate(people)]) + "\n"
+    assert report(admin_a, identities, full.encode(), "csv", processes=1)[0] == (300, 300, 0, 0, 0)
+    emptied = ("\n".join([HEADER] + [f"{uln},P{n},Q{n},,,,,," for n, uln in enumerate(people)]) + "\n").encode()
+    for clear_empty, expected in ((False, (300, 0, 0, 300, 0)), (True, (300, 0, 300, 0, 0))):
+        dry = [report(admin_a, identities, emptied, "csv", processes=n, dry_run=True, mode="valid_rows",
+                      clear_empty=clear_empty) for n in (1, 3)]
+        assert dry == [(expected, []), (expected, [])]
+    assert report(admin_a, identities, emptied, "csv", processes=3, clear_empty=True) == ((300, 0, 300, 0, 0), [])
+    assert Learner.select().where(Learner.uln.in_(people), Learner.email.is_null(False)).count() == 0

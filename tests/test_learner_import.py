@@ -106,7 +106,7 @@ def test_unreadable_files_are_refused_whole(admin_a, identities, data, field):
 def test_valid_rows_mode_dry_run_ndjson_and_bom(admin_a, identities):
     mixed = rows(*good_rows(2), "1234567890,Bad,Check,,,,,,,")
     dry = run(admin_a, identities, mixed, mode="valid_rows", dry_run=True)
-    assert counts(dry) == (3, 0, 0, 0, 1) and [p["row"] for p in learner_import.problems_of(dry)] == [4]
+    assert counts(dry) == (3, 2, 0, 0, 1) and [p["row"] for p in learner_import.problems_of(dry)] == [4]
     assert LearnerImport.select().count() == 0 and Learner.select().where(Learner.given_name == "Ada0").count() == 0
     job = run(admin_a, identities, mixed, mode="valid_rows")
     assert (job.status, counts(job)) == ("complete", (3, 2, 0, 0, 1))

@@ -222,6 +222,9 @@ class LearnerImport(BaseModel):
     updated = peewee.IntegerField(default=0)
     unchanged = peewee.IntegerField(default=0)
     rejected = peewee.IntegerField(default=0)
+    enrolments_created = peewee.IntegerField(default=0)
+    enrolments_unchanged = peewee.IntegerField(default=0)  # named by a row, already there: left as they are
+    clear_empty = peewee.BooleanField(default=False)  # an empty cell clears a stored optional field
     rows_done = peewee.IntegerField(default=0)
     started_at = peewee.DateTimeField(default=utcnow)
     finished_at = peewee.DateTimeField(null=True)

@@ -66,7 +66,7 @@ class _ChunkDone(NamedTuple):
 
 
 def reports_in_parallel(spool, file_format: str, refs: References, database_problems, checked: CheckedRows,
-                        processes: int, batch: int) -> Iterator[Report] | None:
+                        processes: int, batch: int, clear_empty: bool = False) -> Iterator[Report] | None:
     """Check the file in ``processes`` processes, ``batch`` rows at a time: its reports in file order, with the valid
     rows added to ``checked`` as they come; None when the file is too small to be worth it. Raises ImportRejected as
     read_rows would, and ChunksMisaligned (possibly after some reports) when the file must be read in one process."""
@@ -84,7 +84,7 @@ def reports_in_parallel(spool, file_format: str, refs: References, database_prob
         return None
     chunks = [_Chunk(spool.fileno(), start, end, end == size, file_format, names, os.path.join(checked.folder, f"c{n}"))
               for n, (start, end) in enumerate(zip(cuts, [*cuts[1:], size], strict=True))]
-    return _run(chunks, first_row, refs, database_problems, checked, processes, batch)
+    return _run(chunks, first_row, refs, database_problems, checked, processes, batch, clear_empty)
 
 
 class _Chunk(NamedTuple):
@@ -97,10 +97,10 @@ class _Chunk(NamedTuple):
     output: str  # path prefix of its two files: .rows (a CheckedRows segment) and .report
 
 
-def _run(chunks, first_row, refs, database_problems, checked, processes, batch) -> Iterator[Report]:
+def _run(chunks, first_row, refs, database_problems, checked, processes, batch, clear_empty) -> Iterator[Report]:
     context = multiprocessing.get_context("fork")  # the children inherit the spool's descriptor
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_reconnect) as pool:
-        futures = [pool.submit(_check_chunk, chunk, refs, database_problems, batch) for chunk in chunks]
+        futures = [pool.submit(_check_chunk, chunk, refs, database_problems, batch, clear_empty) for chunk in chunks]
         offset = first_row - 1
         try:
             for future, chunk in zip(futures, chunks, strict=True):
@@ -127,7 +127,7 @@ def _reconnect() -> None:
     bind(unconnected_copy(database_proxy.obj))
 
 
-def _check_chunk(chunk: _Chunk, refs, database_problems, batch) -> _ChunkDone:
+def _check_chunk(chunk: _Chunk, refs, database_problems, batch, clear_empty) -> _ChunkDone:
     """In a child process: check the rows of bytes [start, end) of the file, numbering them from 1, and write the
     valid ones and the reports of each batch to the chunk's two files."""
     marked = chunk.file_format == "csv" and not chunk.last
@@ -138,7 +138,7 @@ def _check_chunk(chunk: _Chunk, refs, database_problems, batch) -> _ChunkDone:
     try:
         with open(f"{chunk.output}.rows", "wb") as valid_out, open(f"{chunk.output}.report", "wb") as report_out:
             for raw in in_batches(rows, batch):
-                valid, problems, claims = precheck(raw, refs)
+                valid, problems, claims = precheck(raw, refs, clear_empty)
                 write_value(valid_out, [tuple(row) for row in valid])
                 write_value(report_out, (len(raw), problems + database_problems(valid), claims))
     except UnicodeDecodeError as error:

@@ -7,6 +7,12 @@ A row with a unit_code enrols the learner on that unit (at ``version``, or its c
 with a qualification_code enrols them on every unit of the qualification's mandatory groups, each at its current
 published version. Both may be given. Either needs a start_date.
 
+Nothing is erased by omission: an optional learner field (email, date_of_birth) whose column the file lacks (an
+NDJSON key left out), or whose cell is empty (NDJSON: "" or null), leaves the stored value as it is; only an import
+asked to ``clear_empty`` clears a stored value with an empty cell. Each checked row says which fields it leaves
+(``Checked.kept``). NDJSON values must have the JSON type of their column: a string (``version``: a whole number, or
+its digits as a string, as in CSV); anything else is a problem naming the field.
+
 This is the import's hot loop (every row passes through it once per pass), so it works on plain dicts and tuples
 and reports problems as (row, field, message) triples.
 """
@@ -37,6 +43,8 @@ OPTIONAL = ("email", "date_of_birth", "external_system", "external_id", "unit_co
             "start_date", "planned_end_date", "assessor_email")
 COLUMNS = REQUIRED + OPTIONAL
 ENROLMENT_COLUMNS = ("version", "start_date", "planned_end_date", "assessor_email")
+CLEARABLE = ("email", "date_of_birth")  # the optional learner fields: an import never erases them by omission
+WHOLE_NUMBER_COLUMNS = ("version",)  # NDJSON may give these as JSON integers
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 200
@@ -61,6 +69,7 @@ class Checked(NamedTuple):
     start_date: str | None
     planned_end_date: str | None
     assessor: str | None  # account id
+    kept: tuple  # of CLEARABLE, the fields the row leaves as stored (column absent, or cell empty without clear_empty)
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
@@ -90,7 +99,8 @@ def unreadable(number: int, reason: str) -> ImportRejected:
 
 def read_rows(stream, file_format: str) -> Iterator[tuple[int, dict, list]]:
     """(row number, values, problems) for each data row: the row numbers a person counts in the file (the CSV header
-    is row 1; NDJSON lines count from 1), values stripped with empty ones left out."""
+    is row 1; NDJSON lines count from 1), values stripped; a column the row has but leaves empty is "" (a column it
+    lacks is not in values)."""
     if file_format == "ndjson":
         return ndjson_rows(_text_lines(stream))
     lines = _text_lines(stream)
@@ -116,10 +126,12 @@ def csv_rows(reader, names: list[str], first: int) -> Iterator[tuple[int, dict, 
     number = first - 1
     try:
         for number, cells in enumerate(reader, start=first):  # noqa: B007 - number is read after the loop
-            values = {name: cell for name, cell in zip(names, map(str.strip, cells), strict=False) if cell}
+            values = dict(zip(names, map(str.strip, cells), strict=False))
             if len(cells) > width:
                 yield number, values, [(number, "_row", f"{len(cells)} cells for {width} columns")]
-            elif values:
+            elif any(values.values()):
+                for name in names[len(cells):]:  # a short record: its missing cells are empty, their columns present
+                    values[name] = ""
                 yield number, values, []
     except csv.Error as error:
         raise UnreadableRow(number + 1, str(error)) from None
@@ -157,10 +169,36 @@ def ndjson_rows(lines, first: int = 1) -> Iterator[tuple[int, dict, list]]:
         if not isinstance(parsed, dict):
             yield number, {}, [(number, "_row", "each line must be one JSON object")]
             continue
-        values = {k: str(v).strip() for k, v in parsed.items() if v is not None}
-        problems = [(number, name, f"unknown field (the fields are: {', '.join(COLUMNS)})")
-                    for name in sorted(set(values) - set(COLUMNS))]
-        yield number, {k: v for k, v in values.items() if v}, problems
+        yield number, *_typed_values(number, parsed)
+
+
+def _typed_values(number: int, parsed: dict) -> tuple[dict, list]:
+    """(values, problems) of an NDJSON object: strings stripped, null as an empty cell, a whole number where the
+    column takes one as its digits; an unknown key, or a value of another JSON type, is a problem naming the field."""
+    values: dict = {}
+    problems: list = []
+    for name, value in parsed.items():
+        if name not in COLUMNS:
+            problems.append((number, name, f"unknown field (the fields are: {', '.join(COLUMNS)})"))
+        elif isinstance(value, str):
+            values[name] = value.strip()
+        elif value is None:
+            values[name] = ""
+        elif name in WHOLE_NUMBER_COLUMNS and type(value) is int:
+            values[name] = str(value)
+        else:
+            wanted = "a whole number or a string" if name in WHOLE_NUMBER_COLUMNS else "a string"
+            problems.append((number, name, f"must be {wanted}, not {_json_type(value)}"))
+    return values, sorted(problems)
+
+
+def _json_type(value) -> str:
+    """How JSON names the type of a parsed value, with the value when short (for a problem's message)."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def in_batches(rows: Iterator, size: int) -> Iterator[list]:
@@ -240,13 +278,15 @@ def _iso_date(values: dict, name: str, number: int, problems: list) -> str | Non
         return None
 
 
-def check_batch(rows: list[tuple[int, dict, list]], refs: References, first_rows: FirstRows) -> tuple[list, list]:
+def check_batch(rows: list[tuple[int, dict, list]], refs: References, first_rows: FirstRows,
+                clear_empty: bool = False) -> tuple[list, list]:
     """(valid rows as Checked, problems as (row, field, message)) of a batch from read_rows. A ULN or external id
     given on an earlier row (of this batch, or of an earlier one that ``first_rows`` remembers) is a problem."""
-    return settle_repeats(*precheck(rows, refs), first_rows)
+    return settle_repeats(*precheck(rows, refs, clear_empty), first_rows)
 
 
-def precheck(rows: list[tuple[int, dict, list]], refs: References) -> tuple[list, list, list]:
+def precheck(rows: list[tuple[int, dict, list]], refs: References,
+             clear_empty: bool = False) -> tuple[list, list, list]:
     """Each row checked on its own: (valid rows as Checked, problems, claims), where claims are (row, key) for each
     ULN and external id the rows give (see check), in row order, for settle_repeats."""
     valid, problems, claims = [], [], []
@@ -254,7 +294,7 @@ def precheck(rows: list[tuple[int, dict, list]], refs: References) -> tuple[list
         if row_problems:
             problems += row_problems
             continue
-        row, row_problems, keys = check(number, values, refs)
+        row, row_problems, keys = check(number, values, refs, clear_empty)
         claims += [(number, key) for key in keys]
         if row is None:
             problems += row_problems
@@ -297,12 +337,15 @@ def _repeat_problem(number: int, key: str, first: int) -> tuple[int, str, str]:
     return number, "uln", f"ULN {key} is also on row {first}"
 
 
-def check(number: int, values: dict, refs: References) -> tuple[Checked | None, list, list]:
+def check(number: int, given: dict, refs: References, clear_empty: bool = False) -> tuple[Checked | None, list, list]:
     """The row ready to write (or None), its problems as (row, field, message), and the keys it claims (its ULN, if
     well formed, and its external id as system and id joined by a control character, which no value may hold):
-    no other row of the file may give them."""
+    no other row of the file may give them. ``given`` is a row's values from read_rows (an empty cell is "");
+    ``clear_empty``: an empty cell clears the stored value instead of leaving it (see the module's docstring)."""
     problems: list = []
     keys: list = []
+    values = {name: value for name, value in given.items() if value}
+    kept = tuple(name for name in CLEARABLE if name not in values and not (clear_empty and name in given))
     get = values.get
     for name in REQUIRED:
         if name not in values:
@@ -330,7 +373,7 @@ def check(number: int, values: dict, refs: References) -> tuple[Checked | None, 
     if problems:
         return None, problems, keys
     return Checked(number, uln, values["given_name"], values["family_name"], email, born, system, external, units,
-                   start, end, assessor), problems, keys
+                   start, end, assessor, kept), problems, keys
 
 
 def _enrolment(number: int, values: dict, refs: References, problems: list) -> tuple:

@@ -9,7 +9,9 @@ adapters) cost more than executing a whole unit tree. Behaviour:
   ``data``/``errors`` (the GraphQL-over-HTTP convention for application/json).
 - Errors from resolvers carry ``extensions.code`` and ``extensions.status`` (the REST status for the same failure);
   unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema.
-- ``Idempotency-Key`` on a POST is honoured exactly as on REST writes.
+- ``Idempotency-Key`` on a POST is honoured as on REST writes (api.rest.http.keyed_write): the same key and body
+  replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors is not
+  stored, nothing it did is kept and its data is withdrawn (null), so its retry runs it again.
 - GET with Accept: text/html serves GraphiQL when enabled (development only), from this server's own files (no CDN:
   see api/rest/docs.py).
 """
@@ -25,6 +27,7 @@ from api.gql.context import Context
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
 from api.rest.docs import html_page
+from api.rest.http import Unstored, idempotency_key, keyed_write
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 MAX_QUERY_LENGTH = 100_000
@@ -113,10 +116,21 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         return Response(orjson.dumps(body), mimetype="application/json", headers=NOT_STORED)
 
     def graphql():
-        if request.method == "POST" and "Idempotency-Key" in request.headers:
-            from api.rest.http import write_endpoint
+        key = idempotency_key() if request.method == "POST" else None
+        if key is None or not current_principal().is_authenticated:  # an anonymous caller keeps nothing
+            return execute()
+        return keyed_write(key, all_or_nothing)
 
-            return write_endpoint(execute)()
-        return execute()
+    def all_or_nothing() -> Response:
+        """For a request with an Idempotency-Key: an answer with errors is not stored, and nothing it did is kept
+        (its data is withdrawn), so a retry runs it again; an answer without errors is stored and replayed."""
+        response = execute()
+        body = orjson.loads(response.get_data())
+        if body.get("errors"):
+            raise Unstored(Response(orjson.dumps({"data": None, "errors": body["errors"]}),
+                                    mimetype="application/json", headers=NOT_STORED))
+        return response
+
+    return graphql
 
     return graphql

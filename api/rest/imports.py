@@ -27,17 +27,17 @@ def import_learners():
     answer is stored and a retry of the same request replays it (waiting for the first to finish): no second job."""
     principal = current_principal()
     require_authenticated(principal)
-    args = parse_args(LEARNER_IMPORT_ARGS)
     key = idempotency_key()
-    file_format = FORMATS.get(request.mimetype)
-    if file_format is None:
-        raise UnsupportedMediaType(f"send text/csv or application/x-ndjson (got {request.mimetype or 'nothing'})")
     limit = current_app.config["QUALTRACK"].import_max_bytes
     if (request.content_length or 0) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes: split it")
     request.max_content_length = limit  # instead of the app's limit; a chunked body is cut off (413) past it
 
     def run(stream) -> Response:
+        args = parse_args(LEARNER_IMPORT_ARGS)
+        file_format = FORMATS.get(request.mimetype)
+        if file_format is None:
+            raise UnsupportedMediaType(f"send text/csv or application/x-ndjson (got {request.mimetype or 'nothing'})")
         return _imported(principal, args, stream, file_format, limit)
 
     return run(request.stream) if key is None else keyed_run(key, request.stream, run)

@@ -9,6 +9,9 @@ import fcntl
 import threading
 from contextlib import contextmanager
 
+import peewee
+from playhouse.pool import PooledDatabase
+
 from api import db
 
 OFFSETS = (1 << 62) - 1  # file offsets a key is folded into (a lock's byte must lie inside off_t)
@@ -29,7 +32,19 @@ def held(key: int):
     try:
         yield
     finally:
-        database.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
+        try:
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
+        except (peewee.DatabaseError, peewee.InterfaceError):
+            _end_session(database)  # the lock ends with it: a pooled connection must not go back still holding it
+            raise
+
+
+def _end_session(database) -> None:
+    """Close this thread's connection for good (a pooled one is not given back to its pool)."""
+    if isinstance(database, PooledDatabase):
+        database.manual_close()
+    else:
+        database.close()
 
 
 @contextmanager

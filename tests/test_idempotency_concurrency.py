@@ -11,6 +11,7 @@ from tests.test_learner_import import good_rows, rows
 from tests.test_serve import running_server
 
 RETRIES = 8
+ENROL = "mutation($input: EnrolLearnerInput!) { enrolLearner(input: $input) { __typename ... on Enrolment { id } } }"
 
 
 def together(count: int, send) -> list:
@@ -52,16 +53,26 @@ def assert_one_ran_and_the_rest_replayed(answers: list) -> None:
     assert replayed.count("true") == len(answers) - 1 and replayed.count(None) == 1, replayed
 
 
-def test_concurrent_retries_of_a_write_wait_for_the_first_and_replay_it(fresh_url):
+def test_concurrent_retries_of_a_write_wait_for_the_first_and_replay_it_rest_and_graphql(fresh_url):
     with running_server(fresh_url, QUALTRACK_WORKERS="4") as base:
         host = Host(process=None, base=base, log=None)
         centre_id, email = make_centre_admin(fresh_url, "IDEM")
-        bearer = {"Authorization": f"Bearer {token(host, email)}", "Idempotency-Key": "learner-once"}
+        bearer = {"Authorization": f"Bearer {token(host, email)}"}
         learner = {"centre_id": centre_id, "uln": "9999999999", "given_name": "Once", "family_name": "Only"}
-        answers = together(RETRIES, lambda: call(host, "POST", "/v1/learners", learner, bearer))
+        answers = together(RETRIES, lambda: call(host, "POST", "/v1/learners", learner,
+                                                 {**bearer, "Idempotency-Key": "learner-once"}))
         assert answers[0][0] == 201, answers[0]
         assert_one_ran_and_the_rest_replayed(answers)
         assert rows_in(fresh_url, "learner") == 1
+
+        unit = call(host, "GET", "/v1/units?code=B13", headers=bearer)[2]["items"][0]["id"]
+        enrol = {"query": ENROL, "variables": {"input": {"learnerId": answers[0][2]["id"], "unitId": unit,
+                                                         "startDate": "2026-09-01"}}}
+        answers = together(RETRIES, lambda: call(host, "POST", "/graphql", enrol,
+                                                 {**bearer, "Idempotency-Key": "enrol-once"}))
+        assert answers[0][2]["data"]["enrolLearner"]["__typename"] == "Enrolment", answers[0]
+        assert_one_ran_and_the_rest_replayed(answers)
+        assert rows_in(fresh_url, "enrolment") == 1
 
 
 def test_concurrent_retries_of_an_import_wait_for_the_first_and_replay_it(fresh_url):

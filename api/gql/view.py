@@ -11,7 +11,9 @@ adapters) cost more than executing a whole unit tree. Behaviour:
   unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema. As in REST, a
   database that is locked, busy or unreachable is SERVICE_UNAVAILABLE (503) with ``retryAfter`` in seconds; any
   other unexpected error is INTERNAL_SERVER_ERROR (500) with the ``requestId`` it was logged under.
-- ``Idempotency-Key`` on a POST is honoured exactly as on REST writes.
+- ``Idempotency-Key`` on a POST is honoured as on REST writes (api.rest.http.keyed_write): the same key and body
+  replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors is not
+  stored, nothing it did is kept and its data is withdrawn (null), so its retry runs it again.
 - GET with Accept: text/html serves GraphiQL when enabled (development only), from this server's own files (no CDN:
   see api/rest/docs.py).
 """
@@ -29,6 +31,7 @@ from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
 from api.problems import RETRY_AFTER_SECONDS
 from api.rest.docs import html_page
+from api.rest.http import Unstored, idempotency_key, keyed_write
 from api.services import context
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
@@ -123,10 +126,21 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         return Response(orjson.dumps(body), mimetype="application/json", headers=NOT_STORED)
 
     def graphql():
-        if request.method == "POST" and "Idempotency-Key" in request.headers:
-            from api.rest.http import write_endpoint
+        key = idempotency_key() if request.method == "POST" else None
+        if key is None or not current_principal().is_authenticated:  # an anonymous caller keeps nothing
+            return execute()
+        return keyed_write(key, all_or_nothing)
 
-            return write_endpoint(execute)()
-        return execute()
+    def all_or_nothing() -> Response:
+        """For a request with an Idempotency-Key: an answer with errors is not stored, and nothing it did is kept
+        (its data is withdrawn), so a retry runs it again; an answer without errors is stored and replayed."""
+        response = execute()
+        body = orjson.loads(response.get_data())
+        if body.get("errors"):
+            raise Unstored(Response(orjson.dumps({"data": None, "errors": body["errors"]}),
+                                    mimetype="application/json", headers=NOT_STORED))
+        return response
+
+    return graphql
 
     return graphql

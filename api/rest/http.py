@@ -86,47 +86,133 @@ def parse_body(schema: Schema, *, partial: bool = False) -> dict:
 
 
 def write_endpoint(view):
-    """Run a write in one transaction (nothing half-written), replaying stored responses for a repeated
-    Idempotency-Key: the same key and body get the first response again, the same key with another body a 409.
+    """Run a write in one transaction (nothing half-written), honouring an Idempotency-Key (see keyed_write).
     A Created answer is rendered after the commit (with an Idempotency-Key, before it, to be stored)."""
     from functools import wraps
 
     from api.auth import current_principal
     from api.db import write_transaction
-    from api.services import idempotency
     from api.services.access import require_authenticated
-    from api.services.audit import actor_of
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         require_authenticated(current_principal())  # a 401 comes before any complaint about the body
-        key = request.headers.get("Idempotency-Key")
+        key = idempotency_key()
         if key is None:
             with write_transaction():
                 result = view(*args, **kwargs)
             return result.response() if isinstance(result, Created) else result
-        if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH or not all("!" <= ch <= "~" for ch in key):
-            raise InvalidParameter("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, "
-                                   "e.g. a UUID", errors={"Idempotency-Key": ["malformed"]})
-        subject = actor_of(current_principal())
-        fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
-        with write_transaction():
-            stored = idempotency.replay(subject, key, fingerprint)
-            if stored is not None:
-                response = Response(stored.body, status=stored.status, mimetype=JSON)
-                if stored.location:
-                    response.headers["Location"] = stored.location
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
-            response = view(*args, **kwargs)
-            if isinstance(response, Created):
-                response = response.response()
-            if 200 <= response.status_code < 300:
-                idempotency.remember(subject, key, fingerprint, response.status_code, response.get_data(as_text=True),
-                                     response.headers.get("Location"))
-            return response
+        return keyed_write(key, lambda: _rendered(view(*args, **kwargs)))
 
     return wrapper
+
+
+def idempotency_key() -> str | None:
+    """This request's Idempotency-Key, None without one; a 400 when it is malformed."""
+    from api.services import idempotency
+
+    return idempotency.checked_key(request.headers.get("Idempotency-Key"))
+
+
+class Unstored(Exception):  # noqa: N818 - not an error: an answer that must not be kept
+    """Raised by a keyed write's ``run`` with the answer to give: the transaction is rolled back and the answer is
+    not stored, so a retry runs the write again."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status)
+        self.response = response
+
+
+def keyed_write(key: str, run) -> Response:
+    """``run()``'s response, in one transaction, for a request with Idempotency-Key ``key``: requests with the same
+    caller and key take turns; the first one's successful (2xx) response is stored with the write and replayed to
+    every retry of the same request (same method, path, query and body), marked Idempotent-Replayed: true; a
+    different request with that key is a 409. A failed first request stores nothing, so its retry runs again."""
+    from api.db import hold_until_commit, write_transaction
+    from api.services import idempotency
+
+    subject = _subject()
+    fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
+    try:
+        with write_transaction():
+            hold_until_commit(idempotency.lock_id(subject, key))  # on SQLite the lookup below takes the write lock
+            stored = idempotency.replay(subject, key, fingerprint)
+            if stored is not None:
+                return replayed(stored)
+            response = run()
+            if 200 <= response.status_code < 300:
+                idempotency.remember(subject, key, fingerprint, response.status_code,
+                                     response.get_data(as_text=True), response.headers.get("Location"))
+            return response
+    except Unstored as unstored:
+        return unstored.response
+
+
+def keyed_run(key: str, body_stream, run) -> Response:
+    """For a write that commits several times (a bulk import), honouring Idempotency-Key ``key`` as keyed_write
+    does: ``run(stream)`` gets ``body_stream`` to read the body from (it must read it to the end); requests with the
+    same caller and key wait for one another until the first has finished and stored its response."""
+    from api.db import write_transaction
+    from api.held_locks import held
+    from api.services import idempotency
+
+    subject = _subject()
+    lock = idempotency.lock_id(subject, key)
+    fingerprinted = _Fingerprinted(body_stream, idempotency.fingerprint_hasher(request.method, request.full_path))
+    with held(lock):
+        if idempotency.stored(subject, key):
+            fingerprinted.read_to_end()
+            return replayed(idempotency.replay(subject, key, fingerprinted.hexdigest()))
+        response = run(fingerprinted)
+        if 200 <= response.status_code < 300:
+            try:
+                with write_transaction():
+                    idempotency.remember(subject, key, fingerprinted.hexdigest(), response.status_code,
+                                         response.get_data(as_text=True), response.headers.get("Location"))
+            except idempotency.IdempotencyConflict:
+                pass  # taken meanwhile by a write that did not wait its turn (SQLite): this one happened, unstored
+        return response
+
+
+def replayed(stored) -> Response:
+    """A stored response, as first given, marked Idempotent-Replayed: true."""
+    response = Response(stored.body, status=stored.status, mimetype=JSON)
+    if stored.location:
+        response.headers["Location"] = stored.location
+    response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _subject() -> str:
+    """Whose keys these are: the caller, as the audit log names it."""
+    from api.auth import current_principal
+    from api.services.audit import actor_of
+
+    return actor_of(current_principal())
+
+
+def _rendered(result) -> Response:
+    return result.response() if isinstance(result, Created) else result
+
+
+class _Fingerprinted:
+    """A readable body stream that hashes what is read from it (for a request's fingerprint)."""
+
+    def __init__(self, stream, hasher):
+        self.stream, self.hasher = stream, hasher
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.hasher.update(chunk)
+        return chunk
+
+    def read_to_end(self) -> None:
+        while self.read(1 << 16):
+            pass
+
+    def hexdigest(self) -> str:
+        return self.hasher.hexdigest()
 
 
 class Created:

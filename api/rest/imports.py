@@ -1,11 +1,11 @@
 """REST views for bulk learner imports: POST a CSV or NDJSON body, read the job and its refused rows."""
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from api.auth import current_principal
 from api.errors import ApiError, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
-from api.rest.http import Created, json_response, page_response, parse_args
+from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args
 from api.services import learner_import
 from api.services.access import require_authenticated
 from api.services.catalog import parse_id
@@ -23,18 +23,30 @@ def import_learners():
     """Import learners (and enrolments) from the body, streamed: CSV (text/csv) or NDJSON (application/x-ndjson).
 
     Every batch is its own transaction (so a crash keeps what was committed and a re-run resumes); the job says what
-    happened to every row. all_or_nothing (default) writes nothing if any row is wrong."""
+    happened to every row. all_or_nothing (default) writes nothing if any row is wrong. With an Idempotency-Key, the
+    answer is stored and a retry of the same request replays it (waiting for the first to finish): no second job."""
     principal = current_principal()
     require_authenticated(principal)
-    args = parse_args(LEARNER_IMPORT_ARGS)
-    file_format = FORMATS.get(request.mimetype)
-    if file_format is None:
-        raise UnsupportedMediaType(f"send text/csv or application/x-ndjson (got {request.mimetype or 'nothing'})")
+    key = idempotency_key()
     limit = current_app.config["QUALTRACK"].import_max_bytes
     if (request.content_length or 0) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes: split it")
     request.max_content_length = limit  # instead of the app's limit; a chunked body is cut off (413) past it
-    job = learner_import.run_import(principal, args["centre_id"], request.stream, file_format, mode=args["mode"],
+
+    def run(stream) -> Response:
+        args = parse_args(LEARNER_IMPORT_ARGS)
+        file_format = FORMATS.get(request.mimetype)
+        if file_format is None:
+            raise UnsupportedMediaType(f"send text/csv or application/x-ndjson (got {request.mimetype or 'nothing'})")
+        return _imported(principal, args, stream, file_format, limit)
+
+    return run(request.stream) if key is None else keyed_run(key, request.stream, run)
+
+
+def _imported(principal, args: dict, stream, file_format: str, limit: int) -> Response:
+    """Run the import from ``stream``: 201 with the job (200 with the report for a dry run); 422 when all_or_nothing
+    refused the file."""
+    job = learner_import.run_import(principal, args["centre_id"], stream, file_format, mode=args["mode"],
                                     dry_run=args["dry_run"])
     body = {**learner_import.job_body(job), "problems": learner_import.problems_of(job, limit=100),
             "href": None if args["dry_run"] else f"/v1/imports/learners/{job.id}"}

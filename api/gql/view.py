@@ -142,5 +142,3 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         return response
 
     return graphql
-
-    return graphql

@@ -176,7 +176,7 @@ class QueuedSqliteDatabase(peewee.SqliteDatabase):
     def cursor(self, named_cursor=None):
         if getattr(self._state, "queued_begin", False):
             self._state.queued_begin = False
-            if self._state.transactions:  # a stale flag outside any write block (cannot happen) takes no turn
+            if self._state.transactions:  # only inside a write block: a flag left over elsewhere takes no turn
                 self._take_turn_and_begin()
         return super().cursor(named_cursor)
 

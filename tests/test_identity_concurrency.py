@@ -1,7 +1,8 @@
 """Concurrent creates of one identity, over HTTP against `qualtrack serve` (gunicorn, four workers) on a database of the
 backend under test (on PostgreSQL, the pooled database the app builds): exactly one record is made, the other
 requests get a 409 problem that points at it, and nothing else is written. Eight requests are released together by
-a barrier, each from its own thread."""
+a barrier, each from its own thread. Concurrent migrations of one enrolment to a new unit version likewise carry its
+assessment over once."""
 
 import threading
 from collections.abc import Callable
@@ -13,8 +14,9 @@ import pytest
 from api.config import PROJECT_ROOT
 from tests.conftest import empty_database_url
 from tests.test_cli import qualtrack
-from tests.test_deploy import Host, call, make_centre_admin, token
+from tests.test_deploy import PASSWORD, Host, call, make_centre_admin, token
 from tests.test_serve import running_server
+from tests.test_sync import revised_cs34
 from tests.tracking_helpers import valid_uln
 
 RACERS = 8
@@ -180,3 +182,41 @@ def test_concurrent_qualification_enrolments_enrol_each_mandatory_unit_once(serv
     made = [item["id"] for _, _, body in answers for item in body["items"]]
     active = listed(served, f"/v1/enrolments?learner_id={learner['id']}&status=active")
     assert len(made) == 1 and [enrolment["id"] for enrolment in active] == made  # B13, the one mandatory unit
+
+
+def signed_in(served: Served, email: str, *options: str) -> dict:
+    """A new account made with the CLI (as an operator would); its bearer header."""
+    qualtrack("create-user", "--email", email, *options, database_url=served.database_url,
+              env={"QUALTRACK_NEW_PASSWORD": PASSWORD})
+    return {"Authorization": f"Bearer {token(served.host, email)}"}
+
+
+def test_concurrent_migrations_of_one_enrolment_carry_its_assessment_once(served):
+    assessor = signed_in(served, "assessor.idn@deploy.test", "--role", "assessor", "--centre", "IDN",
+                         "--assessor-status", "qualified")
+    author = signed_in(served, "author.idn@deploy.test", "--role", "author", "--awarding-body", "skills-cfa")
+    assessor_id = served.send("GET", "/v1/auth/me", headers=assessor)[2]["id"]
+    learner, unit = new_learner(served, 800), unit_id(served, "CS 34")
+    status, _, enrolment = served.send("POST", "/v1/enrolments", {
+        "learner_id": learner["id"], "unit_id": unit, "start_date": "2026-09-01", "assessor_ids": [assessor_id]})
+    assert status == 201, enrolment
+    status, _, document = served.send("GET", f"/v1/units/{unit}")
+    criteria = [c["id"] for outcome in document["learning_outcomes"] for c in outcome["criteria"]][:3]
+    status, _, evidence = served.send("POST", f"{enrolment['href']}/evidence", {
+        "type": "professional_discussion", "title": "Discussion", "date": "2026-10-01",
+        "authenticity_declared": True, "criterion_ids": criteria})
+    assert status == 201, evidence
+    for criterion in criteria:
+        status, _, decision = served.send("POST", f"{enrolment['href']}/decisions", {
+            "criterion_id": criterion, "outcome": "met", "feedback": "ok", "evidence_ids": [evidence["id"]]},
+            headers=assessor)
+        assert status == 201, decision
+    assert served.send("PUT", f"/v1/units/{unit}/draft", revised_cs34(), headers=author)[0] == 201
+    assert served.send("POST", f"/v1/units/{unit}/publish", headers=author)[0] == 200
+
+    answers = together([lambda: served.send("POST", f"{enrolment['href']}/migrate", {})] * RACERS)
+    assert sorted(status for status, _, _ in answers) == [200] + [409] * (RACERS - 1), answers
+    assert all(headers["Content-Type"].startswith(PROBLEM) for status, headers, _ in answers if status == 409)
+    status, _, decisions = served.send("GET", f"{enrolment['href']}/decisions")
+    carried = [d for d in decisions["items"] if d["carried_from"]]
+    assert status == 200 and len(carried) == len(criteria), decisions  # carried over once, not once per request

@@ -57,8 +57,8 @@ def test_a_new_learner_with_a_used_external_id_points_at_its_holder(client, auth
 def test_an_update_claiming_a_used_external_id_points_at_its_holder_and_changes_nothing(client, auth, identities):
     holder = make_learner(client, auth, identities, uln=valid_uln(14), external_ids=[{"system": "mis", "id": "M-2"}])
     other = make_learner(client, auth, identities, uln=valid_uln(15), external_ids=[{"system": "mis", "id": "M-3"}])
-    claim = client.patch(other["href"], json={"given_name": "Changed", "external_ids": [{"system": "mis", "id": "M-2"}]},
-                         headers={**auth(ADMIN_A), "If-Match": "*"})
+    claim = client.patch(other["href"], headers={**auth(ADMIN_A), "If-Match": "*"}, json={
+        "given_name": "Changed", "external_ids": [{"system": "mis", "id": "M-2"}]})
     points_at(claim, holder, "external_ids[0]")
     after = client.get(other["href"], headers=auth(ADMIN_A)).get_json()
     assert (after["given_name"], after["external_ids"]) == ("Ada", [{"system": "mis", "id": "M-3"}])

@@ -237,7 +237,7 @@ class _Run:
                     last_done = raw[skip - (index - len(raw)) - 1][0]
                     valid = [row for row in valid if row.row > last_done]
                     problems = [problem for problem in problems if problem[0] > last_done]
-                yield index, valid, problems
+                yield index, valid, sorted(map(_storable, problems))
 
 
 def _settle_all(reports: Iterator[Report]) -> tuple[int, list]:
@@ -248,7 +248,19 @@ def _settle_all(reports: Iterator[Report]) -> tuple[int, list]:
         for report in reports:
             received += report.rows
             problems += report.problems + repeat_problems(report.claims, first_rows, report.offset)
-    return received, sorted(problems)
+    return received, sorted(map(_storable, problems))
+
+
+FIELD_LENGTH = LearnerImportProblem.field.max_length
+
+
+def _storable(problem: tuple[int, str, str]) -> tuple[int, str, str]:
+    """A problem as it can be stored and shown: a field name (an NDJSON key may be anything) cut to the column's
+    length, and NUL, which the file may hold but PostgreSQL text cannot, written as \\x00."""
+    row, field, message = problem
+    if "\x00" in field or "\x00" in message or len(field) > FIELD_LENGTH:
+        field, message = field.replace("\x00", "\\x00")[:FIELD_LENGTH], message.replace("\x00", "\\x00")
+    return row, field, message
 
 
 def _write_one(principal, centre_hex: str, job: LearnerImport, index: int, rows: list, problems: list) -> None:

@@ -132,5 +132,3 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         return response
 
     return graphql
-
-    return graphql

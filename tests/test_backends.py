@@ -1,5 +1,5 @@
 """What services learn about their database comes from api.db, and holds for the exact database create_app builds
-(on PostgreSQL a pool): the change feed's lock was once skipped in production because the pooled class went unnoticed."""
+(on PostgreSQL a pool): the change feed's lock was once skipped in production, the pooled class unnoticed."""
 
 import peewee
 import pytest

@@ -5,12 +5,18 @@ Visibility rules:
 - Draft and withdrawn content is visible to admins, to authors of the owning awarding body, and to API clients bound
   to that body with a content scope. To anyone else it does not exist (404, never 403: its existence is not revealed).
 - A centre is visible to admins, to accounts that belong to it, and to API clients bound to it.
+- A unit is visible when at least one of its versions is.
+
+The visible_* functions look one record up by an id the caller gave: they answer with the record, or raise the same
+NotFound a missing id gets ("no <kind> <id> visible to you"), whatever the caller's role. Services call them before
+any role check (require), so a refusal never tells a caller that a record they may not see exists.
 """
 
 import uuid
 from dataclasses import dataclass, field
 
-from api.errors import ApiError
+from api.errors import ApiError, NotFound
+from api.models import Centre, Decision, Enrolment, Evidence, IqaSample, Learner, SamplingPlan, Unit, UnitVersion
 
 CONTENT_SCOPES = frozenset({"content:read", "content:write"})
 
@@ -162,3 +168,89 @@ def require(allowed: bool, detail: str) -> None:
     """Forbidden (403) unless ``allowed``: for callers who can see the record but may not do this to it."""
     if not allowed:
         raise Forbidden(detail)
+
+
+# -- one record by id: visible, or NotFound exactly as if it did not exist ------------------------------------------
+
+def _not_found(kind: str, record_id) -> NotFound:
+    return NotFound(f"no {kind} {record_id} visible to you")
+
+
+def visible_unit(principal: Principal, unit_id: uuid.UUID) -> Unit:
+    """The unit, if the principal may read at least one of its versions (a published one, or any of their body's)."""
+    unit = Unit.get_or_none(Unit.id == unit_id)
+    if unit is not None:
+        bodies = content_body_ids(principal)
+        if bodies is None or unit.owner_id in bodies or UnitVersion.select().where(
+                UnitVersion.unit == unit.id, UnitVersion.status == "published").exists():
+            return unit
+    raise _not_found("unit", unit_id)
+
+
+def visible_centre(principal: Principal, centre_id: uuid.UUID) -> Centre:
+    """The centre, if the principal belongs to it, is bound to it, or is an admin."""
+    require_authenticated(principal)
+    centres = centre_ids_visible(principal)
+    centre = Centre.get_or_none(Centre.id == centre_id)
+    if centre is None or (centres is not None and centre.id not in centres):
+        raise _not_found("centre", centre_id)
+    return centre
+
+
+def visible_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
+    """The learner, if the principal may read their records (can_read_learner)."""
+    require_authenticated(principal)
+    learner = Learner.get_or_none(Learner.id == learner_id)
+    if learner is None or not can_read_learner(principal, learner.centre_id, learner.id):
+        raise _not_found("learner", learner_id)
+    return learner
+
+
+def visible_enrolment(principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
+    """The enrolment, if the principal may read its learner's records."""
+    require_authenticated(principal)
+    enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
+    if enrolment is None or not can_read_learner(principal, enrolment.centre_id, enrolment.learner_id):
+        raise _not_found("enrolment", enrolment_id)
+    return enrolment
+
+
+def _through_enrolment(principal: Principal, record, kind: str, record_id) -> Enrolment:
+    """The visible enrolment ``record`` belongs to; NotFound naming ``record`` (not its enrolment) otherwise."""
+    require_authenticated(principal)
+    if record is None:
+        raise _not_found(kind, record_id)
+    try:
+        return visible_enrolment(principal, record.enrolment_id)
+    except NotFound:
+        raise _not_found(kind, record_id) from None
+
+
+def visible_evidence(principal: Principal, evidence_id: uuid.UUID) -> tuple[Evidence, Enrolment]:
+    """A piece of evidence and its enrolment, if the principal may read the enrolment."""
+    evidence = Evidence.get_or_none(Evidence.id == evidence_id)
+    return evidence, _through_enrolment(principal, evidence, "evidence", evidence_id)
+
+
+def visible_decision(principal: Principal, decision_id: uuid.UUID) -> tuple[Decision, Enrolment]:
+    """A decision and its enrolment, if the principal may read the enrolment."""
+    decision = Decision.get_or_none(Decision.id == decision_id)
+    return decision, _through_enrolment(principal, decision, "decision", decision_id)
+
+
+def visible_sample(principal: Principal, sample_id: uuid.UUID) -> tuple[IqaSample, Decision]:
+    """An IQA sample and its decision, if the principal may read the sampled enrolment."""
+    sample = IqaSample.get_or_none(IqaSample.id == sample_id)
+    _through_enrolment(principal, sample, "IQA sample", sample_id)
+    return sample, Decision.get_by_id(sample.decision_id)
+
+
+def visible_plan(principal: Principal, plan_id: uuid.UUID) -> SamplingPlan:
+    """A sampling plan, for admins and the IQAs and centre admins of its centre (plans are not shown to the
+    assessors they sample, nor to clients)."""
+    require_authenticated(principal)
+    plan = SamplingPlan.get_or_none(SamplingPlan.id == plan_id)
+    quality_staff = principal.kind == "account" and principal.roles & {"iqa", "centre_admin"}
+    if plan is None or not (principal.is_admin or (quality_staff and _in_centre(principal, plan.centre_id))):
+        raise _not_found("sampling plan", plan_id)
+    return plan

@@ -2,9 +2,8 @@
 
 import uuid
 
-from api.errors import NotFound
 from api.models import Centre
-from api.services.access import Principal, require_authenticated, visible_centres
+from api.services.access import Principal, require_authenticated, visible_centre, visible_centres
 from api.services.pagination import Page, keyset_page
 
 
@@ -23,8 +22,4 @@ def list_centres(principal: Principal, cursor: str | None, limit: int) -> Page:
 
 def get_centre(principal: Principal, centre_id: uuid.UUID) -> dict:
     """One centre, if the caller belongs to it (NotFound otherwise: other tenants are not revealed)."""
-    require_authenticated(principal)
-    centre = visible_centres(Centre.select(), principal, Centre.id).where(Centre.id == centre_id).first()
-    if centre is None:
-        raise NotFound(f"no centre {centre_id} visible to you")
-    return centre_body(centre)
+    return centre_body(visible_centre(principal, centre_id))

@@ -13,12 +13,17 @@ from api.models import (
     Account,
     Countersignature,
     Decision,
-    Enrolment,
 )
 from api.models.base import iso_utc, utcnow
 from api.services import audit
-from api.services.access import Principal, can_read_learner, require, require_authenticated
-from api.services.enrolments import visible_enrolment
+from api.services.access import (
+    Principal,
+    can_read_learner,
+    require,
+    require_authenticated,
+    visible_decision,
+    visible_enrolment,
+)
 from api.services.learners import Conflict
 
 
@@ -149,16 +154,6 @@ def _evidence_of(enrolment_id: uuid.UUID, criterion_id: uuid.UUID, evidence_ids:
     criterion)}."""
     rows = db.fetch_in(_DECISION_EVIDENCE_SQL, [criterion_id.hex, enrolment_id.hex], [i.hex for i in evidence_ids])
     return {_uuid(evidence_id): (submitted_by, bool(claimed)) for evidence_id, submitted_by, claimed in rows}
-
-
-def visible_decision(principal: Principal, decision_id: uuid.UUID) -> tuple[Decision, Enrolment]:
-    decision = Decision.get_or_none(Decision.id == decision_id)
-    if decision is None:
-        raise NotFound(f"no decision {decision_id} visible to you")
-    try:
-        return decision, visible_enrolment(principal, decision.enrolment_id)
-    except NotFound:
-        raise NotFound(f"no decision {decision_id} visible to you") from None
 
 
 def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignature:

@@ -11,7 +11,7 @@ import uuid
 
 from api.errors import NotFound
 from api.models import AssessmentCriterion, LearningOutcome, Unit, UnitVersion
-from api.services.access import Principal, can_read_content
+from api.services.access import Principal, can_read_content, visible_unit
 from api.services.catalog import MAX_VERSION_NUMBER
 
 
@@ -94,9 +94,7 @@ def _diff_criteria(old: list[dict], new: list[dict]) -> dict:
 
 def diff_versions(principal: Principal, unit_id: uuid.UUID, a: int, b: int) -> dict:
     """The changes from version ``a`` to version ``b`` of a unit (both visible to the principal)."""
-    unit = Unit.get_or_none(Unit.id == unit_id)
-    if unit is None:
-        raise NotFound(f"no unit {unit_id} visible to you")
+    unit = visible_unit(principal, unit_id)
     old, new = _version(principal, unit, a), _version(principal, unit, b)
     return {
         "unit_id": str(unit.id), "code": unit.code,

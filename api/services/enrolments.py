@@ -21,13 +21,15 @@ from api.services import audit
 from api.services.access import (
     Principal,
     can_manage_learners,
-    can_read_learner,
     require,
     require_authenticated,
+    visible_enrolment,
+    visible_learner,
     visible_learner_records,
+    visible_unit,
 )
 from api.services.identity import AlreadyExists, enrolment_duplicate, write_unique
-from api.services.learners import PreconditionFailed, check_if_match, etag_of, visible_learner
+from api.services.learners import PreconditionFailed, check_if_match, etag_of
 from api.services.pagination import Page, keyset_page
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
@@ -54,15 +56,6 @@ def _snapshot(enrolment: Enrolment) -> dict:
             "row_version": enrolment.row_version}
 
 
-def visible_enrolment(principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
-    """The enrolment if the principal may read its learner's records; NotFound otherwise."""
-    require_authenticated(principal)
-    enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
-    if enrolment is None or not can_read_learner(principal, enrolment.centre_id, enrolment.learner_id):
-        raise NotFound(f"no enrolment {enrolment_id} visible to you")
-    return enrolment
-
-
 def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUID]:
     """Check that every id is an account of ``centre_id`` with ``role``; 422 naming the ones that are not."""
     if not account_ids:
@@ -76,19 +69,28 @@ def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUI
     return list(dict.fromkeys(account_ids))
 
 
+def _unit_to_enrol_on(principal: Principal, unit_id: uuid.UUID) -> Unit:
+    """The unit named in an enrolment's body: a 422 on unit_id, the same for a unit hidden from the caller as for
+    one that does not exist."""
+    try:
+        return visible_unit(principal, unit_id)
+    except NotFound:
+        raise ValidationFailed(f"no unit {unit_id} visible to you", errors={"unit_id": ["unknown unit"]}) from None
+
+
 def create_enrolment(principal: Principal, data: dict) -> Enrolment:
     """Enrol a learner on a unit, pinned to the unit's current published version; 409 AlreadyExists (pointing at it)
     if the learner already has an active enrolment on the unit. Nothing is written before that is known."""
     learner = visible_learner(principal, data["learner_id"])
+    unit = _unit_to_enrol_on(principal, data["unit_id"])
     require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     if learner.status != "active":
         raise ValidationFailed("a withdrawn learner cannot be enrolled", errors={"learner_id": ["withdrawn"]})
-    version = (UnitVersion.select().where(UnitVersion.unit == data["unit_id"], UnitVersion.status == "published",
+    version = (UnitVersion.select().where(UnitVersion.unit == unit.id, UnitVersion.status == "published",
                                           UnitVersion.is_head).first())
     if version is None:
-        unit_known = Unit.select().where(Unit.id == data["unit_id"]).exists()
-        raise ValidationFailed("the unit has no published version to enrol on" if unit_known else "no such unit",
-                               errors={"unit_id": ["no published version" if unit_known else "unknown unit"]})
+        raise ValidationFailed("the unit has no published version to enrol on",
+                               errors={"unit_id": ["no published version"]})
     if data.get("planned_end_date") and data["planned_end_date"] < data["start_date"]:
         raise ValidationFailed("planned_end_date is before start_date",
                                errors={"planned_end_date": ["before start_date"]})
@@ -169,11 +171,11 @@ def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualific
     by a concurrent request, are kept as they are). Optional units are chosen one by one with POST /v1/enrolments.
     All or nothing."""
     learner = visible_learner(principal, learner_id)
-    require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     qualification = Qualification.get_or_none(Qualification.id == qualification_id,
                                               Qualification.status == "published")
     if qualification is None:
         raise NotFound(f"no published qualification {qualification_id}")
+    require(can_manage_learners(principal, learner.centre_id), "only the centre's admins enrol learners")
     mandatory = [m.unit_id for m in QualificationGroupUnit.select(QualificationGroupUnit.unit)
                  .join(QualificationGroup).where(QualificationGroup.qualification == qualification.id,
                                                  QualificationGroup.mandatory)

@@ -2,13 +2,12 @@
 
 import uuid
 
-from api.errors import NotFound, ValidationFailed
+from api.errors import ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
 from api.models.base import iso_utc
 from api.services import audit
-from api.services.access import Principal, can_submit_evidence, require
-from api.services.enrolments import visible_enrolment
+from api.services.access import Principal, can_submit_evidence, require, visible_enrolment, visible_evidence
 from api.services.learners import Conflict
 
 
@@ -46,17 +45,6 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if data.get("criterion_ids"):
         _claim(principal, enrolment, evidence, data["criterion_ids"])
     return evidence
-
-
-def visible_evidence(principal: Principal, evidence_id: uuid.UUID) -> tuple[Evidence, Enrolment]:
-    evidence = Evidence.get_or_none(Evidence.id == evidence_id)
-    if evidence is None:
-        raise NotFound(f"no evidence {evidence_id} visible to you")
-    try:
-        enrolment = visible_enrolment(principal, evidence.enrolment_id)
-    except NotFound:
-        raise NotFound(f"no evidence {evidence_id} visible to you") from None
-    return evidence, enrolment
 
 
 def claim_criteria(principal: Principal, evidence_id: uuid.UUID, criterion_ids: list[uuid.UUID]) -> list[Claim]:

@@ -6,13 +6,19 @@ import uuid
 
 from peewee import IntegrityError
 
-from api.errors import NotFound, ValidationFailed
+from api.errors import ValidationFailed
 from api.ids import new_id
-from api.models import Account, AccountCentre, Centre, Decision, Enrolment, IqaSample, IqaVerdict, SamplingPlan
+from api.models import Account, AccountCentre, Decision, Enrolment, IqaSample, IqaVerdict, SamplingPlan
 from api.models.base import iso_utc
 from api.services import audit
-from api.services.access import Principal, require, require_authenticated
-from api.services.decisions import visible_decision
+from api.services.access import (
+    Principal,
+    require,
+    visible_centre,
+    visible_decision,
+    visible_plan,
+    visible_sample,
+)
 from api.services.learners import Conflict
 
 
@@ -28,10 +34,7 @@ def plan_body(plan: SamplingPlan) -> dict:
 
 def create_plan(principal: Principal, data: dict) -> SamplingPlan:
     """A sampling plan for one assessor at a centre, set by the centre's IQAs or admins."""
-    require_authenticated(principal)
-    centre = Centre.get_or_none(Centre.id == data["centre_id"])
-    if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
-        raise NotFound(f"no centre {data['centre_id']} visible to you")
+    centre = visible_centre(principal, data["centre_id"])
     require(principal.is_admin or _is_iqa_of(principal, centre.id)
             or (principal.kind == "account" and "centre_admin" in principal.roles),
             "sampling plans are set by the centre's IQAs or admins")
@@ -54,10 +57,7 @@ def is_selected(decision_id, rate: float) -> bool:
 
 def plan_candidates(principal: Principal, plan_id: uuid.UUID) -> list[str]:
     """Ids of the assessor's decisions at the plan's centre that the plan selects and that are not yet sampled."""
-    plan = SamplingPlan.get_or_none(SamplingPlan.id == plan_id)
-    quality_staff = principal.kind == "account" and principal.roles & {"iqa", "centre_admin"}
-    if plan is None or not (principal.is_admin or (quality_staff and plan.centre_id in principal.centre_ids)):
-        raise NotFound(f"no sampling plan {plan_id} visible to you")
+    plan = visible_plan(principal, plan_id)
     decisions = (Decision.select(Decision.id).join(Enrolment)
                  .where(Decision.assessor == plan.assessor_id, Enrolment.centre == plan.centre_id,
                         Decision.id.not_in(IqaSample.select(IqaSample.decision))).order_by(Decision.created_at))
@@ -86,17 +86,6 @@ def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
                  after={"decision_id": str(decision.id)})
     return sample
-
-
-def visible_sample(principal: Principal, sample_id: uuid.UUID) -> tuple[IqaSample, Decision]:
-    sample = IqaSample.get_or_none(IqaSample.id == sample_id)
-    if sample is None:
-        raise NotFound(f"no IQA sample {sample_id} visible to you")
-    try:
-        decision, _ = visible_decision(principal, sample.decision_id)
-    except NotFound:
-        raise NotFound(f"no IQA sample {sample_id} visible to you") from None
-    return sample, decision
 
 
 def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> IqaVerdict:

@@ -5,10 +5,9 @@ import hashlib
 import uuid
 
 from api import db
-from api.errors import ApiError, Conflict, NotFound, ValidationFailed
+from api.errors import ApiError, Conflict, ValidationFailed
 from api.ids import new_id
 from api.models import (
-    Centre,
     Claim,
     Countersignature,
     Decision,
@@ -24,9 +23,10 @@ from api.services import audit
 from api.services.access import (
     Principal,
     can_manage_learners,
-    can_read_learner,
     require,
     require_authenticated,
+    visible_centre,
+    visible_learner,
     visible_learner_records,
 )
 from api.services.identity import learner_duplicate, write_unique
@@ -86,15 +86,6 @@ def _snapshot(learner: Learner) -> dict:
             "row_version": learner.row_version}
 
 
-def visible_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
-    """The learner if the principal may read it; NotFound otherwise (other centres' learners do not exist for you)."""
-    require_authenticated(principal)
-    learner = Learner.get_or_none(Learner.id == learner_id)
-    if learner is None or not can_read_learner(principal, learner.centre_id, learner.id):
-        raise NotFound(f"no learner {learner_id} visible to you")
-    return learner
-
-
 def _refuse_repeated(external_ids: list[dict]) -> None:
     """422 if the same (system, id) is given twice."""
     seen = set()
@@ -115,10 +106,7 @@ def _insert_external_ids(learner_id, centre_id, external_ids: list[dict]) -> Non
 def create_learner(principal: Principal, data: dict) -> Learner:
     """A new learner at ``data['centre_id']``; 422 for a bad ULN, 409 AlreadyExists (pointing at the learner) for a ULN
     or external id already used there, found before the insert or refused by the database."""
-    require_authenticated(principal)
-    centre = Centre.get_or_none(Centre.id == data["centre_id"])
-    if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
-        raise NotFound(f"no centre {data['centre_id']} visible to you")
+    centre = visible_centre(principal, data["centre_id"])
     require(can_manage_learners(principal, centre.id), "only the centre's admins (or its tracking:write clients) "
                                                        "create learners")
     problem = uln_problem(data["uln"])
@@ -221,9 +209,8 @@ def withdraw_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
 def pseudonymise_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
     """Replace a learner's personal data (names, email, date of birth, external ids) and hash the ULN, keeping every
     assessment record so progress and the audit trail stay intact. Admins only; idempotent."""
-    require_authenticated(principal)
-    require(principal.is_admin, "only an admin pseudonymises a learner")
     learner = visible_learner(principal, learner_id)
+    require(principal.is_admin, "only an admin pseudonymises a learner")
     if learner.pseudonymised_at is not None:
         return learner
     before = _snapshot(learner)

@@ -22,7 +22,7 @@ from api.errors import NotFound, ValidationFailed
 from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit, UnitVersion
 from api.models.base import content_id, utcnow
 from api.services import audit, changes
-from api.services.access import Forbidden, Principal, can_read_content, can_write_content, require_authenticated
+from api.services.access import Principal, can_write_content, require, require_authenticated, visible_unit
 from api.services.content_files import ContentFile, check_document
 from api.services.learners import Conflict, check_if_match
 from api.services.loader import (
@@ -56,24 +56,28 @@ def _lock(unit: Unit) -> None:
         Unit.select(Unit.id).where(Unit.id == unit.id).for_update().get()
 
 
-def _check_writer(principal: Principal, unit: Unit | None, owner_id) -> None:
-    """Forbidden unless the principal may change this body's content; NotFound if they cannot even see the unit."""
-    if can_write_content(principal, owner_id):
-        return
-    _, released = _heads(unit.id) if unit else (None, None)
-    if unit is not None and not (released and can_read_content(principal, released.status, owner_id)):
-        raise NotFound(f"no unit {unit.id} visible to you")
-    raise Forbidden("units are changed by their awarding body's authors and its content:write clients")
+def _check_writer(principal: Principal, owner_id) -> None:
+    """Forbidden unless the principal may change this body's content."""
+    require(can_write_content(principal, owner_id),
+            "units are changed by their awarding body's authors and its content:write clients")
 
 
 def _writable_unit(principal: Principal, unit_id: uuid.UUID) -> Unit:
+    """The unit, locked for this transaction, if the principal may change it; NotFound if they cannot see it."""
     require_authenticated(principal)
-    unit = Unit.get_or_none(Unit.id == unit_id)
-    if unit is None:
-        raise NotFound(f"no unit {unit_id} visible to you")
-    _check_writer(principal, unit, unit.owner_id)
+    unit = visible_unit(principal, unit_id)
+    _check_writer(principal, unit.owner_id)
     _lock(unit)
     return unit
+
+
+def _existing_unit(principal: Principal, unit_id: uuid.UUID) -> Unit | None:
+    """The unit a draft is saved to, locked and checked writable; None if there is none, or none the principal may
+    see (a hidden unit is answered as a new one: its document is checked, then the owner's write rule refuses it)."""
+    try:
+        return _writable_unit(principal, unit_id)
+    except NotFound:
+        return None
 
 
 def _validated(document, unit_id: uuid.UUID) -> dict:
@@ -102,15 +106,11 @@ def _validated(document, unit_id: uuid.UUID) -> dict:
 def save_draft(principal: Principal, unit_id: uuid.UUID, document, if_match: str | None) -> Saved:
     """Make ``document`` the unit's draft: create the unit or a new draft version, edit the draft, or nothing when
     it is already the draft (or, without a draft, the latest version)."""
-    require_authenticated(principal)
-    unit = Unit.get_or_none(Unit.id == unit_id)
-    if unit is not None:
-        _check_writer(principal, unit, unit.owner_id)
-        _lock(unit)
+    unit = _existing_unit(principal, unit_id)
     document = _validated(document, unit_id)
     owner = AwardingBody.get(AwardingBody.slug == document["owner"])
     if unit is None:
-        _check_writer(principal, None, owner.id)
+        _check_writer(principal, owner.id)
     digest = source_hash(document)
     draft, _released = _heads(unit_id) if unit else (None, None)
     actor = audit.actor_of(principal)

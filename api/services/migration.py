@@ -16,11 +16,19 @@ import uuid
 
 from api.errors import NotFound, ValidationFailed
 from api.ids import new_id
-from api.models import AssessmentCriterion, Claim, Decision, Enrolment, Unit, UnitVersion
+from api.models import AssessmentCriterion, Claim, Decision, Enrolment, UnitVersion
 from api.models.base import utcnow
 from api.services import audit, progress
-from api.services.access import Principal, can_manage_learners, require, require_authenticated, visible_learner_records
-from api.services.enrolments import enrolment_body, visible_enrolment
+from api.services.access import (
+    Principal,
+    can_manage_learners,
+    require,
+    require_authenticated,
+    visible_enrolment,
+    visible_learner_records,
+    visible_unit,
+)
+from api.services.enrolments import enrolment_body
 from api.services.learners import Conflict
 
 
@@ -131,9 +139,7 @@ def migrate_cohort(principal: Principal, data: dict) -> dict:
     """Move every active enrolment on ``unit_id`` (at ``centre_id``, or just ``enrolment_ids``) that is on an
     older version than the target; all or nothing."""
     require_authenticated(principal)
-    unit = Unit.get_or_none(Unit.id == data["unit_id"])
-    if unit is None:
-        raise NotFound(f"no unit {data['unit_id']} visible to you")
+    unit = visible_unit(principal, data["unit_id"])
     query = visible_learner_records(Enrolment.select().where(Enrolment.unit == unit.id), principal,
                                     Enrolment.centre, Enrolment.learner)
     if data.get("centre_id"):

@@ -3,6 +3,7 @@
 from operator import mul
 
 from api.models.tracking import TEMPORARY_ULN  # noqa: F401 - defined beside the index that lets it repeat
+
 WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 CODE_OFFSET = ord("0") * sum(WEIGHTS)  # the weighted sum of the digits' character codes exceeds theirs by this
 

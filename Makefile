@@ -30,7 +30,10 @@ init-db: install
 load-units: init-db
 	$(BIN)/qualtrack load-units data/units
 
-## Serve on 127.0.0.1:$(QUALTRACK_PORT) with gunicorn, after creating and loading the database.
+## Serve on 127.0.0.1:$(QUALTRACK_PORT) with gunicorn, after creating and loading the database. Development mode:
+## without QUALTRACK_JWT_SECRET, tokens are signed with the public development-only key (the app refuses that
+## anywhere QUALTRACK_ENV is not development or test; it is production when unset).
+run: export QUALTRACK_ENV ?= development
 run: load-units
 	$(BIN)/qualtrack serve
 
@@ -41,6 +44,7 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
+bench: export QUALTRACK_ENV ?= test
 bench: install-test
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 

@@ -3,6 +3,7 @@
 """
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, g, request
@@ -43,11 +44,12 @@ def init_app(app: Flask, settings: Settings) -> None:
     jwt.init_app(app)
     limiter.init_app(app, settings.ratelimit_storage_uri, settings.ratelimit_key_prefix)
 
-    jwt.token_in_blocklist_loader(lambda _header, payload: accounts.is_revoked(payload["jti"]))
+    jwt.token_in_blocklist_loader(lambda _header, payload: accounts.token_is_revoked(payload))
     jwt.unauthorized_loader(lambda detail: _unauthorized(f"no usable bearer token: {detail}", "missing"))
     jwt.invalid_token_loader(lambda detail: _unauthorized(f"the bearer token is not valid: {detail}"))
     jwt.expired_token_loader(lambda _h, _p: _unauthorized("the bearer token has expired: get a new one"))
-    jwt.revoked_token_loader(lambda _h, _p: _unauthorized("the bearer token has been revoked"))
+    jwt.revoked_token_loader(lambda _h, _p: _unauthorized(
+        "the bearer token has been revoked, or its account or client disabled: sign in again"))
 
 
 VERIFIED_TOKENS_KEPT = 4096  # per app and process; the cache is emptied when full
@@ -64,7 +66,8 @@ class _Verified:
         self.checked_stamp, self.checked_at = checked_stamp, checked_at
 
     def not_revoked(self) -> bool:
-        """Whether the token is not revoked. The database is asked, unless this process asked it since the last
+        """Whether the token still works (not revoked, nor its sign-in family, nor its account or client disabled:
+        accounts.token_state). The database is asked, unless this process asked it since the last
         revocation signalled on this machine (SQLite only; see accounts.revocation_stamp) and less than
         REVOCATION_RECHECK_SECONDS ago: on SQLite the question is a read transaction of its own, which after
         another worker's commit re-reads its pages (without it, three A/B pairs under decision-write load gave 3-5%
@@ -72,7 +75,7 @@ class _Verified:
         stamp, now = accounts.revocation_stamp(), time.monotonic()
         if stamp is not None and stamp == self.checked_stamp and now - self.checked_at < REVOCATION_RECHECK_SECONDS:
             return True
-        if accounts.is_revoked(self.payload["jti"]):
+        if accounts.token_is_revoked(self.payload):
             return False
         self.checked_stamp, self.checked_at = stamp, now
         return True
@@ -134,21 +137,32 @@ def token_rate_limit() -> str:
     return current_app.config["QUALTRACK"].token_rate_limit
 
 
-def issue_tokens(subject: str, claims: dict, *, with_refresh: bool) -> dict:
-    """An OAuth2 token response (RFC 6749 section 5.1) for ``subject`` carrying ``claims``."""
+def account_login_rate_limit() -> str:
+    return current_app.config["QUALTRACK"].account_login_rate_limit
+
+
+def issue_tokens(subject: str, claims: dict, *, with_refresh: bool, family: str | None = None) -> dict:
+    """An OAuth2 token response (RFC 6749 section 5.1) for ``subject`` carrying ``claims``. Every token carries its
+    sign-in family (``fam``: new for a sign-in, the refresh token's own for a rotation) and its subject's token
+    generation (``gen``), so that a family or a subject can be revoked as a whole."""
     settings = current_app.config["QUALTRACK"]
-    body = {"access_token": create_access_token(identity=subject, additional_claims=claims),
+    family = family or uuid.uuid4().hex
+    body = {"access_token": create_access_token(identity=subject, additional_claims={**claims, "fam": family}),
             "token_type": "Bearer", "expires_in": settings.access_token_seconds,
             "scope": " ".join(claims["scopes"] or claims["roles"])}
     if with_refresh:
-        body["refresh_token"] = create_refresh_token(identity=subject, additional_claims={"kind": claims["kind"]})
+        body["refresh_token"] = create_refresh_token(identity=subject, additional_claims={
+            "kind": claims["kind"], "fam": family, "gen": claims.get("gen", 0)})
     return body
 
 
 def revoke_payload(payload: dict) -> None:
-    """Revoke the token whose verified payload this is, until it would have expired anyway."""
+    """Revoke the token whose verified payload this is, until it would have expired anyway; revoking a refresh token
+    revokes the access tokens of its sign-in too (RFC 7009 section 2.1)."""
     accounts.revoke(payload["jti"], payload["type"], payload["sub"], datetime.fromtimestamp(payload["exp"], UTC)
                     .replace(tzinfo=None))
+    if payload.get("type") == "refresh":
+        accounts.revoke_family(payload)
 
 
 def decode_any(token: str) -> dict:

@@ -1,4 +1,4 @@
-"""The ``qualtrack`` command: init-db, load-units, serve."""
+"""The ``qualtrack`` command: init-db, load-units, accounts and clients (create, disable, enable), imports, serve."""
 
 import os
 import sys
@@ -85,7 +85,9 @@ def create_centre(code: str, name: str) -> None:
               type=click.Choice(["admin", "author", "centre_admin", "assessor", "iqa", "learner"]))
 @click.option("--centre", "centres", multiple=True, help="Centre code (repeat for several).")
 @click.option("--awarding-body", default=None, help="Awarding body slug, for authors.")
-@click.option("--assessor-status", type=click.Choice(["qualified", "trainee"]), default=None)
+@click.option("--assessor-status", type=click.Choice(["qualified", "trainee"]), default=None,
+              help="Required with --role assessor: a trainee's decisions take effect once a qualified assessor "
+                   "countersigns them.")
 @click.option("--learner-id", type=click.UUID, default=None, help="For learners: the learner record this account is.")
 @click.password_option(envvar="QUALTRACK_NEW_PASSWORD", help="Prompted for if not given (or QUALTRACK_NEW_PASSWORD).")
 def create_user(email, display_name, roles, centres, awarding_body, assessor_status, learner_id, password) -> None:
@@ -100,6 +102,81 @@ def create_user(email, display_name, roles, centres, awarding_body, assessor_sta
     except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
         _report_failure(error)
     click.echo(f"account {account.email}: {account.id} roles={','.join(account.roles)}")
+
+
+def _operator():
+    """Who the audit log says did what an operator does with this command."""
+    import uuid
+
+    from api.services.access import Principal
+
+    return Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
+
+
+def _set_active(kind: str, identifier: str, active: bool) -> None:
+    """Disable or re-enable an account (by email) or a client (by client_id), audited, and say what happened."""
+    from api.services import accounts
+
+    _database(Settings.from_env())
+    try:
+        with db.write_transaction():
+            if kind == "account":
+                row = accounts.find_account(_operator(), email=identifier)
+            else:
+                row = accounts.find_client(_operator(), client_id=identifier)
+            was_active = row.is_active
+            row = accounts.set_active(_operator(), row, active)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        _report_failure(error)
+    state = "enabled" if active else "disabled"
+    already = " (it already was)" if was_active == active else ""
+    note = "" if active else "; its tokens no longer work"
+    click.echo(f"{kind} {identifier}: {state}{already}{note}")
+
+
+@main.command("disable-user")
+@click.option("--email", required=True)
+def disable_user(email: str) -> None:
+    """Disable an account: it cannot sign in, and every token it holds stops working at once, on every host."""
+    _set_active("account", email, False)
+
+
+@main.command("enable-user")
+@click.option("--email", required=True)
+def enable_user(email: str) -> None:
+    """Re-enable a disabled account: it can sign in again (tokens from before it was disabled stay dead)."""
+    _set_active("account", email, True)
+
+
+@main.command("disable-client")
+@click.option("--client-id", required=True, help="The client's id (qtc_...).")
+def disable_client(client_id: str) -> None:
+    """Disable an API client: it cannot get tokens, and every token it holds stops working at once."""
+    _set_active("client", client_id, False)
+
+
+@main.command("enable-client")
+@click.option("--client-id", required=True, help="The client's id (qtc_...).")
+def enable_client(client_id: str) -> None:
+    """Re-enable a disabled API client (tokens from before it was disabled stay dead)."""
+    _set_active("client", client_id, True)
+
+
+@main.command("set-assessor-status")
+@click.option("--email", required=True)
+@click.option("--assessor-status", required=True, type=click.Choice(["qualified", "trainee"]))
+def set_assessor_status(email: str, assessor_status: str) -> None:
+    """Set an assessor's status (for example an assessor created before the status was required, who cannot record
+    decisions until it is set)."""
+    from api.services import accounts
+
+    _database(Settings.from_env())
+    try:
+        with db.write_transaction():
+            account = accounts.set_assessor_status(_operator(), email, assessor_status)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        _report_failure(error)
+    click.echo(f"account {account.email}: assessor status {account.assessor_status}")
 
 
 @main.command("create-client")
@@ -241,7 +318,21 @@ def export_schema(output: Path, check: bool) -> None:
               show_default="one per core", help="gunicorn sync workers")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the API with gunicorn (api/gunicorn_conf.py: sync workers, bounded requests, JSON logs, metrics)."""
+    _refuse_unsafe_settings()
     _exec_gunicorn(host, port, workers)
+
+
+def _refuse_unsafe_settings() -> Settings:
+    """The settings, or exit 1 with the configuration error (a missing signing secret, say) before anything starts:
+    the operator reads what to do, not a worker's traceback."""
+    from api.config import ConfigurationError
+
+    try:
+        settings = Settings.from_env()
+        settings.signing_secret()
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+    return settings
 
 
 @main.command()
@@ -256,7 +347,7 @@ def start(load: bool) -> None:
     from api.observability import configure_logging
     from api.services.loader import load_path
 
-    settings = Settings.from_env()
+    settings = _refuse_unsafe_settings()
     configure_logging(settings)
     log = logging.getLogger("qualtrack.start")
     database = _database(settings)

@@ -1,6 +1,5 @@
-"""Settings from QUALTRACK_* environment variables, with safe development defaults.
-
-Outside development and test the app refuses to start without a strong QUALTRACK_JWT_SECRET.
+"""Settings from QUALTRACK_* environment variables. The defaults fail closed: QUALTRACK_ENV is "production" unless set,
+and outside development and test the app refuses to start without a strong QUALTRACK_JWT_SECRET.
 """
 
 import logging
@@ -27,15 +26,16 @@ class Settings:
     """Everything the app reads from its environment, in one place."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    env: str = "development"
+    env: str = "production"  # "development" or "test" (set explicitly) allow the development-only signing key
     units_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data" / "units")
     jwt_secret: str | None = None
     jwt_audience: str = "qualtrack-api"
     jwt_issuer: str = "qualtrack"
     access_token_seconds: int = 900
     refresh_token_seconds: int = 14 * 24 * 3600
-    token_rate_limit: str = "20 per minute"
-    ratelimit_storage_uri: str = "memory://"  # redis://host:6379/0 to share limits between hosts
+    token_rate_limit: str = "20 per minute"  # token requests per client address
+    account_login_rate_limit: str = "10 per 15 minutes"  # failed sign-ins per account or client id, from any address
+    ratelimit_storage_uri: str = "database://"  # counters in the database (every worker and host); or redis://...
     ratelimit_key_prefix: str = "qualtrack"  # keeps apart the limits of deployments sharing one Redis
     import_max_bytes: int = 200 * 1024 * 1024
     graphql_introspection: bool = True
@@ -64,7 +64,11 @@ class Settings:
         if "QUALTRACK_UNITS_DIR" in environ:
             settings.units_dir = Path(environ["QUALTRACK_UNITS_DIR"])
         settings.jwt_secret = environ.get("QUALTRACK_JWT_SECRET") or None
-        settings.token_rate_limit = environ.get("QUALTRACK_TOKEN_RATE_LIMIT", settings.token_rate_limit)
+        settings.token_rate_limit = _rate_limit("QUALTRACK_TOKEN_RATE_LIMIT",
+                                                environ.get("QUALTRACK_TOKEN_RATE_LIMIT", settings.token_rate_limit))
+        settings.account_login_rate_limit = _rate_limit(
+            "QUALTRACK_ACCOUNT_LOGIN_RATE_LIMIT",
+            environ.get("QUALTRACK_ACCOUNT_LOGIN_RATE_LIMIT", settings.account_login_rate_limit))
         settings.ratelimit_storage_uri = environ.get("QUALTRACK_RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
         settings.ratelimit_key_prefix = environ.get("QUALTRACK_RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)
         for attr in ("access_token_seconds", "refresh_token_seconds", "import_max_bytes", "graphql_max_depth",
@@ -98,9 +102,11 @@ class Settings:
             return secret
         if self.env not in RELAXED_ENVIRONMENTS:
             raise ConfigurationError(
-                f"QUALTRACK_JWT_SECRET is {'missing' if secret is None else 'too weak'}: set it to a random value of "
-                f"at least {MIN_SECRET_LENGTH} characters (e.g. `python -c 'import secrets; "
-                f"print(secrets.token_urlsafe(48))'`). QUALTRACK_ENV is {self.env!r}.")
+                f"refusing to start: QUALTRACK_JWT_SECRET is {'not set' if secret is None else 'too weak'} and "
+                f"QUALTRACK_ENV is {self.env!r}. In production, set QUALTRACK_JWT_SECRET to a random value of at "
+                f"least {MIN_SECRET_LENGTH} characters, e.g. the output of `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`, the same on every host. On your own machine, set "
+                "QUALTRACK_ENV=development (`make run` does) to sign tokens with the public development-only key.")
         if secret is None:
             log.warning("QUALTRACK_JWT_SECRET is not set: using the development-only signing key")
             return DEVELOPMENT_JWT_SECRET
@@ -115,6 +121,19 @@ def _positive_int(name: str, value: str) -> int:
     if number < 1:
         raise ConfigurationError(f"{name} must be a positive whole number, not {value!r}")
     return number
+
+
+def _rate_limit(name: str, value: str) -> str:
+    """A rate limit in the `limits` notation, e.g. "20 per minute" or "10 per 15 minutes"."""
+    from limits import parse
+
+    try:
+        if parse(value).amount >= 1:
+            return value
+    except ValueError:
+        pass
+    raise ConfigurationError(f"{name} must be a rate limit such as '20 per minute' or '10 per 15 minutes', "
+                             f"not {value!r}")
 
 
 def _origins(value: str) -> tuple[str, ...]:

@@ -115,7 +115,8 @@ def identities(database) -> Identities:
 
 @pytest.fixture(scope="session")
 def app(database, database_url):
-    settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute")
+    settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute",
+                        account_login_rate_limit="10000 per minute")
     app = create_app(settings, database=database)
     app.config["TESTING"] = True
     return app

@@ -209,12 +209,40 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
         **tracking_probes(ids),
+        **admin_probes(ids),
+    }
+
+
+def admin_probes(ids: dict) -> dict[str, list[Probe]]:
+    """Account administration: admins only (on an account and a client that no caller uses)."""
+    account, client = ids["spare_account"], ids["spare_client"]
+    admin_only = {"admin"}
+    refusals = frozenset({401, 403})
+    return {
+        "admin.get_account": [Probe("GET", f"/v1/admin/accounts/{account}", admin_only, refusals=refusals)],
+        "admin.disable_account": [Probe("POST", f"/v1/admin/accounts/{account}/disable", admin_only,
+                                        refusals=refusals)],
+        "admin.enable_account": [Probe("POST", f"/v1/admin/accounts/{account}/enable", admin_only, refusals=refusals)],
+        "admin.get_client": [Probe("GET", f"/v1/admin/clients/{client}", admin_only, refusals=refusals)],
+        "admin.disable_client": [Probe("POST", f"/v1/admin/clients/{client}/disable", admin_only, refusals=refusals)],
+        "admin.enable_client": [Probe("POST", f"/v1/admin/clients/{client}/enable", admin_only, refusals=refusals)],
     }
 
 
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
-            "sample", "plan", "assessor_a", "qualification", "import_job")
+            "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client")
+
+
+@pytest.fixture
+def ids(ids):
+    """conftest's ids, plus an account and a client that no caller uses (the admin probes disable them)."""
+    from api.services import accounts
+
+    spare = accounts.create_account("spare@example.test", "a long enough password", roles=["centre_admin"],
+                                    centres=["A"])
+    spare_client = accounts.create_client("spare client", ["tracking:read"], centre="A").client
+    return {**ids, "spare_account": str(spare.id), "spare_client": str(spare_client.id)}
 
 
 def app_endpoints(app) -> set[str]:

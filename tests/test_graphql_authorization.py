@@ -19,6 +19,9 @@ CALLERS = [None, *PEOPLE, *CLIENTS]
 REST_ONLY = {
     "auth.token": "tokens are issued by REST only", "auth.refresh": "tokens are issued by REST only",
     "auth.revoke": "tokens are revoked by REST only", "auth.me": "REST only",
+    **{f"admin.{name}": "account administration is REST (and CLI) only: GraphQL has no account operations"
+       for name in ("get_account", "disable_account", "enable_account", "get_client", "disable_client",
+                    "enable_client")},
     "meta.openapi_document": "the REST contract", "meta.openapi_bundled": "the REST contract",
     "meta.json_schema": "the data-file schemas",
     "graphql": "the GraphQL endpoint itself",

@@ -25,13 +25,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(database_url: str, **env: str):
-    """`qualtrack serve` (two workers) on a free 127.0.0.1 port over ``database_url``, after init-db and load-units,
-    with ``env`` added to its environment; yields its base URL and stops it afterwards."""
+    """`qualtrack serve` (two workers, QUALTRACK_ENV=test unless ``env`` says otherwise) on a free 127.0.0.1 port over
+    ``database_url``, after init-db and load-units, with ``env`` added to its environment; yields its base URL and
+    stops it afterwards."""
     qualtrack("init-db", database_url=database_url)
     qualtrack("load-units", database_url=database_url)
     port = free_port()
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_PORT": str(port), "QUALTRACK_WORKERS": "2",
-           **env}
+           "QUALTRACK_ENV": "test", **env}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
-"""Tenancy and identity: centres, accounts (people, with roles), API clients (machines, with scopes), and the
-database-backed token revocation list."""
+"""Tenancy and identity: centres, accounts (people, with roles), API clients (machines, with scopes), the
+database-backed token revocation list (single tokens and whole sign-in families), and the shared rate-limit
+counters."""
 
 import peewee
 
@@ -32,6 +33,7 @@ class Account(BaseModel):
     assessor_status = peewee.CharField(max_length=16, null=True, choices=[(s, s) for s in ASSESSOR_STATUSES])
     learner_id = peewee.UUIDField(null=True)
     is_active = peewee.BooleanField(default=True)
+    token_generation = peewee.IntegerField(default=0)  # tokens carry it; a disable bumps it: no older token works
     created_at = peewee.DateTimeField(default=utcnow)
 
 
@@ -56,6 +58,7 @@ class ApiClient(BaseModel):
     awarding_body = peewee.ForeignKeyField(AwardingBody, null=True, on_delete="RESTRICT")
     scopes = JSONTextField(default=list)
     is_active = peewee.BooleanField(default=True)
+    token_generation = peewee.IntegerField(default=0)  # as Account.token_generation
     created_at = peewee.DateTimeField(default=utcnow)
 
 
@@ -69,4 +72,22 @@ class RevokedToken(BaseModel):
     revoked_at = peewee.DateTimeField(default=utcnow)
 
 
-ACCOUNT_MODELS = [Centre, Account, AccountCentre, ApiClient, RevokedToken]
+class RevokedTokenFamily(BaseModel):
+    """Every token descended from one sign-in (a password grant and the refresh tokens rotated from it), revoked
+    together when a rotated refresh token is used again. Rows may be purged after ``expires_at``."""
+
+    family_id = peewee.CharField(max_length=64, primary_key=True)
+    subject = peewee.CharField(max_length=80)
+    expires_at = peewee.DateTimeField(index=True)
+    revoked_at = peewee.DateTimeField(default=utcnow)
+
+
+class RateLimitCounter(BaseModel):
+    """One fixed-window rate-limit counter (api.ratelimit.DatabaseStorage), shared by every worker and host."""
+
+    key = peewee.CharField(max_length=255, primary_key=True)
+    count = peewee.IntegerField()
+    expires_at = peewee.DoubleField(index=True)  # seconds since the epoch
+
+
+ACCOUNT_MODELS = [Centre, Account, AccountCentre, ApiClient, RevokedToken, RevokedTokenFamily, RateLimitCounter]

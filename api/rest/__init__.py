@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, request
 
-from api.rest import assessment, auth, case, centres, content, docs, imports, learners, meta, sync
+from api.rest import admin, assessment, auth, case, centres, content, docs, imports, learners, meta, sync
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(assessment.bp, url_prefix="/v1")
     app.register_blueprint(sync.bp, url_prefix="/v1")
     app.register_blueprint(imports.bp, url_prefix="/v1")
+    app.register_blueprint(admin.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

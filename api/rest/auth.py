@@ -10,6 +10,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
 from api.auth import (
+    account_login_rate_limit,
     current_principal,
     current_token_payload,
     decode_any,
@@ -85,11 +86,13 @@ def token():
     try:
         if grant == "password":
             email, password = _require(fields, "username", "password")
-            account = accounts.authenticate_password(email, password)
+            with limiter.counting_failures(f"account:{email.strip().lower()}", account_login_rate_limit()):
+                account = accounts.authenticate_password(email, password)
             body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=True)
         elif grant == "client_credentials":
             client_id, secret = _require(fields, "client_id", "client_secret")
-            client = accounts.authenticate_client(client_id, secret)
+            with limiter.counting_failures(f"client:{client_id}", account_login_rate_limit()):
+                client = accounts.authenticate_client(client_id, secret)
             body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
         else:
             (refresh_token,) = _require(fields, "refresh_token")
@@ -102,21 +105,23 @@ def token():
 
 
 def _decode_refresh(token: str) -> dict:
+    """A refresh token given in the body, verified (signature, audience, issuer, expiry, type); whether it may still
+    be used is for _rotate."""
     try:
         payload = decode_any(token)
     except (PyJWTError, JWTExtendedException) as error:
         raise accounts.InvalidGrant(f"the refresh token is not valid: {error}") from None
-    if payload.get("type") != "refresh" or accounts.is_revoked(payload["jti"]):
-        raise accounts.InvalidGrant("the refresh token is not a live refresh token")
+    if payload.get("type") != "refresh":
+        raise accounts.InvalidGrant("the refresh token is not a refresh token")
     return payload
 
 
 def _rotate(refresh_payload: dict) -> dict:
-    """New tokens for a refresh token's subject, with claims re-read from the database; the old refresh token dies."""
-    subject = refresh_payload["sub"]
-    claims = accounts.fresh_claims(subject)
-    revoke_payload(refresh_payload)
-    return issue_tokens(subject, claims, with_refresh=True)
+    """New tokens of the same sign-in family for a refresh token's subject, with claims re-read from the database;
+    the old refresh token dies, and using it again revokes the family (accounts.use_refresh_token)."""
+    claims = accounts.use_refresh_token(refresh_payload)
+    return issue_tokens(refresh_payload["sub"], claims, with_refresh=True,
+                        family=accounts.token_family(refresh_payload))
 
 
 def _token_response(body: dict) -> Response:
@@ -158,18 +163,36 @@ def revoke():
     return Response(status=204)
 
 
+REVOKE_FIELDS = ("token", "token_type_hint")  # RFC 7009 section 2.1; the hint is accepted and not needed
+
+
 def _token_to_revoke() -> str | None:
-    """The optional ``token`` field of a revoke request (JSON object or form); 400 if it is there but not a string."""
+    """The optional ``token`` field of a revoke request (JSON object or form); 400 for any other field (a misspelt
+    one would otherwise revoke less than the caller asked), for a field that is not a string, and for any other
+    kind of body."""
     if not request.get_data():
         return None
     if request.mimetype == "application/json":
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise InvalidRequest("the JSON body must be an object, e.g. {\"token\": \"...\"}")
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        body = request.form.to_dict(flat=False)
+        repeated = sorted(name for name, values in body.items() if len(values) > 1)
+        if repeated:
+            raise InvalidRequest(f"give each field once: {', '.join(repeated)}",
+                                 errors={name: ["given more than once"] for name in repeated})
+        body = {name: values[0] for name, values in body.items()}
     else:
-        body = request.form.to_dict()
-    if "token" in body and not isinstance(body["token"], str):
-        raise InvalidRequest("token must be a string", errors={"token": ["not a string"]})
+        raise InvalidRequest("send the revoke request as application/json or application/x-www-form-urlencoded")
+    unknown = sorted(set(body) - set(REVOKE_FIELDS))
+    if unknown:
+        raise InvalidRequest(f"unknown field(s) {', '.join(unknown)}: a revoke request takes "
+                             f"{' and '.join(REVOKE_FIELDS)} only",
+                             errors={name: ["unknown field"] for name in unknown})
+    wrong = sorted(name for name, value in body.items() if not isinstance(value, str))
+    if wrong:
+        raise InvalidRequest(f"{', '.join(wrong)} must be a string", errors={name: ["not a string"] for name in wrong})
     return body.get("token")
 
 

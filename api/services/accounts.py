@@ -1,4 +1,5 @@
-"""Centres, accounts and API clients: creation, credential checks, the claims a token carries, revocation.
+"""Centres, accounts and API clients: creation, disabling, credential checks, the claims a token carries, and
+whether a token still works (revoked itself, its sign-in family revoked, or its account or client disabled).
 
 Passwords and client secrets are stored only as argon2 hashes; a client secret is returned once, at creation.
 """
@@ -8,7 +9,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,10 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from api import db
 from api.errors import ApiError, NotFound, ValidationFailed
 from api.ids import new_id
-from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner, RevokedToken
+from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.models.base import utcnow
-from api.services.access import Principal
+from api.services import audit
+from api.services.access import Forbidden, Principal, require, require_authenticated
 
 hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,8 +87,7 @@ def create_account(email: str, password: str, *, display_name: str | None = None
         errors["roles"] = [f"choose from {', '.join(ROLES)}" + (f"; unknown: {', '.join(unknown)}" if unknown else "")]
     if "author" in roles and not awarding_body:
         errors["awarding_body"] = ["an author belongs to an awarding body"]
-    if assessor_status is not None and assessor_status not in ASSESSOR_STATUSES:
-        errors["assessor_status"] = [f"one of {', '.join(ASSESSOR_STATUSES)}"]
+    errors.update(_assessor_status_problems(roles, assessor_status))
     if set(roles) & {"centre_admin", "assessor", "iqa", "learner"} and not centres:
         errors["centres"] = ["centre staff and learners belong to at least one centre"]
     if learner_id is not None and not Learner.select().where(Learner.id == learner_id).exists():
@@ -101,6 +102,35 @@ def create_account(email: str, password: str, *, display_name: str | None = None
                              learner_id=learner_id)
     if centre_rows:
         AccountCentre.insert_many([{"account": account.id, "centre": c.id} for c in centre_rows]).execute()
+    return account
+
+
+def _assessor_status_problems(roles, assessor_status: str | None) -> dict[str, list[str]]:
+    """An assessor's status must be stated (it decides whether their decisions need a countersignature); nobody
+    else has one."""
+    if "assessor" in roles and assessor_status is None:
+        return {"assessor_status": ["required for an assessor: qualified (decisions take effect at once) or trainee "
+                                    "(a qualified assessor countersigns them)"]}
+    if assessor_status is not None and assessor_status not in ASSESSOR_STATUSES:
+        return {"assessor_status": [f"one of {', '.join(ASSESSOR_STATUSES)}"]}
+    if assessor_status is not None and "assessor" not in roles:
+        return {"assessor_status": ["only an assessor has an assessor status"]}
+    return {}
+
+
+def set_assessor_status(principal: Principal, email: str, assessor_status: str) -> Account:
+    """Set an assessor's status (qualified or trainee), audited; for admins (and the CLI's operator)."""
+    _require_admin(principal)
+    account = _account_by_email(email)
+    problems = _assessor_status_problems(account.roles, assessor_status)
+    if problems:
+        raise ValidationFailed("the assessor status is not valid: " + problems["assessor_status"][0], errors=problems)
+    if account.assessor_status != assessor_status:
+        before = account.assessor_status
+        Account.update(assessor_status=assessor_status).where(Account.id == account.id).execute()
+        account.assessor_status = assessor_status
+        audit.record(principal, "account.assessor_status_set", "account", account.id,
+                     before={"assessor_status": before}, after={"assessor_status": assessor_status})
     return account
 
 
@@ -169,7 +199,7 @@ def account_claims(account: Account) -> dict:
     return {"kind": "account", "roles": account.roles, "centres": sorted(centre_ids),
             "bodies": [str(account.awarding_body_id)] if account.awarding_body_id else [], "scopes": [],
             "assessor_status": account.assessor_status,
-            "learner_id": str(account.learner_id) if account.learner_id else None}
+            "learner_id": str(account.learner_id) if account.learner_id else None, "gen": account.token_generation}
 
 
 def client_claims(client: ApiClient) -> dict:
@@ -177,7 +207,7 @@ def client_claims(client: ApiClient) -> dict:
     return {"kind": "client", "roles": [], "scopes": client.scopes,
             "centres": [str(client.centre_id)] if client.centre_id else [],
             "bodies": [str(client.awarding_body_id)] if client.awarding_body_id else [],
-            "assessor_status": None, "learner_id": None}
+            "assessor_status": None, "learner_id": None, "gen": client.token_generation}
 
 
 def principal_from_claims(subject: str, claims: dict) -> Principal:
@@ -202,6 +232,77 @@ def fresh_claims(subject: str) -> dict:
     return account_claims(row) if kind == "account" else client_claims(row)
 
 
+# Whether a token still works, in one statement: its jti revoked, its sign-in family revoked, and the token
+# generation of its account or client if that is active (NULL if disabled or gone). Parameters: jti, family, id.
+_TOKEN_STATE_SQL = {kind: f"""
+SELECT EXISTS (SELECT 1 FROM revoked_token WHERE jti = {{p}}),
+       EXISTS (SELECT 1 FROM revoked_token_family WHERE family_id = {{p}}),
+       (SELECT token_generation FROM {table} WHERE id = {{p}} AND is_active)""" for kind, table in (
+    ("account", "account"), ("client", "api_client"))}
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """What the database says about a token now."""
+
+    revoked: bool  # this token itself (signed out, or a refresh token already rotated)
+    family_revoked: bool  # every token of its sign-in
+    subject_live: bool  # its account or client exists, is active, and was not disabled since the token was issued
+
+    @property
+    def works(self) -> bool:
+        return not (self.revoked or self.family_revoked) and self.subject_live
+
+
+def token_family(payload: dict) -> str:
+    """The sign-in family of a verified token: every token issued from one sign-in, refreshes included, shares it
+    (a token issued before families existed is a family of its own)."""
+    return str(payload.get("fam") or payload["jti"])
+
+
+def token_state(payload: dict) -> TokenState:
+    """Ask the database about a verified token (one statement, asked on every authenticated request)."""
+    kind, _, raw_id = str(payload.get("sub", "")).partition(":")
+    try:
+        subject_id = uuid.UUID(raw_id).hex
+    except ValueError:
+        subject_id = None
+    if kind not in _TOKEN_STATE_SQL or subject_id is None:
+        return TokenState(revoked=False, family_revoked=False, subject_live=False)
+    [(revoked, family_revoked, generation)] = db.fetch_rows(_TOKEN_STATE_SQL[kind],
+                                                            [payload["jti"], token_family(payload), subject_id])
+    return TokenState(bool(revoked), bool(family_revoked),
+                      generation is not None and generation == payload.get("gen", 0))
+
+
+def token_is_revoked(payload: dict) -> bool:
+    """Whether a verified token no longer works. A refresh token presented after it was rotated or revoked is
+    reuse (it was copied): its whole sign-in family is revoked too."""
+    state = token_state(payload)
+    if state.revoked and payload.get("type") == "refresh" and not state.family_revoked:
+        revoke_family(payload)
+    return not state.works
+
+
+def use_refresh_token(payload: dict) -> dict:
+    """Spend a verified refresh token on a rotation: the claims for the new tokens, re-read from the database. The
+    token dies; if it was spent already (by another request too, at the same moment), that is reuse, and every
+    token of its sign-in family is revoked. InvalidGrant whenever no new tokens may be issued."""
+    state = token_state(payload)
+    if state.family_revoked or not state.subject_live:
+        raise InvalidGrant("the refresh token no longer works (signed out, or the account or client is disabled): "
+                           "sign in again")
+    if state.revoked or not revoke(payload["jti"], "refresh", payload["sub"], _expiry(payload)):
+        revoke_family(payload)
+        raise InvalidGrant("this refresh token was already used: every token of its sign-in is now revoked, in "
+                           "case it was copied; sign in again")
+    return fresh_claims(payload["sub"])
+
+
+def _expiry(payload: dict) -> datetime:
+    return datetime.fromtimestamp(payload["exp"], UTC).replace(tzinfo=None)
+
+
 def is_revoked(jti: str) -> bool:
     """Has this token been revoked? (one primary-key lookup, asked on every authenticated request: raw SQL)"""
     return bool(db.fetch_rows("SELECT 1 FROM revoked_token WHERE jti = {p}", [jti]))
@@ -217,14 +318,104 @@ def revocation_stamp() -> tuple | None:
     return signal.stamp() if signal is not None else None
 
 
-def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> None:
-    """Add a token to the revocation list (idempotent), and signal it on SQLite once the row is written: this
-    connection sees it at once; inside a transaction, signal again after the commit, when other processes see it."""
-    if not is_revoked(jti):
-        RevokedToken.create(jti=jti, token_type=token_type, subject=subject, expires_at=expires_at,
-                            revoked_at=utcnow())
+def _signal_revocation() -> None:
+    """On SQLite, tell every process that cached tokens must be asked about again: now (this connection sees the
+    change at once) and, inside a transaction, again after the commit, when other processes see it."""
     signal = db.change_signal(REVOCATION_SIGNAL)
     if signal is not None:
         signal.signal()
         if db.database_proxy.in_transaction():
             db.database_proxy.after_commit(signal.signal)
+
+
+def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> bool:
+    """Add a token to the revocation list, and signal it; whether this call revoked it (False if it already was,
+    also when another request revoked it at the same moment: the insert is the arbiter)."""
+    inserted = db.fetch_rows("INSERT INTO revoked_token (jti, token_type, subject, expires_at, revoked_at) "
+                             "VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (jti) DO NOTHING RETURNING jti",
+                             [jti, token_type, subject, db.db_timestamp(expires_at), db.db_timestamp(utcnow())])
+    _signal_revocation()
+    return bool(inserted)
+
+
+def revoke_family(payload: dict) -> None:
+    """Revoke every token of a verified token's sign-in family (access and refresh, issued and yet to be refused),
+    until the longest a descendant could live; idempotent."""
+    from flask import current_app
+
+    lifetime = timedelta(seconds=current_app.config["QUALTRACK"].refresh_token_seconds)
+    db.fetch_rows("INSERT INTO revoked_token_family (family_id, subject, expires_at, revoked_at) "
+                  "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (family_id) DO NOTHING RETURNING family_id",
+                  [token_family(payload), payload["sub"], db.db_timestamp(utcnow() + lifetime),
+                   db.db_timestamp(utcnow())])
+    _signal_revocation()
+
+
+# -- disabling and enabling ------------------------------------------------------------------------------------------
+
+def _require_admin(principal: Principal) -> None:
+    require_authenticated(principal)
+    require(principal.is_admin, "only an admin manages accounts and clients")
+
+
+def _account_by_email(email: str) -> Account:
+    account = Account.get_or_none(Account.email == email.strip().lower())
+    if account is None:
+        raise NotFound(f"no account with email {email.strip()!r}")
+    return account
+
+
+def account_body(account: Account) -> dict:
+    """An account as admins see it (never its password hash)."""
+    return {"id": str(account.id), "email": account.email, "name": account.display_name, "roles": account.roles,
+            "assessor_status": account.assessor_status, "is_active": account.is_active,
+            "href": f"/v1/admin/accounts/{account.id}"}
+
+
+def client_body(client: ApiClient) -> dict:
+    """An API client as admins see it (never its secret hash)."""
+    return {"id": str(client.id), "client_id": client.client_id, "name": client.name, "scopes": client.scopes,
+            "is_active": client.is_active, "href": f"/v1/admin/clients/{client.id}"}
+
+
+def find_account(principal: Principal, *, account_id: uuid.UUID | None = None, email: str | None = None) -> Account:
+    """One account, by id or email, for an admin; NotFound if there is none."""
+    _require_admin(principal)
+    if email is not None:
+        return _account_by_email(email)
+    account = Account.get_or_none(Account.id == account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    return account
+
+
+def find_client(principal: Principal, *, row_id: uuid.UUID | None = None, client_id: str | None = None) -> ApiClient:
+    """One API client, by its id or its client_id (qtc_...), for an admin; NotFound if there is none."""
+    _require_admin(principal)
+    match = ApiClient.client_id == client_id if client_id is not None else ApiClient.id == row_id
+    client = ApiClient.get_or_none(match)
+    if client is None:
+        raise NotFound(f"no client {client_id if client_id is not None else row_id}")
+    return client
+
+
+def set_active(principal: Principal, row: Account | ApiClient, active: bool) -> Account | ApiClient:
+    """Disable or re-enable an account or client (admins; audited; idempotent). Disabling stops every token it holds
+    at once, on every host, for good: its token generation moves on, so even after re-enabling only tokens issued
+    since then work."""
+    _require_admin(principal)
+    kind = "account" if isinstance(row, Account) else "client"
+    if not active and kind == "account" and row.id == principal.id:
+        raise Forbidden("an admin cannot disable their own account: ask another admin")
+    if row.is_active == active:
+        return row
+    model = type(row)
+    changes = {model.is_active: active}
+    if not active:
+        changes[model.token_generation] = model.token_generation + 1
+    model.update(changes).where(model.id == row.id).execute()
+    row = model.get_by_id(row.id)
+    _signal_revocation()
+    audit.record(principal, f"{kind}.{'enabled' if active else 'disabled'}", kind, row.id,
+                 before={"is_active": not active}, after={"is_active": active})
+    return row

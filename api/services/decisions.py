@@ -113,6 +113,8 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
             "decisions are recorded by assessors")
     require(bool(facts.assigned), "only an assessor assigned to this enrolment records decisions on it")
     require(_uuid(facts.assessor_learner_id) != learner_id, "an assessor cannot assess their own learner record")
+    require(facts.assessor_status is not None, "your account has no assessor status, so whether your decisions need "
+            "a countersignature is unknown: an admin sets it (`qualtrack set-assessor-status`)")
     if not facts.criterion_in_version:
         raise ValidationFailed("the criterion is not in the unit version this enrolment is pinned to",
                                errors={"criterion_id": ["not in the enrolment's unit version"]})
@@ -136,7 +138,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     decision = Decision(
         id=new_id(), enrolment=enrolment_id, criterion=criterion_id, sequence=previous_sequence + 1,
         outcome=data["outcome"], feedback=data["feedback"], reason=data.get("reason") if previous_id else None,
-        supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status or "qualified",
+        supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status,
         evidence_ids=[str(i) for i in evidence_ids], created_at=utcnow())
     try:
         db.insert_rows(Decision, [decision.__data__])

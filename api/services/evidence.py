@@ -4,10 +4,17 @@ import uuid
 
 from api.errors import ValidationFailed
 from api.ids import new_id
-from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
+from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, Learner, OutcomeEvidenceType
 from api.models.base import iso_utc
 from api.services import audit
-from api.services.access import Principal, can_submit_evidence, require, visible_enrolment, visible_evidence
+from api.services.access import (
+    Principal,
+    can_submit_evidence,
+    require,
+    require_authenticated,
+    visible_enrolment,
+    visible_evidence,
+)
 from api.services.learners import Conflict
 
 
@@ -25,11 +32,23 @@ def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:
     }
 
 
+def require_learner_may_write(principal: Principal) -> None:
+    """Forbidden if the caller is a learner's own account and that learner is withdrawn: a withdrawn learner's
+    account may still read its records, but writes nothing."""
+    require_authenticated(principal)
+    if principal.learner_id is None:
+        return
+    withdrawn = Learner.select().where(Learner.id == principal.learner_id, Learner.status == "withdrawn").exists()
+    require(not withdrawn, "your learner record is withdrawn: your account can read your records but not submit "
+            "evidence or claims; ask your centre if this is a mistake")
+
+
 def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -> Evidence:
     """Record a piece of evidence for an enrolment, optionally claiming criteria at once."""
     enrolment = visible_enrolment(principal, enrolment_id)
     require(can_submit_evidence(principal, enrolment.centre_id, enrolment.learner_id),
             "evidence is submitted by the learner, their centre's admins or assessors, or the centre's clients")
+    require_learner_may_write(principal)
     if enrolment.status != "active":
         raise Conflict(f"the enrolment is {enrolment.status}: no new evidence")
     if not EvidenceType.select().where(EvidenceType.code == data["type"]).exists():
@@ -53,6 +72,7 @@ def claim_criteria(principal: Principal, evidence_id: uuid.UUID, criterion_ids: 
     evidence, enrolment = visible_evidence(principal, evidence_id)
     require(can_submit_evidence(principal, enrolment.centre_id, enrolment.learner_id),
             "claims are made by the learner, their centre's admins or assessors, or the centre's clients")
+    require_learner_may_write(principal)
     return _claim(principal, enrolment, evidence, criterion_ids)
 
 

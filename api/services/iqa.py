@@ -1,5 +1,6 @@
-"""Internal quality assurance: sampling plans per assessor, samples of decisions, and verdicts. An IQA never verifies
-a decision they made; a not_confirmed verdict reopens the criterion until the assessor records a new decision."""
+"""Internal quality assurance: sampling plans per assessor, samples of decisions, and verdicts. An IQA never samples or
+verifies a decision they made or countersigned; a not_confirmed verdict reopens the criterion until the assessor
+records a new decision."""
 
 import hashlib
 import uuid
@@ -8,7 +9,16 @@ from peewee import IntegrityError
 
 from api.errors import ValidationFailed
 from api.ids import new_id
-from api.models import Account, AccountCentre, Decision, Enrolment, IqaSample, IqaVerdict, SamplingPlan
+from api.models import (
+    Account,
+    AccountCentre,
+    Countersignature,
+    Decision,
+    Enrolment,
+    IqaSample,
+    IqaVerdict,
+    SamplingPlan,
+)
 from api.models.base import iso_utc
 from api.services import audit
 from api.services.access import (
@@ -74,11 +84,19 @@ def sample_body(sample: IqaSample, verdict: IqaVerdict | None = None) -> dict:
             "href": f"/v1/iqa/samples/{sample.id}"}
 
 
+def _require_independent(principal: Principal, decision: Decision, doing: str) -> None:
+    """Forbidden unless the IQA had no hand in the decision: they neither made nor countersigned it."""
+    require(decision.assessor_id != principal.id, f"an IQA cannot {doing} a decision they made")
+    countersigned = (Countersignature.select().where(Countersignature.decision == decision.id,
+                                                     Countersignature.account == principal.id).exists())
+    require(not countersigned, f"an IQA cannot {doing} a decision they countersigned")
+
+
 def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     """An IQA of the centre samples one decision for verification. A decision is sampled at most once."""
     decision, enrolment = visible_decision(principal, decision_id)
     require(_is_iqa_of(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
-    require(decision.assessor_id != principal.id, "an IQA cannot sample a decision they made")
+    _require_independent(principal, decision, "sample")
     try:
         sample = IqaSample.create(id=new_id(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
     except IntegrityError:
@@ -93,7 +111,7 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
     sample, decision = visible_sample(principal, sample_id)
     centre_id = sample.enrolment.centre_id
     require(_is_iqa_of(principal, centre_id), "verdicts are recorded by the centre's IQAs")
-    require(decision.assessor_id != principal.id, "an IQA cannot verify a decision they made")
+    _require_independent(principal, decision, "verify")
     if data["verdict"] == "not_confirmed" and not (data.get("actions") or "").strip():
         raise ValidationFailed("say what the assessor must do when a decision is not confirmed",
                                errors={"actions": ["required for not_confirmed"]})

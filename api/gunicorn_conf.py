@@ -3,8 +3,9 @@
 
 Sync workers, one per core by default: each request holds one worker, and the app keeps one database connection per
 worker (SQLite) or a small pool per worker (PostgreSQL). Requests are bounded (request line, header count and size
-here; body size by the app), slow workers are killed after the timeout, and `kill -HUP <master pid>` reloads: new
-workers start, old ones finish the requests they hold (up to graceful_timeout), so no request is dropped.
+here; body size by the app), and what gunicorn refuses is answered as problem+json like any other error
+(api.gunicorn_worker: 414, 431, 400). Slow workers are killed after the timeout, and `kill -HUP <master pid>`
+reloads: new workers start, old ones finish the requests they hold (up to graceful_timeout), so no request is dropped.
 """
 
 import os
@@ -19,7 +20,7 @@ def _int(name: str, default: int) -> int:
 
 bind = f"{os.environ.get('QUALTRACK_HOST', '127.0.0.1')}:{os.environ.get('QUALTRACK_PORT', '8000')}"
 workers = _int("QUALTRACK_WORKERS", len(os.sched_getaffinity(0)))
-worker_class = "sync"
+worker_class = "api.gunicorn_worker.ProblemJsonWorker"  # the sync worker, answering refusals as problem+json
 timeout = _int("QUALTRACK_WORKER_TIMEOUT", 30)  # seconds a request may hold a worker before it is killed
 graceful_timeout = _int("QUALTRACK_GRACEFUL_TIMEOUT", 30)  # seconds old workers get to finish on reload or stop
 keepalive = 5

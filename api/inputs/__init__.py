@@ -1,4 +1,10 @@
-"""Input schemas (marshmallow) shared by the REST and GraphQL edges: the same shape checks and messages for both."""
+"""Input schemas (marshmallow) shared by the REST and GraphQL edges: the same shape checks and messages for both.
+
+Bodies are strict JSON (api.inputs.strict): exact types, unknown fields refused, and an operation that takes no body
+refuses one rather than ignoring it.
+"""
+
+from functools import wraps
 
 from marshmallow import Schema, ValidationError
 
@@ -25,3 +31,28 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
         values = messages if isinstance(messages, list) else [messages]
         flat[prefix or "_body"] = ["unknown field" if m == "Unknown field." else str(m) for m in values]
     return flat
+
+
+def takes_no_body(view):
+    """Mark a REST view whose operation takes no request body: an empty body or ``{}`` is fine, anything else is
+    refused (415 if not JSON, 400 if malformed, 422 naming each field as unknown) instead of being silently ignored.
+    Put it under @write_endpoint, so a missing token is reported first."""
+    from flask import request
+
+    from api.errors import InvalidParameter, UnsupportedMediaType
+    from api.inputs.strict import StrictBody
+
+    nothing = StrictBody()
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.content_length or request.get_data(cache=True):
+            if request.mimetype != "application/json":
+                raise UnsupportedMediaType("this operation takes no body: send none (or the JSON object {})")
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                raise InvalidParameter("this operation takes no body: send none (or the JSON object {})")
+            load_body(nothing, body)
+        return view(*args, **kwargs)
+
+    return wrapper

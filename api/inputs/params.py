@@ -1,13 +1,44 @@
-"""Query-string schemas (marshmallow). Unknown parameters are rejected: a typo must not silently widen a query."""
+"""Query-string schemas (marshmallow). Unknown parameters are rejected: a typo must not silently widen a query.
 
+GraphQL arguments are checked by the same schemas (api.gql.args), already typed: a field takes a query string's text
+or the GraphQL value of its own type. Numbers are plain ASCII digits, booleans are ``true`` or ``false``, ids are
+UUIDs in their usual form: nothing is coerced from another spelling ("5_0", "١٢", "yes", "{uuid}").
+"""
+
+import re
 from datetime import UTC
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from api.inputs.strict import JsonUUID
 from api.models.content import VERSION_STATUSES
+from api.services.pagination import MAX_CURSOR_LENGTH
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+class QueryInteger(fields.Integer):
+    """A whole number written in ASCII digits (at most 18 of them), or an int from GraphQL."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise self.make_error("invalid")
+
+
+class QueryBoolean(fields.Boolean):
+    """``true`` or ``false`` (or a GraphQL Boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("true", "false"):
+            return value == "true"
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
 
 
 class Strict(Schema):
@@ -20,16 +51,16 @@ class StatusArgs(Strict):
 
 
 class PageArgs(Strict):
-    limit = fields.Integer(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE),
-                           metadata={"description": f"page size, 1 to {MAX_PAGE}"})
-    cursor = fields.String(validate=validate.Length(min=1, max=512))
+    limit = QueryInteger(load_default=DEFAULT_PAGE, validate=validate.Range(min=1, max=MAX_PAGE),
+                         metadata={"description": f"page size, 1 to {MAX_PAGE}"})
+    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))
 
 
 class UnitListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(VERSION_STATUSES))
     code = fields.String(validate=validate.Length(min=1, max=64))
     owner = fields.String(validate=validate.Length(min=1, max=64))
-    level = fields.Integer(validate=validate.Range(min=0, max=8))
+    level = QueryInteger(validate=validate.Range(min=0, max=8))
     q = fields.String(validate=validate.Length(min=1, max=200))
 
 
@@ -51,25 +82,25 @@ QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(),
 
 
 class LearnerListArgs(PageArgs):
-    centre_id = fields.UUID()
+    centre_id = JsonUUID()
     uln = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[0-9]+$")])
     external_system = fields.String(validate=validate.Length(min=1, max=64))
     external_id = fields.String(validate=validate.Length(min=1, max=128))
 
 
 class EnrolmentListArgs(PageArgs):
-    learner_id = fields.UUID()
-    centre_id = fields.UUID()
-    unit_id = fields.UUID()
+    learner_id = JsonUUID()
+    centre_id = JsonUUID()
+    unit_id = JsonUUID()
     status = fields.String(validate=validate.OneOf(("active", "completed", "withdrawn", "transferred")))
 
 
 class DecisionListArgs(Strict):
-    criterion_id = fields.UUID()
+    criterion_id = JsonUUID()
 
 
 class AuditArgs(PageArgs):
-    centre_id = fields.UUID()
+    centre_id = JsonUUID()
     subject_type = fields.String(validate=validate.Length(min=1, max=32))
     subject_id = fields.String(validate=validate.Length(min=1, max=64))
     since = fields.NaiveDateTime(timezone=UTC)
@@ -77,9 +108,9 @@ class AuditArgs(PageArgs):
 
 
 class ChangesArgs(Strict):
-    since = fields.String(validate=validate.Length(min=1, max=512))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE),
-                           metadata={"description": f"page size, 1 to {MAX_PAGE}"})
+    since = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))
+    limit = QueryInteger(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE),
+                         metadata={"description": f"page size, 1 to {MAX_PAGE}"})
 
 
 class ImportArgs(Strict):
@@ -87,9 +118,9 @@ class ImportArgs(Strict):
 
 
 class LearnerImportArgs(Strict):
-    centre_id = fields.UUID(required=True)
+    centre_id = JsonUUID(required=True)
     mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "valid_rows")))
-    dry_run = fields.Boolean(load_default=False)
+    dry_run = QueryBoolean(load_default=False)
 
 
 CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()

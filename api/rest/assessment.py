@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from api.auth import current_principal
-from api.inputs import bodies
+from api.inputs import bodies, takes_no_body
 from api.inputs.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
 from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
 from api.services import audit, decisions, evidence, iqa, progress
@@ -80,6 +80,7 @@ def get_decision(decision_id):
 
 @bp.post("/decisions/<decision_id>/countersign")
 @write_endpoint
+@takes_no_body
 def countersign(decision_id):
     """A qualified assessor countersigns a trainee's decision, which then takes effect."""
     parse_args(NO_ARGS)

@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 
 from api.auth import current_principal
-from api.inputs import bodies
+from api.inputs import bodies, takes_no_body
 from api.inputs.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
 from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
 from api.services import enrolments, learners, progress
@@ -70,6 +70,7 @@ def update_learner(learner_id):
 
 @bp.post("/learners/<learner_id>/withdraw")
 @write_endpoint
+@takes_no_body
 def withdraw_learner(learner_id):
     """Withdraw a learner (never deleted: their records stay)."""
     parse_args(NO_ARGS)
@@ -78,6 +79,7 @@ def withdraw_learner(learner_id):
 
 @bp.post("/learners/<learner_id>/pseudonymise")
 @write_endpoint
+@takes_no_body
 def pseudonymise_learner(learner_id):
     """Replace a learner's personal data, keeping assessment records (admins only)."""
     parse_args(NO_ARGS)

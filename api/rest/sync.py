@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 
 from api.auth import current_principal
 from api.errors import InvalidParameter, UnsupportedMediaType
-from api.inputs import bodies
+from api.inputs import bodies, takes_no_body
 from api.inputs.params import CHANGES_ARGS, IMPORT_ARGS, NO_ARGS
 from api.rest.http import json_response, parse_args, parse_body, write_endpoint
 from api.services import case_import, changes, diff, lifecycle, migration
@@ -49,6 +49,7 @@ def save_draft(unit_id):
 
 @bp.post("/units/<unit_id>/publish")
 @write_endpoint
+@takes_no_body
 def publish(unit_id):
     """Publish the unit's draft: complete units only; the version is frozen from then on."""
     parse_args(NO_ARGS)
@@ -58,6 +59,7 @@ def publish(unit_id):
 
 @bp.post("/units/<unit_id>/withdraw")
 @write_endpoint
+@takes_no_body
 def withdraw(unit_id):
     """Withdraw the unit's released version; enrolments pinned to it keep working."""
     parse_args(NO_ARGS)

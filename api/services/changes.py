@@ -40,7 +40,7 @@ def list_changes(principal: Principal, since: str | None, limit: int) -> dict:
     ``next_cursor`` is where to continue: after the last entry returned, or ``since`` again when there is none yet."""
     after = 0
     if since:
-        (after,) = decode_cursor(since, 1)
+        (after,) = decode_cursor(since, 1, parameter="since")
         if not isinstance(after, int) or after < 0:
             raise InvalidParameter("since is not a cursor of this feed", errors={"since": ["not a feed cursor"]})
     query = (ContentChange.select(ContentChange, Unit, AwardingBody).join(Unit)

@@ -1,6 +1,8 @@
 """Reading and validating data/units files: JSON Schema first (schema/), then the rules a schema cannot express.
 
-Every problem is reported as (file, JSON path, message). A file with any problem is loaded not at all.
+Every problem is reported as (file, JSON path, message). A file with any problem is loaded not at all. The schemas
+bound every text (length, no control characters) and list, so data files, unit drafts sent to the API and CASE
+imports all obey the limits the database holds; a message names the limit, never repeats the offending value.
 """
 
 import json
@@ -9,13 +11,14 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 
 from api.config import PROJECT_ROOT
 
 SCHEMA_DIR = PROJECT_ROOT / "schema"
 KINDS = ("catalogue", "standard", "unit", "qualification", "guidance")  # also the order files are loaded in
+MAX_MESSAGE = 300
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,29 @@ def check_document(content: ContentFile) -> ContentFile:
         content.problem("$.kind", f"must be one of {', '.join(KINDS)}; got {kind!r}")
         return content
     for error in sorted(_validators()[kind].iter_errors(content.document), key=lambda e: list(e.absolute_path)):
-        content.problem(error.json_path, error.message)
+        content.problem(error.json_path, describe(error))
     if not content.problems and kind == "unit":
         _check_unit_numbering(content)
     return content
+
+
+def describe(error: ValidationError) -> str:
+    """A short message for a schema error: the rule broken, not the value (which may be a megabyte of text)."""
+    if error.validator in ("anyOf", "oneOf") and error.context:  # e.g. text or null: say what the text broke
+        error = next((e for e in error.context if e.validator != "type"), error.context[0])
+    rule, limit = error.validator, error.validator_value
+    if rule == "maxLength":
+        return f"is too long: {len(error.instance)} characters, at most {limit}"
+    if rule == "minLength":
+        return "must not be empty"
+    if rule == "maxItems":
+        return f"has too many items: {len(error.instance)}, at most {limit}"
+    if rule == "pattern" and limit.startswith("^[^\\u0000"):
+        return "contains a control character (only tab, line feed and carriage return are allowed in text)"
+    if rule == "pattern" and limit == "\\S":
+        return "must not be blank"
+    message = error.message
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
 
 
 def _check_unit_numbering(content: ContentFile) -> None:

@@ -1,11 +1,32 @@
-"""Keyset (cursor) pagination: stable under inserts, constant cost per page, opaque cursors."""
+"""Keyset (cursor) pagination: stable under inserts, constant cost per page, opaque cursors.
+
+A cursor is the sort key of the last row a page showed, as JSON, followed by an HMAC of it made with a key derived
+from the app's signing secret and bound to the list's sort columns. So only this API can make a cursor, and a cursor
+of one list is refused by another: anything else (forged, edited, truncated, from another deployment or from before
+the secret changed) is InvalidParameter (400), never a query. The decoded key is also checked against the columns it
+will be compared with (integers within 64 bits, UUIDs, ISO timestamps, strings of bounded length), so not even a
+cursor signed with a leaked key reaches the database with a value the database cannot compare.
+"""
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+import peewee
 
 from api.errors import InvalidParameter
+
+MAX_CURSOR_LENGTH = 4096  # what a list or feed accepts; our own cursors stay far below it
+MAX_KEY_TEXT = 1000  # characters of one text value in a sort key (the longest sorted column holds 255)
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+DEFAULT_SCOPE = "list"  # cursors not made by keyset_page: the change feed, GraphQL lists served whole
+_MAC_BYTES = 16
 
 
 @dataclass
@@ -16,26 +37,31 @@ class Page:
     next_cursor: str | None
     total: int
     keys: list = field(default_factory=list)  # each item's sort key, for per-item cursors (GraphQL edges)
+    scope: str = DEFAULT_SCOPE  # what the cursors are bound to (the sort columns)
 
     def cursor_at(self, index: int) -> str:
         """The cursor that resumes after item ``index`` of this page."""
-        return encode_cursor(self.keys[index])
+        return encode_cursor(self.keys[index], self.scope)
 
 
-def encode_cursor(key: list) -> str:
-    """An opaque cursor for the row whose sort key is ``key``."""
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+def encode_cursor(key: list, scope: str = DEFAULT_SCOPE) -> str:
+    """An opaque cursor for the row whose sort key is ``key``, valid only for lists sorted as ``scope`` names."""
+    payload = _b64(json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{payload}.{_b64(_mac(scope, payload))}"
 
 
-def decode_cursor(cursor: str, length: int) -> list:
-    """The sort key inside ``cursor``; InvalidParameter if it is not one of ours."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = None
-    if not isinstance(key, list) or len(key) != length or not all(isinstance(k, str | int) for k in key):
-        raise InvalidParameter("cursor is not valid: pass back the next_cursor value of a previous page unchanged",
-                               errors={"cursor": ["not a cursor issued by this API"]})
+def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, parameter: str = "cursor") -> list:
+    """The sort key inside ``cursor`` (``length`` strings or 64-bit integers); InvalidParameter (400) naming
+    ``parameter`` unless this API issued it for ``scope``."""
+    payload, _, mac = cursor.partition(".")
+    key = None
+    if len(cursor) <= MAX_CURSOR_LENGTH and hmac.compare_digest(mac.encode(), _b64(_mac(scope, payload)).encode()):
+        try:
+            key = json.loads(_unb64(payload))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            key = None
+    if not (isinstance(key, list) and len(key) == length and all(map(_plain_value, key))):
+        raise _not_ours(parameter)
     return key
 
 
@@ -44,15 +70,53 @@ def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of
 
     ``key_of(row)`` returns a row's sort key as a JSON-able list. Two queries: the page (limit + 1 rows) and a count.
     """
+    scope = ",".join(f"{f.model._meta.table_name}.{f.column_name}" for f in sort_fields)
     total = query.order_by().count()
     if cursor:
-        key = decode_cursor(cursor, len(sort_fields))
+        key = decode_cursor(cursor, len(sort_fields), scope)
+        if not all(_fits(f, k) for f, k in zip(sort_fields, key, strict=True)):
+            raise _not_ours("cursor")
         query = query.where(_after(sort_fields, key))
     rows = list(query.order_by(*sort_fields).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     keys = [key_of(row) for row in rows]
-    return Page(rows, encode_cursor(keys[-1]) if more and rows else None, total, keys)
+    return Page(rows, encode_cursor(keys[-1], scope) if more and rows else None, total, keys, scope)
+
+
+def _not_ours(parameter: str) -> InvalidParameter:
+    return InvalidParameter(f"{parameter} is not valid: pass back the next_cursor value of a previous page of the same "
+                            "list unchanged, or start again from the first page",
+                            errors={parameter: ["not a cursor issued by this API for this list"]})
+
+
+def _plain_value(value) -> bool:
+    """A string of bounded length or an integer within 64 bits (what a sort key may hold)."""
+    if isinstance(value, str):
+        return len(value) <= MAX_KEY_TEXT
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_INT64 <= value <= MAX_INT64
+
+
+def _fits(column: peewee.Field, value) -> bool:
+    """Whether ``value`` can be compared with ``column`` on every backend (its type, range and length)."""
+    if isinstance(column, peewee.IntegerField | peewee.AutoField):
+        return isinstance(value, int)
+    if not isinstance(value, str):
+        return False
+    if isinstance(column, peewee.UUIDField):
+        return _parses(uuid.UUID, value)
+    if isinstance(column, peewee.DateTimeField):
+        return _parses(datetime.fromisoformat, value)
+    max_length = getattr(column, "max_length", None)
+    return max_length is None or len(value) <= max_length
+
+
+def _parses(parse, value: str) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _after(fields: list, key: list):
@@ -61,3 +125,28 @@ def _after(fields: list, key: list):
     if not rest:
         return first > key[0]
     return (first > key[0]) | ((first == key[0]) & _after(rest, key[1:]))
+
+
+def _mac(scope: str, payload: str) -> bytes:
+    message = f"{scope}\n{payload}".encode()
+    return hmac.new(_cursor_key(_signing_secret()), message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _signing_secret() -> str:
+    from flask import current_app
+
+    return current_app.config["JWT_SECRET_KEY"]
+
+
+@lru_cache(maxsize=4)
+def _cursor_key(secret: str) -> bytes:
+    """A key for cursors only, derived from the signing secret (a cursor MAC is never a valid token signature)."""
+    return hmac.new(secret.encode(), b"qualtrack pagination cursor v1", hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -50,16 +50,20 @@ def faulty(fresh_url, database):
     from api.services import accounts
     from api.services.loader import load_path
 
-    settings = Settings(database_url=_with_lock_timeout(fresh_url, WAIT_MS), env="test",
-                        token_rate_limit="10000 per minute", sqlite_write_wait_ms=WAIT_MS)
-    fresh = db.database_for(settings)
-    db.bind(fresh)
+    setup = db.database_for(Settings(database_url=fresh_url, env="test"))  # no short waits while setting up: other
+    db.bind(setup)  # runs on the same PostgreSQL database may hold the change feed's advisory lock for a while
     try:
-        migrate(fresh)
+        migrate(setup)
         for name in ("catalogue", "nos-plan-organise-and-control-customer-service-operations", "ocr-b13"):
             assert load_path(UNITS_DIR / f"{name}.yaml").ok
         centre = accounts.create_centre("F", "Faults")
         admin = accounts.create_account("admin@faults.test", TEST_PASSWORD, roles=["admin"])
+    finally:
+        setup.close_all() if hasattr(setup, "close_all") else setup.close()
+    settings = Settings(database_url=_with_lock_timeout(fresh_url, WAIT_MS), env="test",
+                        token_rate_limit="10000 per minute", sqlite_write_wait_ms=WAIT_MS)
+    fresh = db.database_for(settings)
+    try:
         app = create_app(settings, database=fresh)
         app.config["TESTING"] = True
 

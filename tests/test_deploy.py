@@ -57,7 +57,7 @@ def start_host(database_url: str, log: Path, **env) -> Host:
         try:
             if call(host, "GET", "/readyz")[0] == 200:
                 return host
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or accepted but not answered in time (workers still starting)
             pass
         assert process.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "the host was not ready within 90 s:\n" + log.read_text()

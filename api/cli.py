@@ -285,7 +285,7 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
     Console().print(table)
     for problem in learner_import.problems_of(job, limit=50):
         click.echo(f"  row {problem['row']}: {problem['field']}: {problem['message']}")
-    if job.status == "rejected":
+    if job.status == "rejected" or (dry_run and mode == "all_or_nothing" and job.rejected):
         raise SystemExit(1)
     if job.rejected:
         raise SystemExit(3)

@@ -163,13 +163,11 @@ class _Run:
         refused = {row for row, _, _ in problems}
         job.received, job.rejected = received, len(refused)
         job.report = [{"row": r, "field": f, "message": m} for r, f, m in problems]
-        if problems and job.mode == "all_or_nothing":
-            job.status = "rejected"  # as the real run would: nothing written
-        else:
+        if not (problems and job.mode == "all_or_nothing"):  # else the real run would write nothing: counts stay 0
             for _, rows in self.checked.batches():
                 rows = [row for row in rows if row[0] not in refused]
                 _add_counts(job, plan_batch(self.centre_hex, rows, existing_learners(self.centre_hex, rows)).counts)
-            job.status = "complete"
+        job.status = "complete"  # the dry run ran (REST answers it 200); rejected > 0 says the real run refuses rows
         job.finished_at = utcnow()
         return job
 

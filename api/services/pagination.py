@@ -133,9 +133,18 @@ def _mac(scope: str, payload: str) -> bytes:
 
 
 def _signing_secret() -> str:
-    from flask import current_app
+    """The app's token signing secret; outside a request (a service called by the CLI or a test), the one the
+    environment configures, as create_app would take it."""
+    from flask import current_app, has_app_context
 
-    return current_app.config["JWT_SECRET_KEY"]
+    return current_app.config["JWT_SECRET_KEY"] if has_app_context() else _environment_secret()
+
+
+@lru_cache(maxsize=1)
+def _environment_secret() -> str:
+    from api.config import Settings
+
+    return Settings.from_env().signing_secret()
 
 
 @lru_cache(maxsize=4)

@@ -11,7 +11,7 @@ from api.config import PROJECT_ROOT, Settings
 
 
 def _database(settings: Settings):
-    database = db.make_database(settings.database_url)
+    database = db.make_database(settings.database_url, sqlite_write_wait_ms=settings.sqlite_write_wait_ms)
     db.bind(database)
     database.connect(reuse_if_open=True)
     return database

@@ -17,6 +17,8 @@ from api.migrations_runner import migrate
 from api.services.loader import load_path
 
 TEST_DATABASE_URL = os.environ.get("QUALTRACK_TEST_DATABASE_URL", "")
+# This process is a test run: services called outside a request (cursor signing) read their settings from here.
+os.environ.setdefault("QUALTRACK_ENV", "test")
 UNITS_DIR = PROJECT_ROOT / "data" / "units"
 
 
@@ -116,7 +118,8 @@ def identities(database) -> Identities:
 @pytest.fixture(scope="session")
 def app(database, database_url):
     settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute",
-                        account_login_rate_limit="10000 per minute")
+                        account_login_rate_limit="10000 per minute",
+                        access_token_seconds=24 * 3600)  # the session's cached tokens outlive a slow run
     app = create_app(settings, database=database)
     app.config["TESTING"] = True
     return app
@@ -261,7 +264,12 @@ def ids(client, auth, identities, content_ids):
     admin = auth("admin")
     assert client.put(f"/v1/units/{content_ids['B13']}/draft", json=b13, headers=admin).status_code == 201
     assert client.post(f"/v1/units/{content_ids['B13']}/publish", headers=admin).status_code == 200
+    from api.services import accounts  # an account and a client no caller uses (admin probes disable them)
+
+    spare = accounts.create_account("spare@example.test", TEST_PASSWORD, roles=["centre_admin"], centres=["A"])
+    spare_client = accounts.create_client("spare client", ["tracking:read"], centre="A").client
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
-            "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor}
+            "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor,
+            "spare_account": str(spare.id), "spare_client": str(spare_client.id)}

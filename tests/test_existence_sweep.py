@@ -204,6 +204,8 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "qualification": [(qualification, "/v1/qualifications/{}?status=draft")],
         "assessor_a": [(str(identities.accounts["assessor_b"].id), None)], "iqa_a": [(b["iqa"], None)],
         "draft_version": [(version, f"/v1/units/{ids['B13']}/versions/{{}}?status=draft")],
+        "spare_account": [(ids["spare_account"], "/v1/admin/accounts/{}")],
+        "spare_client": [(ids["spare_client"], "/v1/admin/clients/{}")],
     }
     return ids, hidden
 

@@ -55,8 +55,12 @@ def test_duplicates_are_merged_and_then_refused(before_008):
     kept_enrolment = _enrol(first, version, 0)
     moved_enrolment = _enrol(second, version, 1)  # same unit: a duplicate active enrolment once merged
     LearnerExternalId.create(learner=third.id, centre=centre.id, system="mis", external_id="M-3")
-    account = accounts.create_account("merged.learner@example.test", "a long enough password", roles=["learner"],
-                                      centres=["M1"], learner_id=third.id)
+    account_id = new_id()  # written as the schema stood at 007 (later migrations add account columns)
+    mark = before_008.param
+    before_008.execute_sql(
+        "INSERT INTO account (id, email, display_name, password_hash, roles, learner_id, is_active, created_at) "
+        f"VALUES ({mark}, 'merged.learner@example.test', 'Merged', 'x', '[\"learner\"]', {mark}, {mark}, {mark})",
+        (account_id.hex, third.id.hex, True, datetime(2026, 1, 1)))
 
     migrate(before_008)
 
@@ -68,7 +72,7 @@ def test_duplicates_are_merged_and_then_refused(before_008):
     assert Enrolment.get_by_id(kept_enrolment.id).status == "active"
     assert Enrolment.get_by_id(moved_enrolment.id).status == "withdrawn"
     assert LearnerExternalId.get(LearnerExternalId.external_id == "M-3").learner_id == first.id
-    assert Account.get_by_id(account.id).learner_id == first.id
+    assert Account.get_by_id(account_id).learner_id == first.id
     merged = {event.before["merged_learner_id"] for event in AuditEvent.select()
               .where(AuditEvent.action == "learner.merged", AuditEvent.subject_id == str(first.id))}
     assert merged == {str(second.id), str(third.id)}

@@ -114,7 +114,7 @@ def serve(database_url: str):
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=2)
             return process, base
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or accepted but not answered in time (still starting)
             assert process.poll() is None, process.stderr.read().decode()
             assert time.monotonic() < deadline
             time.sleep(0.2)

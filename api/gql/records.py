@@ -74,7 +74,7 @@ def connection_from_list(items: list, key_of, first: int, after: str | None) -> 
     cursors = [encode_cursor([key_of(item)]) for item in items]
     start = 0
     if after is not None:
-        decode_cursor(after, 1)  # InvalidParameter for anything that is not one of our cursors
+        decode_cursor(after, 1, parameter="after")  # InvalidParameter for anything that is not one of our cursors
         if after not in cursors:
             raise InvalidParameter("after is not the cursor of an item in this list",
                                    errors={"after": ["unknown cursor"]})

@@ -121,6 +121,7 @@ class LearnerImportArgs(Strict):
     centre_id = JsonUUID(required=True)
     mode = fields.String(load_default="all_or_nothing", validate=validate.OneOf(("all_or_nothing", "valid_rows")))
     dry_run = QueryBoolean(load_default=False)
+    clear_empty = QueryBoolean(load_default=False)
 
 
 CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()

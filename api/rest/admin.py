@@ -1,21 +1,16 @@
 """REST views for account administration (admins only): look up, disable and re-enable accounts and API clients.
 Thin: parse, call api.services.accounts, respond. Disabling stops the principal's tokens at once, on every host."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from api.auth import current_principal
-from api.errors import InvalidParameter
+from api.inputs import takes_no_body
 from api.inputs.params import NO_ARGS
 from api.rest.http import json_response, parse_args, write_endpoint
 from api.services import accounts
 from api.services.catalog import parse_id
 
 bp = Blueprint("admin", __name__)
-
-
-def _no_body() -> None:
-    if request.get_data():
-        raise InvalidParameter("this operation takes no request body")
 
 
 @bp.get("/admin/accounts/<account_id>")
@@ -36,7 +31,6 @@ def get_client(client_id):
 
 def _set_account_active(account_id: str, active: bool):
     parse_args(NO_ARGS)
-    _no_body()
     principal = current_principal()
     account = accounts.find_account(principal, account_id=parse_id(account_id, "account"))
     return json_response(accounts.account_body(accounts.set_active(principal, account, active)),
@@ -45,7 +39,6 @@ def _set_account_active(account_id: str, active: bool):
 
 def _set_client_active(client_id: str, active: bool):
     parse_args(NO_ARGS)
-    _no_body()
     principal = current_principal()
     client = accounts.find_client(principal, row_id=parse_id(client_id, "client"))
     return json_response(accounts.client_body(accounts.set_active(principal, client, active)),
@@ -54,6 +47,7 @@ def _set_client_active(client_id: str, active: bool):
 
 @bp.post("/admin/accounts/<account_id>/disable")
 @write_endpoint
+@takes_no_body
 def disable_account(account_id):
     """Disable an account: no more sign-ins, and every token it holds stops working at once."""
     return _set_account_active(account_id, False)
@@ -61,6 +55,7 @@ def disable_account(account_id):
 
 @bp.post("/admin/accounts/<account_id>/enable")
 @write_endpoint
+@takes_no_body
 def enable_account(account_id):
     """Re-enable an account (tokens issued before it was disabled stay dead)."""
     return _set_account_active(account_id, True)
@@ -68,6 +63,7 @@ def enable_account(account_id):
 
 @bp.post("/admin/clients/<client_id>/disable")
 @write_endpoint
+@takes_no_body
 def disable_client(client_id):
     """Disable an API client: no more tokens, and every token it holds stops working at once."""
     return _set_client_active(client_id, False)
@@ -75,6 +71,7 @@ def disable_client(client_id):
 
 @bp.post("/admin/clients/<client_id>/enable")
 @write_endpoint
+@takes_no_body
 def enable_client(client_id):
     """Re-enable an API client (tokens issued before it was disabled stay dead)."""
     return _set_client_active(client_id, True)

@@ -47,7 +47,7 @@ def _imported(principal, args: dict, stream, file_format: str, limit: int) -> Re
     """Run the import from ``stream``: 201 with the job (200 with the report for a dry run); 422 when all_or_nothing
     refused the file."""
     job = learner_import.run_import(principal, args["centre_id"], stream, file_format, mode=args["mode"],
-                                    dry_run=args["dry_run"])
+                                    dry_run=args["dry_run"], clear_empty=args["clear_empty"])
     body = {**learner_import.job_body(job), "problems": learner_import.problems_of(job, limit=100),
             "href": None if args["dry_run"] else f"/v1/imports/learners/{job.id}"}
     if job.status == "rejected":

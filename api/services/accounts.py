@@ -378,24 +378,34 @@ def client_body(client: ApiClient) -> dict:
             "is_active": client.is_active, "href": f"/v1/admin/clients/{client.id}"}
 
 
+def _only_admins_see(principal: Principal, what: str) -> None:
+    """Accounts and clients are records only admins see: anyone else is told there is no such record, exactly as for
+    one that does not exist (401 first for an anonymous caller)."""
+    require_authenticated(principal)
+    if not principal.is_admin:
+        raise NotFound(f"no {what} visible to you")
+
+
 def find_account(principal: Principal, *, account_id: uuid.UUID | None = None, email: str | None = None) -> Account:
-    """One account, by id or email, for an admin; NotFound if there is none."""
-    _require_admin(principal)
+    """One account, by id or email, for an admin; NotFound if there is none or the caller is not an admin."""
+    _only_admins_see(principal, f"account {account_id if email is None else email}")
     if email is not None:
         return _account_by_email(email)
     account = Account.get_or_none(Account.id == account_id)
     if account is None:
-        raise NotFound(f"no account {account_id}")
+        raise NotFound(f"no account {account_id} visible to you")
     return account
 
 
 def find_client(principal: Principal, *, row_id: uuid.UUID | None = None, client_id: str | None = None) -> ApiClient:
-    """One API client, by its id or its client_id (qtc_...), for an admin; NotFound if there is none."""
-    _require_admin(principal)
+    """One API client, by its id or its client_id (qtc_...), for an admin; NotFound if there is none or the caller
+    is not an admin."""
+    named = client_id if client_id is not None else row_id
+    _only_admins_see(principal, f"client {named}")
     match = ApiClient.client_id == client_id if client_id is not None else ApiClient.id == row_id
     client = ApiClient.get_or_none(match)
     if client is None:
-        raise NotFound(f"no client {client_id if client_id is not None else row_id}")
+        raise NotFound(f"no client {named} visible to you")
     return client
 
 

@@ -118,8 +118,7 @@ def identities(database) -> Identities:
 @pytest.fixture(scope="session")
 def app(database, database_url):
     settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute",
-                        account_login_rate_limit="10000 per minute",
-                        access_token_seconds=24 * 3600)  # the session's cached tokens outlive a slow run
+                        account_login_rate_limit="10000 per minute")
     app = create_app(settings, database=database)
     app.config["TESTING"] = True
     return app
@@ -127,7 +126,10 @@ def app(database, database_url):
 
 @pytest.fixture(scope="session")
 def token_for(app, identities):
-    """token_for(name) -> a valid access token for a seeded account or client (minted directly, cached)."""
+    """token_for(name) -> a valid access token for a seeded account or client (minted directly, cached for the
+    session, so valid for a day: a slow run must not outlive the tokens it cached)."""
+    from datetime import timedelta
+
     from api.auth import issue_tokens
     from api.services import accounts
 
@@ -135,13 +137,19 @@ def token_for(app, identities):
 
     def mint(name: str) -> str:
         if name not in cache:
-            with app.test_request_context():
-                if name in identities.accounts:
-                    account = identities.accounts[name]
-                    body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=False)
-                else:
-                    client = identities.clients[name]
-                    body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
+            usual = app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+            app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(days=1)
+            try:
+                with app.test_request_context():
+                    if name in identities.accounts:
+                        account = identities.accounts[name]
+                        body = issue_tokens(f"account:{account.id}", accounts.account_claims(account),
+                                            with_refresh=False)
+                    else:
+                        client = identities.clients[name]
+                        body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
+            finally:
+                app.config["JWT_ACCESS_TOKEN_EXPIRES"] = usual
             cache[name] = body["access_token"]
         return cache[name]
 

@@ -6,11 +6,7 @@ import errno
 import io
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -21,8 +17,7 @@ from prometheus_client import REGISTRY
 from api import create_app
 from api.config import Settings
 from api.observability import configure_logging
-from tests.test_cli import qualtrack
-from tests.test_serve import free_port
+from tests.test_serve import running_server_process
 from tests.tracking_helpers import valid_uln
 
 
@@ -98,32 +93,6 @@ def test_logged_records_that_cannot_be_written_are_counted_and_fail_nothing(data
 
 # -- for real: gunicorn workers writing to a pipe whose reader has gone ------------------------------------------------
 
-@contextmanager
-def serving_into_a_pipe(database_url: str):
-    """`qualtrack serve` (two workers) over ``database_url``, its stderr a pipe; yields (base URL, process)."""
-    qualtrack("init-db", database_url=database_url)
-    qualtrack("load-units", database_url=database_url)
-    port = free_port()
-    env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_PORT": str(port), "QUALTRACK_WORKERS": "2",
-           "QUALTRACK_ENV": "test"}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/readyz", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, "the server stopped while starting"
-                assert time.monotonic() < deadline, "server did not start within 30 s"
-                time.sleep(0.2)
-        yield base, process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
 
 def status_of(url: str) -> int:
     try:
@@ -141,7 +110,7 @@ def metric(base: str, name: str) -> float:
 
 
 def test_gunicorn_workers_answer_as_usual_after_their_stderr_pipe_breaks(fresh_url):
-    with serving_into_a_pipe(fresh_url) as (base, process):
+    with running_server_process(fresh_url) as (base, process):
         assert status_of(f"{base}/v1/evidence-types") == 200  # written to the pipe as usual
         process.stderr.close()  # nobody reads the log any more: every write to it is EPIPE
         statuses = [status_of(f"{base}/v1/evidence-types") for _ in range(6)] + [status_of(f"{base}/v1/nothing")]

@@ -28,6 +28,13 @@ def running_server(database_url: str, **env: str):
     """`qualtrack serve` (two workers, QUALTRACK_ENV=test unless ``env`` says otherwise) on a free 127.0.0.1 port over
     ``database_url``, after init-db and load-units, with ``env`` added to its environment; yields its base URL and
     stops it afterwards."""
+    with running_server_process(database_url, **env) as (base, _):
+        yield base
+
+
+@contextmanager
+def running_server_process(database_url: str, **env: str):
+    """As running_server, yielding (base URL, the server's process): its stderr is a pipe the caller may close."""
     qualtrack("init-db", database_url=database_url)
     qualtrack("load-units", database_url=database_url)
     port = free_port()
@@ -46,7 +53,7 @@ def running_server(database_url: str, **env: str):
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "server did not start within 30 s"
                 time.sleep(0.2)
-        yield base
+        yield base, process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

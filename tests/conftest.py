@@ -195,19 +195,29 @@ def fresh_url(tmp_path):
         yield url
 
 
-@pytest.fixture
-def separate_database(fresh_url, database):
-    """A separate database of the backend under test, migrated and loaded with data/units, bound for the test's
-    duration (the session's afterwards): for tests whose threads need their own connections and committed data."""
-    fresh = db.database_for(Settings(database_url=fresh_url, env="test"))
+@contextmanager
+def bound_fresh_database(url: str, session_database, *, migrated_to: str | None = None):
+    """The database at ``url`` as the app builds it (pooled on PostgreSQL), migrated (up to ``migrated_to`` if given)
+    and loaded with data/units, bound until the block ends; the session's database is bound again afterwards."""
+    from api.migrations_runner import router_for
+
+    fresh = db.database_for(Settings(database_url=url, env="test"))
     db.bind(fresh)
-    migrate(fresh)
+    router_for(fresh).run(migrated_to) if migrated_to else migrate(fresh)
     assert load_path(UNITS_DIR).ok
     try:
         yield fresh
     finally:
         fresh.close_all() if hasattr(fresh, "close_all") else fresh.close()
-        db.bind(database)
+        db.bind(session_database)
+
+
+@pytest.fixture
+def separate_database(fresh_url, database):
+    """A separate database of the backend under test, migrated and loaded with data/units, bound for the test's
+    duration (the session's afterwards): for tests whose threads need their own connections and committed data."""
+    with bound_fresh_database(fresh_url, database) as fresh:
+        yield fresh
 
 
 def write_yaml(directory: Path, name: str, text: str) -> Path:

@@ -7,14 +7,11 @@ from datetime import date, datetime, timedelta
 import peewee
 import pytest
 
-from api import db
-from api.config import Settings
 from api.ids import new_id
-from api.migrations_runner import migrate, router_for
+from api.migrations_runner import migrate
 from api.models import Account, AuditEvent, Enrolment, Learner, LearnerExternalId, Unit, UnitVersion
 from api.services import accounts
-from api.services.loader import load_path
-from tests.conftest import UNITS_DIR
+from tests.conftest import bound_fresh_database
 
 ULN = "1000000004"  # a valid ULN
 TEMPORARY = "9999999999"
@@ -23,15 +20,8 @@ TEMPORARY = "9999999999"
 @pytest.fixture
 def before_008(fresh_url, database):
     """A fresh database migrated up to 007 and loaded with units, bound for the test."""
-    fresh = db.database_for(Settings(database_url=fresh_url, env="test"))
-    db.bind(fresh)
-    router_for(fresh).run("007_drop_decision_indexes")
-    assert load_path(UNITS_DIR).ok
-    try:
+    with bound_fresh_database(fresh_url, database, migrated_to="007_drop_decision_indexes") as fresh:
         yield fresh
-    finally:
-        fresh.close_all() if hasattr(fresh, "close_all") else fresh.close()
-        db.bind(database)
 
 
 def _learner(centre, uln, age_days, **fields):

@@ -61,6 +61,9 @@ def test_only_an_assigned_assessor_records_decisions(app, client, auth, identiti
     url = b13["decisions"]
     for caller in ("iqa_a", "centre_admin_a", "lms_client_a"):  # they see the enrolment but are not assessors
         refused(client.post(url, json=body, headers=auth(caller)), 403, "decisions are recorded by assessors")
+    learner = accounts.create_account("the.learner@example.test", TEST_PASSWORD, roles=["learner"], centres=["A"],
+                                      learner_id=b13["learner"])  # sees their own enrolment, decides nothing on it
+    refused(client.post(url, json=body, headers=bearer(app, learner)), 403, "decisions are recorded by assessors")
     other = make_learner(client, auth, identities, uln=valid_uln(1))["id"]
     not_assigned = enrol(client, auth, identities, other, unit_ids["B13"], assessors=("trainee_assessor_a",))["id"]
     refused(client.post(f"/v1/enrolments/{not_assigned}/decisions", json=body, headers=auth("assessor_a")), 403,
@@ -267,3 +270,75 @@ def test_a_sampling_plan_offers_its_assessor_s_unsampled_decisions_at_its_rate(c
     assert candidates(0.0) == []
     half = candidates(0.5)
     assert set(half) <= set(unsampled) and half == candidates(0.5)  # a subset, the same each time it is asked
+
+
+def test_a_sampling_plan_is_seen_by_its_centre_s_iqas_and_admins_only(client, auth, identities):
+    plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": str(identities.centres["A"].id),
+                                                         "assessor_id": str(identities.accounts["assessor_a"].id),
+                                                         "rate": 0.5})["id"]
+    url = f"/v1/iqa/plans/{plan}/candidates"
+    for caller in ("iqa_a", "centre_admin_a", "admin"):
+        assert client.get(url, headers=auth(caller)).status_code == 200, caller
+    for caller in ("assessor_a", "lms_client_a", "centre_admin_b"):  # not shown to the sampled, clients, others
+        refused(client.get(url, headers=auth(caller)), 404, f"no sampling plan {plan} visible to you")
+
+
+# -- a learner's own account ------------------------------------------------------------------------------------------
+
+def test_only_the_learner_s_own_withdrawal_stops_their_account_writing(app, client, auth, identities, unit_ids):
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
+    account = accounts.create_account("own.learner@example.test", TEST_PASSWORD, roles=["learner"], centres=["A"],
+                                      learner_id=learner)
+    other = make_learner(client, auth, identities, uln=valid_uln(3))["id"]
+    post(client, auth, "centre_admin_a", f"/v1/learners/{other}/withdraw", None, status=200)
+    evidence = {"type": "observation", "title": "mine", "date": "2026-10-01", "authenticity_declared": True}
+    url = f"/v1/enrolments/{enrolment}/evidence"
+    post(client, auth, None, url, evidence, headers=bearer(app, account))  # another learner's withdrawal is not theirs
+    post(client, auth, "centre_admin_a", f"/v1/learners/{learner}/withdraw", None, status=200)
+    refused(client.post(url, json=evidence, headers=bearer(app, account)), 403,
+            "your learner record is withdrawn: your account can read your records but not submit evidence or claims; "
+            "ask your centre if this is a mistake")
+
+
+# -- rules of combination --------------------------------------------------------------------------------------------
+
+def test_each_group_of_a_qualification_reports_its_rule_and_standing(client, auth, identities, unit_ids, tmp_path):
+    import yaml
+
+    from api.services.loader import load_path
+    from tests.conftest import PROJECT_ROOT
+    from tests.test_tracking_loop import complete
+
+    document = yaml.safe_load((PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").read_text())
+    document |= {"code": "TEST/0002/1", "title": "Test Certificate with three kinds of group", "groups": [
+        {"name": "B13 for its credits", "min_credits": 10, "units": [{"owner": "ocr", "code": "B13"}]},
+        {"name": "Any of these, or none", "units": [{"owner": "skills-cfa", "code": "CS 34"}]},
+        {"name": "Mandatory", "mandatory": True, "units": [{"owner": "ocr", "code": "B13"}]}]}
+    path = tmp_path / "qualification.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert load_path(path).ok
+    qualification = next(q["id"] for q in client.get("/v1/qualifications").get_json()["items"]
+                         if q["code"] == "TEST/0002/1")
+    learner = make_learner(client, auth, identities)["id"]
+    url = f"/v1/learners/{learner}/qualifications/{qualification}/progress"
+
+    def groups():
+        body = client.get(url, headers=auth("centre_admin_a")).get_json()
+        return [{k: v for k, v in g.items() if k not in ("group_id", "units")} for g in body["groups"]]
+
+    standing = [
+        {"name": "B13 for its credits", "mandatory": False, "min_units": None, "min_credits": 10,
+         "units_complete": 0, "credits_complete": 0, "satisfied": False},
+        {"name": "Any of these, or none", "mandatory": False, "min_units": None, "min_credits": None,
+         "units_complete": 0, "credits_complete": 0, "satisfied": True},  # no minimum: nothing to complete
+        {"name": "Mandatory", "mandatory": True, "min_units": None, "min_credits": None,
+         "units_complete": 0, "credits_complete": 0, "satisfied": False}]
+    assert groups() == standing
+    b13 = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
+    complete(client, auth, b13, criteria_of(client, unit_ids["B13"]))
+    cs34 = enrol(client, auth, identities, learner, unit_ids["CS 34"])["id"]
+    complete(client, auth, cs34, criteria_of(client, unit_ids["CS 34"]))  # CS 34 states no credit value
+    done = {"units_complete": 1, "satisfied": True}
+    assert groups() == [standing[0] | done | {"credits_complete": 10}, standing[1] | done,
+                        standing[2] | done | {"credits_complete": 10}]

@@ -76,7 +76,8 @@ def test_the_second_of_two_simultaneous_decisions_on_a_criterion_is_a_409_and_le
         go_on.set()
         first.join(10)
     assert isinstance(outcomes["second"], Decision) and outcomes["second"].sequence == 1
-    assert isinstance(outcomes["first"], Conflict) and "retry" in str(outcomes["first"])
+    assert isinstance(outcomes["first"], Conflict)
+    assert outcomes["first"].detail == "another decision on this criterion was recorded at the same moment: retry"
     recorded = list(Decision.select().where(Decision.enrolment == enrolment.id, Decision.criterion == criterion))
     assert [(d.id, d.sequence) for d in recorded] == [(outcomes["second"].id, 1)]
     events = AuditEvent.select().where(AuditEvent.action == "decision.recorded")

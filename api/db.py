@@ -100,6 +100,12 @@ def hold_until_commit(key: int) -> None:
         database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
+def for_update(query: peewee.Select) -> peewee.Select:
+    """``query``, holding the rows it reads until the transaction ends, so a concurrent writer of them waits
+    (PostgreSQL: FOR UPDATE). On SQLite, ``query`` as it is: one writer already holds the whole database."""
+    return query if is_sqlite() else query.for_update()
+
+
 def bind(database: peewee.Database) -> None:
     """Point the models' proxy at ``database``."""
     database_proxy.initialize(database)

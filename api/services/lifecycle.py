@@ -52,8 +52,7 @@ def _heads(unit_id) -> tuple[UnitVersion | None, UnitVersion | None]:
 def _lock(unit: Unit) -> None:
     """Queue this transaction behind any other changing the same unit (PostgreSQL: the unit row, FOR UPDATE, held
     until commit; the heads read after it are current). SQLite needs nothing: one writer holds the whole database."""
-    if not db.is_sqlite():
-        Unit.select(Unit.id).where(Unit.id == unit.id).for_update().get()
+    db.for_update(Unit.select(Unit.id).where(Unit.id == unit.id)).get()
 
 
 def _check_writer(principal: Principal, owner_id) -> None:

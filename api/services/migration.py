@@ -14,6 +14,7 @@ cohort form migrates every enrolment it names, or none.
 
 import uuid
 
+from api import db
 from api.errors import NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Decision, Enrolment, UnitVersion
@@ -118,6 +119,12 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
                                        "needs_reassessment": len(plan["needs_reassessment"])})
 
 
+def _locked(enrolment: Enrolment) -> Enrolment:
+    """``enrolment`` read again under a row lock held until commit: of two concurrent migrations, the second waits
+    here and plans from what the first left (a plan made from a version that moved under it would not add up)."""
+    return db.for_update(Enrolment.select().where(Enrolment.id == enrolment.id)).get()
+
+
 def _migratable(principal: Principal, enrolment: Enrolment) -> None:
     require(can_manage_learners(principal, enrolment.centre_id), "only the centre's admins move learners")
     if enrolment.status != "active":
@@ -127,6 +134,8 @@ def _migratable(principal: Principal, enrolment: Enrolment) -> None:
 def migrate_enrolment(principal: Principal, enrolment_id: uuid.UUID, to_version: int | None, dry_run: bool) -> dict:
     """Plan (and unless ``dry_run``, carry out) moving one enrolment to a newer version of its unit."""
     enrolment = visible_enrolment(principal, enrolment_id)
+    if not dry_run:
+        enrolment = _locked(enrolment)
     _migratable(principal, enrolment)
     plan = plan_migration(enrolment, _target(enrolment, to_version))
     if not dry_run:
@@ -156,6 +165,8 @@ def migrate_cohort(principal: Principal, data: dict) -> dict:
         enrolments = [e for e in enrolments if e.status == "active"]
     results, current = [], []
     for enrolment in enrolments:
+        if not data.get("dry_run"):
+            enrolment = _locked(enrolment)
         _migratable(principal, enrolment)
         target = _target(enrolment, data.get("to_version"))
         if enrolment.unit_version_id == target.id:

@@ -112,28 +112,14 @@ def bind(database: peewee.Database) -> None:
 
 
 def write_transaction():
-    """A transaction for a write. On SQLite it takes the write lock at its first statement (BEGIN IMMEDIATE), so two
-    writers queue instead of one failing with "database is locked" when it upgrades a read snapshot that the other has
-    outdated; and writers queue first on a file lock beside the database (see api.sqlite_writes). Nested inside
+    """A transaction for a write. On SQLite it waits for its turn on a file lock beside the database, then takes the
+    write lock as it begins (BEGIN IMMEDIATE), so two writers queue instead of one failing with "database is locked"
+    when it upgrades a read snapshot that the other has outdated (see api.sqlite_writes.queued_write). Nested inside
     another transaction it is a savepoint, as atomic() is."""
     database = database_proxy.obj
     if isinstance(database, sqlite_writes.QueuedSqliteDatabase) and not database.in_transaction():
         return sqlite_writes.queued_write(database)
     return database_proxy.atomic()
-
-
-@contextmanager
-def reading_first():
-    """Inside a write_transaction, before its first write: on SQLite, the statements in this block read outside the
-    transaction, before it takes its turn and the write lock, so no other writer waits while this one checks itself.
-    What they read may change before the write: guard what the write depends on with a constraint (as on
-    PostgreSQL, where they read inside the transaction, in READ COMMITTED, with the same race). Elsewhere, nothing."""
-    database = database_proxy.obj
-    if isinstance(database, sqlite_writes.QueuedSqliteDatabase):
-        with database.reading_first():
-            yield
-    else:
-        yield
 
 
 @contextmanager

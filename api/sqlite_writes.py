@@ -9,7 +9,7 @@ import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -150,110 +150,46 @@ class ChangeSignal:
 
 
 DEFAULT_WRITE_WAIT_MS = 5000  # QUALTRACK_SQLITE_WRITE_WAIT_MS
-QUEUED = "QUEUED"  # the lock type of a write transaction on SQLite: see QueuedSqliteDatabase
 
 
 class QueuedSqliteDatabase(peewee.SqliteDatabase):
-    """peewee's SqliteDatabase, whose write transactions (write_transaction) wait for their turn and take SQLite's
-    write lock at their first statement rather than at the start of the block: what a write does before it touches
-    the database (checking the request body, ~0.1 ms of a decision write in-process) holds up no other writer.
+    """peewee's SqliteDatabase whose write transactions (queued_write) take turns on a file lock beside the database
+    before they take SQLite's write lock.
 
-    A write waits at most ``write_wait_ms`` in all, from its first statement: for its turn among this machine's
-    writers, then for SQLite's write lock (held, perhaps, by a process outside the queue); past that it fails with
-    WriteWaitTimeout or SQLite's own "database is locked", both SQLITE_BUSY. Reads never take a turn."""
+    A write waits at most ``write_wait_ms`` in all: for its turn among this machine's writers, then for SQLite's write
+    lock (held, perhaps, by a process outside the queue); past that it fails with WriteWaitTimeout or SQLite's own
+    "database is locked", both SQLITE_BUSY. Reads never take a turn."""
 
     def __init__(self, database, *args, write_wait_ms: int = DEFAULT_WRITE_WAIT_MS, **kwargs):
         self.write_wait_ms = write_wait_ms
         super().__init__(database, *args, **kwargs)
 
-    def begin(self, lock_type=None):
-        if lock_type != QUEUED:
-            return super().begin(lock_type)
-        self.connection()  # open now: connecting later would reset the transaction stack the block is pushed on
-        self._state.queued_begin = True  # cursor() begins, at the block's first statement
-        return None
-
-    def cursor(self, named_cursor=None):
-        if getattr(self._state, "queued_begin", False):
-            self._state.queued_begin = False
-            if self._state.transactions:  # only inside a write block: a flag left over elsewhere takes no turn
-                self._take_turn_and_begin()
-        return super().cursor(named_cursor)
-
-    def _take_turn_and_begin(self) -> None:
-        """Wait for this write's turn, then BEGIN IMMEDIATE, both within write_wait_ms of now."""
-        deadline = time.monotonic() + self.write_wait_ms / 1000
-        turn = turn_beside(self, "-writers", deadline)
-        turn.__enter__()
-        self._state.writer_turn = turn
-        left_ms = int((deadline - time.monotonic()) * 1000)
-        if left_ms >= self.write_wait_ms - 1:  # the turn came at once: SQLite waits its usual busy_timeout
-            super().begin("IMMEDIATE")
-            return
-        connection = self._state.conn
-        connection.execute(f"PRAGMA busy_timeout = {max(left_ms, 0)}")
-        try:
-            super().begin("IMMEDIATE")
-        finally:
-            connection.execute(f"PRAGMA busy_timeout = {int(self.write_wait_ms)}")
-
     def reset_after_request(self) -> None:
         """At the end of a request, outside any transaction block: roll back a transaction left open on this thread's
-        connection and give its writer turn back, so that nothing one request left behind holds up another (or
-        makes this worker's next read wait for a turn)."""
-        if self._state.transactions:
-            return
-        self._state.queued_begin = False
-        try:
-            if not self.is_closed() and self._state.conn.in_transaction:
-                self._state.conn.rollback()
-        finally:
-            self.end_writer_turn()
-
-    def commit(self):
-        self._state.queued_begin = False
-        if self.is_closed() or self._state.conn.in_transaction:  # nothing to commit if no statement ran
-            super().commit()
-
-    def rollback(self):
-        self._state.queued_begin = False
-        if self.is_closed() or self._state.conn.in_transaction:
-            super().rollback()
-
-    @contextmanager
-    def reading_first(self):
-        """Inside a queued write that has not yet run a statement: statements in this block run before the write
-        takes its turn and SQLite's write lock, each in a read snapshot of its own (autocommit), so what the write
-        only reads to check itself holds up no other writer. Anywhere else, they run as usual."""
-        if not getattr(self._state, "queued_begin", False):
-            yield
-            return
-        self._state.queued_begin = False
-        try:
-            yield
-        finally:
-            self._state.queued_begin = True
-
-    def end_writer_turn(self) -> None:
-        """Let the next writer go (after the transaction has committed or rolled back)."""
-        turn, self._state.writer_turn = getattr(self._state, "writer_turn", None), None
-        if turn is not None:
-            turn.__exit__(None, None, None)
+        connection, so that nothing one request left behind holds the write lock."""
+        if not self._state.transactions and not self.is_closed() and self._state.conn.in_transaction:
+            self._state.conn.rollback()
 
 
 @contextmanager
 def queued_write(database: QueuedSqliteDatabase):
-    """A write transaction that, at its first statement, waits for its turn on ``<database>-writers``, then takes
-    SQLite's write lock (BEGIN IMMEDIATE) until it commits.
+    """A write transaction that waits for its turn on ``<database>-writers``, then takes SQLite's write lock (BEGIN
+    IMMEDIATE) until it commits or rolls back, both within the database's write wait.
 
     SQLite's own busy handler makes a waiting writer sleep in growing steps (up to 100 ms) and poll: under a steady
-    stream of writes from several workers, writes wait far longer than the lock is held (a p99 of 308 ms for 3 ms
-    writes, measured by bench/tracking.py; 23 ms with the queue)."""
-    try:
-        with database.atomic(lock_type=QUEUED):
-            yield
-    finally:
-        database.end_writer_turn()
+    stream of writes from several workers, writes would wait far longer than the lock is held. The file lock wakes
+    the next writer the moment the last one lets go."""
+    deadline = time.monotonic() + database.write_wait_ms / 1000
+    with turn_beside(database, "-writers", deadline), ExitStack() as transaction:
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        connection = database.connection()
+        if left_ms < database.write_wait_ms - 1:  # the turn took a while: SQLite may wait only what is left
+            connection.execute(f"PRAGMA busy_timeout = {max(left_ms, 0)}")
+        try:
+            transaction.enter_context(database.atomic(lock_type="IMMEDIATE"))
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(database.write_wait_ms)}")
+        yield
 
 
 @contextmanager

@@ -108,8 +108,9 @@ def free_port() -> int:
 
 
 def app_env(**extra: str) -> dict[str, str]:
-    """This process's environment plus ``extra``."""
-    return {**os.environ, **extra}
+    """This process's environment plus ``extra``; QUALTRACK_ENV=test unless set (a bench signs its own tokens with
+    the test key, and the app refuses that in production, its default)."""
+    return {"QUALTRACK_ENV": "test", **os.environ, **extra}
 
 
 def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None) -> str:

@@ -103,9 +103,8 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     require_authenticated(principal)
     criterion_id = data["criterion_id"]
     evidence_ids = list(dict.fromkeys(data.get("evidence_ids", [])))
-    with db.reading_first():  # checked before the write lock; the unique sequence guards the race (a 409)
-        facts = _facts(principal, enrolment_id, criterion_id)
-        evidence = _evidence_of(enrolment_id, criterion_id, evidence_ids) if facts else {}  # {id: (by, claimed)}
+    facts = _facts(principal, enrolment_id, criterion_id)
+    evidence = _evidence_of(enrolment_id, criterion_id, evidence_ids) if facts else {}  # {id: (by, claimed)}
     centre_id, learner_id = (_uuid(facts.centre_id), _uuid(facts.learner_id)) if facts else (None, None)
     if facts is None or not can_read_learner(principal, centre_id, learner_id):
         raise NotFound(f"no enrolment {enrolment_id} visible to you")

@@ -2,9 +2,9 @@
 
 B is checked out in a temporary git worktree and run with the same Python. A bench imports the code of the tree it
 lives in (bench/harness.py puts its tree first on sys.path, and its servers run from that tree). Pairs run in
-alternating order (AB, BA, AB, ...), so that a drift in machine load falls on both sides alike. The summary's figures
-are read from each run's results JSON: `summary.*` values named ratio, requests_per_second, p99_ms, rows_per_second
-or median_ms. The table gives each figure's median for A and for B, and A's change against B.
+alternating order (AB, BA, AB, ...), so that a drift in machine load falls on both sides alike. The summary's
+figures are read from each run's results JSON (its `summary`, else its `results`): the values named in FIGURES. The
+table gives each figure's median for A and for B, and A's change against B.
 
     .venv/bin/python bench/ab.py --base HEAD --pairs 3 tracking.py -- --duration 10 --rounds 1
     .venv/bin/python bench/ab.py --base main~1 graphql_read.py -- --rounds 1
@@ -15,6 +15,7 @@ Results: bench/results/ab-<bench>-<timestamp>.json, with every run's figures.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from harness import PROJECT_ROOT, utc_stamp, write_json
 
-FIGURES = ("ratio", "requests_per_second", "p99_ms", "rows_per_second", "median_ms")
+FIGURES = ("ratio", "requests_per_second", "p99_ms", "rows_per_second", "median_ms", "rest_rps", "graphql_rps",
+           "rest_p99_ms", "graphql_p99_ms")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,19 +52,20 @@ def figures(report: dict) -> dict[str, float]:
         elif isinstance(value, int | float) and not isinstance(value, bool) and path.rsplit(".", 1)[-1] in FIGURES:
             found[path] = float(value)
 
-    walk(report.get("summary", {}), "")
+    walk(report.get("summary") or report.get("results", {}), "")
     return found
 
 
 def run_once(tree: Path, bench: str, bench_args: list[str]) -> dict[str, float]:
-    """Run ``bench`` from ``tree``; the figures of the results JSON it names on its last 'results:' line."""
+    """Run ``bench`` from ``tree``; the figures of the results JSON it names last ('results: PATH' or 'written to
+    PATH')."""
     done = subprocess.run([sys.executable, str(tree / "bench" / bench), *bench_args], cwd=tree, capture_output=True,
                           text=True, env={"QUALTRACK_ENV": "test", **os.environ})
-    lines = [line for line in done.stdout.splitlines() if line.startswith("results:")]
-    if done.returncode != 0 or not lines:
+    written = [match.group(1) for match in re.finditer(r"^(?:written to|results:) (\S+\.json)$", done.stdout, re.M)]
+    if done.returncode != 0 or not written:
         raise SystemExit(f"{bench} failed in {tree} (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
                          f"{done.stderr[-3000:]}")
-    return figures(json.loads((tree / lines[-1].split(":", 1)[1].strip()).read_text()))
+    return figures(json.loads((tree / written[-1]).read_text()))
 
 
 def main(argv=None) -> int:

@@ -51,7 +51,7 @@ UNITS_DIR = Path(__file__).resolve().parent.parent / "data" / "units"
 
 def synthetic_unit(code: str, outcomes: int, per_outcome: int) -> dict:
     return {"kind": "unit", "owner": "ocr", "code": code, "title": f"Synthetic {code}", "status": "published",
-            "level": 3, "source": {"seed": "bench"},
+            "level": 3, "source": {"document": "bench"},
             "learning_outcomes": [{"number": str(o), "title": f"Outcome {o}", "kind": "competence",
                                    "criteria": [{"number": f"{o}.{c}", "text": f"criterion {o}.{c}"}
                                                 for c in range(1, per_outcome + 1)]}

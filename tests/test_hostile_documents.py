@@ -115,7 +115,7 @@ title: {"t" * 501}
 status: draft
 level: 2
 learning_outcomes: []
-source: {{seed: s}}
+source: {{document: s}}
 """)
     nul = write_yaml(tmp_path, "nul.yaml", long_title.read_text().replace("t" * 501, '"NUL \\0 here"')
                      .replace("LONG 1", "NUL 1"))

@@ -170,12 +170,12 @@ def unit_documents(package: dict, owner: AwardingBody) -> list[tuple[dict, dict]
             "kind": "unit", "owner": owner.slug, "code": code.strip(), "case_identifier": unit_id,
             "title": _text(unit, origins, "$.title"), "status": "draft", "level": None,
             "learning_outcomes": outcomes, "nos_mappings": mappings.get(unit_id, []),
-            "source": {"seed": f"CASE package {root}", "description": f"Imported from the CASE framework {title!r}"},
+            "source": {"document": title, "description": f"Imported from CASE package {root}"},
         }
         if root != suite_id(owner):  # a framework of its own (our own suites come back as themselves)
             unit_document["case_document"] = {"identifier": root, "title": title,
                                               **({"creator": creator} if creator else {})}
-        origins["$.source.description"] = origins.get("$.case_document.title", "$.CFDocument")
+        origins["$.source.document"] = origins.get("$.case_document.title", "$.CFDocument")
         units.append((unit_document, origins | {"$": unit.path}))
     if not units:
         raise _problem("$.CFAssociations", "no items are children of the CFDocument: nothing to import")

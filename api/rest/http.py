@@ -152,8 +152,7 @@ def keyed_run(key: str, body_stream, run) -> Response:
     """For a write that commits several times (a bulk import), honouring Idempotency-Key ``key`` as keyed_write
     does: ``run(stream)`` gets ``body_stream`` to read the body from (it must read it to the end); requests with the
     same caller and key wait for one another until the first has finished and stored its response."""
-    from api.db import write_transaction
-    from api.held_locks import held
+    from api.db import held, write_transaction
     from api.services import idempotency
 
     subject = _subject()

@@ -31,6 +31,7 @@ from functools import partial
 
 from peewee import IntegrityError
 
+from api import db
 from api.db import checkpoints_beside, insert_rows, write_transaction
 from api.errors import NotFound, ValidationFailed
 from api.ids import new_id
@@ -41,7 +42,7 @@ from api.services.access import Principal, can_manage_learners, require, require
 from api.services.checked_rows import CheckedRows
 from api.services.first_rows import FirstRows
 from api.services.import_chunks import ChunksMisaligned, Report, reports_in_parallel
-from api.services.import_leases import JobLease
+from api.services.import_leases import job_lease
 from api.services.import_rows import (
     COLUMNS,
     ImportRejected,
@@ -126,7 +127,7 @@ def _new_job(principal, centre, file_format, digest, mode, *, dry_run, clear_emp
                          file_format=file_format, mode=mode, dry_run=dry_run, clear_empty=clear_empty)
 
 
-def _claim_job(principal, centre, file_format, digest, mode, clear_empty) -> tuple[LearnerImport, bool, JobLease]:
+def _claim_job(principal, centre, file_format, digest, mode, clear_empty) -> tuple[LearnerImport, bool, db.Lease]:
     """(the job this run works on, whether it is new, its lease, held): the newest interrupted job of the same file,
     centre, mode and clear_empty that no other run holds, or else a new job (not saved yet)."""
     interrupted = list(LearnerImport.select(LearnerImport.id).where(
@@ -134,14 +135,14 @@ def _claim_job(principal, centre, file_format, digest, mode, clear_empty) -> tup
         LearnerImport.mode == mode, LearnerImport.clear_empty == clear_empty, ~LearnerImport.dry_run)
         .order_by(LearnerImport.started_at.desc()))
     for candidate in interrupted:
-        lease = JobLease(candidate.id)
+        lease = job_lease(candidate.id)
         if lease.try_take():
             job = LearnerImport.get_or_none(LearnerImport.id == candidate.id)  # read again, now that it is ours
             if job is not None and job.status == "running":
                 return job, False, lease
             lease.release(finished=True)
     job = _new_job(principal, centre, file_format, digest, mode, dry_run=False, clear_empty=clear_empty)
-    lease = JobLease(job.id)
+    lease = job_lease(job.id)
     if not lease.try_take():  # a new id: no one else can know it yet
         raise RuntimeError(f"the lease of new import job {job.id} is taken")
     return job, True, lease

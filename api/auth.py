@@ -17,10 +17,11 @@ from flask_jwt_extended import (
 )
 
 from api.config import Settings
+from api.errors import Unauthorized
 from api.problems import problem_response
 from api.ratelimit import Limiter
 from api.services import accounts
-from api.services.access import ANONYMOUS, Principal, Unauthorized
+from api.services.access import ANONYMOUS, Principal
 
 jwt = JWTManager()
 limiter = Limiter()

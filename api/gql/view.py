@@ -25,7 +25,7 @@ from strawberry.types.graphql import OperationType
 
 from api import db
 from api.auth import current_principal
-from api.errors import ApiError, UnsupportedMediaType
+from api.errors import ApiError, BadGraphQLRequest, UnsupportedMediaType
 from api.gql.context import Context
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
@@ -50,10 +50,6 @@ GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authoriz
   }
 }
 """
-
-
-class BadGraphQLRequest(ApiError):
-    status, title, type = 400, "Bad GraphQL request", "/problems/bad-graphql-request"
 
 
 def _request_data(req) -> tuple[str, dict | None, str | None]:

@@ -4,9 +4,8 @@ from flask import Blueprint
 
 from api.auth import current_principal
 from api.inputs.params import NO_ARGS, PAGE_ARGS
-from api.rest.http import json_response, page_response, parse_args
+from api.rest.http import json_response, page_response, parse_args, parse_id
 from api.services import centres
-from api.services.catalog import parse_id
 
 bp = Blueprint("centres", __name__)
 

@@ -5,9 +5,9 @@ from flask import Blueprint
 
 from api.auth import current_principal
 from api.inputs.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
-from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args
+from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args, parse_id
 from api.services import catalog
-from api.services.catalog import UnitFilters, parse_id
+from api.services.catalog import UnitFilters
 
 bp = Blueprint("content", __name__)
 

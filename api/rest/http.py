@@ -1,5 +1,6 @@
 """Request-argument parsing and response helpers shared by every REST view."""
 
+import uuid
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
@@ -11,6 +12,15 @@ from api.services.pagination import Page
 
 JSON = "application/json"
 FORBIDDEN_CHARACTERS = {chr(c) for c in range(32) if chr(c) not in "\t"} | {"\x7f"}
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A path id as a UUID, or InvalidParameter naming what was expected."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidParameter(f"{value!r} is not a valid {what} id: ids are UUIDs such as "
+                               "'0b5e3c8e-2f7d-5a41-9c1e-6f1d2a3b4c5d'") from None
 
 
 def parse_args(schema: Schema) -> dict:
@@ -153,6 +163,7 @@ def keyed_run(key: str, body_stream, run) -> Response:
     does: ``run(stream)`` gets ``body_stream`` to read the body from (it must read it to the end); requests with the
     same caller and key wait for one another until the first has finished and stored its response."""
     from api.db import held, write_transaction
+    from api.errors import IdempotencyConflict
     from api.services import idempotency
 
     subject = _subject()
@@ -168,7 +179,7 @@ def keyed_run(key: str, body_stream, run) -> Response:
                 with write_transaction():
                     idempotency.remember(subject, key, fingerprinted.hexdigest(), response.status_code,
                                          response.get_data(as_text=True), response.headers.get("Location"))
-            except idempotency.IdempotencyConflict:
+            except IdempotencyConflict:
                 pass  # taken meanwhile by a write that did not wait its turn (SQLite): this one happened, unstored
         return response
 

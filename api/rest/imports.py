@@ -3,19 +3,14 @@
 from flask import Blueprint, Response, current_app, request
 
 from api.auth import current_principal
-from api.errors import ApiError, UnsupportedMediaType, ValidationFailed
+from api.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
-from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args
+from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args, parse_id
 from api.services import learner_import
 from api.services.access import require_authenticated
-from api.services.catalog import parse_id
 
 bp = Blueprint("imports", __name__)
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/jsonl": "ndjson"}
-
-
-class PayloadTooLarge(ApiError):
-    status, title, type = 413, "Payload Too Large", "/problems/payload-too-large"
 
 
 @bp.post("/imports/learners")

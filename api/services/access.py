@@ -15,7 +15,7 @@ any role check (require), so a refusal never tells a caller that a record they m
 import uuid
 from dataclasses import dataclass, field
 
-from api.errors import ApiError, NotFound
+from api.errors import Forbidden, NotFound, Unauthorized
 from api.models import Centre, Decision, Enrolment, Evidence, IqaSample, Learner, SamplingPlan, Unit, UnitVersion
 
 CONTENT_SCOPES = frozenset({"content:read", "content:write"})
@@ -44,18 +44,6 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-
-
-class Unauthorized(ApiError):
-    status, title, type = 401, "Unauthorized", "/problems/unauthorized"
-
-    def __init__(self, detail: str, *, error: str = "invalid_token"):
-        header = 'Bearer realm="qualtrack"' if error == "missing" else f'Bearer realm="qualtrack", error="{error}"'
-        super().__init__(detail, headers={"WWW-Authenticate": header})
-
-
-class Forbidden(ApiError):
-    status, title, type = 403, "Forbidden", "/problems/forbidden"
 
 
 def require_authenticated(principal: Principal) -> None:

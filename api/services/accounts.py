@@ -15,32 +15,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api import db
-from api.errors import ApiError, NotFound, ValidationFailed
+from api.errors import Forbidden, InvalidClient, InvalidGrant, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.models.base import utcnow
 from api.services import audit
-from api.services.access import Forbidden, Principal, require, require_authenticated
+from api.services.access import Principal, require, require_authenticated
 
 hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 12
-
-
-class InvalidGrant(ApiError):
-    """OAuth2 invalid_grant: wrong username or password, or an unusable refresh token."""
-
-    status, title, type = 400, "Invalid grant", "/problems/invalid-grant"
-
-
-class InvalidClient(ApiError):
-    """OAuth2 invalid_client: unknown client or wrong secret."""
-
-    status, title, type = 401, "Invalid client", "/problems/invalid-client"
-
-    def __init__(self, detail: str):
-        super().__init__(detail, headers={"WWW-Authenticate": 'Basic realm="qualtrack"'})
 
 
 def create_centre(code: str, name: str) -> Centre:

@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 
 from api import db
-from api.errors import InvalidParameter
+from api.errors import Forbidden, InvalidParameter
 from api.ids import new_id
 from api.models import AuditEvent
 from api.models.base import iso_utc, utcnow
 from api.services import context
-from api.services.access import Forbidden, Principal, centre_ids_visible, require_authenticated
+from api.services.access import Principal, centre_ids_visible, require_authenticated
 from api.services.pagination import Page, keyset_page
 
 

@@ -12,7 +12,7 @@ import orjson
 from peewee import fn
 
 from api.db import database_proxy
-from api.errors import InvalidParameter, NotFound
+from api.errors import NotFound
 from api.models import (
     AssessmentCriterion,
     AwardingBody,
@@ -30,15 +30,6 @@ from api.services.rendering import owner_summary
 
 MAX_VERSION_NUMBER = 2**31 - 1
 ANY_STATUS = "any"  # list filter only: each unit at its released head if it has one, else at its draft
-
-
-def parse_id(value: str, what: str) -> uuid.UUID:
-    """A path id as a UUID, or InvalidParameter naming what was expected."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidParameter(f"{value!r} is not a valid {what} id: ids are UUIDs such as "
-                               "'0b5e3c8e-2f7d-5a41-9c1e-6f1d2a3b4c5d'") from None
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from peewee import IntegrityError
 
 from api import db
-from api.errors import NotFound, ValidationFailed
+from api.errors import Conflict, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -24,7 +24,6 @@ from api.services.access import (
     visible_decision,
     visible_enrolment,
 )
-from api.services.learners import Conflict
 
 
 def decision_body(decision: Decision, countersignature: Countersignature | None = None) -> dict:

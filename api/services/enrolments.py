@@ -3,7 +3,7 @@ assigned assessors and IQAs."""
 
 import uuid
 
-from api.errors import NotFound, ValidationFailed
+from api.errors import AlreadyExists, NotFound, PreconditionFailed, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -28,8 +28,8 @@ from api.services.access import (
     visible_learner_records,
     visible_unit,
 )
-from api.services.identity import AlreadyExists, enrolment_duplicate, write_unique
-from api.services.learners import PreconditionFailed, check_if_match, etag_of
+from api.services.identity import enrolment_duplicate, write_unique
+from api.services.learners import check_if_match, etag_of
 from api.services.pagination import Page, keyset_page
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")

@@ -2,7 +2,7 @@
 
 import uuid
 
-from api.errors import ValidationFailed
+from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, Learner, OutcomeEvidenceType
 from api.models.base import iso_utc
@@ -15,7 +15,6 @@ from api.services.access import (
     visible_enrolment,
     visible_evidence,
 )
-from api.services.learners import Conflict
 
 
 def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:

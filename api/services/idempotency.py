@@ -8,15 +8,11 @@ import hashlib
 
 from peewee import IntegrityError
 
-from api.errors import ApiError, InvalidParameter
+from api.errors import IdempotencyConflict, InvalidParameter
 from api.models import IdempotentResponse
 
 MAX_KEY_LENGTH = 255
 LOCK_SPACE = 0x6964  # "id": the top bits of every lock_id, apart from other users of db.hold_until_commit
-
-
-class IdempotencyConflict(ApiError):
-    status, title, type = 409, "Idempotency key reused", "/problems/idempotency-conflict"
 
 
 def checked_key(key: str | None) -> str | None:

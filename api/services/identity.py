@@ -10,31 +10,17 @@ transaction has committed, so in READ COMMITTED the second look sees the winner.
 there the first look already sees it.
 """
 
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 import peewee
 
 from api.db import database_proxy
-from api.errors import Conflict
+from api.errors import AlreadyExists
 from api.models import Enrolment, Learner, LearnerExternalId
 from api.models.tracking import TEMPORARY_ULN
 
 T = TypeVar("T")
-
-
-class AlreadyExists(Conflict):
-    """409 for a write that would duplicate a record. Problem members: ``existing_id`` and ``existing_href`` name the
-    record that exists, ``errors`` the field whose value it already holds."""
-
-    type = "/problems/already-exists"
-
-    def __init__(self, detail: str, *, field: str, reason: str, existing_id, existing_href: str):
-        super().__init__(detail, errors={field: [reason]},
-                         extensions={"existing_id": str(existing_id), "existing_href": existing_href})
-        self.existing_id = uuid.UUID(str(existing_id))
-        self.existing_href = existing_href
 
 
 def learner_href(learner_id) -> str:

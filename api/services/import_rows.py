@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import NamedTuple
 
-from api.errors import ValidationFailed
+from api.errors import ImportRejected
 from api.models import (
     Account,
     AccountCentre,
@@ -48,10 +48,6 @@ WHOLE_NUMBER_COLUMNS = ("version",)  # NDJSON may give these as JSON integers
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 200
-
-
-class ImportRejected(ValidationFailed):
-    """The file as a whole cannot be read (encoding, header): nothing is imported."""
 
 
 class Checked(NamedTuple):

@@ -7,7 +7,7 @@ import uuid
 
 from peewee import IntegrityError
 
-from api.errors import ValidationFailed
+from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -29,7 +29,6 @@ from api.services.access import (
     visible_plan,
     visible_sample,
 )
-from api.services.learners import Conflict
 
 
 def _is_iqa_of(principal: Principal, centre_id) -> bool:

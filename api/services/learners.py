@@ -5,7 +5,7 @@ import hashlib
 import uuid
 
 from api import db
-from api.errors import ApiError, Conflict, ValidationFailed
+from api.errors import Conflict, PreconditionFailed, PreconditionRequired, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Claim,
@@ -34,14 +34,6 @@ from api.services.pagination import Page, keyset_page
 from api.services.uln import uln_problem
 
 EDITABLE = ("given_name", "family_name", "email", "date_of_birth")
-
-
-class PreconditionFailed(ApiError):
-    status, title, type = 412, "Precondition Failed", "/problems/stale-etag"
-
-
-class PreconditionRequired(ApiError):
-    status, title, type = 428, "Precondition Required", "/problems/if-match-required"
 
 
 def lock_centre_learners(centre_id) -> None:

@@ -18,13 +18,13 @@ from peewee import IntegrityError
 
 from api import db
 from api.db import database_proxy
-from api.errors import NotFound, ValidationFailed
+from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit, UnitVersion
 from api.models.base import content_id, utcnow
 from api.services import audit, changes
 from api.services.access import Principal, can_write_content, require, require_authenticated, visible_unit
 from api.services.content_files import ContentFile, check_document
-from api.services.learners import Conflict, check_if_match
+from api.services.learners import check_if_match
 from api.services.loader import (
     check_references,
     edit_draft,

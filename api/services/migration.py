@@ -15,7 +15,7 @@ cohort form migrates every enrolment it names, or none.
 import uuid
 
 from api import db
-from api.errors import NotFound, ValidationFailed
+from api.errors import Conflict, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Decision, Enrolment, UnitVersion
 from api.models.base import utcnow
@@ -30,7 +30,6 @@ from api.services.access import (
     visible_unit,
 )
 from api.services.enrolments import enrolment_body
-from api.services.learners import Conflict
 
 
 def _target(enrolment: Enrolment, number: int | None) -> UnitVersion:

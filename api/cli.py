@@ -40,7 +40,7 @@ def load_units(path: Path | None) -> None:
     Every problem is printed as FILE: JSON-PATH: MESSAGE; a file with problems is not loaded at all. Loading the
     same files again changes nothing. Exits 1 if any file had problems.
     """
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
 
     settings = Settings.from_env()
     _database(settings)
@@ -108,7 +108,7 @@ def _operator():
     """Who the audit log says did what an operator does with this command."""
     import uuid
 
-    from api.services.access import Principal
+    from api.services.common.access import Principal
 
     return Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
 
@@ -209,8 +209,8 @@ def import_case(path: Path, awarding_body: str) -> None:
 
     from api.db import write_transaction
     from api.errors import ApiError
-    from api.services import case_import
-    from api.services.access import Principal
+    from api.services.common.access import Principal
+    from api.services.interop import case_import
 
     settings = Settings.from_env()
     _database(settings)
@@ -254,8 +254,8 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
 
     from api.errors import ApiError
     from api.models import Centre
-    from api.services import learner_import
-    from api.services.access import Principal
+    from api.services.common.access import Principal
+    from api.services.imports import learner_import
 
     _database(Settings.from_env())
     centre = Centre.get_or_none(Centre.code == centre_code)
@@ -345,7 +345,7 @@ def start(load: bool) -> None:
 
     from api.migrations_runner import migrate
     from api.observability import configure_logging
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
 
     settings = _refuse_unsafe_settings()
     configure_logging(settings)

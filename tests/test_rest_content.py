@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import PROJECT_ROOT
 
 PROBLEM = "application/problem+json"

@@ -32,7 +32,7 @@ from api.gql.operations import OperationRunner
 from api.problems import RETRY_AFTER_SECONDS
 from api.rest.docs import html_page
 from api.rest.http import Unstored, idempotency_key, keyed_write
-from api.services import context
+from api.services.common import request_context
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 UNAVAILABLE_MESSAGE = "The database is busy or unavailable; the write in progress, if any, was rolled back: retry " \
@@ -89,7 +89,8 @@ def _format_error(error) -> dict:
             return {"message": UNAVAILABLE_MESSAGE, "path": error.path,
                     "extensions": {"code": "SERVICE_UNAVAILABLE", "status": 503, "retryAfter": RETRY_AFTER_SECONDS}}
         return {"message": MASKED_MESSAGE, "path": error.path,
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500, "requestId": context.request_id.get()}}
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500,
+                               "requestId": request_context.request_id.get()}}
     formatted = error.formatted
     original = error.original_error
     if isinstance(original, ApiError):

@@ -24,7 +24,7 @@ from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
 from api.rest.http import json_response, parse_args
 from api.services import accounts
-from api.services.access import require_authenticated
+from api.services.common.access import require_authenticated
 
 bp = Blueprint("auth", __name__)
 GRANTS = ("password", "client_credentials", "refresh_token")

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, json, request, send_file
 
 from api.config import PROJECT_ROOT
-from api.services import case
+from api.services.interop import case
 
 bp = Blueprint("case", __name__)  # path variables use the binding's name, sourcedId
 BASE_PATH = case.BASE_PATH

@@ -6,8 +6,8 @@ from api.auth import current_principal
 from api.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
 from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args, parse_id
-from api.services import learner_import
-from api.services.access import require_authenticated
+from api.services.common.access import require_authenticated
+from api.services.imports import learner_import
 
 bp = Blueprint("imports", __name__)
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/jsonl": "ndjson"}

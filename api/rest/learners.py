@@ -6,7 +6,7 @@ from api.auth import current_principal
 from api.inputs import bodies, takes_no_body
 from api.inputs.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
 from api.rest.http import Created, json_response, page_response, parse_args, parse_body, parse_id, write_endpoint
-from api.services import enrolments, learners, progress
+from api.services.tracking import enrolments, learners, progress
 
 bp = Blueprint("learners", __name__)
 LEARNER_CREATE, LEARNER_UPDATE = bodies.LearnerCreate(), bodies.LearnerUpdate()

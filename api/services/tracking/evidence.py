@@ -6,8 +6,8 @@ from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, Learner, OutcomeEvidenceType
 from api.models.base import iso_utc
-from api.services import audit
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     can_submit_evidence,
     require,

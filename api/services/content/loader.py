@@ -29,8 +29,9 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import content_id, utcnow
-from api.services import changes, rendering
-from api.services.content_files import ContentFile, Problem, read_all
+from api.services.content import rendering
+from api.services.content.data_files import ContentFile, Problem, read_all
+from api.services.sync import changes
 
 
 @dataclass

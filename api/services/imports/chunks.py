@@ -24,8 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
 from api.db import bind, can_reconnect, database_proxy, release_connection, unconnected_copy
-from api.services.checked_rows import CheckedRows, read_values, write_value
-from api.services.import_rows import (
+from api.services.imports.checked_rows import CheckedRows, read_values, write_value
+from api.services.imports.reading import (
     ImportRejected,
     References,
     UnreadableRow,

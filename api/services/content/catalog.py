@@ -24,9 +24,9 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import iso_utc
-from api.services.access import Principal, can_read_content, visible_content
-from api.services.pagination import Page, keyset_page
-from api.services.rendering import owner_summary
+from api.services.common.access import Principal, can_read_content, visible_content
+from api.services.common.pagination import Page, keyset_page
+from api.services.content.rendering import owner_summary
 
 MAX_VERSION_NUMBER = 2**31 - 1
 ANY_STATUS = "any"  # list filter only: each unit at its released head if it has one, else at its draft

@@ -11,8 +11,8 @@ import uuid
 
 from api.errors import NotFound
 from api.models import AssessmentCriterion, LearningOutcome, Unit, UnitVersion
-from api.services.access import Principal, can_read_content, visible_unit
-from api.services.catalog import MAX_VERSION_NUMBER
+from api.services.common.access import Principal, can_read_content, visible_unit
+from api.services.content.catalog import MAX_VERSION_NUMBER
 
 
 def _version(principal: Principal, unit: Unit, number: int) -> UnitVersion:

@@ -19,8 +19,8 @@ from api.errors import Conflict, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Decision, Enrolment, UnitVersion
 from api.models.base import utcnow
-from api.services import audit, progress
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     can_manage_learners,
     require,
@@ -29,7 +29,8 @@ from api.services.access import (
     visible_learner_records,
     visible_unit,
 )
-from api.services.enrolments import enrolment_body
+from api.services.tracking import progress
+from api.services.tracking.enrolments import enrolment_body
 
 
 def _target(enrolment: Enrolment, number: int | None) -> UnitVersion:

@@ -17,8 +17,8 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import iso_utc, utcnow
-from api.services import audit
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     can_manage_learners,
     require,
@@ -28,9 +28,9 @@ from api.services.access import (
     visible_learner_records,
     visible_unit,
 )
-from api.services.identity import enrolment_duplicate, write_unique
-from api.services.learners import check_if_match, etag_of
-from api.services.pagination import Page, keyset_page
+from api.services.common.pagination import Page, keyset_page
+from api.services.tracking.identity import enrolment_duplicate, write_unique
+from api.services.tracking.learners import check_if_match, etag_of
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
 

@@ -10,8 +10,8 @@ from api import db
 from api.errors import InvalidParameter
 from api.models import AwardingBody, ContentChange, Unit, UnitVersion
 from api.models.base import iso_utc
-from api.services.access import Principal, visible_content
-from api.services.pagination import decode_cursor, encode_cursor
+from api.services.common.access import Principal, visible_content
+from api.services.common.pagination import decode_cursor, encode_cursor
 
 FEED_LOCK = 0x71756C74  # advisory lock key for appending to the feed ("qult")
 ACTIONS = ("created", "draft_edited", "published", "withdrawn")

@@ -20,8 +20,8 @@ from api.ids import new_id
 from api.models import Account, AccountCentre, ApiClient, AwardingBody, Centre, Learner
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.models.base import utcnow
-from api.services import audit
-from api.services.access import Principal, require, require_authenticated
+from api.services.common import audit
+from api.services.common.access import Principal, require, require_authenticated
 
 hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

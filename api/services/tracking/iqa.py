@@ -20,8 +20,8 @@ from api.models import (
     SamplingPlan,
 )
 from api.models.base import iso_utc
-from api.services import audit
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     require,
     visible_centre,

@@ -3,8 +3,8 @@
 import uuid
 
 from api.models import Centre
-from api.services.access import Principal, require_authenticated, visible_centre, visible_centres
-from api.services.pagination import Page, keyset_page
+from api.services.common.access import Principal, require_authenticated, visible_centre, visible_centres
+from api.services.common.pagination import Page, keyset_page
 
 
 def centre_body(centre: Centre) -> dict:

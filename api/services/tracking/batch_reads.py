@@ -20,12 +20,12 @@ from api.models import (
     LearnerExternalId,
     UnitVersion,
 )
-from api.services.access import Principal, visible_learner_records
-from api.services.decisions import decision_body
-from api.services.enrolments import enrolment_body
-from api.services.evidence import evidence_body
-from api.services.iqa import sample_body
-from api.services.learners import learner_body
+from api.services.common.access import Principal, visible_learner_records
+from api.services.tracking.decisions import decision_body
+from api.services.tracking.enrolments import enrolment_body
+from api.services.tracking.evidence import evidence_body
+from api.services.tracking.iqa import sample_body
+from api.services.tracking.learners import learner_body
 
 
 def _grouped(rows, key) -> dict[str, list]:

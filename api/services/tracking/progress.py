@@ -20,7 +20,13 @@ from api.models import (
     QualificationGroupUnit,
     UnitVersion,
 )
-from api.services.access import CENTRE_STAFF_ROLES, Principal, require_authenticated, visible_enrolment, visible_learner
+from api.services.common.access import (
+    CENTRE_STAFF_ROLES,
+    Principal,
+    require_authenticated,
+    visible_enrolment,
+    visible_learner,
+)
 
 
 def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:

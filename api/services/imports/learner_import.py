@@ -1,22 +1,22 @@
 """Bulk import of learners (and their enrolments) from CSV or NDJSON: streamed, validated in batches, honest about
 every row, never half-writing a batch, safe to re-run, and safe to run twice at once.
 
-The columns, and what a row means, are in api.services.import_rows (which reads and checks rows); what a batch does
-to the database is in api.services.import_writes; this module runs the job: its passes over the file and its
+The columns, and what a row means, are in api.services.imports.reading (which reads and checks rows); what a batch
+does to the database is in api.services.imports.writing; this module runs the job: its passes over the file and its
 transactions.
 
 Rows are upserted by ULN at the centre: new learners are created (one audit event per batch lists them), changed
 ones updated (and audited once each), identical ones left alone, so re-running a file writes nothing. A field the
 file leaves out, or leaves empty, is never erased (unless the import is asked to ``clear_empty``). Modes:
 ``all_or_nothing`` (default) validates every row first and writes nothing if any is wrong (the rows it checked are
-kept on disk, api.services.checked_rows, so the write pass does not check them again; a large file can be checked
-by several processes, api.services.import_chunks); ``valid_rows`` checks and writes in one pass, writing the valid
-rows and reporting the others. A dry run makes every check and plans every write, so its counts (of learners and
-of enrolments) are those the real run would report, and writes nothing.
+kept on disk, api.services.imports.checked_rows, so the write pass does not check them again; a large file can be
+checked by several processes, api.services.imports.chunks); ``valid_rows`` checks and writes in one pass, writing
+the valid rows and reporting the others. A dry run makes every check and plans every write, so its counts (of
+learners and of enrolments) are those the real run would report, and writes nothing.
 
 Each batch of rows is written in its own transaction together with the job's progress (``rows_done``), so a crash
 leaves every committed batch intact and the job still ``running``; importing the same file again resumes after the
-last committed row (api.services.import_leases keeps two runs at once from sharing a job). Each batch transaction
+last committed row (api.services.imports.leases keeps two runs at once from sharing a job). Each batch transaction
 first takes the centre's learner lock (learners.lock_centre_learners), so batches creating learners at one centre,
 from any run or host, take turns, and each reads the learners that exist after the one before it committed; the
 database's unique indexes are the last guard: a batch they refuse is written again after reading again.
@@ -37,13 +37,13 @@ from api.errors import NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import Centre, LearnerImport, LearnerImportProblem
 from api.models.base import utcnow
-from api.services import audit
-from api.services.access import Principal, can_manage_learners, require, require_authenticated
-from api.services.checked_rows import CheckedRows
-from api.services.first_rows import FirstRows
-from api.services.import_chunks import ChunksMisaligned, Report, reports_in_parallel
-from api.services.import_leases import job_lease
-from api.services.import_rows import (
+from api.services.common import audit
+from api.services.common.access import Principal, can_manage_learners, require, require_authenticated
+from api.services.imports.checked_rows import CheckedRows
+from api.services.imports.chunks import ChunksMisaligned, Report, reports_in_parallel
+from api.services.imports.first_rows import FirstRows
+from api.services.imports.leases import job_lease
+from api.services.imports.reading import (
     COLUMNS,
     ImportRejected,
     References,
@@ -53,7 +53,7 @@ from api.services.import_rows import (
     read_rows,
     repeat_problems,
 )
-from api.services.import_writes import (
+from api.services.imports.writing import (
     COUNTS,
     apply_plan,
     database_problems,
@@ -62,7 +62,7 @@ from api.services.import_writes import (
     plan_batch,
     withdrawn_problems,
 )
-from api.services.learners import lock_centre_learners
+from api.services.tracking.learners import lock_centre_learners
 
 __all__ = ["COLUMNS", "ImportRejected", "run_import", "job_body", "problems_of", "problem_page", "visible_job"]
 
@@ -380,7 +380,7 @@ def _may_import(principal: Principal, centre_id) -> bool:
 
 def problem_page(job: LearnerImport, cursor: str | None, limit: int):
     """The job's refused rows, by row, a page at a time (keyset: row, id)."""
-    from api.services.pagination import keyset_page
+    from api.services.common.pagination import keyset_page
 
     query = LearnerImportProblem.select().where(LearnerImportProblem.job == job.id)
     page = keyset_page(query, [LearnerImportProblem.row, LearnerImportProblem.id], cursor, limit,

@@ -8,9 +8,9 @@ from api.errors import Forbidden, InvalidParameter
 from api.ids import new_id
 from api.models import AuditEvent
 from api.models.base import iso_utc, utcnow
-from api.services import context
-from api.services.access import Principal, centre_ids_visible, require_authenticated
-from api.services.pagination import Page, keyset_page
+from api.services.common import request_context
+from api.services.common.access import Principal, centre_ids_visible, require_authenticated
+from api.services.common.pagination import Page, keyset_page
 
 
 def actor_of(principal: Principal) -> str:
@@ -23,7 +23,7 @@ def event_row(principal: Principal, action: str, subject_type: str, subject_id, 
     """One audit event as a row, for writers that insert many at once (AuditEvent.insert_many)."""
     return {"id": new_id(), "occurred_at": utcnow(), "actor": actor_of(principal), "action": action,
             "subject_type": subject_type, "subject_id": str(subject_id), "centre": centre_id,
-            "request_id": context.request_id.get(), "before": before, "after": after}
+            "request_id": request_context.request_id.get(), "before": before, "after": after}
 
 
 def record(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,

@@ -35,8 +35,8 @@ from api.models import (
     Unit,
     UnitVersion,
 )
-from api.services.first_rows import FirstRows
-from api.services.uln import uln_problem
+from api.services.imports.first_rows import FirstRows
+from api.services.tracking.uln import uln_problem
 
 REQUIRED = ("uln", "given_name", "family_name")
 OPTIONAL = ("email", "date_of_birth", "external_system", "external_id", "unit_code", "version", "qualification_code",

@@ -7,7 +7,7 @@
   enrolments pinned to it keep working.
 - Withdrawing keeps every enrolment pinned to the version working; nobody new can enrol on it.
 - If-Match (the ETag of the version being changed) makes each call conditional: a stale one is a 412.
-Every change appends to the change feed (api.services.changes) and the audit log.
+Every change appends to the change feed (api.services.sync.changes) and the audit log.
 """
 
 import uuid
@@ -21,17 +21,18 @@ from api.db import database_proxy
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit, UnitVersion
 from api.models.base import content_id, utcnow
-from api.services import audit, changes
-from api.services.access import Principal, can_write_content, require, require_authenticated, visible_unit
-from api.services.content_files import ContentFile, check_document
-from api.services.learners import check_if_match
-from api.services.loader import (
+from api.services.common import audit
+from api.services.common.access import Principal, can_write_content, require, require_authenticated, visible_unit
+from api.services.content.data_files import ContentFile, check_document
+from api.services.content.loader import (
     check_references,
     edit_draft,
     new_version,
     render_version,
     source_hash,
 )
+from api.services.sync import changes
+from api.services.tracking.learners import check_if_match
 
 
 @dataclass

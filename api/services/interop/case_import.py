@@ -21,10 +21,10 @@ from pathlib import Path
 from api.errors import ValidationFailed
 from api.models import AwardingBody, Standard
 from api.models.base import content_id
-from api.services import lifecycle
-from api.services.access import Principal
-from api.services.case import suite_id
-from api.services.content_files import ContentFile, check_document
+from api.services.common.access import Principal
+from api.services.content.data_files import ContentFile, check_document
+from api.services.interop.case import suite_id
+from api.services.sync import lifecycle
 
 UUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 MAX_DEPTH = 3

@@ -15,8 +15,8 @@ from api.models import (
     Decision,
 )
 from api.models.base import iso_utc, utcnow
-from api.services import audit
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     can_read_learner,
     require,

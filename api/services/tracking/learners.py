@@ -19,8 +19,8 @@ from api.models import (
     LearnerExternalId,
 )
 from api.models.base import iso_utc, utcnow
-from api.services import audit
-from api.services.access import (
+from api.services.common import audit
+from api.services.common.access import (
     Principal,
     can_manage_learners,
     require,
@@ -29,9 +29,9 @@ from api.services.access import (
     visible_learner,
     visible_learner_records,
 )
-from api.services.identity import learner_duplicate, write_unique
-from api.services.pagination import Page, keyset_page
-from api.services.uln import uln_problem
+from api.services.common.pagination import Page, keyset_page
+from api.services.tracking.identity import learner_duplicate, write_unique
+from api.services.tracking.uln import uln_problem
 
 EDITABLE = ("given_name", "family_name", "email", "date_of_birth")
 

@@ -13,8 +13,8 @@ from api.db import db_timestamp, fetch_in, insert_rows, insert_values
 from api.ids import new_bulk_id
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId
 from api.models.base import utcnow
-from api.services import audit
-from api.services.access import Principal
+from api.services.common import audit
+from api.services.common.access import Principal
 
 LEARNER_FIELDS = ["id", "centre", "uln", "given_name", "family_name", "email", "date_of_birth", "status",
                   "row_version", "created_at", "updated_at"]

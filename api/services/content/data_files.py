@@ -5,6 +5,7 @@ bound every text (length, no control characters) and list, so data files, unit d
 imports all obey the limits the database holds; a message names the limit, never repeats the offending value.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -127,6 +128,12 @@ def _check_unit_numbering(content: ContentFile) -> None:
             elif c_number.split(".")[0] != number:
                 content.problem(path, f"criterion {c_number!r} is not numbered under its outcome {number!r}")
             seen_criteria.add(c_number)
+
+
+def source_hash(document: dict) -> str:
+    """Hash of a document's content, ignoring its lifecycle status."""
+    content = {k: v for k, v in document.items() if k != "status"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def discover(root: Path) -> list[Path]:

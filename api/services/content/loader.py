@@ -1,24 +1,18 @@
 """Load validated data/units files into the database: idempotent, one transaction per file.
 
 Loading the same files twice changes nothing. A changed published unit becomes a new version (the old one stays,
-immutable); a changed draft is edited in place. A file with any problem is not loaded at all.
+immutable); a changed draft is edited in place (api.services.content.versions). A file with any problem, against its
+schema (api.services.content.data_files) or its references (api.services.content.references), is not loaded at all.
 """
 
-import hashlib
-import json
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.db import write_transaction
 from api.models import (
-    AssessmentCriterion,
     AwardingBody,
     EvidenceType,
     Guidance,
-    LearningOutcome,
-    Mapping,
-    OutcomeEvidenceType,
     Qualification,
     QualificationGroup,
     QualificationGroupUnit,
@@ -30,7 +24,9 @@ from api.models import (
 )
 from api.models.base import content_id, utcnow
 from api.services.content import rendering
-from api.services.content.data_files import ContentFile, Problem, read_all
+from api.services.content.data_files import Problem, read_all, source_hash
+from api.services.content.references import check_references, find_unit
+from api.services.content.versions import UNRENDERED, edit_draft, new_version, render_version
 from api.services.sync import changes
 
 
@@ -44,12 +40,6 @@ class LoadReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def source_hash(document: dict) -> str:
-    """Hash of a document's content, ignoring its lifecycle status."""
-    content = {k: v for k, v in document.items() if k != "status"}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def load_path(root: Path) -> LoadReport:
@@ -76,95 +66,6 @@ def load_path(root: Path) -> LoadReport:
 
 
 # -- reference checks (the rules JSON Schema cannot express) -------------------------------------------------------
-
-def check_references(content: ContentFile, seen_keys: dict) -> None:
-    doc, kind = content.document, content.kind
-    key = _natural_key(doc)
-    if key in seen_keys:
-        content.problem("$", f"{kind} {key[1:]} is also defined in {seen_keys[key]}")
-    else:
-        seen_keys[key] = str(content.path)
-    owner_known = "owner" not in doc or AwardingBody.select().where(AwardingBody.slug == doc["owner"]).exists()
-    if not owner_known:
-        content.problem("$.owner", f"unknown awarding body {doc['owner']!r} (add it to the catalogue)")
-    if kind == "unit":
-        _check_unit_references(content)
-    elif kind == "qualification":
-        for g, group in enumerate(doc["groups"]):
-            for u, ref in enumerate(group["units"]):
-                if _find_unit(ref["owner"], ref["code"]) is None:
-                    content.problem(f"$.groups[{g}].units[{u}]", f"unknown unit {ref['owner']}/{ref['code']}")
-    elif kind == "guidance":
-        for i, ref in enumerate(doc["applies_to"]):
-            if _find_unit(ref["owner"], ref["code"]) is None:
-                content.problem(f"$.applies_to[{i}]", f"unknown unit {ref['owner']}/{ref['code']}")
-
-
-def _natural_key(doc: dict) -> tuple:
-    if doc["kind"] in ("unit", "qualification"):
-        return (doc["kind"], doc["owner"], doc["code"])
-    if doc["kind"] in ("standard", "guidance"):
-        return (doc["kind"], doc["slug"])
-    return ("catalogue",)
-
-
-def _check_unit_references(content: ContentFile) -> None:
-    doc = content.document
-    known_types = {code for (code,) in EvidenceType.select(EvidenceType.code).tuples()}
-    for i, outcome in enumerate(doc["learning_outcomes"]):
-        for j, code in enumerate(outcome.get("evidence", {}).get("types", [])):
-            if code not in known_types:
-                content.problem(f"$.learning_outcomes[{i}].evidence.types[{j}]", f"unknown evidence type {code!r}")
-    _check_replaces(content)
-    criteria = {c["number"] for o in doc["learning_outcomes"] for c in o["criteria"]}
-    for i, mapping in enumerate(doc.get("nos_mappings", [])):
-        standard = Standard.get_or_none(Standard.slug == mapping["standard"])
-        if standard is None:
-            content.problem(f"$.nos_mappings[{i}].standard", f"unknown standard {mapping['standard']!r}")
-            continue
-        numbers = {n for (n,) in StandardItem.select(StandardItem.number)
-                   .where(StandardItem.standard == standard.id).tuples()}
-        for j, item in enumerate(mapping.get("items", [])):
-            if item not in numbers:
-                content.problem(f"$.nos_mappings[{i}].items[{j}]", f"standard {standard.slug!r} has no item {item!r}")
-        if "criterion" in mapping and mapping["criterion"] not in criteria:
-            content.problem(f"$.nos_mappings[{i}].criterion", f"the unit has no criterion {mapping['criterion']!r}")
-
-
-def _check_replaces(content: ContentFile) -> None:
-    """Each ``replaces`` names a criterion of the version this content will be based on, at most once."""
-    doc = content.document
-    claimed = [(i, j, c["replaces"]) for i, o in enumerate(doc["learning_outcomes"])
-               for j, c in enumerate(o["criteria"]) if c.get("replaces")]
-    if not claimed:
-        return
-    unit = _find_unit(doc["owner"], doc["code"])
-    base = None if unit is None else base_for(unit, doc["status"])
-    numbers = set() if base is None else {n for (n,) in AssessmentCriterion.select(AssessmentCriterion.number)
-                                          .where(AssessmentCriterion.version == base.id).tuples()}
-    seen: set = set()
-    for i, j, number in claimed:
-        path = f"$.learning_outcomes[{i}].criteria[{j}].replaces"
-        if base is None:
-            content.problem(path, "there is no earlier version of this unit to replace a criterion of")
-        elif number not in numbers:
-            content.problem(path, f"version {base.number} (the one this is based on) has no criterion {number!r}")
-        elif number in seen:
-            content.problem(path, f"criterion {number!r} is replaced twice")
-        seen.add(number)
-
-
-def base_for(unit: Unit, status: str) -> UnitVersion | None:
-    """The version that content for ``unit`` at ``status`` will be based on: the draft head's base when a draft is
-    edited, else the latest version."""
-    draft = UnitVersion.get_or_none(UnitVersion.unit == unit.id, UnitVersion.is_head, UnitVersion.status == "draft")
-    if draft is not None and status == "draft":
-        return base_version(unit.id, draft.number)
-    return UnitVersion.select().where(UnitVersion.unit == unit.id).order_by(UnitVersion.number.desc()).first()
-
-
-def _find_unit(owner_slug: str, code: str) -> Unit | None:
-    return Unit.select().join(AwardingBody).where(AwardingBody.slug == owner_slug, Unit.code == code).first()
 
 
 # -- loaders, one per kind ----------------------------------------------------------------------------------------
@@ -272,79 +173,6 @@ def load_unit(doc: dict, events: list | None = None) -> str:
     return "created" if created else "updated"
 
 
-def new_version(unit: Unit, doc: dict, digest: str, status: str) -> UnitVersion:
-    """A new version (the next number) of ``unit`` with the content of ``doc``, based on the latest version."""
-    latest = UnitVersion.select(UnitVersion.number).where(UnitVersion.unit == unit.id) \
-        .order_by(UnitVersion.number.desc()).first()
-    number = 1 if latest is None else latest.number + 1
-    version = UnitVersion(id=content_id("unit-version", unit.id, number), unit=unit.id, number=number, status=status,
-                          is_head=True)
-    _write_version_content(version, doc, digest, force_insert=True)
-    return version
-
-
-def edit_draft(draft: UnitVersion, doc: dict, digest: str) -> None:
-    """Replace a draft's content with ``doc`` (drafts are edited in place; released versions never are)."""
-    _clear_version_content(draft)
-    _write_version_content(draft, doc, digest)
-
-
-def base_version(unit_id, number: int) -> UnitVersion | None:
-    """The version a version ``number`` is based on: the latest one before it."""
-    return (UnitVersion.select().where(UnitVersion.unit == unit_id, UnitVersion.number < number)
-            .order_by(UnitVersion.number.desc()).first())
-
-
-def _clear_version_content(version: UnitVersion) -> None:
-    Mapping.delete().where(Mapping.version == version.id).execute()
-    AssessmentCriterion.delete().where(AssessmentCriterion.version == version.id).execute()
-    outcome_ids = LearningOutcome.select(LearningOutcome.id).where(LearningOutcome.version == version.id)
-    OutcomeEvidenceType.delete().where(OutcomeEvidenceType.outcome.in_(outcome_ids)).execute()
-    LearningOutcome.delete().where(LearningOutcome.version == version.id).execute()
-
-
-def _write_version_content(version: UnitVersion, doc: dict, digest: str, force_insert: bool = False) -> None:
-    """Write a version row and its outcomes, criteria, allowed evidence types and mappings (batched inserts)."""
-    outcomes = doc["learning_outcomes"]
-    version.title, version.level = doc["title"], doc.get("level")
-    version.credit_value, version.glh = doc.get("credit_value"), doc.get("glh")
-    version.source, version.source_hash = doc, digest
-    version.search_text = " ".join(
-        [doc["code"], doc["title"]] + [o["title"] for o in outcomes]
-        + [c["text"] for o in outcomes for c in o["criteria"]]
-    ).lower()
-    version.document, version.etag = "{}", UNRENDERED
-    version.save(force_insert=force_insert)
-    outcome_rows, type_rows, criterion_rows = [], [], []
-    criterion_ids = {}
-    identities = CriterionIdentities(base_version(version.unit_id, version.number))
-    for position, outcome in enumerate(outcomes):
-        outcome_id = content_id("outcome", version.id, outcome["number"])
-        outcome_rows.append({"id": outcome_id, "version": version.id, "number": outcome["number"],
-                             "title": outcome["title"], "kind": outcome["kind"], "position": position})
-        type_rows += [{"outcome": outcome_id, "evidence_type": code}
-                      for code in outcome.get("evidence", {}).get("types", [])]
-        for criterion in outcome["criteria"]:
-            criterion_id = content_id("criterion", version.id, criterion["number"])
-            criterion_ids[criterion["number"]] = criterion_id
-            identity, replaces = identities.assign(criterion_id, criterion)
-            criterion_rows.append({"id": criterion_id, "version": version.id, "outcome": outcome_id,
-                                   "number": criterion["number"], "text": criterion["text"],
-                                   "position": len(criterion_rows), "details": {}, "identity": identity,
-                                   "replaces": replaces})
-    mapping_rows = [
-        {"id": content_id("mapping", version.id, i), "version": version.id,
-         "criterion": criterion_ids.get(m.get("criterion")), "standard": content_id("standard", m["standard"]),
-         "items": m.get("items", []), "strength": m["strength"], "as_written": m.get("as_written"),
-         "note": m.get("note")}
-        for i, m in enumerate(doc.get("nos_mappings", []))
-    ]
-    for model, rows in ((LearningOutcome, outcome_rows), (OutcomeEvidenceType, type_rows),
-                        (AssessmentCriterion, criterion_rows), (Mapping, mapping_rows)):
-        if rows:
-            model.insert_many(rows).execute()
-
-
 def load_qualification(doc: dict) -> str:
     digest = source_hash(doc)
     owner = AwardingBody.get(AwardingBody.slug == doc["owner"])
@@ -366,7 +194,7 @@ def load_qualification(doc: dict) -> str:
             id=content_id("qualification-group", qualification.id, position), qualification=qualification.id,
             name=group["name"], position=position, mandatory=group.get("mandatory", False),
             min_units=group.get("min_units"), min_credits=group.get("min_credits"))
-        rows = [{"group": group_row.id, "unit": _find_unit(ref["owner"], ref["code"]).id, "position": i}
+        rows = [{"group": group_row.id, "unit": find_unit(ref["owner"], ref["code"]).id, "position": i}
                 for i, ref in enumerate(group["units"])]
         if rows:
             QualificationGroupUnit.insert_many(rows).execute()
@@ -389,13 +217,12 @@ def load_guidance(doc: dict) -> str:
     guidance.save(force_insert=outcome == "created")
     UnitGuidance.delete().where(UnitGuidance.guidance == guidance.id).execute()
     UnitGuidance.insert_many([
-        {"unit": _find_unit(ref["owner"], ref["code"]).id, "guidance": guidance.id, "note": ref.get("note")}
+        {"unit": find_unit(ref["owner"], ref["code"]).id, "guidance": guidance.id, "note": ref.get("note")}
         for ref in doc["applies_to"]
     ]).execute()
     return outcome
 
 
-UNRENDERED = '""'  # the ETag of a version whose document is still to be rendered
 LOADER_ACTOR = "loader:load-units"
 
 LOADERS = {"catalogue": load_catalogue, "standard": load_standard, "unit": load_unit,
@@ -420,40 +247,3 @@ def rerender_all() -> int:
     return rewritten
 
 
-def render_version(version: UnitVersion) -> int:
-    """Render one version's document and store it (and its ETag) if its bytes changed; 1 if written, else 0."""
-    document, etag = rendering.render_unit_version(version)
-    if etag == version.etag:
-        return 0
-    UnitVersion.update(document=document, etag=etag).where(UnitVersion.id == version.id).execute()
-    version.document, version.etag = document, etag
-    return 1
-
-
-class CriterionIdentities:
-    """Gives each criterion of a new or edited version its identity across versions (see AssessmentCriterion):
-    declared ``replaces`` first, then the same text at the same number, then the same text anywhere, else new."""
-
-    def __init__(self, base: UnitVersion | None):
-        rows = [] if base is None else list(
-            AssessmentCriterion.select(AssessmentCriterion.number, AssessmentCriterion.text,
-                                       AssessmentCriterion.identity, AssessmentCriterion.id)
-            .where(AssessmentCriterion.version == base.id).order_by(AssessmentCriterion.position))
-        self.by_number = {r.number: r for r in rows}
-        self.rows = rows
-        self.taken: set = set()
-
-    def assign(self, criterion_id, criterion: dict) -> tuple:
-        """(identity, replaces) for the criterion ``criterion`` (a data-file entry) stored as ``criterion_id``."""
-        if criterion.get("replaces"):
-            replaced = self.by_number[criterion["replaces"]]
-            return criterion_id, replaced.identity or replaced.id
-        same_place = self.by_number.get(criterion["number"])
-        candidates = ([same_place] if same_place else []) + self.rows
-        for row in candidates:
-            identity = row.identity or row.id
-            if row.text == criterion["text"] and identity not in self.taken:
-                self.taken.add(identity)
-                return identity, None
-        imported = criterion.get("case_identifier")  # a criterion imported from CASE keeps its identifier
-        return (uuid.UUID(imported) if imported else criterion_id), None

@@ -23,14 +23,9 @@ from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit,
 from api.models.base import content_id, utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated, visible_unit
-from api.services.content.data_files import ContentFile, check_document
-from api.services.content.loader import (
-    check_references,
-    edit_draft,
-    new_version,
-    render_version,
-    source_hash,
-)
+from api.services.content.data_files import ContentFile, check_document, source_hash
+from api.services.content.references import check_references
+from api.services.content.versions import edit_draft, new_version, render_version
 from api.services.sync import changes
 from api.services.tracking.learners import check_if_match
 

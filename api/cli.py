@@ -255,7 +255,7 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
     from api.errors import ApiError
     from api.models import Centre
     from api.services.common.access import Principal
-    from api.services.imports import learner_import
+    from api.services.imports import jobs, learner_import
 
     _database(Settings.from_env())
     centre = Centre.get_or_none(Centre.code == centre_code)
@@ -275,7 +275,7 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
     except ApiError as error:
         details = "".join(f"\n  {k}: {'; '.join(v)}" for k, v in (error.errors or {}).items())
         raise click.ClickException(f"{error.detail}{details}") from None
-    body = learner_import.job_body(job)
+    body = jobs.job_body(job)
     table = Table(title=f"{path.name}: {job.status}{' (dry run: nothing written)' if dry_run else ''}")
     names = ("received", "created", "updated", "unchanged", "rejected")
     for name in (*names, "enrolments created", "enrolments unchanged"):
@@ -283,7 +283,7 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
     table.add_row(*(str(body["counts"][name]) for name in names), str(body["enrolments"]["created"]),
                   str(body["enrolments"]["unchanged"]))
     Console().print(table)
-    for problem in learner_import.problems_of(job, limit=50):
+    for problem in jobs.problems_of(job, limit=50):
         click.echo(f"  row {problem['row']}: {problem['field']}: {problem['message']}")
     if job.status == "rejected" or (dry_run and mode == "all_or_nothing" and job.rejected):
         raise SystemExit(1)

@@ -2,7 +2,7 @@
 neither held in memory nor checked twice).
 
 They are stored as segments: files of marshalled batches of row tuples, each segment with a number to add to its
-row numbers (a chunk checked in another process numbers its rows from 1; see import_chunks)."""
+row numbers (a chunk checked in another process numbers its rows from 1; see imports.chunks)."""
 
 import marshal
 import os

@@ -1,7 +1,7 @@
 """Checking a large import file on several cores.
 
 The spooled file is cut into chunks at line ends, and each chunk is read and checked in its own process (forked, so
-it shares the spool's descriptor; it opens its own database connection): each row on its own (import_rows.precheck)
+it shares the spool's descriptor; it opens its own database connection): each row on its own (imports.checking.precheck)
 and against the database (the caller's ``database_problems``). The valid rows go to a segment of the caller's
 CheckedRows; the problems, and the ULNs and external ids each row claims, come back in file order with the row
 numbers a person counts, exactly as if one process had read the whole file. Repeated ULNs and external ids are
@@ -24,17 +24,16 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
 from api.db import bind, can_reconnect, database_proxy, release_connection, unconnected_copy
+from api.errors import ImportRejected
 from api.services.imports.checked_rows import CheckedRows, read_values, write_value
+from api.services.imports.checking import References, precheck
 from api.services.imports.reading import (
-    ImportRejected,
-    References,
     UnreadableRow,
     csv_rows,
     header_names,
     in_batches,
     ndjson_rows,
     not_utf8,
-    precheck,
     unreadable,
 )
 
@@ -54,7 +53,7 @@ class Report(NamedTuple):
 
     rows: int  # data rows read (empty ones are skipped, as read_rows does)
     problems: list  # (row, field, message)
-    claims: list  # (row - offset, key): see import_rows.precheck
+    claims: list  # (row - offset, key): see imports.checking.precheck
     offset: int
 
 

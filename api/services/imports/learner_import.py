@@ -1,9 +1,9 @@
 """Bulk import of learners (and their enrolments) from CSV or NDJSON: streamed, validated in batches, honest about
 every row, never half-writing a batch, safe to re-run, and safe to run twice at once.
 
-The columns, and what a row means, are in api.services.imports.reading (which reads and checks rows); what a batch
-does to the database is in api.services.imports.writing; this module runs the job: its passes over the file and its
-transactions.
+The columns are in api.services.imports.reading, what a row means in api.services.imports.checking, what a batch
+does to the database in api.services.imports.writing, and the job's record in api.services.imports.jobs; this module
+runs the job: its passes over the file and its transactions.
 
 Rows are upserted by ULN at the centre: new learners are created (one audit event per batch lists them), changed
 ones updated (and audited once each), identical ones left alone, so re-running a file writes nothing. A field the
@@ -16,10 +16,11 @@ learners and of enrolments) are those the real run would report, and writes noth
 
 Each batch of rows is written in its own transaction together with the job's progress (``rows_done``), so a crash
 leaves every committed batch intact and the job still ``running``; importing the same file again resumes after the
-last committed row (api.services.imports.leases keeps two runs at once from sharing a job). Each batch transaction
-first takes the centre's learner lock (learners.lock_centre_learners), so batches creating learners at one centre,
-from any run or host, take turns, and each reads the learners that exist after the one before it committed; the
-database's unique indexes are the last guard: a batch they refuse is written again after reading again.
+last committed row (the job's lease, api.services.imports.leases, keeps two runs at once from sharing a job). Each
+batch transaction first takes the centre's learner lock (learners.lock_centre_learners), so batches creating
+learners at one centre, from any run or host, take turns, and each reads the learners that exist after the one
+before it committed; the database's unique indexes are the last guard: a batch they refuse is written again after
+reading again.
 """
 
 import hashlib
@@ -31,28 +32,17 @@ from functools import partial
 
 from peewee import IntegrityError
 
-from api import db
 from api.db import checkpoints_beside, insert_rows, write_transaction
 from api.errors import NotFound, ValidationFailed
-from api.ids import new_id
 from api.models import Centre, LearnerImport, LearnerImportProblem
 from api.models.base import utcnow
-from api.services.common import audit
-from api.services.common.access import Principal, can_manage_learners, require, require_authenticated
+from api.services.common.access import Principal, require, require_authenticated
 from api.services.imports.checked_rows import CheckedRows
+from api.services.imports.checking import References, check_batch, precheck, repeat_problems
 from api.services.imports.chunks import ChunksMisaligned, Report, reports_in_parallel
 from api.services.imports.first_rows import FirstRows
-from api.services.imports.leases import job_lease
-from api.services.imports.reading import (
-    COLUMNS,
-    ImportRejected,
-    References,
-    check_batch,
-    in_batches,
-    precheck,
-    read_rows,
-    repeat_problems,
-)
+from api.services.imports.jobs import add_counts, claim_job, finish_job, job_body, may_import, new_job, problems_of
+from api.services.imports.reading import in_batches, read_rows
 from api.services.imports.writing import (
     COUNTS,
     apply_plan,
@@ -64,7 +54,7 @@ from api.services.imports.writing import (
 )
 from api.services.tracking.learners import lock_centre_learners
 
-__all__ = ["COLUMNS", "ImportRejected", "run_import", "job_body", "problems_of", "problem_page", "visible_job"]
+__all__ = ["run_import", "job_body", "problems_of"]  # a run returns its job: how it is shown is in imports.jobs
 
 BATCH = 2000  # rows per transaction: large enough that per-batch queries and commits cost little per row
 ATTEMPTS = 4  # tries of a batch that a unique index refuses (another writer got there first); the last goes row by row
@@ -82,7 +72,7 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
     centre = Centre.get_or_none(Centre.id == centre_id)
     if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
         raise NotFound(f"no centre {centre_id} visible to you")
-    require(_may_import(principal, centre.id), "learners are imported by the centre's admins and its import clients")
+    require(may_import(principal, centre.id), "learners are imported by the centre's admins and its import clients")
     if mode not in ("all_or_nothing", "valid_rows") or file_format not in ("csv", "ndjson"):
         raise ValidationFailed("mode is all_or_nothing or valid_rows; format is csv or ndjson",
                                errors={"mode": [mode], "format": [file_format]})
@@ -91,9 +81,9 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
         run = _Run(principal, centre.id.hex, _Source(spool, file_format), CheckedRows(work), References.load(centre.id),
                    processes, clear_empty)
         if dry_run:
-            return run.dry(_new_job(principal, centre, file_format, digest, mode, dry_run=True,
+            return run.dry(new_job(principal, centre, file_format, digest, mode, dry_run=True,
                                     clear_empty=clear_empty))
-        job, new, lease = _claim_job(principal, centre, file_format, digest, mode, clear_empty)
+        job, new, lease = claim_job(principal, centre, file_format, digest, mode, clear_empty)
         try:
             run.real(job, new, progress)
         finally:  # a job that ended, or was never saved (the file was refused whole), will not be resumed
@@ -118,34 +108,8 @@ def _hash_and_spool(stream, spool) -> str:
     while chunk := stream.read(1 << 16):
         digest.update(chunk)
         spool.write(chunk)
-    spool.flush()  # the file is read through its descriptor too (import_chunks)
+    spool.flush()  # the file is read through its descriptor too (imports.chunks)
     return digest.hexdigest()
-
-
-def _new_job(principal, centre, file_format, digest, mode, *, dry_run, clear_empty) -> LearnerImport:
-    return LearnerImport(id=new_id(), centre=centre.id, actor=audit.actor_of(principal), file_sha256=digest,
-                         file_format=file_format, mode=mode, dry_run=dry_run, clear_empty=clear_empty)
-
-
-def _claim_job(principal, centre, file_format, digest, mode, clear_empty) -> tuple[LearnerImport, bool, db.Lease]:
-    """(the job this run works on, whether it is new, its lease, held): the newest interrupted job of the same file,
-    centre, mode and clear_empty that no other run holds, or else a new job (not saved yet)."""
-    interrupted = list(LearnerImport.select(LearnerImport.id).where(
-        LearnerImport.centre == centre.id, LearnerImport.file_sha256 == digest, LearnerImport.status == "running",
-        LearnerImport.mode == mode, LearnerImport.clear_empty == clear_empty, ~LearnerImport.dry_run)
-        .order_by(LearnerImport.started_at.desc()))
-    for candidate in interrupted:
-        lease = job_lease(candidate.id)
-        if lease.try_take():
-            job = LearnerImport.get_or_none(LearnerImport.id == candidate.id)  # read again, now that it is ours
-            if job is not None and job.status == "running":
-                return job, False, lease
-            lease.release(finished=True)
-    job = _new_job(principal, centre, file_format, digest, mode, dry_run=False, clear_empty=clear_empty)
-    lease = job_lease(job.id)
-    if not lease.try_take():  # a new id: no one else can know it yet
-        raise RuntimeError(f"the lease of new import job {job.id} is taken")
-    return job, True, lease
 
 
 class _Run:
@@ -167,7 +131,7 @@ class _Run:
         if not (problems and job.mode == "all_or_nothing"):  # else the real run would write nothing: counts stay 0
             for _, rows in self.checked.batches():
                 rows = [row for row in rows if row[0] not in refused]
-                _add_counts(job, plan_batch(self.centre_hex, rows, existing_learners(self.centre_hex, rows)).counts)
+                add_counts(job, plan_batch(self.centre_hex, rows, existing_learners(self.centre_hex, rows)).counts)
         job.status = "complete"  # the dry run ran (REST answers it 200); rejected > 0 says the real run refuses rows
         job.finished_at = utcnow()
         return job
@@ -179,7 +143,7 @@ class _Run:
             received, problems = self.validate_all()
             if problems:  # all or nothing: nothing is written but the job and its report
                 with write_transaction():
-                    _finish(job, "rejected", received=received, rejected=len({row for row, _, _ in problems}),
+                    finish_job(job, "rejected", received=received, rejected=len({row for row, _, _ in problems}),
                             problems=problems, created=new)
                 self.saved = True
                 return
@@ -197,11 +161,11 @@ class _Run:
                 if progress:
                     progress(index)
         with write_transaction():
-            _finish(job, "complete")
+            finish_job(job, "complete")
 
     def validate_all(self) -> tuple[int, list]:
         """(rows received, [(row, field, message)]) over the whole file, a batch at a time, by ``processes``
-        processes when the file is large enough (see import_chunks). The valid rows are kept in ``checked``, for the
+        processes when the file is large enough (see imports.chunks). The valid rows are kept in ``checked``, for the
         write pass."""
         problems_in_database = partial(database_problems, self.centre_hex)
         if self.processes > 1:
@@ -273,7 +237,7 @@ def _write_one(principal, centre_hex: str, job: LearnerImport, index: int, rows:
             with write_transaction():
                 lock_centre_learners(centre_hex)
                 counts, conflicts = _write_rows(principal, centre_hex, rows, one_by_one=attempt == ATTEMPTS)
-                _add_counts(job, counts)
+                add_counts(job, counts)
                 problems_now = problems + conflicts
                 job.rejected += len({number for number, _, _ in problems_now})
                 insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
@@ -313,23 +277,6 @@ def _write_rows(principal, centre_hex: str, rows: list, one_by_one: bool) -> tup
     return counts, conflicts
 
 
-def _add_counts(job: LearnerImport, counts: dict) -> None:
-    for name in COUNTS:
-        setattr(job, name, getattr(job, name) + counts[name])
-
-
-def _finish(job: LearnerImport, status: str, *, received=None, rejected=None, problems=(), created=False) -> None:
-    job.status, job.finished_at = status, utcnow()
-    if received is not None:
-        job.received = received
-    if rejected is not None:
-        job.rejected = rejected
-    job.save(force_insert=created)
-    if problems:
-        insert_rows(LearnerImportProblem, [{"job": job.id, "row": r, "field": f, "message": m}
-                                           for r, f, m in problems])
-
-
 class _Unclosable(io.RawIOBase):
     """Lets a TextIOWrapper read the spool without closing it when the wrapper is collected."""
 
@@ -345,45 +292,3 @@ class _Unclosable(io.RawIOBase):
         return len(data)
 
 
-def job_body(job: LearnerImport) -> dict:
-    """A job as the API shows it. ``counts`` are of rows (received, rejected) and of their learners; ``enrolments``
-    counts the enrolments the rows named: created, or already there and left as they are."""
-    return {"id": str(job.id), "centre_id": str(job.centre_id), "format": job.file_format, "mode": job.mode,
-            "dry_run": job.dry_run, "clear_empty": job.clear_empty, "status": job.status,
-            "counts": {k: getattr(job, k) for k in ("received", "created", "updated", "unchanged", "rejected")},
-            "enrolments": {"created": job.enrolments_created, "unchanged": job.enrolments_unchanged},
-            "file_sha256": job.file_sha256}
-
-
-def problems_of(job: LearnerImport, limit: int = 100) -> list[dict]:
-    """The rows a job refused, by row number (a dry run's are kept on the job object only)."""
-    if getattr(job, "report", None) is not None:
-        return job.report[:limit]
-    return [{"row": p.row, "field": p.field, "message": p.message}
-            for p in LearnerImportProblem.select().where(LearnerImportProblem.job == job.id)
-            .order_by(LearnerImportProblem.row, LearnerImportProblem.id).limit(limit)]
-
-
-def visible_job(principal: Principal, job_id: uuid.UUID) -> LearnerImport:
-    """A job, for those who may import into its centre (NotFound for anyone else)."""
-    require_authenticated(principal)
-    job = LearnerImport.get_or_none(LearnerImport.id == job_id)
-    if job is None or not _may_import(principal, job.centre_id):
-        raise NotFound(f"no import {job_id} visible to you")
-    return job
-
-
-def _may_import(principal: Principal, centre_id) -> bool:
-    return can_manage_learners(principal, centre_id) or (
-        principal.kind == "client" and "import" in principal.scopes and centre_id in principal.centre_ids)
-
-
-def problem_page(job: LearnerImport, cursor: str | None, limit: int):
-    """The job's refused rows, by row, a page at a time (keyset: row, id)."""
-    from api.services.common.pagination import keyset_page
-
-    query = LearnerImportProblem.select().where(LearnerImportProblem.job == job.id)
-    page = keyset_page(query, [LearnerImportProblem.row, LearnerImportProblem.id], cursor, limit,
-                       key_of=lambda p: [p.row, p.id])
-    page.items = [{"row": p.row, "field": p.field, "message": p.message} for p in page.items]
-    return page

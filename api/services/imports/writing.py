@@ -2,7 +2,7 @@
 writes (which also gives a dry run its true counts), and the writes themselves.
 
 A row upserts its learner by ULN at the centre: a new learner is created, an existing one updated with the fields
-the row sets (never with those it leaves: see import_rows, ``Checked.kept``), or left alone when nothing differs.
+the row sets (never with those it leaves: see imports.checking, ``Checked.kept``), or left alone when nothing differs.
 Each unit a row names is an enrolment created, or left as it is when the learner already has one on that unit.
 """
 
@@ -15,6 +15,12 @@ from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerEx
 from api.models.base import utcnow
 from api.services.common import audit
 from api.services.common.access import Principal
+from api.services.imports.queries import (
+    ENROLLED_UNITS_SQL,
+    EXTERNAL_ID_HOLDERS_SQL,
+    INACTIVE_ULNS_SQL,
+    LEARNERS_BY_ULN_SQL,
+)
 
 LEARNER_FIELDS = ["id", "centre", "uln", "given_name", "family_name", "email", "date_of_birth", "status",
                   "row_version", "created_at", "updated_at"]
@@ -43,8 +49,7 @@ def database_problems(centre_hex: str, rows: list) -> list[tuple[int, str, str]]
     if not rows:
         return []
     withdrawn = {uln for (uln,) in fetch_in(
-        "SELECT uln FROM learner WHERE centre_id = {p} AND status <> {p} AND uln IN ({values})",
-        [centre_hex, "active"], [row[1] for row in rows if row[8]])}
+        INACTIVE_ULNS_SQL, [centre_hex, "active"], [row[1] for row in rows if row[8]])}
     return external_id_problems(centre_hex, rows) + withdrawn_problems(rows, withdrawn)
 
 
@@ -56,10 +61,7 @@ def external_id_problems(centre_hex: str, rows: list) -> list[tuple[int, str, st
         if row[6] is not None:
             by_system.setdefault(row[6], {})[row[7]] = row
     for system, wanted in by_system.items():
-        for external_id, owner in fetch_in(
-                "SELECT e.external_id, l.uln FROM learner_external_id AS e JOIN learner AS l ON l.id = e.learner_id "
-                "WHERE e.centre_id = {p} AND e.system = {p} AND e.external_id IN ({values})",
-                [centre_hex, system], list(wanted)):
+        for external_id, owner in fetch_in(EXTERNAL_ID_HOLDERS_SQL, [centre_hex, system], list(wanted)):
             row = wanted[external_id]
             if owner != row[1]:
                 problems.append((row[0], "external_id",
@@ -82,8 +84,7 @@ def existing_learners(centre_hex: str, rows: list) -> dict:
         return {}
     return {uln: (_hex(str(learner_id)), (given, family, email, None if born is None else str(born)), status)
             for learner_id, uln, given, family, email, born, status in fetch_in(
-                "SELECT id, uln, given_name, family_name, email, date_of_birth, status FROM learner "
-                "WHERE centre_id = {p} AND uln IN ({values})", [centre_hex], [row[1] for row in rows])}
+                LEARNERS_BY_ULN_SQL, [centre_hex], [row[1] for row in rows])}
 
 
 def _hex(value) -> str:
@@ -101,8 +102,7 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
     if not rows:
         return plan
     enrolled = {(_hex(str(learner)), _hex(str(unit))) for learner, unit in fetch_in(
-        "SELECT learner_id, unit_id FROM enrolment WHERE learner_id IN ({values})", [],
-        [learner_id for learner_id, _, _ in existing.values()])}
+        ENROLLED_UNITS_SQL, [], [learner_id for learner_id, _, _ in existing.values()])}
     stamp = db_timestamp(utcnow())
     for _row, uln, given, family, email, born, system, external, units, start, end, assessor, kept in rows:
         known = existing.get(uln)
@@ -121,7 +121,7 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
                 counts["updated"] += 1
         if system is not None:
             plan.external_ids.append((learner_id, centre_hex, system, external))
-        for unit_id, version_id in units:  # distinct units (import_rows); a new learner has no enrolments yet
+        for unit_id, version_id in units:  # distinct units (imports.checking); a new learner has no enrolments yet
             if known is not None and (learner_id, unit_id) in enrolled:
                 counts["enrolments_unchanged"] += 1
                 continue

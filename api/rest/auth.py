@@ -24,7 +24,7 @@ from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
 from api.rest.http import json_response, parse_args
 from api.services import accounts
-from api.services.common.access import require_authenticated
+from api.services.common.access import can_revoke_any_token, require_authenticated
 
 bp = Blueprint("auth", __name__)
 GRANTS = ("password", "client_credentials", "refresh_token")
@@ -152,7 +152,7 @@ def revoke():
         except (PyJWTError, JWTExtendedException) as error:
             raise InvalidRequest(f"token is not a valid token of this API: {error}",
                                  errors={"token": ["not valid"]}) from None
-        if payload["sub"] != current_token_payload()["sub"] and not principal.is_admin:
+        if payload["sub"] != current_token_payload()["sub"] and not can_revoke_any_token(principal):
             raise Forbidden("only an admin may revoke another subject's token")
         revoke_payload(payload)
     revoke_payload(current_token_payload())

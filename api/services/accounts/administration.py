@@ -18,7 +18,7 @@ from api.services.accounts.centres import centres_by_code
 from api.services.accounts.credentials import hasher
 from api.services.accounts.tokens import signal_revocation
 from api.services.common import audit
-from api.services.common.access import Principal, require, require_authenticated
+from api.services.common.access import Principal, can_manage_accounts, require, require_authenticated
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 12
@@ -126,7 +126,7 @@ def create_client(name: str, scopes: list[str], *, centre: str | None = None,
 
 def _require_admin(principal: Principal) -> None:
     require_authenticated(principal)
-    require(principal.is_admin, "only an admin manages accounts and clients")
+    require(can_manage_accounts(principal), "only an admin manages accounts and clients")
 
 
 def _account_by_email(email: str) -> Account:
@@ -153,7 +153,7 @@ def _only_admins_see(principal: Principal, what: str) -> None:
     """Accounts and clients are records only admins see: anyone else is told there is no such record, exactly as for
     one that does not exist (401 first for an anonymous caller)."""
     require_authenticated(principal)
-    if not principal.is_admin:
+    if not can_manage_accounts(principal):
         raise NotFound(f"no {what} visible to you")
 
 

@@ -10,6 +10,11 @@ Visibility rules:
 The visible_* functions look one record up by an id the caller gave: they answer with the record, or raise the same
 NotFound a missing id gets ("no <kind> <id> visible to you"), whatever the caller's role. Services call them before
 any role check (require), so a refusal never tells a caller that a record they may not see exists.
+
+What a caller may do is asked of the can_* predicates, one per rule (write content, manage learners, submit evidence,
+record decisions, verify them, set sampling plans, import learners, read the audit log, manage accounts, ...);
+require(allowed, detail) turns a refusal into a 403. Rules about the records themselves (an assessor cannot assess
+their own learner record, evidence must be claimed first) stay with the records, in the domain that owns them.
 """
 
 import uuid
@@ -103,6 +108,21 @@ def visible_centres(query, principal: Principal, centre_field):
     return query if centres is None else query.where(centre_field.in_(list(centres)))
 
 
+def can_read_audit_log(principal: Principal) -> bool:
+    """The audit log: admins (all of it) and centre admins (their centres' events)."""
+    return principal.is_admin or (principal.kind == "account" and "centre_admin" in principal.roles)
+
+
+def can_manage_accounts(principal: Principal) -> bool:
+    """Accounts and API clients, seen and managed: admins only (to anyone else they do not exist)."""
+    return principal.is_admin
+
+
+def can_revoke_any_token(principal: Principal) -> bool:
+    """Revoking another subject's token: admins (anyone may revoke their own)."""
+    return principal.is_admin
+
+
 # -- tracking ------------------------------------------------------------------------------------------------------
 
 CENTRE_STAFF_ROLES = frozenset({"centre_admin", "assessor", "iqa"})
@@ -139,6 +159,47 @@ def can_submit_evidence(principal: Principal, centre_id: uuid.UUID, learner_id: 
     return principal.kind == "account" and "assessor" in principal.roles and _in_centre(principal, centre_id)
 
 
+def can_export_learner(principal: Principal, centre_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
+    """A learner's full record: the learner themself, and those who manage the centre's learners."""
+    return principal.learner_id == learner_id or can_manage_learners(principal, centre_id)
+
+
+def can_pseudonymise_learners(principal: Principal) -> bool:
+    """Replacing a learner's personal data for good: admins only."""
+    return principal.is_admin
+
+
+def can_import_learners(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """Bulk learner imports into a centre: those who manage its learners, and its clients with the import scope."""
+    return can_manage_learners(principal, centre_id) or (
+        principal.kind == "client" and "import" in principal.scopes and _in_centre(principal, centre_id))
+
+
+def can_record_decisions(principal: Principal) -> bool:
+    """Assessment decisions and countersignatures: assessors. On which enrolments, and whether a decision needs a
+    countersignature, are rules about the records themselves (api.services.tracking.decisions)."""
+    return principal.kind == "account" and "assessor" in principal.roles
+
+
+def can_verify_decisions(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """Sampling a centre's decisions and recording IQA verdicts: the centre's IQAs."""
+    return principal.kind == "account" and "iqa" in principal.roles and _in_centre(principal, centre_id)
+
+
+def can_set_sampling_plans(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """IQA sampling plans at a centre: admins, the centre's IQAs, and centre admins (of a centre visible to them:
+    visible_centre is asked first)."""
+    return principal.is_admin or can_verify_decisions(principal, centre_id) or (
+        principal.kind == "account" and "centre_admin" in principal.roles)
+
+
+def can_read_centre_progress(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """A centre's cohort progress: admins, the centre's staff and its tracking clients."""
+    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
+    client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
+    return principal.is_admin or bool((staff or client) and _in_centre(principal, centre_id))
+
+
 def visible_learner_records(query, principal: Principal, centre_field, learner_field):
     """Restrict a query over learner records to those the principal may read: all (admins), their centres' (staff
     and tracking clients), or their own (learners). The list form of can_read_learner."""
@@ -156,6 +217,17 @@ def require(allowed: bool, detail: str) -> None:
     """Forbidden (403) unless ``allowed``: for callers who can see the record but may not do this to it."""
     if not allowed:
         raise Forbidden(detail)
+
+
+def require_learner_may_write(principal: Principal) -> None:
+    """Forbidden if the caller is a learner's own account and that learner is withdrawn: a withdrawn learner's
+    account may still read its records, but writes nothing."""
+    require_authenticated(principal)
+    if principal.learner_id is None:
+        return
+    withdrawn = Learner.select().where(Learner.id == principal.learner_id, Learner.status == "withdrawn").exists()
+    require(not withdrawn, "your learner record is withdrawn: your account can read your records but not submit "
+            "evidence or claims; ask your centre if this is a mistake")
 
 
 # -- one record by id: visible, or NotFound exactly as if it did not exist ------------------------------------------

@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 
 from api import db
-from api.errors import Forbidden, InvalidParameter
+from api.errors import InvalidParameter
 from api.ids import new_id
 from api.models import AuditEvent
 from api.models.base import iso_utc, utcnow
 from api.services.common import request_context
-from api.services.common.access import Principal, centre_ids_visible, require_authenticated
+from api.services.common.access import Principal, can_read_audit_log, centre_ids_visible, require, require_authenticated
 from api.services.common.pagination import Page, keyset_page
 
 
@@ -45,8 +45,7 @@ def list_events(principal: Principal, *, centre_id: uuid.UUID | None, subject_ty
                 limit: int) -> Page:
     """Audit events for admins (all) or a centre admin (their centres' events), oldest first."""
     require_authenticated(principal)
-    if not principal.is_admin and not (principal.kind == "account" and "centre_admin" in principal.roles):
-        raise Forbidden("the audit log is for admins and centre admins")
+    require(can_read_audit_log(principal), "the audit log is for admins and centre admins")
     query = AuditEvent.select()
     visible = centre_ids_visible(principal)
     if visible is not None:

@@ -10,7 +10,7 @@ from api.ids import new_id
 from api.models import LearnerImport, LearnerImportProblem
 from api.models.base import utcnow
 from api.services.common import audit
-from api.services.common.access import Principal, can_manage_learners, require_authenticated
+from api.services.common.access import Principal, can_import_learners, require_authenticated
 from api.services.common.pagination import keyset_page
 from api.services.imports.leases import job_lease
 from api.services.imports.writing import COUNTS
@@ -87,14 +87,9 @@ def visible_job(principal: Principal, job_id: uuid.UUID) -> LearnerImport:
     """A job, for those who may import into its centre (NotFound for anyone else)."""
     require_authenticated(principal)
     job = LearnerImport.get_or_none(LearnerImport.id == job_id)
-    if job is None or not may_import(principal, job.centre_id):
+    if job is None or not can_import_learners(principal, job.centre_id):
         raise NotFound(f"no import {job_id} visible to you")
     return job
-
-
-def may_import(principal: Principal, centre_id) -> bool:
-    return can_manage_learners(principal, centre_id) or (
-        principal.kind == "client" and "import" in principal.scopes and centre_id in principal.centre_ids)
 
 
 def problem_page(job: LearnerImport, cursor: str | None, limit: int):

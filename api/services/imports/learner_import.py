@@ -33,15 +33,15 @@ from functools import partial
 from peewee import IntegrityError
 
 from api.db import checkpoints_beside, insert_rows, write_transaction
-from api.errors import NotFound, ValidationFailed
-from api.models import Centre, LearnerImport, LearnerImportProblem
+from api.errors import ValidationFailed
+from api.models import LearnerImport, LearnerImportProblem
 from api.models.base import utcnow
-from api.services.common.access import Principal, require, require_authenticated
+from api.services.common.access import Principal, can_import_learners, require, visible_centre
 from api.services.imports.checked_rows import CheckedRows
 from api.services.imports.checking import References, check_batch, precheck, repeat_problems
 from api.services.imports.chunks import ChunksMisaligned, Report, reports_in_parallel
 from api.services.imports.first_rows import FirstRows
-from api.services.imports.jobs import add_counts, claim_job, finish_job, job_body, may_import, new_job, problems_of
+from api.services.imports.jobs import add_counts, claim_job, finish_job, job_body, new_job, problems_of
 from api.services.imports.reading import in_batches, read_rows
 from api.services.imports.writing import (
     COUNTS,
@@ -68,11 +68,9 @@ def run_import(principal: Principal, centre_id: uuid.UUID, stream, file_format: 
     batch (for a progress bar). ``processes`` > 1 lets a large file be checked on that many cores (all_or_nothing and
     dry runs; the command line uses this, a web worker keeps to its one process). ``clear_empty``: an empty email or
     date_of_birth cell clears the stored value (by default an empty cell, like an absent column, leaves it)."""
-    require_authenticated(principal)
-    centre = Centre.get_or_none(Centre.id == centre_id)
-    if centre is None or not (principal.is_admin or centre.id in principal.centre_ids):
-        raise NotFound(f"no centre {centre_id} visible to you")
-    require(may_import(principal, centre.id), "learners are imported by the centre's admins and its import clients")
+    centre = visible_centre(principal, centre_id)
+    require(can_import_learners(principal, centre.id),
+            "learners are imported by the centre's admins and its import clients")
     if mode not in ("all_or_nothing", "valid_rows") or file_format not in ("csv", "ndjson"):
         raise ValidationFailed("mode is all_or_nothing or valid_rows; format is csv or ndjson",
                                errors={"mode": [mode], "format": [file_format]})

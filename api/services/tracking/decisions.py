@@ -19,6 +19,7 @@ from api.services.common import audit
 from api.services.common.access import (
     Principal,
     can_read_learner,
+    can_record_decisions,
     require,
     require_authenticated,
     visible_decision,
@@ -44,7 +45,7 @@ def decision_body(decision: Decision, countersignature: Countersignature | None 
 
 
 def _assessor(principal: Principal) -> Account:
-    require(principal.kind == "account" and "assessor" in principal.roles, "decisions are recorded by assessors")
+    require(can_record_decisions(principal), "decisions are recorded by assessors")
     return Account.get_by_id(principal.id)
 
 
@@ -107,8 +108,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     centre_id, learner_id = (_uuid(facts.centre_id), _uuid(facts.learner_id)) if facts else (None, None)
     if facts is None or not can_read_learner(principal, centre_id, learner_id):
         raise NotFound(f"no enrolment {enrolment_id} visible to you")
-    require(principal.kind == "account" and "assessor" in principal.roles and facts.account_exists,
-            "decisions are recorded by assessors")
+    require(can_record_decisions(principal) and facts.account_exists, "decisions are recorded by assessors")
     require(bool(facts.assigned), "only an assessor assigned to this enrolment records decisions on it")
     require(_uuid(facts.assessor_learner_id) != learner_id, "an assessor cannot assess their own learner record")
     require(facts.assessor_status is not None, "your account has no assessor status, so whether your decisions need "

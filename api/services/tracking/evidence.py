@@ -4,14 +4,14 @@ import uuid
 
 from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
-from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, Learner, OutcomeEvidenceType
+from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
 from api.models.base import iso_utc
 from api.services.common import audit
 from api.services.common.access import (
     Principal,
     can_submit_evidence,
     require,
-    require_authenticated,
+    require_learner_may_write,
     visible_enrolment,
     visible_evidence,
 )
@@ -29,17 +29,6 @@ def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:
         "claims": [{"id": str(c.id), "criterion_id": str(c.criterion_id)} for c in claims],
         "href": f"/v1/evidence/{evidence.id}",
     }
-
-
-def require_learner_may_write(principal: Principal) -> None:
-    """Forbidden if the caller is a learner's own account and that learner is withdrawn: a withdrawn learner's
-    account may still read its records, but writes nothing."""
-    require_authenticated(principal)
-    if principal.learner_id is None:
-        return
-    withdrawn = Learner.select().where(Learner.id == principal.learner_id, Learner.status == "withdrawn").exists()
-    require(not withdrawn, "your learner record is withdrawn: your account can read your records but not submit "
-            "evidence or claims; ask your centre if this is a mistake")
 
 
 def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -> Evidence:

@@ -23,16 +23,14 @@ from api.models.base import iso_utc
 from api.services.common import audit
 from api.services.common.access import (
     Principal,
+    can_set_sampling_plans,
+    can_verify_decisions,
     require,
     visible_centre,
     visible_decision,
     visible_plan,
     visible_sample,
 )
-
-
-def _is_iqa_of(principal: Principal, centre_id) -> bool:
-    return principal.kind == "account" and "iqa" in principal.roles and centre_id in principal.centre_ids
 
 
 def plan_body(plan: SamplingPlan) -> dict:
@@ -44,9 +42,7 @@ def plan_body(plan: SamplingPlan) -> dict:
 def create_plan(principal: Principal, data: dict) -> SamplingPlan:
     """A sampling plan for one assessor at a centre, set by the centre's IQAs or admins."""
     centre = visible_centre(principal, data["centre_id"])
-    require(principal.is_admin or _is_iqa_of(principal, centre.id)
-            or (principal.kind == "account" and "centre_admin" in principal.roles),
-            "sampling plans are set by the centre's IQAs or admins")
+    require(can_set_sampling_plans(principal, centre.id), "sampling plans are set by the centre's IQAs or admins")
     assessor = (Account.select().join(AccountCentre)
                 .where(Account.id == data["assessor_id"], AccountCentre.centre == centre.id).first())
     if assessor is None or "assessor" not in assessor.roles:
@@ -94,7 +90,7 @@ def _require_independent(principal: Principal, decision: Decision, doing: str) -
 def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     """An IQA of the centre samples one decision for verification. A decision is sampled at most once."""
     decision, enrolment = visible_decision(principal, decision_id)
-    require(_is_iqa_of(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
+    require(can_verify_decisions(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
     _require_independent(principal, decision, "sample")
     try:
         sample = IqaSample.create(id=new_id(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
@@ -109,7 +105,7 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
     """confirmed or not_confirmed (with actions) on a sampled decision; once per sample, never by its assessor."""
     sample, decision = visible_sample(principal, sample_id)
     centre_id = sample.enrolment.centre_id
-    require(_is_iqa_of(principal, centre_id), "verdicts are recorded by the centre's IQAs")
+    require(can_verify_decisions(principal, centre_id), "verdicts are recorded by the centre's IQAs")
     _require_independent(principal, decision, "verify")
     if data["verdict"] == "not_confirmed" and not (data.get("actions") or "").strip():
         raise ValidationFailed("say what the assessor must do when a decision is not confirmed",

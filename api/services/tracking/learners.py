@@ -22,7 +22,9 @@ from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import (
     Principal,
+    can_export_learner,
     can_manage_learners,
+    can_pseudonymise_learners,
     require,
     require_authenticated,
     visible_centre,
@@ -202,7 +204,7 @@ def pseudonymise_learner(principal: Principal, learner_id: uuid.UUID) -> Learner
     """Replace a learner's personal data (names, email, date of birth, external ids) and hash the ULN, keeping every
     assessment record so progress and the audit trail stay intact. Admins only; idempotent."""
     learner = visible_learner(principal, learner_id)
-    require(principal.is_admin, "only an admin pseudonymises a learner")
+    require(can_pseudonymise_learners(principal), "only an admin pseudonymises a learner")
     if learner.pseudonymised_at is not None:
         return learner
     before = _snapshot(learner)
@@ -221,7 +223,7 @@ def export_learner(principal: Principal, learner_id: uuid.UUID) -> dict:
     """A learner's full record as JSON: personal data, enrolments, evidence, claims, decisions, IQA. For the learner
     themself, their centre's admins and admins."""
     learner = visible_learner(principal, learner_id)
-    require(principal.learner_id == learner.id or can_manage_learners(principal, learner.centre_id),
+    require(can_export_learner(principal, learner.centre_id, learner.id),
             "a learner's full record is exported by the learner or their centre's admins")
     enrolments = list(Enrolment.select().where(Enrolment.learner == learner.id))
     ids = [e.id for e in enrolments]

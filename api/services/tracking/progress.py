@@ -21,8 +21,8 @@ from api.models import (
     UnitVersion,
 )
 from api.services.common.access import (
-    CENTRE_STAFF_ROLES,
     Principal,
+    can_read_centre_progress,
     require_authenticated,
     visible_enrolment,
     visible_learner,
@@ -188,9 +188,7 @@ def learner_progress(principal: Principal, learner_id: uuid.UUID) -> dict:
 def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
     """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins."""
     require_authenticated(principal)
-    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
-    client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
-    if not (principal.is_admin or ((staff or client) and centre_id in principal.centre_ids)):
+    if not can_read_centre_progress(principal, centre_id):
         raise NotFound(f"no centre {centre_id} visible to you")
     ids = [e.id for e in Enrolment.select(Enrolment.id).where(Enrolment.centre == centre_id)]
     documents = progress_for(ids)

@@ -17,17 +17,16 @@ from pathlib import Path
 from peewee import IntegrityError
 
 from api import db
-from api.db import database_proxy
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.models import AssessmentCriterion, AwardingBody, LearningOutcome, Unit, UnitVersion
 from api.models.base import content_id, utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated, visible_unit
+from api.services.common.preconditions import check_if_match
 from api.services.content.data_files import ContentFile, check_document, source_hash
 from api.services.content.references import check_references
 from api.services.content.versions import edit_draft, new_version, render_version
 from api.services.sync import changes
-from api.services.tracking.learners import check_if_match
 
 
 @dataclass
@@ -126,7 +125,7 @@ def save_draft(principal: Principal, unit_id: uuid.UUID, document, if_match: str
         return Saved(latest, changed=False)
     if unit is None:
         try:
-            with database_proxy.atomic():
+            with db.savepoint():
                 unit = Unit.create(id=unit_id, owner=owner.id, code=document["code"])
         except IntegrityError:
             raise Conflict(f"unit {document['code']} was created by another request just now: retry") from None

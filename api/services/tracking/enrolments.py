@@ -29,8 +29,8 @@ from api.services.common.access import (
     visible_unit,
 )
 from api.services.common.pagination import Page, keyset_page
+from api.services.common.preconditions import check_if_match, etag_of
 from api.services.tracking.identity import enrolment_duplicate, write_unique
-from api.services.tracking.learners import check_if_match, etag_of
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import peewee
 
-from api.db import database_proxy
+from api import db
 from api.errors import AlreadyExists
 from api.models import Enrolment, Learner, LearnerExternalId
 from api.models.tracking import TEMPORARY_ULN
@@ -80,7 +80,7 @@ def write_unique(write: Callable[[], T], duplicate: Callable[[], AlreadyExists |
     if found is not None:
         raise found
     try:
-        with database_proxy.atomic():
+        with db.savepoint():
             return write()
     except peewee.IntegrityError:
         found = duplicate()

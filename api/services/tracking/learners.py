@@ -5,7 +5,7 @@ import hashlib
 import uuid
 
 from api import db
-from api.errors import Conflict, PreconditionFailed, PreconditionRequired, ValidationFailed
+from api.errors import Conflict, PreconditionFailed, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Claim,
@@ -32,6 +32,7 @@ from api.services.common.access import (
     visible_learner_records,
 )
 from api.services.common.pagination import Page, keyset_page
+from api.services.common.preconditions import check_if_match, etag_of
 from api.services.tracking.identity import learner_duplicate, write_unique
 from api.services.tracking.uln import uln_problem
 
@@ -44,20 +45,6 @@ def lock_centre_learners(centre_id) -> None:
     that centre and then sees what it committed. One key per centre; other centres' writers do not wait."""
     digest = hashlib.sha256(b"qualtrack:centre-learners:" + uuid.UUID(str(centre_id)).bytes).digest()
     db.hold_until_commit(int.from_bytes(digest[:8], "big", signed=True))
-
-
-def etag_of(kind: str, row_id, row_version: int) -> str:
-    """A strong ETag that changes with every update of a versioned record."""
-    return '"' + hashlib.sha256(f"{kind}:{row_id}:{row_version}".encode()).hexdigest()[:24] + '"'
-
-
-def check_if_match(if_match: str | None, current: str) -> None:
-    """412 if the client's If-Match is stale, 428 if it sent none: updates must say which version they change."""
-    if not if_match:
-        raise PreconditionRequired("send If-Match with the ETag from your last GET of this record")
-    candidates = {tag.strip() for tag in if_match.split(",")}
-    if "*" not in candidates and current not in candidates and f"W/{current}" not in candidates:
-        raise PreconditionFailed("the record has changed since you read it: GET it again and retry with its ETag")
 
 
 def learner_body(learner: Learner, external_ids: list | None = None) -> dict:

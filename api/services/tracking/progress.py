@@ -27,6 +27,14 @@ from api.services.common.access import (
     visible_enrolment,
     visible_learner,
 )
+from api.services.tracking.queries import (
+    PROGRESS_CLAIMS_SQL,
+    PROGRESS_CRITERIA_SQL,
+    PROGRESS_DECISIONS_SQL,
+    PROGRESS_ENROLMENTS_SQL,
+    PROGRESS_OUTCOMES_SQL,
+    PROGRESS_SAMPLES_SQL,
+)
 
 
 def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:
@@ -62,33 +70,6 @@ def _uuid(raw) -> str:
     return text
 
 
-# The six queries, as SQL: composing them with peewee took about a third of the time of a progress document on
-# PostgreSQL (2,000 decisions). Ids are read as text: psycopg2 would build a uuid.UUID for every id (half the time
-# taken to read 2,000 decisions); SQLite stores them as text already. Parameters: the unit version ids (outcomes,
-# criteria) or the enrolment ids (the rest), as hex.
-_ENROLMENTS_SQL = """
-SELECT CAST(e.id AS TEXT), CAST(e.learner_id AS TEXT), CAST(e.unit_id AS TEXT), u.code, CAST(e.unit_version_id AS TEXT),
-       e.status
-FROM enrolment e JOIN unit u ON u.id = e.unit_id WHERE e.id IN ({values})"""
-_OUTCOMES_SQL = """
-SELECT CAST(o.id AS TEXT), CAST(o.version_id AS TEXT), o.number FROM learning_outcome o
-WHERE o.version_id IN ({values}) ORDER BY o.position"""
-_CRITERIA_SQL = """
-SELECT CAST(c.id AS TEXT), CAST(c.outcome_id AS TEXT), c.number FROM assessment_criterion c
-WHERE c.version_id IN ({values}) ORDER BY c.position"""
-_CLAIMS_SQL = """
-SELECT CAST(c.enrolment_id AS TEXT), CAST(c.criterion_id AS TEXT), COUNT(c.id) FROM claim c
-WHERE c.enrolment_id IN ({values}) GROUP BY c.enrolment_id, c.criterion_id"""
-_DECISIONS_SQL = """
-SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status,
-       CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
-FROM decision d LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
-WHERE d.enrolment_id IN ({values}) ORDER BY d.sequence"""
-_SAMPLES_SQL = """
-SELECT CAST(s.decision_id AS TEXT), v.verdict FROM iqa_sample s LEFT OUTER JOIN iqa_verdict v ON v.sample_id = s.id
-WHERE s.enrolment_id IN ({values})"""
-
-
 class _Enrolment(NamedTuple):
     """What a progress document says of its enrolment, ids as plain hex."""
 
@@ -110,7 +91,7 @@ def progress_for(enrolment_ids: list) -> dict:
     Six queries in all."""
     found = [_Enrolment(_key(enrolment), _key(learner), _key(unit), code, _key(version), status)
              for enrolment, learner, unit, code, version, status
-             in fetch_in(_ENROLMENTS_SQL, [], [_hex(i) for i in enrolment_ids])]
+             in fetch_in(PROGRESS_ENROLMENTS_SQL, [], [_hex(i) for i in enrolment_ids])]
     if not found:
         return {}
     version_ids = list({e.unit_version_id for e in found})
@@ -118,10 +99,10 @@ def progress_for(enrolment_ids: list) -> dict:
     outcomes = defaultdict(list)
     # Ids of one column type come back from the driver in one form (hex on SQLite, dashed on PostgreSQL), so raw ids
     # are compared with raw ids; only the enrolment ids are normalised to hex (through a cache), to match ``found``.
-    for outcome_id, version_id, number in fetch_in(_OUTCOMES_SQL, [], version_ids):
+    for outcome_id, version_id, number in fetch_in(PROGRESS_OUTCOMES_SQL, [], version_ids):
         outcomes[_key(version_id)].append((outcome_id, number))
     criteria = defaultdict(list)
-    for criterion_id, outcome_id, number in fetch_in(_CRITERIA_SQL, [], version_ids):
+    for criterion_id, outcome_id, number in fetch_in(PROGRESS_CRITERIA_SQL, [], version_ids):
         criteria[outcome_id].append((criterion_id, number))
     enrolment_key: dict = {}
 
@@ -129,12 +110,12 @@ def progress_for(enrolment_ids: list) -> dict:
         found = enrolment_key.get(raw)
         return found if found is not None else enrolment_key.setdefault(raw, _key(raw))
 
-    claims = {(ekey(e), c): n for e, c, n in fetch_in(_CLAIMS_SQL, [], enrolment_hexes)}
+    claims = {(ekey(e), c): n for e, c, n in fetch_in(PROGRESS_CLAIMS_SQL, [], enrolment_hexes)}
     decisions = defaultdict(list)
     for decision_id, enrolment_id, criterion_id, outcome, status, signed, carried in fetch_in(
-            _DECISIONS_SQL, [], enrolment_hexes):
+            PROGRESS_DECISIONS_SQL, [], enrolment_hexes):
         decisions[(ekey(enrolment_id), criterion_id)].append((decision_id, outcome, status, signed, carried))
-    samples = dict(fetch_in(_SAMPLES_SQL, [], enrolment_hexes))
+    samples = dict(fetch_in(PROGRESS_SAMPLES_SQL, [], enrolment_hexes))
     return {uuid.UUID(e.id): _enrolment_document(e, outcomes[e.unit_version_id], criteria, claims, decisions, samples)
             for e in found}
 

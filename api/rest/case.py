@@ -2,7 +2,7 @@
 
 Responses are exactly the binding's payloads (no envelope of ours); failures are imsx_StatusInfo payloads with the
 1.1 codeMinor values: unknownobject and invalid_uuid (404), invalid_selection_field and invalid_sort_field (400).
-The mapping itself is in api.services.case.
+The mapping itself is in api.services.interop.case.
 """
 
 import re

@@ -36,7 +36,7 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def lock_id(subject: str, key: str) -> int:
-    """The 64-bit lock (db.hold_until_commit, api.held_locks) that requests with this subject and key take in turn."""
+    """The 64-bit lock (db.hold_until_commit, db.held) that requests with this subject and key take in turn."""
     digest = int.from_bytes(hashlib.sha256(f"{subject}\n{key}".encode()).digest()[:6], "big")
     return (LOCK_SPACE << 48) | digest
 

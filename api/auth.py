@@ -1,5 +1,6 @@
 """JWT at the HTTP edge (flask-jwt-extended): configuration, the caller of the current request, token issuing, and
-401 problem+json for every token failure. The rules themselves live in api.services.access and api.services.accounts.
+401 problem+json for every token failure. The rules themselves live in api.services.common.access and
+api.services.accounts.
 """
 
 import time
@@ -17,10 +18,11 @@ from flask_jwt_extended import (
 )
 
 from api.config import Settings
+from api.errors import Unauthorized
 from api.problems import problem_response
 from api.ratelimit import Limiter
 from api.services import accounts
-from api.services.access import ANONYMOUS, Principal, Unauthorized
+from api.services.common.access import ANONYMOUS, Principal
 
 jwt = JWTManager()
 limiter = Limiter()

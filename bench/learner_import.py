@@ -60,8 +60,8 @@ def cli(database_url: str, *args: str, capture: bool = True) -> subprocess.Compl
 
 def job_rate(database_url: str) -> float:
     """rows/s of the last import from its job record (excludes interpreter start-up)."""
-    code = ("from api.config import Settings\nfrom api.cli import _database\n"
-            "_database(Settings.from_env())\nfrom api.models import LearnerImport\n"
+    code = ("from api.config import Settings\nfrom api.cli.group import connect\n"
+            "connect(Settings.from_env())\nfrom api.models import LearnerImport\n"
             "j = LearnerImport.select().order_by(LearnerImport.started_at.desc()).get()\n"
             "print(j.received / max(1e-9, (j.finished_at - j.started_at).total_seconds()))")
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_ENV": "test"}

@@ -14,7 +14,7 @@ import yaml
 from api import create_app, db
 from api.config import PROJECT_ROOT, Settings
 from api.migrations_runner import migrate
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 
 TEST_DATABASE_URL = os.environ.get("QUALTRACK_TEST_DATABASE_URL", "")
 # This process is a test run: services called outside a request (cursor signing) read their settings from here.
@@ -269,7 +269,7 @@ def ids(client, auth, identities, content_ids):
     assessor = str(identities.accounts["assessor_a"].id)
     plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
                                                          "assessor_id": assessor, "rate": 1.0})["id"]
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
     from tests.conftest import PROJECT_ROOT
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok

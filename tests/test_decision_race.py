@@ -9,12 +9,11 @@ import threading
 import uuid
 
 from api import db
-from api.errors import ValidationFailed
+from api.errors import Conflict, ValidationFailed
 from api.inputs.bodies import DecisionCreate, EnrolmentCreate, LearnerCreate
 from api.models import AssessmentCriterion, AuditEvent, Decision, Unit, UnitVersion
-from api.services import decisions, enrolments, learners
-from api.services.access import Principal
-from api.services.learners import Conflict
+from api.services.common.access import Principal
+from api.services.tracking import decisions, enrolments, learners
 from tests.conftest import seed_identities
 from tests.tracking_helpers import VALID_ULN
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from api.models import ALL_MODELS, UnitVersion
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import write_yaml
 from tests.test_case_import import foreign_package, import_case
 from tests.test_sync import cs34_document

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from api.models import ALL_MODELS, AssessmentCriterion, Unit, UnitVersion
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import UNITS_DIR, write_yaml
 
 CS34 = yaml.safe_load((UNITS_DIR / "skills-cfa-cs-34.yaml").read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import yaml
 
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import PROJECT_ROOT, UNITS_DIR
 
 PROBLEM = "application/problem+json"

@@ -11,8 +11,8 @@ from api import create_app
 from api.config import Settings
 from api.migrations_runner import migrate, router_for
 from api.models import Guidance, Standard, Unit, UnitVersion
-from api.services import rendering
-from api.services.loader import source_hash
+from api.services.content import rendering
+from api.services.content.data_files import source_hash
 from tests.conftest import UNITS_DIR, bound_fresh_database
 from tests.graphql_helpers import gql
 

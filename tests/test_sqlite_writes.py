@@ -113,7 +113,7 @@ def test_a_fork_waits_while_a_background_thread_is_inside_sqlite(notes):
     import os
     import sqlite3
 
-    from api.sqlite_writes import FORK_GUARD
+    from api.db.checkpoints import FORK_GUARD
 
     inside, leave = threading.Event(), threading.Event()
 

@@ -91,7 +91,7 @@ def _with_source(record: dict, convert: Convert) -> dict:
 
 
 def _rendered(document: dict) -> tuple[str, str]:
-    """Serialised as api.services.rendering.dump serialises documents, with the strong ETag of those bytes."""
+    """Serialised as api.services.content.rendering.dump serialises documents, with the strong ETag of those bytes."""
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text, '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
@@ -102,7 +102,7 @@ def _stored(value) -> str:
 
 
 def _source_hash(source: dict) -> str:
-    """As api.services.loader.source_hash: the content without its lifecycle status."""
+    """As api.services.content.data_files.source_hash: the content without its lifecycle status."""
     content = {k: v for k, v in source.items() if k != "status"}
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

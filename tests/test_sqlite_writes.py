@@ -1,5 +1,5 @@
 """SQLite write transactions take turns on a file lock beside the database, each within one bounded wait, and
-give their turn back however they end; the write-ahead log is copied back in the background; change signals.
+give their turn back however they end; the write-ahead log is copied back in the background.
 
 Real threads with their own connections, on a separate SQLite database (the session's runs each test inside a
 transaction of its own)."""
@@ -9,7 +9,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -70,41 +69,6 @@ def test_a_serving_process_copies_the_log_back_into_the_database_in_the_backgrou
     assert path.stat().st_size > size_before
     db.keep_checkpointing()  # again: still one thread for this database in this process
     assert [t.name for t in threading.enumerate()].count(f"wal-checkpoints {notes.database}") == 1
-
-
-def test_a_change_signal_changes_its_stamp_on_every_signal_and_survives_removal(notes):
-    signal = db.change_signal("-test-signal")
-    assert signal is db.change_signal("-test-signal") and signal.path == f"{notes.database}-test-signal"
-    first = signal.stamp()  # the file did not exist: None, and it is made
-    assert first is None and Path(signal.path).exists()
-    seen = [signal.stamp()]
-    for _ in range(3):
-        signal.signal()
-        seen.append(signal.stamp())
-    assert None not in seen and len(set(seen)) == 4 and seen[-1] == signal.stamp()
-    Path(signal.path).unlink()
-    assert signal.stamp() is None and signal.stamp() not in (None, *seen)
-
-
-def test_a_revocation_signals_at_once_and_again_after_its_commit(notes):
-    """At once, so that this connection, which sees its own uncommitted row, asks again; after the commit, so that
-    other processes ask again once they can see it."""
-    from api.services import accounts
-
-    notes.execute_sql("CREATE TABLE revoked_token (jti TEXT PRIMARY KEY, token_type TEXT, subject TEXT, "
-                      "expires_at DATETIME, revoked_at DATETIME)")
-    accounts.revocation_stamp()  # makes the signal file
-    before = accounts.revocation_stamp()
-    with db.write_transaction():
-        accounts.revoke("jti-1", "access", "account:x", datetime(2099, 1, 1))
-        inside = accounts.revocation_stamp()
-        assert inside != before
-    assert accounts.revocation_stamp() != inside
-    with pytest.raises(RuntimeError), db.write_transaction():  # rolled back: no signal after it
-        accounts.revoke("jti-2", "access", "account:x", datetime(2099, 1, 1))
-        inside = accounts.revocation_stamp()
-        raise RuntimeError
-    assert accounts.revocation_stamp() == inside and not accounts.is_revoked("jti-2")
 
 
 def test_a_fork_waits_while_a_background_thread_is_inside_sqlite(notes):

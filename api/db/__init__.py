@@ -7,12 +7,11 @@ database's class.
 - locks: locks that outlive a transaction: held across transactions, leases, the startup lock.
 - raw: raw SQL for hot paths and bulk inserts, with placeholders for either backend.
 - transient: whether a database error is transient (503) or a fault (500).
-- sqlite_writes, checkpoints, change_signals: SQLite's writer queue, its log checkpoints, and change signals.
+- sqlite_writes, checkpoints: SQLite's writer queue and its log checkpoints.
 
 Callers use the names below: ``from api import db; db.write_transaction()``.
 """
 
-from api.db.change_signals import ChangeSignal, change_signal, signal_change
 from api.db.checkpoints import checkpoints_beside, keep_checkpointing
 from api.db.connections import (
     SQLITE_PRAGMAS,
@@ -33,9 +32,9 @@ from api.db.transactions import for_update, hold_until_commit, savepoint, write_
 from api.db.transient import POSTGRES_RETRYABLE, SQLITE_RETRYABLE, is_transient
 
 __all__ = [
-    "POSTGRES_RETRYABLE", "SQLITE_PRAGMAS", "SQLITE_RETRYABLE", "STARTUP_LOCK_KEY", "ChangeSignal", "Lease", "bind",
-    "can_reconnect", "change_signal", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
+    "POSTGRES_RETRYABLE", "SQLITE_PRAGMAS", "SQLITE_RETRYABLE", "STARTUP_LOCK_KEY", "Lease", "bind",
+    "can_reconnect", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
     "ensure_connected", "fetch_in", "fetch_rows", "for_update", "held", "hold_until_commit", "insert_rows",
     "insert_values", "is_sqlite", "is_transient", "keep_checkpointing", "make_database", "release",
-    "release_connection", "savepoint", "signal_change", "startup_lock", "unconnected_copy", "write_transaction",
+    "release_connection", "savepoint", "startup_lock", "unconnected_copy", "write_transaction",
 ]

@@ -16,14 +16,12 @@ from api.services.accounts.administration import (
 from api.services.accounts.centres import create_centre
 from api.services.accounts.credentials import authenticate_client, authenticate_password
 from api.services.accounts.tokens import (
-    REVOCATION_SIGNAL,
     TokenState,
     account_claims,
     client_claims,
     fresh_claims,
     is_revoked,
     principal_from_claims,
-    revocation_stamp,
     revoke,
     revoke_family,
     token_family,
@@ -33,9 +31,9 @@ from api.services.accounts.tokens import (
 )
 
 __all__ = [
-    "REVOCATION_SIGNAL", "NewClient", "TokenState", "account_body", "account_claims", "authenticate_client",
+    "NewClient", "TokenState", "account_body", "account_claims", "authenticate_client",
     "authenticate_password", "client_body", "client_claims", "create_account", "create_centre", "create_client",
-    "find_account", "find_client", "fresh_claims", "is_revoked", "principal_from_claims", "revocation_stamp",
+    "find_account", "find_client", "fresh_claims", "is_revoked", "principal_from_claims",
     "revoke", "revoke_family", "set_active", "set_assessor_status", "token_family", "token_is_revoked",
     "token_state", "use_refresh_token",
 ]

@@ -16,7 +16,6 @@ from api.models import Account, AccountCentre, ApiClient, AwardingBody, Learner
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.services.accounts.centres import centres_by_code
 from api.services.accounts.credentials import hasher
-from api.services.accounts.tokens import signal_revocation
 from api.services.common import audit
 from api.services.common.access import Principal, can_manage_accounts, require, require_authenticated
 
@@ -196,7 +195,6 @@ def set_active(principal: Principal, row: Account | ApiClient, active: bool) -> 
         changes[model.token_generation] = model.token_generation + 1
     model.update(changes).where(model.id == row.id).execute()
     row = model.get_by_id(row.id)
-    signal_revocation()
     audit.record(principal, f"{kind}.{'enabled' if active else 'disabled'}", kind, row.id,
                  before={"is_active": not active}, after={"is_active": active})
     return row

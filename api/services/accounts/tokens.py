@@ -1,6 +1,6 @@
 """Tokens: the claims a token carries (and the caller rebuilt from them), and whether a token still works: revoked
-itself, its sign-in family revoked, or its account or client disabled. Revocations are signalled to every process on
-this machine (api.db.signal_change), which may keep what it found until the next signal."""
+itself, its sign-in family revoked, or its account or client disabled, asked of the database on every request, so a
+revocation or a disabled account takes effect at once on every host."""
 
 import uuid
 from dataclasses import dataclass
@@ -121,28 +121,11 @@ def is_revoked(jti: str) -> bool:
     return bool(db.fetch_rows(REVOKED_TOKEN_SQL, [jti]))
 
 
-REVOCATION_SIGNAL = "-revocations"  # on SQLite, the file beside the database that says a token was revoked
-
-
-def revocation_stamp() -> tuple | None:
-    """The stamp of the revocation signal (api.db.ChangeSignal) on SQLite, None on PostgreSQL. Whatever a
-    process found about a token's revocation stays true while the stamp is the same."""
-    signal = db.change_signal(REVOCATION_SIGNAL)
-    return signal.stamp() if signal is not None else None
-
-
-def signal_revocation() -> None:
-    """On SQLite, tell every process that cached tokens must be asked about again: now (this connection sees the
-    change at once) and, inside a transaction, again after the commit, when other processes see it."""
-    db.signal_change(REVOCATION_SIGNAL)
-
-
 def revoke(jti: str, token_type: str, subject: str, expires_at: datetime) -> bool:
-    """Add a token to the revocation list, and signal it; whether this call revoked it (False if it already was,
+    """Add a token to the revocation list; whether this call revoked it (False if it already was,
     also when another request revoked it at the same moment: the insert is the arbiter)."""
     inserted = db.fetch_rows(REVOKE_TOKEN_SQL, [jti, token_type, subject, db.db_timestamp(expires_at),
                                                 db.db_timestamp(utcnow())])
-    signal_revocation()
     return bool(inserted)
 
 
@@ -154,4 +137,3 @@ def revoke_family(payload: dict) -> None:
     lifetime = timedelta(seconds=current_app.config["QUALTRACK"].refresh_token_seconds)
     db.fetch_rows(REVOKE_FAMILY_SQL, [token_family(payload), payload["sub"], db.db_timestamp(utcnow() + lifetime),
                                       db.db_timestamp(utcnow())])
-    signal_revocation()

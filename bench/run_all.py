@@ -3,10 +3,10 @@ verdict, and write bench/results/run_all-<timestamp>.json (each part also writes
 
 Parts, in order (see bench/README.md for what each measures):
 
-    unit_read     GET /v1/units/{id} against bare Flask                       target >= 50%
-    graphql_read  nested GraphQL unit query against the REST read             target >= 0.8x
-    tracking      decision write (SQLite, PostgreSQL) and progress read       target >= 40% (write, SQLite)
-                  against bare Flask
+    unit_read     GET /v1/units/{id} against bare Flask                       target >= 55%
+    graphql_read  nested GraphQL unit query against the REST read             target >= 0.85x
+    tracking      decision write (SQLite, PostgreSQL) and progress read       target >= 30%, p99 <= 15 ms
+                  against bare Flask                                          (write, SQLite)
     mixed_load    capacity of a read/write mix, then 60 s at 70% of it        target 0 errors, no lost write
     progress      bench/progress.py: progress of a 2,000-decision enrolment   target median < 10 ms
     import        bench/learner_import.py: import-learners, 10k and 100k rows target >= 40,000 rows/s (SQLite, 100k)

@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+MUTATION_STAMP := $(VENV)/.installed-mutation
 export QUALTRACK_DATABASE_URL ?= sqlite:///instance/qualtrack.db
 export QUALTRACK_PORT ?= 8000
 
-.PHONY: run test install install-test init-db load-units lint bench clean
+.PHONY: run test install install-test init-db load-units lint bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(MUTATION_STAMP): pyproject.toml $(TEST_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
 	touch $@
 
 install: $(STAMP)
@@ -44,9 +49,19 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
+## Mutation testing of the assessment rules (docs/mutation.md; what is mutated and which tests run: [tool.mutmut] in
+## pyproject.toml). Slow, so in neither `make test` nor CI. One mutant at a time, niced; on SQLite unless
+## QUALTRACK_TEST_DATABASE_URL is set. Without MUTANTS a fresh run of every mutant; with MUTANTS (mutant names or
+## patterns, e.g. MUTANTS='api.services.tracking.iqa.x_take_sample__mutmut_*') those are run again and other results kept.
+## Ends by listing the mutants that survived.
+mutation: $(MUTATION_STAMP)
+	$(if $(MUTANTS),,rm -rf mutants)
+	nice -n 10 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut results
+
 bench: export QUALTRACK_ENV ?= test
 bench: install-test
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache mutants

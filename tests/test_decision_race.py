@@ -79,10 +79,12 @@ def test_the_second_of_two_simultaneous_decisions_on_a_criterion_is_a_409_and_le
     second.join(10)
     if db.is_sqlite():  # the second write ran after the first committed, and saw its decision
         winner, loser = outcomes["first"], outcomes["second"]
-        assert isinstance(loser, ValidationFailed) and "supersedes" in str(loser), loser
+        assert isinstance(loser, ValidationFailed), loser
+        assert loser.detail == "this criterion already has a decision: say why the new one supersedes it"
     else:  # the first write's insert met the second's at the unique sequence
         winner, loser = outcomes["second"], outcomes["first"]
-        assert isinstance(loser, Conflict) and "retry" in str(loser), loser
+        assert isinstance(loser, Conflict), loser
+        assert loser.detail == "another decision on this criterion was recorded at the same moment: retry"
     assert isinstance(winner, Decision) and winner.sequence == 1
     recorded = list(Decision.select().where(Decision.enrolment == enrolment.id, Decision.criterion == criterion))
     assert [(d.id, d.sequence) for d in recorded] == [(winner.id, 1)]

@@ -9,18 +9,9 @@ from api.models import Account
 from api.services import accounts
 from tests.conftest import TEST_PASSWORD
 from tests.graphql_helpers import gql
-from tests.tracking_helpers import criteria_of, enrol, make_learner, post
+from tests.tracking_helpers import bearer, criteria_of, enrol, make_learner, post
 
 PROBLEM = "application/problem+json"
-
-
-def bearer(app, account) -> dict:
-    """Request headers with a fresh access token for ``account``."""
-    from api.auth import issue_tokens
-
-    with app.test_request_context():
-        body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=False)
-    return {"Authorization": f"Bearer {body['access_token']}"}
 
 
 def assert_403(response, fragment):

@@ -9,6 +9,16 @@ def post(client, auth, caller, url, body, status=201, headers=None):
     return response.get_json()
 
 
+def bearer(app, account) -> dict:
+    """Request headers with a fresh access token for ``account`` (one a test made, not a seeded one)."""
+    from api.auth import issue_tokens
+    from api.services import accounts
+
+    with app.test_request_context():
+        body = issue_tokens(f"account:{account.id}", accounts.account_claims(account), with_refresh=False)
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
 def make_learner(client, auth, identities, uln=VALID_ULN, caller="centre_admin_a", **extra):
     body = {"centre_id": str(identities.centres["A"].id), "uln": uln, "given_name": "Ada", "family_name": "Lovelace",
             **extra}

@@ -144,9 +144,7 @@ def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignatur
     if decision.assessor_status != "trainee" or decision.carried_from_id is not None:
         raise Conflict("this decision needs no countersignature: it was made by a qualified assessor, or carried "
                        "over from a decision already in effect")
-    if Countersignature.select().where(Countersignature.decision == decision.id).exists():
-        raise Conflict("this decision is already countersigned")
-    try:
+    try:  # one countersignature per decision: the unique constraint says so, for concurrent requests too
         signature = Countersignature.create(decision=decision.id, account=signer.id)
     except IntegrityError:
         raise Conflict("this decision is already countersigned") from None

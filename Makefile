@@ -52,7 +52,7 @@ lint: install-test
 ## Mutation testing of the assessment rules (docs/mutation.md; what is mutated and which tests run: [tool.mutmut] in
 ## pyproject.toml). Slow, so in neither `make test` nor CI. One mutant at a time, niced; on SQLite unless
 ## QUALTRACK_TEST_DATABASE_URL is set. Without MUTANTS a fresh run of every mutant; with MUTANTS (mutant names or
-## patterns, e.g. MUTANTS='api.services.iqa.x_take_sample__mutmut_*') those are run again and other results kept.
+## patterns, e.g. MUTANTS='api.services.tracking.iqa.x_take_sample__mutmut_*') those are run again and other results kept.
 ## Ends by listing the mutants that survived.
 mutation: $(MUTATION_STAMP)
 	$(if $(MUTANTS),,rm -rf mutants)

@@ -72,15 +72,15 @@ def _track_request_ids(app: Flask) -> None:
     import uuid_utils
     from flask import request
 
-    from api.services import context
+    from api.services.common import request_context
 
     @app.before_request
     def take_request_id():
         given = request.headers.get("X-Request-ID", "")
         valid = 0 < len(given) <= 128 and given.isascii() and given.isprintable()
-        context.request_id.set(given if valid else str(uuid_utils.uuid4()))  # no system call, unlike uuid.uuid4
+        request_context.request_id.set(given if valid else str(uuid_utils.uuid4()))  # no system call, unlike uuid.uuid4
 
     @app.after_request
     def return_request_id(response):
-        response.headers["X-Request-ID"] = context.request_id.get() or ""
+        response.headers["X-Request-ID"] = request_context.request_id.get() or ""
         return response

@@ -1,5 +1,6 @@
 """JWT at the HTTP edge (flask-jwt-extended): configuration, the caller of the current request, token issuing, and
-401 problem+json for every token failure. The rules themselves live in api.services.access and api.services.accounts.
+401 problem+json for every token failure. The rules themselves live in api.services.common.access and
+api.services.accounts.
 """
 
 import time
@@ -17,10 +18,11 @@ from flask_jwt_extended import (
 )
 
 from api.config import Settings
+from api.errors import Unauthorized
 from api.problems import problem_response
 from api.ratelimit import Limiter
 from api.services import accounts
-from api.services.access import ANONYMOUS, Principal, Unauthorized
+from api.services.common.access import ANONYMOUS, Principal
 
 jwt = JWTManager()
 limiter = Limiter()
@@ -53,32 +55,20 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 VERIFIED_TOKENS_KEPT = 4096  # per app and process; the cache is emptied when full
-REVOCATION_RECHECK_SECONDS = 5.0  # the most a lost revocation signal (a process killed mid-revoke) can be missed
 
 
 class _Verified:
-    """A token string this process has verified: its payload and caller, and when its revocation was last asked."""
+    """A token string this process has verified: its payload and caller."""
 
-    __slots__ = ("payload", "principal", "checked_stamp", "checked_at")
+    __slots__ = ("payload", "principal")
 
-    def __init__(self, payload: dict, principal: Principal, checked_stamp, checked_at: float):
+    def __init__(self, payload: dict, principal: Principal):
         self.payload, self.principal = payload, principal
-        self.checked_stamp, self.checked_at = checked_stamp, checked_at
 
-    def not_revoked(self) -> bool:
-        """Whether the token still works (not revoked, nor its sign-in family, nor its account or client disabled:
-        accounts.token_state). The database is asked, unless this process asked it since the last
-        revocation signalled on this machine (SQLite only; see accounts.revocation_stamp) and less than
-        REVOCATION_RECHECK_SECONDS ago: on SQLite the question is a read transaction of its own, which after
-        another worker's commit re-reads its pages (without it, three A/B pairs under decision-write load gave 3-5%
-        more writes a second)."""
-        stamp, now = accounts.revocation_stamp(), time.monotonic()
-        if stamp is not None and stamp == self.checked_stamp and now - self.checked_at < REVOCATION_RECHECK_SECONDS:
-            return True
-        if accounts.token_is_revoked(self.payload):
-            return False
-        self.checked_stamp, self.checked_at = stamp, now
-        return True
+    def still_works(self) -> bool:
+        """Not expired, and not revoked, nor its sign-in family, nor its account or client disabled (asked of the
+        database every time: accounts.token_is_revoked)."""
+        return self.payload["exp"] > time.time() and not accounts.token_is_revoked(self.payload)
 
 
 def current_principal() -> Principal:
@@ -97,17 +87,16 @@ def current_principal() -> Principal:
         token = _bearer_token()
         verified = current_app.extensions.setdefault("qualtrack_verified_tokens", {})
         known = verified.get(token) if token else None
-        if known is not None and known.payload["exp"] > time.time() and known.not_revoked():
+        if known is not None and known.still_works():
             g.token_payload, g.principal = known.payload, known.principal
             return g.principal
-        stamp, now = accounts.revocation_stamp(), time.monotonic()  # before the revocation check it comes with
         verify_jwt_in_request(optional=True)
         payload = get_jwt() or None
         g.token_payload, g.principal = payload, principal_from_payload(payload) if payload else ANONYMOUS
         if payload is not None and token:
             if len(verified) >= VERIFIED_TOKENS_KEPT:
                 verified.clear()
-            verified[token] = _Verified(payload, g.principal, stamp, now)
+            verified[token] = _Verified(payload, g.principal)
     return g.principal
 
 

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 from api.config import Settings
-from api.services import context
+from api.services.common import request_context
 
 access_log = logging.getLogger("qualtrack.access")
 
@@ -60,7 +60,7 @@ def _access_writer(settings: Settings):
         if quiet and route in QUIET_ROUTES:
             return
         line = orjson.dumps({"level": "DEBUG" if route in QUIET_ROUTES else "INFO", "logger": access_log.name,
-                             "process": process, "message": "request", "request_id": context.request_id.get(),
+                             "process": process, "message": "request", "request_id": request_context.request_id.get(),
                              "method": method, "route": route, "status": status,
                              "duration_ms": round(seconds * 1000, 2), "time": datetime.now(UTC).isoformat()})
         try:
@@ -87,7 +87,7 @@ class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` (of the request being handled, if any) to every log record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = context.request_id.get()
+        record.request_id = request_context.request_id.get()
         return True
 
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api import db
 from api.errors import ApiError
 from api.observability import SERVER_ERRORS
-from api.services import context
+from api.services.common import request_context
 
 PROBLEM_MIMETYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 2  # after a transient database error
@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        request_id = {"request_id": context.request_id.get()}
+        request_id = {"request_id": request_context.request_id.get()}
         if log_unexpected(error, f"{request.method} {request.path}", "rest"):
             return problem_response(503, "Service Unavailable", UNAVAILABLE_DETAIL,
                                     type_="/problems/database-unavailable",

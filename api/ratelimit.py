@@ -24,11 +24,7 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from api import db
-from api.errors import ApiError
-
-
-class TooManyRequests(ApiError):
-    status, title, type = 429, "Too Many Requests", "/problems/too-many-requests"
+from api.errors import ApiError, TooManyRequests
 
 
 class DatabaseStorage(Storage):

@@ -23,7 +23,7 @@ if "access_log" in WITHOUT:
 
 import api.inputs  # noqa: E402 - the switches above must come first
 from api.inputs.bodies import DecisionCreate  # noqa: E402
-from api.services import audit  # noqa: E402
+from api.services.common import audit  # noqa: E402
 
 _validated_load = api.inputs.load_body
 

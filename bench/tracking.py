@@ -1,8 +1,8 @@
 """Benchmark the tracking endpoints against bare Flask answering the same bytes, and print ratios and p99:
 
-- decision write, ``POST /v1/enrolments/{id}/decisions`` as an assessor (target >= 40% of bare Flask on SQLite;
-  PostgreSQL's ratio is reported). After every measured run, the decisions in the database must have grown by
-  exactly the number of 2xx responses wrk counted.
+- decision write, ``POST /v1/enrolments/{id}/decisions`` as an assessor (target >= 30% of bare Flask on SQLite,
+  with p99 <= 15 ms; PostgreSQL's ratio is reported). After every measured run, the decisions in the database must
+  have grown by exactly the number of 2xx responses wrk counted.
 - progress read, ``GET /v1/enrolments/{id}/progress`` of a CS 34 enrolment with 56 decisions, countersignatures and
   IQA samples (no target: ratio and p99 reported).
 
@@ -59,7 +59,8 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     write_json,
 )
 
-WRITE_TARGET = 0.40
+WRITE_TARGET = 0.30  # of bare Flask's req/s, on SQLite
+WRITE_P99_TARGET_MS = 15.0
 PASSWORD = "bench password 1234"
 # Bench servers sign tokens for a day: one token per role serves every server of the run. What a request costs to
 # check a token (signature, expiry, revocation lookup) does not depend on its lifetime.
@@ -398,9 +399,16 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
-def ratio_note(kind: str, key: str, ratio: float) -> str:
+def write_target_met(row: dict) -> bool:
+    """The SQLite decision write's target: its ratio and its p99 both."""
+    return row["ratio"] >= WRITE_TARGET and row["p99_ms"] <= WRITE_P99_TARGET_MS
+
+
+def ratio_note(kind: str, key: str, row: dict) -> str:
+    ratio = row["ratio"]
     if kind == "decision_write" and key == "qualtrack_sqlite":
-        return f"{ratio:.1%} (target >= {WRITE_TARGET:.0%}: {'met' if ratio >= WRITE_TARGET else 'MISSED'})"
+        return (f"{ratio:.1%}, p99 {row['p99_ms']:.1f} ms (target >= {WRITE_TARGET:.0%} with p99 <= "
+                f"{WRITE_P99_TARGET_MS:g} ms: {'met' if write_target_met(row) else 'MISSED'})")
     return f"{ratio:.1%} (no target: reported)"
 
 
@@ -429,7 +437,7 @@ def print_report(report: dict) -> None:
             row = report["summary"][kind][key]
             if "ratio" in row:
                 rounds = ", ".join(f"{r:.1%}" for r in row["round_ratios"])
-                print(f"ratio {title}, {label + ' / baseline:':36} {ratio_note(kind, key, row['ratio'])}  "
+                print(f"ratio {title}, {label + ' / baseline:':36} {ratio_note(kind, key, row)}  "
                       f"[rounds: {rounds}]")
     for key, label in report["labels"].items():
         row = report["summary"]["decision_write"][key]
@@ -448,8 +456,8 @@ def summary_rows(report: dict) -> list[dict]:
             if "ratio" in row:
                 line.update(measure=f"{label} / bare Flask", value=f"{row['ratio']:.1%}")
                 if kind == "decision_write" and key == "qualtrack_sqlite":
-                    line.update(target=f">= {WRITE_TARGET:.0%}",
-                                verdict="met" if row["ratio"] >= WRITE_TARGET else "MISSED")
+                    line.update(target=f">= {WRITE_TARGET:.0%}, p99 <= {WRITE_P99_TARGET_MS:g} ms",
+                                verdict="met" if write_target_met(row) else "MISSED")
                 else:
                     line.update(target="-", verdict="reported")
             rows.append(line)

@@ -14,7 +14,7 @@ import yaml
 from api import create_app, db
 from api.config import PROJECT_ROOT, Settings
 from api.migrations_runner import migrate
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 
 TEST_DATABASE_URL = os.environ.get("QUALTRACK_TEST_DATABASE_URL", "")
 # This process is a test run: services called outside a request (cursor signing) read their settings from here.
@@ -97,8 +97,9 @@ class _HashingOnce:
 
 def seed_identities() -> Identities:
     from api.services import accounts
+    from api.services.accounts import administration  # where accounts and clients are made, with its hasher
 
-    real_hasher, accounts.hasher = accounts.hasher, _HashingOnce(accounts.hasher)
+    real_hasher, administration.hasher = administration.hasher, _HashingOnce(administration.hasher)
     try:
         centres = {code: accounts.create_centre(code, f"Centre {code}") for code in ("A", "B")}
         people = {name: accounts.create_account(f"{name.replace('_', '.')}@example.test", TEST_PASSWORD,
@@ -110,7 +111,7 @@ def seed_identities() -> Identities:
                                              awarding_body=spec.get("awarding_body"))
                 for name, spec in CLIENTS.items()}
     finally:
-        accounts.hasher = real_hasher
+        administration.hasher = real_hasher
     return Identities(centres, people, {n: m.client for n, m in made.items()}, {n: m.secret for n, m in made.items()})
 
 
@@ -287,7 +288,7 @@ def ids(client, auth, identities, content_ids):
     assessor = str(identities.accounts["assessor_a"].id)
     plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
                                                          "assessor_id": assessor, "rate": 1.0})["id"]
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
     from tests.conftest import PROJECT_ROOT
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok

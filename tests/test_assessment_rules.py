@@ -306,7 +306,7 @@ def test_only_the_learner_s_own_withdrawal_stops_their_account_writing(app, clie
 def test_each_group_of_a_qualification_reports_its_rule_and_standing(client, auth, identities, unit_ids, tmp_path):
     import yaml
 
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
     from tests.conftest import PROJECT_ROOT
     from tests.test_tracking_loop import complete
 

@@ -126,7 +126,7 @@ def case_probes(ids: dict) -> dict[str, list[Probe]]:
     """The CASE provider serves published content to everyone; it holds no subjects, concepts, licences, groupings
     or rubrics (404 for all)."""
     from api.models.base import content_id
-    from api.services.case import TYPE_IDS
+    from api.services.interop.case import TYPE_IDS
 
     base, b13 = "/ims/case/v1p1", ids["B13"]
     suite = str(content_id("case-document", "unit-suite", "ocr"))

@@ -125,7 +125,7 @@ from pathlib import Path
 from api import create_app, db
 from api.config import PROJECT_ROOT, Settings
 from api.migrations_runner import migrate
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 app = create_app(Settings.from_env())
 database = db.database_proxy.obj
 database.connect(reuse_if_open=True)
@@ -145,8 +145,8 @@ import json, uuid
 from api import create_app, db
 from api.config import Settings
 from api.models import Unit
-from api.services import lifecycle
-from api.services.access import Principal
+from api.services.sync import lifecycle
+from api.services.common.access import Principal
 app = create_app(Settings.from_env())
 admin = Principal(kind="account", id=uuid.uuid4(), roles=frozenset({{"admin"}}))
 with app.test_request_context():

@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from api.config import PROJECT_ROOT
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.test_sync import put_draft, revised_cs34
 
 CASE_DIR = PROJECT_ROOT / "schema" / "case"

@@ -12,8 +12,8 @@ import uuid
 
 from api import db
 from api.models import Unit
-from api.services import changes, lifecycle
-from api.services.access import Principal
+from api.services.common.access import Principal
+from api.services.sync import changes, lifecycle
 from tests.conftest import UNITS_DIR
 
 WRITERS, EDITS = 4, 6

@@ -222,8 +222,8 @@ def test_a_starting_host_closes_its_connection_before_the_next_host_s_turn(fresh
 
 
 def test_a_token_revoked_through_one_host_is_refused_by_another_at_once(fresh_url, tmp_path):
-    """A worker keeps the tokens it has verified, but a revocation anywhere reaches it at once: on SQLite through the
-    revocation signal beside the database, on PostgreSQL by asking the database on every request."""
+    """A worker keeps the tokens it has verified, but a revocation anywhere reaches it at once: it asks the database
+    on every request whether the token still works."""
     hosts = [start_host(fresh_url, tmp_path / f"{name}.log", QUALTRACK_WORKERS="1") for name in ("a", "b")]
     try:
         first, second = hosts

@@ -133,7 +133,7 @@ def _draft_version_of_b13(client, auth, ids) -> int:
 
 def _draft_qualification(tmp_path) -> str:
     from api.models import Qualification
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
 
     text = (PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").read_text(encoding="utf-8")
     draft = text.replace("code: TEST/0001/1", "code: TEST/0002/1").replace("status: published", "status: draft")

@@ -48,7 +48,7 @@ def faulty(fresh_url, database):
     for a lock; the session's database is bound again afterwards."""
     from api.auth import issue_tokens
     from api.services import accounts
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
 
     setup = db.database_for(Settings(database_url=fresh_url, env="test"))  # no short waits while setting up: other
     db.bind(setup)  # runs on the same PostgreSQL database may hold the change feed's advisory lock for a while
@@ -196,7 +196,7 @@ def test_an_sql_error_is_a_500_with_the_request_id_logged_with_its_traceback(fau
 
 def test_a_graphql_sql_error_is_internal_server_error_with_the_request_id_logged_with_its_traceback(
         faulty, monkeypatch):
-    from api.services import catalog
+    from api.services.content import catalog
 
     def broken_query(*_args, **_kwargs):
         return db.database_proxy.execute_sql("SELECT code FROM no_such_table").fetchall()

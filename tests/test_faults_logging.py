@@ -110,7 +110,7 @@ def metric(base: str, name: str) -> float:
 
 
 def test_gunicorn_workers_answer_as_usual_after_their_stderr_pipe_breaks(fresh_url):
-    with running_server_process(fresh_url) as (base, process):
+    with running_server_process(fresh_url, log_to_pipe=True) as (base, process):
         assert status_of(f"{base}/v1/evidence-types") == 200  # written to the pipe as usual
         process.stderr.close()  # nobody reads the log any more: every write to it is EPIPE
         statuses = [status_of(f"{base}/v1/evidence-types") for _ in range(6)] + [status_of(f"{base}/v1/nothing")]

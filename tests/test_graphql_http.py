@@ -54,7 +54,7 @@ def test_bad_queries_are_errors_with_messages(client):
 
 
 def test_unexpected_errors_are_masked(client, monkeypatch, caplog):
-    from api.services import catalog
+    from api.services.content import catalog
 
     def broken(*_args):
         raise RuntimeError("SELECT secret FROM somewhere")

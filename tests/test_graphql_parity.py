@@ -110,7 +110,7 @@ def test_outcome_criterion_standard_and_evidence_types_match(client, unit_ids):
 
 
 def test_qualification_matches(client):
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
     from tests.conftest import PROJECT_ROOT
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok

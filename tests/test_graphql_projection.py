@@ -14,7 +14,7 @@ from api.gql.operations import OperationRunner
 from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
 from api.gql.schema import Mutation, QualtrackSchema, Query, build_schema, schema_sdl
-from api.services.access import Principal
+from api.services.common.access import Principal
 
 FAST = OperationRunner(build_schema())
 SLOW = OperationRunner(QualtrackSchema(query=Query, mutation=Mutation,  # all but the fast path
@@ -118,7 +118,7 @@ def test_document_queries_run_compiled_and_agree(app, unit_ids, query, variables
 
 def test_a_compiled_query_sees_what_its_caller_may_see(app, unit_ids):
     """The readers take the caller: a draft is null for anonymous callers, as in the ordinary way."""
-    from api.services.access import ANONYMOUS
+    from api.services.common.access import ANONYMOUS
 
     query = "query($id: UUID!) { unit(id: $id, status: DRAFT) { code } }"
     with app.test_request_context():

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from api.models import ALL_MODELS, UnitVersion
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import write_yaml
 from tests.test_case_import import foreign_package, import_case
 from tests.test_sync import cs34_document
@@ -115,7 +115,7 @@ title: {"t" * 501}
 status: draft
 level: 2
 learning_outcomes: []
-source: {{seed: s}}
+source: {{document: s}}
 """)
     nul = write_yaml(tmp_path, "nul.yaml", long_title.read_text().replace("t" * 501, '"NUL \\0 here"')
                      .replace("LONG 1", "NUL 1"))

@@ -6,7 +6,7 @@ because a concurrent writer committed the same identity after the service looked
 import pytest
 
 from api.models import AuditEvent, Enrolment, Learner
-from api.services import enrolments, learners
+from api.services.tracking import enrolments, learners
 from tests.graphql_helpers import gql
 from tests.tracking_helpers import make_learner, valid_uln
 

@@ -9,9 +9,10 @@ import pytest
 
 from api.errors import ValidationFailed
 from api.models import Learner
-from api.services import import_chunks, learner_import
-from api.services.checked_rows import CheckedRows
-from api.services.import_rows import References
+from api.services.imports import chunks as import_chunks
+from api.services.imports import learner_import
+from api.services.imports.checked_rows import CheckedRows
+from api.services.imports.checking import References
 from tests.test_learner_import import admin_a, counts  # noqa: F401 - admin_a is a fixture
 from tests.tracking_helpers import valid_uln
 

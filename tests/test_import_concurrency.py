@@ -14,8 +14,9 @@ import pytest
 from api import db
 from api.config import PROJECT_ROOT
 from api.models import Enrolment, Learner, LearnerImport, LearnerImportProblem
-from api.services import accounts, learner_import
-from api.services.access import Principal
+from api.services import accounts
+from api.services.common.access import Principal
+from api.services.imports import learner_import
 from tests.conftest import TEST_DATABASE_URL
 from tests.tracking_helpers import valid_uln
 
@@ -170,7 +171,7 @@ def test_no_job_lease_outlives_its_run(identities, database):
     """Whatever way a run ends (complete, refused by all_or_nothing, or its file refused whole before any job is
     saved), it gives its job's lease back, and on SQLite leaves no lock file beside the database."""
     from api.errors import ValidationFailed
-    from api.services import import_leases
+    from api.services.imports import leases as import_leases
 
     admin = Principal(kind="account", id=uuid.UUID(int=0), roles=frozenset({"admin"}))
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from api.models import Learner, LearnerImport, LearnerImportProblem
-from api.services import learner_import
-from api.services.access import Principal
+from api.services.common.access import Principal
+from api.services.imports import learner_import
 from tests.tracking_helpers import valid_uln
 
 

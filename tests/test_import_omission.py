@@ -8,8 +8,8 @@ import json
 import pytest
 
 from api.models import AuditEvent, Enrolment, Learner
-from api.services import learner_import
-from api.services.access import Principal
+from api.services.common.access import Principal
+from api.services.imports import learner_import
 from tests.tracking_helpers import valid_uln
 
 FULL = "uln,given_name,family_name,email,date_of_birth,unit_code,start_date"

@@ -11,8 +11,8 @@ from api import db
 from api.config import PROJECT_ROOT
 from api.errors import ValidationFailed
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId, LearnerImport
-from api.services import learner_import
-from api.services.access import Principal
+from api.services.common.access import Principal
+from api.services.imports import learner_import
 from tests.tracking_helpers import valid_uln
 
 HEADER = "uln,given_name,family_name,email,date_of_birth,external_system,external_id,unit_code,start_date," \
@@ -256,7 +256,7 @@ def test_an_external_id_cannot_move_to_another_learner(admin_a, identities):
 
 def test_a_qualification_code_enrols_on_its_mandatory_units(admin_a, identities):
     from api.models import Unit
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok  # B13 mandatory, CS 34 optional
     header = "uln,given_name,family_name,unit_code,qualification_code,start_date"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from api.models import ALL_MODELS, AssessmentCriterion, Unit, UnitVersion
-from api.services.loader import load_path
+from api.services.content.loader import load_path
 from tests.conftest import UNITS_DIR, write_yaml
 
 CS34 = yaml.safe_load((UNITS_DIR / "skills-cfa-cs-34.yaml").read_text(encoding="utf-8"))
@@ -18,7 +18,7 @@ def unit_yaml(**changes) -> str:
     """A small valid unit document (owner skills-cfa), with top-level ``changes`` applied."""
     doc = {
         "kind": "unit", "owner": "skills-cfa", "code": "TEST 1", "title": "A test unit", "status": "published",
-        "level": 2, "source": {"seed": "tests"},
+        "level": 2, "source": {"document": "tests"},
         "learning_outcomes": [{"number": "1", "title": "Know things", "kind": "knowledge",
                                "evidence": {"types": ["questioning"]},
                                "criteria": [{"number": "1.1", "text": "describe a thing"},

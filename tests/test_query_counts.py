@@ -3,7 +3,7 @@
 import pytest
 
 from api.models import UnitVersion
-from api.services.rendering import render_unit_version
+from api.services.content.rendering import render_unit_version
 from tests.query_counting import count_work
 
 

@@ -1,13 +1,17 @@
 """The /v1 read API as an LMS integrator uses it: filters, pagination, trees, versions, conditional GETs, errors."""
 
+import re
 import uuid
 
 import pytest
+import yaml
 
-from api.services.loader import load_path
-from tests.conftest import PROJECT_ROOT
+from api.services.content.loader import load_path
+from tests.conftest import PROJECT_ROOT, UNITS_DIR
 
 PROBLEM = "application/problem+json"
+# How notes about making the content read: content and API text speak of qualifications and their publishers instead.
+TRANSCRIPTION = re.compile(r"\bseed\b|transcri|\.txt\b|shared/seeds", re.IGNORECASE)
 
 
 def get_json(client, url, status=200, **kwargs):
@@ -125,8 +129,43 @@ def test_evidence_types_and_standards(client):
     assert standard["knowledge"][8]["text"].startswith("how to check that staff understand that is required")
 
 
+def strings_in(value, path="$"):
+    """(path, text) for every key and every string in a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}", key
+            yield from strings_in(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings_in(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def test_served_content_never_speaks_of_transcription(client, auth, unit_ids):
+    """Every unit (drafts too, read as an admin), standard, evidence type, the catalogue and the contract with its
+    schemas: no key or text mentions source files, seeds or transcription."""
+    served = {}
+    for code, unit_id in unit_ids.items():
+        for status in ("published", "draft"):
+            response = client.get(f"/v1/units/{unit_id}", query_string={"status": status}, headers=auth("admin"))
+            if response.status_code == 200:
+                served[f"{code} {status}"] = response.get_json()
+    assert {name.rsplit(" ", 1)[0] for name in served} == set(unit_ids)
+    served["evidence types"] = get_json(client, "/v1/evidence-types")
+    for summary in get_json(client, "/v1/standards")["items"]:
+        served[summary["slug"]] = get_json(client, summary["href"])
+    served["catalogue"] = yaml.safe_load((UNITS_DIR / "catalogue.yaml").read_text(encoding="utf-8"))
+    served["contract"] = get_json(client, "/v1/openapi.json")
+    for schema in sorted((PROJECT_ROOT / "schema").glob("*.schema.json")):
+        served[schema.name] = get_json(client, f"/v1/schema/{schema.name}")
+    found = [(name, path, text) for name, body in served.items() for path, text in strings_in(body)
+             if TRANSCRIPTION.search(text)]
+    assert found == []
+
+
 def test_qualification_with_rules_of_combination(client):
-    assert get_json(client, "/v1/qualifications")["items"] == []  # no seed describes a qualification
+    assert get_json(client, "/v1/qualifications")["items"] == []  # no source document describes a qualification
     report = load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml")
     assert report.ok, report.problems
     [summary] = get_json(client, "/v1/qualifications?owner=ocr")["items"]

@@ -69,8 +69,8 @@ def test_the_cli_requires_an_assessor_status_and_sets_it(fresh_url):
 
 
 def test_a_disable_through_one_host_stops_the_tokens_on_another_at_once(fresh_url, tmp_path):
-    """Each worker keeps the tokens it has verified; a disable anywhere (admin API or CLI) reaches it at once: on
-    SQLite through the revocation signal beside the database, on PostgreSQL by asking on every request."""
+    """Each worker keeps the tokens it has verified; a disable anywhere (admin API or CLI) reaches it at once: the
+    worker asks the database on every request whether the token still works."""
     hosts = [start_host(fresh_url, tmp_path / f"{name}.log", QUALTRACK_WORKERS="1") for name in ("a", "b")]
     try:
         first, second = hosts

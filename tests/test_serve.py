@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -33,30 +34,38 @@ def running_server(database_url: str, **env: str):
 
 
 @contextmanager
-def running_server_process(database_url: str, **env: str):
-    """As running_server, yielding (base URL, the server's process): its stderr is a pipe the caller may close."""
+def running_server_process(database_url: str, *, log_to_pipe: bool = False, **env: str):
+    """As running_server, yielding (base URL, the server's process). The server's log goes to a file that is shown
+    when it fails to start (a pipe nobody reads would fill and stall the workers), or, with ``log_to_pipe``, to
+    ``process.stderr``, a pipe the caller must read or close."""
     qualtrack("init-db", database_url=database_url)
     qualtrack("load-units", database_url=database_url)
     port = free_port()
     env = {**os.environ, "QUALTRACK_DATABASE_URL": database_url, "QUALTRACK_PORT": str(port), "QUALTRACK_WORKERS": "2",
            "QUALTRACK_ENV": "test", **env}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/v1/evidence-types", timeout=2)
-                break
-            except OSError:  # refused, reset, or accepted but not answered in time (a slow first request)
-                assert process.poll() is None, process.stderr.read().decode()
-                assert time.monotonic() < deadline, "server did not start within 30 s"
-                time.sleep(0.2)
-        yield base, process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE if log_to_pipe else log, start_new_session=True)
+
+        def logged() -> str:
+            log.seek(0)
+            return (process.stderr.read() if log_to_pipe else log.read()).decode(errors="replace")
+
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"{base}/v1/evidence-types", timeout=2)
+                    break
+                except OSError:  # refused, reset, or accepted but not answered in time (a slow first request)
+                    assert process.poll() is None, logged()
+                    assert time.monotonic() < deadline, "server did not start within 30 s"
+                    time.sleep(0.2)
+            yield base, process
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
 
 
 @pytest.fixture

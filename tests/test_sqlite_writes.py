@@ -1,5 +1,5 @@
-"""SQLite write transactions take turns, each from its first statement: work a write does before it touches the
-database (checking a request body) holds up no other writer, and the turns still keep writes whole and in order.
+"""SQLite write transactions take turns on a file lock beside the database, each within one bounded wait, and
+give their turn back however they end; the write-ahead log is copied back in the background.
 
 Real threads with their own connections, on a separate SQLite database (the session's runs each test inside a
 transaction of its own)."""
@@ -9,7 +9,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,97 +29,6 @@ def notes(fresh_url, database):
     finally:
         fresh.close()
         db.bind(database)
-
-
-def test_a_write_takes_its_turn_at_its_first_statement_not_before(notes):
-    holding, release = threading.Event(), threading.Event()
-
-    def first_writer():
-        try:
-            with db.write_transaction():
-                notes.execute_sql("INSERT INTO note VALUES ('first')")
-                holding.set()
-                release.wait(10)
-        finally:
-            notes.close()
-
-    def second_writer():
-        try:
-            with db.write_transaction():
-                notes.execute_sql("INSERT INTO note VALUES ('second')")
-        finally:
-            notes.close()
-
-    first = threading.Thread(target=first_writer)
-    first.start()
-    try:
-        assert holding.wait(10)
-        started = time.monotonic()
-        with db.write_transaction():
-            checked = "a body checked before any statement"  # holds nothing, so waits for nothing
-        assert checked and time.monotonic() - started < 1
-        second = threading.Thread(target=second_writer)
-        second.start()
-        second.join(0.5)
-        assert second.is_alive()  # its first statement waits for the first writer's commit
-    finally:
-        release.set()
-        first.join(10)
-    second.join(10)
-    assert not second.is_alive()
-    assert [body for (body,) in notes.execute_sql("SELECT body FROM note ORDER BY rowid").fetchall()] == [
-        "first", "second"]
-
-
-def test_reads_first_run_while_another_writer_holds_the_lock_and_the_write_then_takes_its_turn(notes):
-    notes.execute_sql("INSERT INTO note VALUES ('before')")
-    holding, release = threading.Event(), threading.Event()
-
-    def other_writer():
-        try:
-            with db.write_transaction():
-                notes.execute_sql("INSERT INTO note VALUES ('other')")
-                holding.set()
-                release.wait(10)
-        finally:
-            notes.close()
-
-    other = threading.Thread(target=other_writer)
-    other.start()
-    try:
-        assert holding.wait(10)
-        seen, written = [], threading.Event()
-
-        def checked_writer():
-            try:
-                with db.write_transaction():
-                    with db.reading_first():
-                        seen.extend(body for (body,) in notes.execute_sql("SELECT body FROM note").fetchall())
-                    notes.execute_sql("INSERT INTO note VALUES ('checked')")
-                written.set()
-            finally:
-                notes.close()
-
-        checked = threading.Thread(target=checked_writer)
-        checked.start()
-        checked.join(0.5)
-        assert seen == ["before"]  # read at once, from the last commit, while the other writer holds the lock
-        assert checked.is_alive() and not written.is_set()  # its insert waits for its turn
-    finally:
-        release.set()
-        other.join(10)
-    checked.join(10)
-    assert written.is_set()
-    assert [body for (body,) in notes.execute_sql("SELECT body FROM note ORDER BY rowid").fetchall()] == [
-        "before", "other", "checked"]
-
-
-def test_reads_first_read_inside_a_write_that_has_begun(notes):
-    with db.write_transaction():
-        notes.execute_sql("INSERT INTO note VALUES ('mine')")
-        with db.reading_first():
-            assert notes.execute_sql("SELECT count(*) FROM note").fetchone() == (1,)  # its own uncommitted row
-    assert notes.execute_sql("SELECT count(*) FROM note").fetchone() == (1,)
 
 
 def test_a_write_that_fails_at_its_first_statement_lets_the_next_writer_go(notes):
@@ -163,48 +71,13 @@ def test_a_serving_process_copies_the_log_back_into_the_database_in_the_backgrou
     assert [t.name for t in threading.enumerate()].count(f"wal-checkpoints {notes.database}") == 1
 
 
-def test_a_change_signal_changes_its_stamp_on_every_signal_and_survives_removal(notes):
-    signal = db.change_signal("-test-signal")
-    assert signal is db.change_signal("-test-signal") and signal.path == f"{notes.database}-test-signal"
-    first = signal.stamp()  # the file did not exist: None, and it is made
-    assert first is None and Path(signal.path).exists()
-    seen = [signal.stamp()]
-    for _ in range(3):
-        signal.signal()
-        seen.append(signal.stamp())
-    assert None not in seen and len(set(seen)) == 4 and seen[-1] == signal.stamp()
-    Path(signal.path).unlink()
-    assert signal.stamp() is None and signal.stamp() not in (None, *seen)
-
-
-def test_a_revocation_signals_at_once_and_again_after_its_commit(notes):
-    """At once, so that this connection, which sees its own uncommitted row, asks again; after the commit, so that
-    other processes ask again once they can see it."""
-    from api.services import accounts
-
-    notes.execute_sql("CREATE TABLE revoked_token (jti TEXT PRIMARY KEY, token_type TEXT, subject TEXT, "
-                      "expires_at DATETIME, revoked_at DATETIME)")
-    accounts.revocation_stamp()  # makes the signal file
-    before = accounts.revocation_stamp()
-    with db.write_transaction():
-        accounts.revoke("jti-1", "access", "account:x", datetime(2099, 1, 1))
-        inside = accounts.revocation_stamp()
-        assert inside != before
-    assert accounts.revocation_stamp() != inside
-    with pytest.raises(RuntimeError), db.write_transaction():  # rolled back: no signal after it
-        accounts.revoke("jti-2", "access", "account:x", datetime(2099, 1, 1))
-        inside = accounts.revocation_stamp()
-        raise RuntimeError
-    assert accounts.revocation_stamp() == inside and not accounts.is_revoked("jti-2")
-
-
 def test_a_fork_waits_while_a_background_thread_is_inside_sqlite(notes):
     """A child forked while another thread holds one of SQLite's global mutexes would wait forever at its first SQLite
     call; the checkpoint threads hold FORK_GUARD while inside SQLite, and a fork waits for it."""
     import os
     import sqlite3
 
-    from api.sqlite_writes import FORK_GUARD
+    from api.db.checkpoints import FORK_GUARD
 
     inside, leave = threading.Event(), threading.Event()
 

@@ -113,7 +113,7 @@ def complete(client, auth, enrolment_id, criteria):
 
 
 def test_qualification_progress_follows_the_rules_of_combination(client, auth, identities, unit_ids):
-    from api.services.loader import load_path
+    from api.services.content.loader import load_path
     from tests.conftest import PROJECT_ROOT
 
     assert load_path(PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").ok

@@ -4,7 +4,7 @@ idempotent retries, optimistic concurrency, pseudonymisation and export."""
 import pytest
 
 from api.models import ALL_MODELS, AuditEvent, Decision
-from api.services.uln import uln_problem
+from api.services.tracking.uln import uln_problem
 from tests.tracking_helpers import VALID_ULN, criteria_of, enrol, make_learner, post
 
 PROBLEM = "application/problem+json"

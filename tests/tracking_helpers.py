@@ -40,7 +40,7 @@ def criteria_of(client, unit_id) -> list[str]:
 
 def valid_uln(seed: int) -> str:
     """A valid ULN (check digit right) made from ``seed``, for tests that need several learners."""
-    from api.services.uln import uln_problem
+    from api.services.tracking.uln import uln_problem
 
     for stem in range(100000000 + seed * 13, 100000000 + seed * 13 + 11):
         for digit in "0123456789":

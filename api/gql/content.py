@@ -1,4 +1,4 @@
-"""GraphQL queries over canonical content: thin over api.services.catalog, with the REST argument rules."""
+"""GraphQL queries over canonical content: thin over api.services.content.catalog, with the REST argument rules."""
 
 import uuid
 
@@ -20,8 +20,8 @@ from api.gql.content_types import (
 from api.gql.records import Connection, connection_from_list, connection_from_page
 from api.gql.selection import requests_only
 from api.inputs.params import PAGE_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, UNIT_LIST_ARGS
-from api.services import catalog
-from api.services.catalog import UnitFilters
+from api.services.content import catalog
+from api.services.content.catalog import UnitFilters
 
 
 def read_unit(principal, id: uuid.UUID, status=ContentStatus.PUBLISHED) -> dict | None:

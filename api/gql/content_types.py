@@ -53,9 +53,9 @@ class Note:
     text: str
 
 
-@strawberry.type
+@strawberry.type(description="The document the content is taken from.")
 class Source:
-    seed: str
+    document: str = strawberry.field(description="The document's title.")
     description: str | None
 
 

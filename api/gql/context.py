@@ -10,8 +10,9 @@ even though graphql-core resolves it depth first.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from api.services import batches, catalog, progress
-from api.services.access import Principal
+from api.services.common.access import Principal
+from api.services.content import catalog
+from api.services.tracking import batch_reads, progress
 
 
 class BatchLoader:
@@ -81,18 +82,18 @@ class Context:
 def _enrolment_loaders(context: Context) -> dict[str, BatchLoader]:
     principal, by_id = context.principal, _field("id")
     return {
-        "learner": BatchLoader(_field("learner_id"), lambda ids: batches.learners_by_id(principal, ids)),
-        "unit_version": BatchLoader(_field("unit_version_id"), batches.pinned_documents),
+        "learner": BatchLoader(_field("learner_id"), lambda ids: batch_reads.learners_by_id(principal, ids)),
+        "unit_version": BatchLoader(_field("unit_version_id"), batch_reads.pinned_documents),
         "progress": BatchLoader(by_id, lambda ids: {str(k): v for k, v in progress.progress_for(ids).items()}),
-        "decisions": BatchLoader(by_id, lambda ids: batches.decisions_by_enrolment(principal, ids), default=[]),
-        "evidence": BatchLoader(by_id, lambda ids: batches.evidence_by_enrolment(principal, ids), default=[]),
-        "iqa_samples": BatchLoader(by_id, lambda ids: batches.samples_by_enrolment(principal, ids), default=[]),
+        "decisions": BatchLoader(by_id, lambda ids: batch_reads.decisions_by_enrolment(principal, ids), default=[]),
+        "evidence": BatchLoader(by_id, lambda ids: batch_reads.evidence_by_enrolment(principal, ids), default=[]),
+        "iqa_samples": BatchLoader(by_id, lambda ids: batch_reads.samples_by_enrolment(principal, ids), default=[]),
     }
 
 
 def _learner_loaders(context: Context) -> dict[str, BatchLoader]:
     def enrolments(learner_ids: list) -> dict:
-        found = batches.enrolments_by_learner(context.principal, learner_ids)
+        found = batch_reads.enrolments_by_learner(context.principal, learner_ids)
         for items in found.values():
             context.seen("enrolment", items)  # so their nested fields load for all learners at once
         return found

@@ -18,8 +18,8 @@ from api.gql.content_types import Info
 from api.gql.records import as_type
 from api.gql.tracking_types import Decision, Enrolment, Evidence, IqaSample
 from api.inputs import bodies, load_body
-from api.services import decisions, enrolments, evidence, iqa
-from api.services.access import require_authenticated
+from api.services.common.access import require_authenticated
+from api.services.tracking import decisions, enrolments, evidence, iqa
 
 
 @strawberry.type

@@ -31,7 +31,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from api.gql.caches import remembered
-from api.services.catalog import SharedDocument
+from api.services.content.catalog import SharedDocument
 
 MAX_PLANS = 2048
 MAX_PROJECTIONS = 256

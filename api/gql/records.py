@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from api.errors import InvalidParameter
-from api.services.pagination import Page, decode_cursor, encode_cursor
+from api.services.common.pagination import Page, decode_cursor, encode_cursor
 
 T = TypeVar("T")
 

@@ -19,8 +19,10 @@ from api.gql.tracking_types import (
     QualificationProgress,
 )
 from api.inputs.params import AUDIT_ARGS, ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, PAGE_ARGS
-from api.services import audit, centres, enrolments, evidence, iqa, learners, progress
-from api.services.decisions import get_decision
+from api.services.accounts import centres
+from api.services.common import audit
+from api.services.tracking import enrolments, evidence, iqa, learners, progress
+from api.services.tracking.decisions import get_decision
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
 from api.gql.records import Connection, connection_from_list
-from api.services import progress
+from api.services.tracking import progress
 
 
 @strawberry.type

@@ -25,14 +25,14 @@ from strawberry.types.graphql import OperationType
 
 from api import db
 from api.auth import current_principal
-from api.errors import ApiError, UnsupportedMediaType
+from api.errors import ApiError, BadGraphQLRequest, UnsupportedMediaType
 from api.gql.context import Context
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
 from api.problems import RETRY_AFTER_SECONDS
 from api.rest.docs import html_page
 from api.rest.http import Unstored, idempotency_key, keyed_write
-from api.services import context
+from api.services.common import request_context
 
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 UNAVAILABLE_MESSAGE = "The database is busy or unavailable; the write in progress, if any, was rolled back: retry " \
@@ -50,10 +50,6 @@ GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authoriz
   }
 }
 """
-
-
-class BadGraphQLRequest(ApiError):
-    status, title, type = 400, "Bad GraphQL request", "/problems/bad-graphql-request"
 
 
 def _request_data(req) -> tuple[str, dict | None, str | None]:
@@ -93,7 +89,8 @@ def _format_error(error) -> dict:
             return {"message": UNAVAILABLE_MESSAGE, "path": error.path,
                     "extensions": {"code": "SERVICE_UNAVAILABLE", "status": 503, "retryAfter": RETRY_AFTER_SECONDS}}
         return {"message": MASKED_MESSAGE, "path": error.path,
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500, "requestId": context.request_id.get()}}
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "status": 500,
+                               "requestId": request_context.request_id.get()}}
     formatted = error.formatted
     original = error.original_error
     if isinstance(original, ApiError):

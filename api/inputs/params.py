@@ -12,7 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from api.inputs.strict import JsonUUID
 from api.models.content import VERSION_STATUSES
-from api.services.pagination import MAX_CURSOR_LENGTH
+from api.services.common.pagination import MAX_CURSOR_LENGTH
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50

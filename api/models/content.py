@@ -206,7 +206,7 @@ class QualificationGroupUnit(BaseModel):
 class ContentChange(BaseModel):
     """One entry of the change feed (GET /v1/changes): a unit version created, edited, published or withdrawn.
 
-    ``seq`` orders the feed. Writers take a lock before appending (api.services.changes), so entries become visible
+    ``seq`` orders the feed. Writers take a lock before appending (api.services.sync.changes), so entries become visible
     in ``seq`` order and a reader's cursor can never pass an entry that is still to commit."""
 
     seq = peewee.AutoField()

@@ -6,9 +6,8 @@ from flask import Blueprint
 from api.auth import current_principal
 from api.inputs import takes_no_body
 from api.inputs.params import NO_ARGS
-from api.rest.http import json_response, parse_args, write_endpoint
+from api.rest.http import json_response, parse_args, parse_id, write_endpoint
 from api.services import accounts
-from api.services.catalog import parse_id
 
 bp = Blueprint("admin", __name__)
 

@@ -5,9 +5,9 @@ from flask import Blueprint
 from api.auth import current_principal
 from api.inputs import bodies, takes_no_body
 from api.inputs.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
-from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
-from api.services import audit, decisions, evidence, iqa, progress
-from api.services.catalog import parse_id
+from api.rest.http import Created, json_response, page_response, parse_args, parse_body, parse_id, write_endpoint
+from api.services.common import audit
+from api.services.tracking import decisions, evidence, iqa, progress
 
 bp = Blueprint("assessment", __name__)
 EVIDENCE_CREATE, CLAIM_CREATE, DECISION_CREATE = bodies.EvidenceCreate(), bodies.ClaimCreate(), bodies.DecisionCreate()

@@ -19,19 +19,15 @@ from api.auth import (
     revoke_payload,
     token_rate_limit,
 )
-from api.errors import ApiError
+from api.errors import ApiError, Forbidden, InvalidClient, InvalidGrant, InvalidRequest
 from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
 from api.rest.http import json_response, parse_args
 from api.services import accounts
-from api.services.access import Forbidden, require_authenticated
+from api.services.common.access import can_revoke_any_token, require_authenticated
 
 bp = Blueprint("auth", __name__)
 GRANTS = ("password", "client_credentials", "refresh_token")
-
-
-class InvalidRequest(ApiError):
-    status, title, type = 400, "Invalid token request", "/problems/invalid-token-request"
 
 
 def _oauth(error: ApiError, code: str) -> ApiError:
@@ -97,9 +93,9 @@ def token():
         else:
             (refresh_token,) = _require(fields, "refresh_token")
             body = _rotate(_decode_refresh(refresh_token))
-    except accounts.InvalidGrant as error:
+    except InvalidGrant as error:
         raise _oauth(error, "invalid_grant") from None
-    except accounts.InvalidClient as error:
+    except InvalidClient as error:
         raise _oauth(error, "invalid_client") from None
     return _token_response(body)
 
@@ -110,9 +106,9 @@ def _decode_refresh(token: str) -> dict:
     try:
         payload = decode_any(token)
     except (PyJWTError, JWTExtendedException) as error:
-        raise accounts.InvalidGrant(f"the refresh token is not valid: {error}") from None
+        raise InvalidGrant(f"the refresh token is not valid: {error}") from None
     if payload.get("type") != "refresh":
-        raise accounts.InvalidGrant("the refresh token is not a refresh token")
+        raise InvalidGrant("the refresh token is not a refresh token")
     return payload
 
 
@@ -138,7 +134,7 @@ def refresh():
     verify_jwt_in_request(refresh=True)
     try:
         return _token_response(_rotate(get_jwt()))
-    except accounts.InvalidGrant as error:
+    except InvalidGrant as error:
         raise _oauth(error, "invalid_grant") from None
 
 
@@ -156,7 +152,7 @@ def revoke():
         except (PyJWTError, JWTExtendedException) as error:
             raise InvalidRequest(f"token is not a valid token of this API: {error}",
                                  errors={"token": ["not valid"]}) from None
-        if payload["sub"] != current_token_payload()["sub"] and not principal.is_admin:
+        if payload["sub"] != current_token_payload()["sub"] and not can_revoke_any_token(principal):
             raise Forbidden("only an admin may revoke another subject's token")
         revoke_payload(payload)
     revoke_payload(current_token_payload())

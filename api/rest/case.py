@@ -2,7 +2,7 @@
 
 Responses are exactly the binding's payloads (no envelope of ours); failures are imsx_StatusInfo payloads with the
 1.1 codeMinor values: unknownobject and invalid_uuid (404), invalid_selection_field and invalid_sort_field (400).
-The mapping itself is in api.services.case.
+The mapping itself is in api.services.interop.case.
 """
 
 import re
@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, json, request, send_file
 
 from api.config import PROJECT_ROOT
-from api.services import case
+from api.services.interop import case
 
 bp = Blueprint("case", __name__)  # path variables use the binding's name, sourcedId
 BASE_PATH = case.BASE_PATH

@@ -1,12 +1,11 @@
-"""REST views for centres. Thin: parse, call api.services.centres, respond."""
+"""REST views for centres. Thin: parse, call api.services.accounts.centres, respond."""
 
 from flask import Blueprint
 
 from api.auth import current_principal
 from api.inputs.params import NO_ARGS, PAGE_ARGS
-from api.rest.http import json_response, page_response, parse_args
-from api.services import centres
-from api.services.catalog import parse_id
+from api.rest.http import json_response, page_response, parse_args, parse_id
+from api.services.accounts import centres
 
 bp = Blueprint("centres", __name__)
 

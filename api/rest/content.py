@@ -1,13 +1,13 @@
 """REST views over canonical content: units, versions, outcomes, criteria, evidence types, standards,
-qualifications. Thin: parse arguments, call api.services.catalog, shape the response."""
+qualifications. Thin: parse arguments, call api.services.content.catalog, shape the response."""
 
 from flask import Blueprint
 
 from api.auth import current_principal
 from api.inputs.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
-from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args
-from api.services import catalog
-from api.services.catalog import UnitFilters, parse_id
+from api.rest.http import cache_control_for, document_response, json_response, page_response, parse_args, parse_id
+from api.services.content import catalog
+from api.services.content.catalog import UnitFilters
 
 bp = Blueprint("content", __name__)
 

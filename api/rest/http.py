@@ -1,16 +1,26 @@
 """Request-argument parsing and response helpers shared by every REST view."""
 
+import uuid
 from urllib.parse import urlencode
 
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
 from api.errors import InvalidParameter
-from api.services.catalog import Document
-from api.services.pagination import Page
+from api.services.common.pagination import Page
+from api.services.content.catalog import Document
 
 JSON = "application/json"
 FORBIDDEN_CHARACTERS = {chr(c) for c in range(32) if chr(c) not in "\t"} | {"\x7f"}
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A path id as a UUID, or InvalidParameter naming what was expected."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidParameter(f"{value!r} is not a valid {what} id: ids are UUIDs such as "
+                               "'0b5e3c8e-2f7d-5a41-9c1e-6f1d2a3b4c5d'") from None
 
 
 def parse_args(schema: Schema) -> dict:
@@ -92,7 +102,7 @@ def write_endpoint(view):
 
     from api.auth import current_principal
     from api.db import write_transaction
-    from api.services.access import require_authenticated
+    from api.services.common.access import require_authenticated
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -109,7 +119,7 @@ def write_endpoint(view):
 
 def idempotency_key() -> str | None:
     """This request's Idempotency-Key, None without one; a 400 when it is malformed."""
-    from api.services import idempotency
+    from api.services.common import idempotency
 
     return idempotency.checked_key(request.headers.get("Idempotency-Key"))
 
@@ -129,7 +139,7 @@ def keyed_write(key: str, run) -> Response:
     every retry of the same request (same method, path, query and body), marked Idempotent-Replayed: true; a
     different request with that key is a 409. A failed first request stores nothing, so its retry runs again."""
     from api.db import hold_until_commit, write_transaction
-    from api.services import idempotency
+    from api.services.common import idempotency
 
     subject = _subject()
     fingerprint = idempotency.request_fingerprint(request.method, request.full_path, request.get_data())
@@ -152,9 +162,9 @@ def keyed_run(key: str, body_stream, run) -> Response:
     """For a write that commits several times (a bulk import), honouring Idempotency-Key ``key`` as keyed_write
     does: ``run(stream)`` gets ``body_stream`` to read the body from (it must read it to the end); requests with the
     same caller and key wait for one another until the first has finished and stored its response."""
-    from api.db import write_transaction
-    from api.held_locks import held
-    from api.services import idempotency
+    from api.db import held, write_transaction
+    from api.errors import IdempotencyConflict
+    from api.services.common import idempotency
 
     subject = _subject()
     lock = idempotency.lock_id(subject, key)
@@ -169,7 +179,7 @@ def keyed_run(key: str, body_stream, run) -> Response:
                 with write_transaction():
                     idempotency.remember(subject, key, fingerprinted.hexdigest(), response.status_code,
                                          response.get_data(as_text=True), response.headers.get("Location"))
-            except idempotency.IdempotencyConflict:
+            except IdempotencyConflict:
                 pass  # taken meanwhile by a write that did not wait its turn (SQLite): this one happened, unstored
         return response
 
@@ -187,7 +197,7 @@ def replayed(stored) -> Response:
 def _subject() -> str:
     """Whose keys these are: the caller, as the audit log names it."""
     from api.auth import current_principal
-    from api.services.audit import actor_of
+    from api.services.common.audit import actor_of
 
     return actor_of(current_principal())
 

@@ -3,19 +3,14 @@
 from flask import Blueprint, Response, current_app, request
 
 from api.auth import current_principal
-from api.errors import ApiError, UnsupportedMediaType, ValidationFailed
+from api.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
-from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args
-from api.services import learner_import
-from api.services.access import require_authenticated
-from api.services.catalog import parse_id
+from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args, parse_id
+from api.services.common.access import require_authenticated
+from api.services.imports import jobs, learner_import
 
 bp = Blueprint("imports", __name__)
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/jsonl": "ndjson"}
-
-
-class PayloadTooLarge(ApiError):
-    status, title, type = 413, "Payload Too Large", "/problems/payload-too-large"
 
 
 @bp.post("/imports/learners")
@@ -48,7 +43,7 @@ def _imported(principal, args: dict, stream, file_format: str, limit: int) -> Re
     refused the file."""
     job = learner_import.run_import(principal, args["centre_id"], stream, file_format, mode=args["mode"],
                                     dry_run=args["dry_run"], clear_empty=args["clear_empty"])
-    body = {**learner_import.job_body(job), "problems": learner_import.problems_of(job, limit=100),
+    body = {**jobs.job_body(job), "problems": jobs.problems_of(job, limit=100),
             "href": None if args["dry_run"] else f"/v1/imports/learners/{job.id}"}
     if job.status == "rejected":
         errors = {f"row {p['row']}: {p['field']}": [p["message"]] for p in body["problems"]}
@@ -64,10 +59,10 @@ def _imported(principal, args: dict, stream, file_format: str, limit: int) -> Re
 def get_import(job_id):
     """An import job: its counts and its refused rows (cursor-paginated, by row)."""
     args = parse_args(PAGE_ARGS)
-    job = learner_import.visible_job(current_principal(), parse_id(job_id, "import"))
-    page = learner_import.problem_page(job, args.get("cursor"), args["limit"])
+    job = jobs.visible_job(current_principal(), parse_id(job_id, "import"))
+    page = jobs.problem_page(job, args.get("cursor"), args["limit"])
     response = page_response(page, cache_control="private, no-cache")
-    body = {**learner_import.job_body(job), "problems": page.items, "next_cursor": page.next_cursor,
+    body = {**jobs.job_body(job), "problems": page.items, "next_cursor": page.next_cursor,
             "total": page.total}
     response.set_data(current_app.json.dumps(body))
     return response

@@ -5,9 +5,9 @@ from flask import Blueprint, request
 from api.auth import current_principal
 from api.inputs import bodies, takes_no_body
 from api.inputs.params import ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, NO_ARGS
-from api.rest.http import Created, json_response, page_response, parse_args, parse_body, write_endpoint
-from api.services import enrolments, learners, progress
-from api.services.catalog import parse_id
+from api.rest.http import Created, json_response, page_response, parse_args, parse_body, parse_id, write_endpoint
+from api.services.common.preconditions import etag_of
+from api.services.tracking import enrolments, learners, progress
 
 bp = Blueprint("learners", __name__)
 LEARNER_CREATE, LEARNER_UPDATE = bodies.LearnerCreate(), bodies.LearnerUpdate()
@@ -17,7 +17,7 @@ QUALIFICATION_ENROLMENT_CREATE = bodies.QualificationEnrolmentCreate()
 
 def _versioned_response(kind: str, row, body: dict, status: int):
     """A learner or enrolment with its ETag (201 with Location when just created)."""
-    etag = learners.etag_of(kind, row.id, row.row_version)
+    etag = etag_of(kind, row.id, row.row_version)
     if status == 201:
         return Created(body, body["href"], etag)
     response = json_response(body, cache_control="private, no-cache")

@@ -7,9 +7,11 @@ from api.auth import current_principal
 from api.errors import InvalidParameter, UnsupportedMediaType
 from api.inputs import bodies, takes_no_body
 from api.inputs.params import CHANGES_ARGS, IMPORT_ARGS, NO_ARGS
-from api.rest.http import json_response, parse_args, parse_body, write_endpoint
-from api.services import case_import, changes, diff, lifecycle, migration
-from api.services.catalog import Document, parse_id
+from api.rest.http import json_response, parse_args, parse_body, parse_id, write_endpoint
+from api.services.content.catalog import Document
+from api.services.interop import case_import
+from api.services.sync import changes, diff, lifecycle
+from api.services.tracking import migration
 
 bp = Blueprint("sync", __name__)
 ENROLMENT_MIGRATE, COHORT_MIGRATE = bodies.EnrolmentMigrate(), bodies.CohortMigrate()

@@ -1,0 +1,78 @@
+"""qualtrack commands for content: load data/units files, import a CASE package, export the GraphQL schema."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from api.cli.group import connect, explained, main, operator
+from api.config import PROJECT_ROOT, Settings
+
+
+@main.command("load-units")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def load_units(path: Path | None) -> None:
+    """Validate and load unit, standard, guidance and catalogue files from PATH (default data/units).
+
+    Every problem is printed as FILE: JSON-PATH: MESSAGE; a file with problems is not loaded at all. Loading the
+    same files again changes nothing. Exits 1 if any file had problems.
+    """
+    from api.services.content.loader import load_path
+
+    settings = Settings.from_env()
+    connect(settings)
+    report = load_path(path or settings.units_dir)
+    for file, outcome in report.outcomes.items():
+        click.echo(f"{outcome:>9}  {file}")
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    counts = {o: list(report.outcomes.values()).count(o) for o in ("created", "updated", "unchanged", "invalid")}
+    click.echo(", ".join(f"{n} {o}" for o, n in counts.items()))
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command("import-case")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--awarding-body", required=True, help="Slug of the awarding body whose units these become.")
+def import_case(path: Path, awarding_body: str) -> None:
+    """Import a CASE CFPackage (JSON, CASE 1.0 or 1.1) as draft units of an awarding body."""
+    import json
+
+    from api.db import write_transaction
+    from api.errors import ApiError
+    from api.services.interop import case_import
+
+    settings = Settings.from_env()
+    connect(settings)
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path} is not a JSON CFPackage: {exc}") from None
+    try:
+        with write_transaction():
+            units = case_import.import_package(operator(), package, awarding_body)
+    except ApiError as error:
+        raise explained(error) from None
+    for unit in units:
+        click.echo(f"  {unit['outcome']:<9} {unit['code']} (version {unit['version']}, draft)")
+    click.echo(f"{len(units)} unit(s) from {path}")
+
+
+@main.command("export-schema")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=lambda: str(PROJECT_ROOT / "schema" / "qualtrack.graphql"),
+              show_default="schema/qualtrack.graphql")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file differs from the live schema.")
+def export_schema(output: Path, check: bool) -> None:
+    """Write the GraphQL schema (SDL) to a file, so that every change to it shows in review."""
+    from api.gql.schema import schema_sdl
+
+    sdl = schema_sdl()
+    current = output.read_text(encoding="utf-8") if output.exists() else None
+    if check:
+        if current != sdl:
+            raise click.ClickException(f"{output} is not the live schema: run `qualtrack export-schema`")
+        click.echo(f"{output} is up to date")
+        return
+    output.write_text(sdl, encoding="utf-8")
+    click.echo(f"{'unchanged' if current == sdl else 'wrote'} {output} ({sdl.count(chr(10))} lines)")

@@ -1,0 +1,52 @@
+"""The raw SQL of the tracking domain (run with api.db.fetch_rows and fetch_in): the checks of a decision write, and
+the six reads behind every progress document. Written once as SQL because composing them with peewee cost more than
+running them; placeholders are {p}, and {values} is an IN list."""
+
+# Everything decisions.record_decision checks about the enrolment, the assessor and the criterion, in one statement:
+# with the evidence statement below it replaced 12 peewee queries (3.7 -> 1.25 ms a write, in-process). One row if the
+# enrolment exists, else none. Parameters: the assessor (account, then staff assignment), the criterion (three times),
+# the enrolment.
+DECISION_FACTS_SQL = """
+SELECT e.centre_id, e.learner_id, a.id IS NOT NULL, a.learner_id, a.assessor_status,
+       EXISTS (SELECT 1 FROM enrolment_staff s
+               WHERE s.enrolment_id = e.id AND s.account_id = {p} AND s.role = 'assessor'),
+       EXISTS (SELECT 1 FROM assessment_criterion c WHERE c.id = {p} AND c.version_id = e.unit_version_id),
+       (SELECT d.id FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = {p}
+        ORDER BY d.sequence DESC LIMIT 1),
+       (SELECT max(d.sequence) FROM decision d WHERE d.enrolment_id = e.id AND d.criterion_id = {p})
+FROM enrolment e LEFT JOIN account a ON a.id = {p}
+WHERE e.id = {p}"""
+
+
+# The evidence named by a decision that belongs to its enrolment: (id, submitted_by, claimed against the criterion).
+DECISION_EVIDENCE_SQL = """
+SELECT ev.id, ev.submitted_by,
+       EXISTS (SELECT 1 FROM claim c WHERE c.evidence_id = ev.id AND c.criterion_id = {p})
+FROM evidence ev WHERE ev.enrolment_id = {p} AND ev.id IN ({values})"""
+
+
+# Progress (progress.progress_for): six queries, as SQL: composing them with peewee took about a third of the time of
+# a progress document on PostgreSQL (2,000 decisions). Ids are read as text: psycopg2 would build a uuid.UUID for
+# every id (half the time taken to read 2,000 decisions); SQLite stores them as text already. Parameters: the unit
+# version ids (outcomes, criteria) or the enrolment ids (the rest), as hex.
+PROGRESS_ENROLMENTS_SQL = """
+SELECT CAST(e.id AS TEXT), CAST(e.learner_id AS TEXT), CAST(e.unit_id AS TEXT), u.code, CAST(e.unit_version_id AS TEXT),
+       e.status
+FROM enrolment e JOIN unit u ON u.id = e.unit_id WHERE e.id IN ({values})"""
+PROGRESS_OUTCOMES_SQL = """
+SELECT CAST(o.id AS TEXT), CAST(o.version_id AS TEXT), o.number FROM learning_outcome o
+WHERE o.version_id IN ({values}) ORDER BY o.position"""
+PROGRESS_CRITERIA_SQL = """
+SELECT CAST(c.id AS TEXT), CAST(c.outcome_id AS TEXT), c.number FROM assessment_criterion c
+WHERE c.version_id IN ({values}) ORDER BY c.position"""
+PROGRESS_CLAIMS_SQL = """
+SELECT CAST(c.enrolment_id AS TEXT), CAST(c.criterion_id AS TEXT), COUNT(c.id) FROM claim c
+WHERE c.enrolment_id IN ({values}) GROUP BY c.enrolment_id, c.criterion_id"""
+PROGRESS_DECISIONS_SQL = """
+SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status,
+       CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
+FROM decision d LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
+WHERE d.enrolment_id IN ({values}) ORDER BY d.sequence"""
+PROGRESS_SAMPLES_SQL = """
+SELECT CAST(s.decision_id AS TEXT), v.verdict FROM iqa_sample s LEFT OUTER JOIN iqa_verdict v ON v.sample_id = s.id
+WHERE s.enrolment_id IN ({values})"""

@@ -143,11 +143,13 @@ def queued_write(database: QueuedSqliteDatabase):
     deadline = time.monotonic() + database.write_wait_ms / 1000
     with turn_beside(database, "-writers", deadline), ExitStack() as transaction:
         left_ms = int((deadline - time.monotonic()) * 1000)
-        connection = database.connection()
-        if left_ms < database.write_wait_ms - 1:  # the turn took a while: SQLite may wait only what is left
-            connection.execute(f"PRAGMA busy_timeout = {max(left_ms, 0)}")
-        try:
+        if left_ms >= database.write_wait_ms - 1:  # the turn came at once: SQLite waits its usual busy_timeout
             transaction.enter_context(database.atomic(lock_type="IMMEDIATE"))
-        finally:
-            connection.execute(f"PRAGMA busy_timeout = {int(database.write_wait_ms)}")
+        else:  # the turn took a while: SQLite may wait only what is left, then its usual wait again
+            connection = database.connection()
+            connection.execute(f"PRAGMA busy_timeout = {max(left_ms, 0)}")
+            try:
+                transaction.enter_context(database.atomic(lock_type="IMMEDIATE"))
+            finally:
+                connection.execute(f"PRAGMA busy_timeout = {int(database.write_wait_ms)}")
         yield

@@ -257,22 +257,25 @@ def visible_centre(principal: Principal, centre_id: uuid.UUID) -> Centre:
     return centre
 
 
+def _visible_learner_record(principal: Principal, model, kind: str, record_id, learner_of):
+    """The ``model`` row ``record_id``, if the principal may read the records of its learner (``learner_of(row)``,
+    at the row's centre); NotFound naming ``kind`` otherwise."""
+    require_authenticated(principal)
+    row = model.get_or_none(model.id == record_id)
+    if row is None or not can_read_learner(principal, row.centre_id, learner_of(row)):
+        raise _not_found(kind, record_id)
+    return row
+
+
 def visible_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
     """The learner, if the principal may read their records (can_read_learner)."""
-    require_authenticated(principal)
-    learner = Learner.get_or_none(Learner.id == learner_id)
-    if learner is None or not can_read_learner(principal, learner.centre_id, learner.id):
-        raise _not_found("learner", learner_id)
-    return learner
+    return _visible_learner_record(principal, Learner, "learner", learner_id, lambda learner: learner.id)
 
 
 def visible_enrolment(principal: Principal, enrolment_id: uuid.UUID) -> Enrolment:
     """The enrolment, if the principal may read its learner's records."""
-    require_authenticated(principal)
-    enrolment = Enrolment.get_or_none(Enrolment.id == enrolment_id)
-    if enrolment is None or not can_read_learner(principal, enrolment.centre_id, enrolment.learner_id):
-        raise _not_found("enrolment", enrolment_id)
-    return enrolment
+    return _visible_learner_record(principal, Enrolment, "enrolment", enrolment_id,
+                                   lambda enrolment: enrolment.learner_id)
 
 
 def _through_enrolment(principal: Principal, record, kind: str, record_id) -> Enrolment:

@@ -115,27 +115,21 @@ def seed_identities() -> Identities:
     return Identities(centres, people, {n: m.client for n, m in made.items()}, {n: m.secret for n, m in made.items()})
 
 
-@pytest.fixture(scope="session")
-def database(database_url):
-    """The session's database, migrated, loaded with every file in data/units, and seeded with test identities."""
-    database = db.database_for(Settings(database_url=database_url, env="test"))  # pooled on PostgreSQL, as in the app
+def prepared_database(url: str):
+    """The database at ``url`` as the app builds it (pooled on PostgreSQL), bound, migrated, loaded with every file in
+    data/units, and seeded with the test identities (``database.identities``)."""
+    database = db.database_for(Settings(database_url=url, env="test"))
     db.bind(database)
     database.connect()
     migrate(database)
     report = load_path(UNITS_DIR)
     assert report.ok, "\n".join(map(str, report.problems))
     database.identities = seed_identities()
-    yield database
-    database.close()
+    return database
 
 
-@pytest.fixture(scope="session")
-def identities(database) -> Identities:
-    return database.identities
-
-
-@pytest.fixture(scope="session")
-def app(database, database_url):
+def app_for(database, database_url: str):
+    """The app as the tests use it: on ``database``, with rate limits no test run reaches."""
     settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute",
                         account_login_rate_limit="10000 per minute")
     app = create_app(settings, database=database)
@@ -143,10 +137,9 @@ def app(database, database_url):
     return app
 
 
-@pytest.fixture(scope="session")
-def token_for(app, identities):
-    """token_for(name) -> a valid access token for a seeded account or client (minted directly, cached for the
-    session, so valid for a day: a slow run must not outlive the tokens it cached)."""
+def token_minter(app, identities: Identities):
+    """mint(name) -> a valid access token for a seeded account or client (minted directly, cached, and valid for a
+    day: a slow run must not outlive the tokens it cached)."""
     from datetime import timedelta
 
     from api.auth import issue_tokens
@@ -175,10 +168,28 @@ def token_for(app, identities):
     return mint
 
 
-@pytest.fixture(scope="session")
-def auth(token_for):
+def bearer_headers(token_for):
     """auth(name) -> request headers carrying that identity's bearer token; auth(None) -> no headers."""
     return lambda name: {"Authorization": f"Bearer {token_for(name)}"} if name else {}
+
+
+def open_prepared_database(database_url: str):
+    """The prepared database at ``database_url`` (see prepared_database), closed afterwards."""
+    database = prepared_database(database_url)
+    yield database
+    database.close_all() if hasattr(database, "close_all") else database.close()
+
+
+def identities_of(database) -> Identities:
+    return database.identities
+
+
+def shared_fixtures(scope: str) -> tuple:
+    """The fixtures that tests build on (database, identities, app, token_for, auth, content_ids) at ``scope``: the
+    session here; a module in tests/real_writes, whose modules each get a database of their own."""
+    return tuple(pytest.fixture(scope=scope, name=name)(function) for name, function in (
+        ("database", open_prepared_database), ("identities", identities_of), ("app", app_for),
+        ("token_for", token_minter), ("auth", bearer_headers), ("content_ids", content_ids_in)))
 
 
 @pytest.fixture(autouse=True)
@@ -248,9 +259,9 @@ def write_yaml(directory: Path, name: str, text: str) -> Path:
 
 # -- records for the authorisation matrices (REST and GraphQL) and the parity tests ----------------------------------
 
-@pytest.fixture(scope="session")
-def content_ids(database, identities):
-    """Real ids for the probes: a published unit (B13), a skills-cfa draft (CS 39), their parts, and both centres."""
+def content_ids_in(database, identities: Identities) -> dict:
+    """Real ids for the probes in the bound database: a published unit (B13), a skills-cfa draft (CS 39), their parts,
+    and both centres."""
     from api.models import AssessmentCriterion, LearningOutcome, Standard, Unit, UnitVersion
 
     units = {u.code: u.id for u in Unit.select()}
@@ -267,9 +278,22 @@ def content_ids(database, identities):
     }
 
 
-@pytest.fixture
-def ids(client, auth, identities, content_ids):
-    """Content ids plus a fresh set of centre A records: learner, enrolment, evidence, decisions, sample, plan."""
+database, identities, app, token_for, auth, content_ids = shared_fixtures("session")
+
+
+@pytest.fixture(scope="module")
+def ids(app, database, auth, identities, content_ids):
+    """Content ids plus a world of centre A records (learner, enrolment, evidence, decisions, sample, plan, a second
+    B13 version, an import, a spare account and client), built once per module inside a transaction that is rolled
+    back when the module ends. Each test's own savepoint (rollback) leaves the world as the test found it."""
+    db.bind(database)
+    with database.atomic() as world:
+        yield build_world(app.test_client(), auth, identities, content_ids)
+        world.rollback()
+
+
+def build_world(client, auth, identities: Identities, content_ids: dict) -> dict:
+    """Make the records ``ids`` names, through the API as a user would, and return their ids."""
     from tests.tracking_helpers import enrol, make_learner, post
 
     learner = make_learner(client, auth, identities)["id"]

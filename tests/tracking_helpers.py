@@ -1,6 +1,9 @@
 """Helpers for tracking tests: make a learner and an enrolment through the API, as a centre admin would."""
 
+import itertools
+
 VALID_ULN = "9276308686"  # the worked example: S = 290, r = 4, check digit 6
+_FRESH_ULN_SEEDS = itertools.count(500_000)  # far above the seeds tests pass to valid_uln themselves
 
 
 def post(client, auth, caller, url, body, status=201, headers=None):
@@ -19,9 +22,10 @@ def bearer(app, account) -> dict:
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-def make_learner(client, auth, identities, uln=VALID_ULN, caller="centre_admin_a", **extra):
-    body = {"centre_id": str(identities.centres["A"].id), "uln": uln, "given_name": "Ada", "family_name": "Lovelace",
-            **extra}
+def make_learner(client, auth, identities, uln=None, caller="centre_admin_a", **extra):
+    """A new learner at centre A (with a ULN no other learner of this test run has, unless ``uln`` is given)."""
+    body = {"centre_id": str(identities.centres["A"].id), "uln": uln or fresh_uln(), "given_name": "Ada",
+            "family_name": "Lovelace", **extra}
     return post(client, auth, caller, "/v1/learners", body)
 
 
@@ -36,6 +40,11 @@ def enrol(client, auth, identities, learner_id, unit_id, assessors=("assessor_a"
 def criteria_of(client, unit_id) -> list[str]:
     document = client.get(f"/v1/units/{unit_id}").get_json()
     return [c["id"] for o in document["learning_outcomes"] for c in o["criteria"]]
+
+
+def fresh_uln() -> str:
+    """A valid ULN that no earlier call in this test run returned (for records that outlive their test)."""
+    return valid_uln(next(_FRESH_ULN_SEEDS))
 
 
 def valid_uln(seed: int) -> str:

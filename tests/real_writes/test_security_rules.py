@@ -2,6 +2,8 @@
 decision they made or countersigned, an assessor never decides on their own learner record, and a withdrawn
 learner's account writes nothing (REST and GraphQL)."""
 
+import uuid
+
 import pytest
 
 from api.errors import ValidationFailed
@@ -55,8 +57,8 @@ def test_an_assessor_without_a_status_records_nothing_until_it_is_set(app, clien
 @pytest.fixture
 def assessor_iqa(app, identities):
     """A qualified assessor who is also an IQA of centre A, with request headers for them."""
-    account = accounts.create_account("assessor.iqa@example.test", TEST_PASSWORD, roles=["assessor", "iqa"],
-                                      centres=["A"], assessor_status="qualified")
+    account = accounts.create_account(f"assessor.iqa.{uuid.uuid4().hex[:8]}@example.test", TEST_PASSWORD,
+                                      roles=["assessor", "iqa"], centres=["A"], assessor_status="qualified")
     return account, bearer(app, account)
 
 

@@ -3,12 +3,14 @@ and unit) is a 409 problem that points at the record already there (existing_id,
 the field), and writes nothing: when the service finds the duplicate first, and when the database refuses the insert
 because a concurrent writer committed the same identity after the service looked."""
 
+import uuid
+
 import pytest
 
 from api.models import AuditEvent, Enrolment, Learner
 from api.services.tracking import enrolments, learners
 from tests.graphql_helpers import gql
-from tests.tracking_helpers import make_learner, valid_uln
+from tests.tracking_helpers import fresh_uln, make_learner, valid_uln
 
 PROBLEM = "application/problem+json"
 ADMIN_A = "centre_admin_a"
@@ -114,9 +116,10 @@ def blind_first_look(monkeypatch, module, name: str) -> list:
 def refused_write(client, auth, identities, unit_ids, kind: str):
     """For ``kind``: the record that won, the duplicate's field, the looking function (module, name), and the
     request (method, url, body, headers) that duplicates it."""
-    won = make_learner(client, auth, identities, uln=valid_uln(20), external_ids=[{"system": "mis", "id": "W-1"}])
-    taken, headers = [{"system": "mis", "id": "W-1"}], {"If-Match": "*"}
-    new = {"centre_id": str(identities.centres["A"].id), "uln": valid_uln(21), "given_name": "Late",
+    taken = [{"system": "mis", "id": f"W-{uuid.uuid4().hex[:8]}"}]  # each parameter's records are its own
+    won = make_learner(client, auth, identities, external_ids=taken)
+    headers = {"If-Match": "*"}
+    new = {"centre_id": str(identities.centres["A"].id), "uln": fresh_uln(), "given_name": "Late",
            "family_name": "Comer"}
     if kind == "uln":
         return won, "uln", (learners, "learner_duplicate"), ("POST", "/v1/learners", {**new, "uln": won["uln"]}, {})
@@ -124,7 +127,7 @@ def refused_write(client, auth, identities, unit_ids, kind: str):
         return won, "external_ids[0]", (learners, "learner_duplicate"), (
             "POST", "/v1/learners", {**new, "external_ids": taken}, {})
     if kind == "update":
-        other = make_learner(client, auth, identities, uln=valid_uln(21))
+        other = make_learner(client, auth, identities)
         return won, "external_ids[0]", (learners, "learner_duplicate"), (
             "PATCH", other["href"], {"external_ids": taken}, headers)
     enrol = {"learner_id": won["id"], "unit_id": unit_ids["B13"], "start_date": "2026-09-01"}

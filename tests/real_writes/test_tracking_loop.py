@@ -94,12 +94,7 @@ def test_progress_costs_the_same_queries_whatever_the_number_of_decisions(client
         return counter.count
 
     before = queries()
-    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{eid}/evidence", {
-        "type": "professional_discussion", "title": "x", "date": "2026-10-01", "authenticity_declared": True,
-        "criterion_ids": criteria})
-    for criterion in criteria:
-        post(client, auth, "assessor_a", f"/v1/enrolments/{eid}/decisions",
-             {"criterion_id": criterion, "outcome": "met", "feedback": "ok", "evidence_ids": [evidence["id"]]})
+    complete(client, auth, eid, criteria)
     assert queries() == before
 
 

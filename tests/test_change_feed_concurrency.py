@@ -1,13 +1,14 @@
 """The change feed under concurrent writers: a reader following the cursor sees every entry exactly once, in order.
 
 Real threads, each with its own database connection, on a separate database of the backend under test (SQLite or
-PostgreSQL). Every writer sleeps after appending its entry and before committing, which is exactly when an entry
-numbered before another could become visible after it: without the feed's lock, the reader would skip entries.
+PostgreSQL). Every writer, after appending its entry and before committing (exactly when an entry numbered before
+another could become visible after it), hands the reader a turn and waits until the reader has read the feed. The
+reader answers the latest writer first, so a writer that could append beside an uncommitted entry would commit first
+and be seen first: without the feed's lock, the reader would skip entries.
 """
 
-import random
+import queue
 import threading
-import time
 import uuid
 
 from api import db
@@ -18,25 +19,40 @@ from tests.conftest import UNITS_DIR
 
 WRITERS, EDITS = 4, 6
 ADMIN = Principal(kind="account", id=uuid.uuid4(), roles=frozenset({"admin"}))
+PATIENCE = 120  # seconds a thread waits for another before the test fails instead of hanging
 
 
 def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(separate_database, monkeypatch):
     import yaml
 
     record = changes.record
+    turns: queue.Queue = queue.Queue()  # events of writers waiting, inside their transactions, for the reader
 
-    def slow_record(*args):
+    def record_then_let_the_reader_look(*args):
         record(*args)
-        time.sleep(random.uniform(0, 0.02))  # still inside the writer's transaction: commit comes later
+        looked = threading.Event()
+        turns.put(looked)
+        if not looked.wait(PATIENCE):
+            raise TimeoutError("the reader never read the feed")
 
-    monkeypatch.setattr(changes, "record", slow_record)
+    monkeypatch.setattr(changes, "record", record_then_let_the_reader_look)
     codes = [f"CS {n}" for n in (37, 38, 39, 40)][:WRITERS]
     documents = {code: yaml.safe_load((UNITS_DIR / f"skills-cfa-cs-{code[3:]}.yaml").read_text()) for code in codes}
     units = {code: Unit.get(Unit.code == code).id for code in codes}
     start = changes.list_changes(ADMIN, None, 500)
     while start["items"]:
         start = changes.list_changes(ADMIN, start["next_cursor"], 500)
-    errors, done = [], threading.Event()
+    errors: list = []
+    seen: list[dict] = []
+    cursor = start["next_cursor"]
+
+    def read_to_the_end():
+        nonlocal cursor
+        while page := changes.list_changes(ADMIN, cursor, 3):
+            seen.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not page["items"]:
+                return
 
     def writer(code):
         try:
@@ -49,39 +65,89 @@ def test_a_reader_following_the_cursor_misses_nothing_and_repeats_nothing(separa
         finally:
             separate_database.close()
 
-    seen: list[dict] = []
+    reader_connected = threading.Event()
 
     def reader():
-        cursor = start["next_cursor"]
         try:
-            while True:
-                finished = done.is_set()
-                page = changes.list_changes(ADMIN, cursor, 3)
-                seen.extend(page["items"])
-                cursor = page["next_cursor"]
-                if finished and not page["items"]:
-                    return
-                time.sleep(0.002)  # a poller, not a spin loop hogging the GIL that the writers need
+            read_to_the_end()  # takes its connection now: with every writer holding one, the pool may have no more
+            reader_connected.set()
+            while (first := turns.get(timeout=PATIENCE)) is not None:
+                waiting = [first]
+                while not turns.empty():
+                    waiting.append(turns.get_nowait())
+                for looked in reversed(waiting):  # the latest writer first: it commits while the others wait
+                    if looked is None:
+                        return
+                    read_to_the_end()
+                    looked.set()
         except Exception as error:
             errors.append(error)
         finally:
+            read_to_the_end()
             separate_database.close()
 
     writers = [threading.Thread(target=writer, args=(code,)) for code in codes]
     follower = threading.Thread(target=reader)
     follower.start()
+    assert reader_connected.wait(PATIENCE), errors
     for thread in writers:
         thread.start()
     for thread in writers:
-        thread.join(120)
-    done.set()
-    follower.join(120)
+        thread.join(PATIENCE)
+    turns.put(None)
+    follower.join(PATIENCE)
     assert errors == []
     everything = changes.list_changes(ADMIN, start["next_cursor"], 500)["items"]
     assert len(everything) == WRITERS * EDITS
     assert [e["cursor"] for e in seen] == [e["cursor"] for e in everything]
     for code in codes:  # each writer's own edits appear in the order it made them
         assert [e["action"] for e in everything if e["code"] == code] == ["draft_edited"] * EDITS
+
+
+def test_an_entry_is_not_committed_while_an_earlier_one_is_still_open(separate_database, monkeypatch):
+    """The feed's guarantee, checked at the moment it matters: while a writer holds an appended, uncommitted entry,
+    a second writer cannot commit its own entry (it would be numbered later, and a reader could see it first). The
+    second writer is given a second to finish; it must still be waiting when the first commits, and then finish."""
+    import yaml
+
+    record = changes.record
+    first_appended, let_first_commit = threading.Event(), threading.Event()
+
+    def record_and_hold_the_first(*args):
+        record(*args)
+        if threading.current_thread().name == "first":
+            first_appended.set()
+            if not let_first_commit.wait(PATIENCE):
+                raise TimeoutError("the test never let the first writer commit")
+
+    monkeypatch.setattr(changes, "record", record_and_hold_the_first)
+    errors: list = []
+    committed = {"first": threading.Event(), "second": threading.Event()}
+
+    def edit(code):
+        try:
+            document = yaml.safe_load((UNITS_DIR / f"skills-cfa-cs-{code[3:]}.yaml").read_text())
+            with db.write_transaction():
+                lifecycle.save_draft(ADMIN, Unit.get(Unit.code == code).id, document | {"purpose": "edited"}, None)
+            committed[threading.current_thread().name].set()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            separate_database.close()
+
+    before = changes.list_changes(ADMIN, None, 500)
+    first = threading.Thread(target=edit, args=("CS 37",), name="first")
+    first.start()
+    assert first_appended.wait(PATIENCE), errors
+    second = threading.Thread(target=edit, args=("CS 38",), name="second")
+    second.start()
+    second_finished_early = committed["second"].wait(1.0)
+    let_first_commit.set()
+    for thread in (first, second):
+        thread.join(PATIENCE)
+    assert errors == [] and not second_finished_early
+    after = changes.list_changes(ADMIN, before["next_cursor"], 500)["items"]
+    assert [e["code"] for e in after] == ["CS 37", "CS 38"]  # numbered in commit order
 
 
 def test_concurrent_edits_and_publishes_of_one_unit_never_change_a_published_version(separate_database):

@@ -171,6 +171,7 @@ def test_the_entry_point_serves_observably_and_reloads_and_stops_gracefully(fres
 
         workers_before = {r["process"] for r in records if r.get("logger") == "qualtrack.access"}
         failures, done = [], threading.Event()
+        calls, enough_calls = [0, None], threading.Event()  # calls made, and the count that sets enough_calls
 
         def keep_calling():
             while not done.is_set():
@@ -179,6 +180,9 @@ def test_the_entry_point_serves_observably_and_reloads_and_stops_gracefully(fres
                         failures.append("status")
                 except (urllib.error.URLError, ConnectionError) as error:
                     failures.append(repr(error))
+                calls[0] += 1
+                if calls[1] is not None and calls[0] >= calls[1]:
+                    enough_calls.set()
 
         caller = threading.Thread(target=keep_calling)
         caller.start()
@@ -187,7 +191,8 @@ def test_the_entry_point_serves_observably_and_reloads_and_stops_gracefully(fres
         while sum("Booting worker" in r.get("message", "") for r in host.records()) < 4:
             assert time.monotonic() < deadline, "no new workers after SIGHUP"
             time.sleep(0.1)
-        time.sleep(1)
+        calls[1] = calls[0] + 20  # and 20 more calls while the old workers wind down
+        assert enough_calls.wait(30), "the caller stalled after the reload"
         done.set()
         caller.join()
         assert failures == []

@@ -23,8 +23,10 @@ from api.config import Settings
 def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clear_empty: bool, processes: int) -> None:
     """Import learners (and enrolments) from a CSV or NDJSON file; re-running a file is safe and resumes it.
 
-    Exit status (of a dry run too: what the real run would do): 0 every row imported; 1 nothing imported (the file,
-    or in all_or_nothing mode any row, was refused); 3 some rows refused, the others imported (valid_rows)."""
+    Progress goes to stderr: a bar on a terminal, otherwise a line as each batch is committed ("rows 1000 of 8000
+    committed"), for a script's log. Exit status (of a dry run too: what the real run would do): 0 every row imported;
+    1 nothing imported (the file, or in all_or_nothing mode any row, was refused); 3 some rows refused, the others
+    imported (valid_rows)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -44,8 +46,14 @@ def import_learners(path: Path, centre_code: str, mode: str, dry_run: bool, clea
     try:
         with Progress(*columns, console=console, transient=True) as bar, path.open("rb") as stream:
             task = bar.add_task(f"importing {path.name}", total=total)
+
+            def committed(rows: int) -> None:
+                bar.update(task, completed=rows)
+                if not console.is_terminal and not dry_run:
+                    click.echo(f"rows {rows} of {total} committed", err=True)
+
             job = learner_import.run_import(operator(), centre.id, stream, file_format, mode=mode, dry_run=dry_run,
-                                            progress=lambda rows: bar.update(task, completed=rows),
+                                            progress=committed,
                                             processes=processes, clear_empty=clear_empty)
     except ApiError as error:
         raise explained(error) from None

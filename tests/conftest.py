@@ -1,9 +1,13 @@
 """Test fixtures: a real database (SQLite file, or PostgreSQL when QUALTRACK_TEST_DATABASE_URL is set), migrated and
 loaded with data/units once per session; every test runs inside a transaction that is rolled back afterwards."""
 
+import atexit
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -115,17 +119,40 @@ def seed_identities() -> Identities:
     return Identities(centres, people, {n: m.client for n, m in made.items()}, {n: m.secret for n, m in made.items()})
 
 
+_sqlite_template: dict = {}  # this process's first prepared SQLite database: its copy's path, and its identities
+
+
 def prepared_database(url: str):
     """The database at ``url`` as the app builds it (pooled on PostgreSQL), bound, migrated, loaded with every file in
-    data/units, and seeded with the test identities (``database.identities``)."""
+    data/units, and seeded with the test identities (``database.identities``). On SQLite the first one is built and
+    the later ones of this process are copies of it (tests/real_writes makes one per module, and a mutation run one
+    per mutant)."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if path and _sqlite_template:
+        _copy_sqlite(_sqlite_template["path"], path)
     database = db.database_for(Settings(database_url=url, env="test"))
     db.bind(database)
     database.connect()
+    if path and _sqlite_template:
+        database.identities = _sqlite_template["identities"]
+        return database
     migrate(database)
     report = load_path(UNITS_DIR)
     assert report.ok, "\n".join(map(str, report.problems))
     database.identities = seed_identities()
+    if path:
+        template = Path(tempfile.mkdtemp(prefix="qualtrack-tests-")) / "prepared.db"
+        _copy_sqlite(path, str(template))
+        _sqlite_template.update(path=str(template), identities=database.identities)
+        maker = os.getpid()  # a forked child (a mutation run's) must not remove its parent's template
+        atexit.register(lambda: os.getpid() == maker and shutil.rmtree(template.parent, ignore_errors=True))
     return database
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    """Copy a SQLite database, its write-ahead log included (SQLite's online backup)."""
+    with closing(sqlite3.connect(source)) as reading, closing(sqlite3.connect(target)) as writing:
+        reading.backup(writing)
 
 
 def app_for(database, database_url: str):

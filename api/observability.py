@@ -41,7 +41,7 @@ QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}  # polled by machines: counte
 
 def _access_writer(settings: Settings):
     """What writes a request's access line, or None when they are off. In JSON, the line is written straight to
-    stderr with orjson (~3 µs a request, against ~20 µs through logging's machinery and formatter), in the same
+    stderr with orjson (a fraction of the cost, on every request, of logging's machinery and formatter), in the same
     shape as every other log line; in text, it goes through logging. Either way a line that cannot be written is
     counted (LOG_WRITE_FAILURES) and the request is answered as if it had been."""
     if not settings.access_log:

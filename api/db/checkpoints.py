@@ -97,8 +97,8 @@ os.register_at_fork(after_in_child=_forget_guard)
 def _keep_checkpointing(database: peewee.SqliteDatabase) -> None:
     """On a SQLite database file, make sure a thread of this process copies the write-ahead log back into the
     database every CHECKPOINT_SECONDS, so that writers seldom do it themselves: a writer that checkpoints does so
-    while it holds the write lock, with an fsync or two, and every other writer waits (p99 of decision writes under
-    load: ~32 ms with, 9-16 ms without). PASSIVE checkpoints neither wait for nor hold up readers and writers;
+    while it holds the write lock, with an fsync or two, and every other writer waits (under load, those were what
+    made the slowest decision writes slow). PASSIVE checkpoints neither wait for nor hold up readers and writers;
     writers still checkpoint past wal_autocheckpoint pages if this thread falls behind. Cheap enough to call on
     every request."""
     if database.database == ":memory:":

@@ -1,7 +1,7 @@
 """Compiled projections: the fast path that makes a nested unit query cost about what GET /v1/units/{id} costs.
 
-graphql-core completes a value field by field (resolver call, type checks, path bookkeeping: ~10 us a field), so a
-unit tree of 200 fields spent milliseconds in the executor. Most of our objects are plain dicts from stored
+graphql-core completes a value field by field (resolver call, type checks, path bookkeeping for each), so the
+executor's cost grows with every field of a large unit tree. Most of our objects are plain dicts from stored
 documents whose fields have no resolvers. For such a subtree the result is a pure function of the dict and of the
 selection, so it is compiled once per (type, selection) into a *plan* and applied with a few dict operations.
 

@@ -25,7 +25,8 @@ class QualtrackSchema(strawberry.Schema):
 
 class RememberingNameConverter(NameConverter):
     """strawberry's camelCase naming, each name converted once: strawberry converts every argument's name on every
-    resolver call (to_camel_case was ~3% of a unit-tree query), and the names are the schema's, a fixed set."""
+    resolver call (to_camel_case was a visible share of a unit-tree query), and the names are the schema's: a
+    fixed set."""
 
     def __init__(self):
         super().__init__()

@@ -32,9 +32,8 @@ class JSONTextField(peewee.TextField):
     """JSON stored as text: the same on SQLite and PostgreSQL; only ever rendered, never queried into."""
 
     def db_value(self, value):
-        """Compact JSON with sorted keys (orjson: 0.3 us for a decision write's two
-        columns, json.dumps 4.0 us); what
-        orjson refuses (integers beyond 64 bits) is written by json.dumps."""
+        """Compact JSON with sorted keys, by orjson (json.dumps took many times as long, on every decision write);
+        what orjson refuses (integers beyond 64 bits) is written by json.dumps."""
         if value is None:
             return None
         try:

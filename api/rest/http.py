@@ -26,7 +26,7 @@ def parse_id(value: str, what: str) -> uuid.UUID:
 def parse_args(schema: Schema) -> dict:
     """Validate the query string against ``schema``: unknown, repeated or malformed parameters are a 400."""
     if not schema.fields and not request.query_string:
-        return {}  # an operation without parameters, called without any: nothing to check (~20 µs a write saved)
+        return {}  # an operation without parameters, called without any: nothing to check, and no schema load to pay
     errors: dict[str, list[str]] = {}
     raw = {}
     for name, values in request.args.lists():

@@ -15,7 +15,8 @@ hasher = PasswordHasher()
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to verify against when the account or client does not exist, so that answer takes as long as a wrong
-    password. Made on first use: hashing takes argon2's 64 MiB and ~50 ms, which no process should pay at import."""
+    password. Made on first use: hashing takes argon2's 64 MiB and its deliberate slowness, which no process should
+    pay at import."""
     return hasher.hash("timing-equaliser")
 
 

@@ -7,8 +7,8 @@ import orjson
 
 class FirstRows:
     """Remembers the first row of each key, a batch at a time, in a private temporary SQLite database on disk
-    (deleted when closed): a dict of every key in a million-row file would hold ~300 MB; this holds SQLite's page
-    cache (2 MB). Keys are strings."""
+    (deleted when closed): a dict of every key would grow with the file, however long; this holds only SQLite's
+    page cache (its default size, 2 MB). Keys are strings."""
 
     def __init__(self):
         self.db = sqlite3.connect("", isolation_level=None)  # "" is a temporary database on disk

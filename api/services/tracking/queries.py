@@ -3,9 +3,9 @@ the six reads behind every progress document. Written once as SQL because compos
 running them; placeholders are {p}, and {values} is an IN list."""
 
 # Everything decisions.record_decision checks about the enrolment, the assessor and the criterion, in one statement:
-# with the evidence statement below it replaced 12 peewee queries (3.7 -> 1.25 ms a write, in-process). One row if the
-# enrolment exists, else none. Parameters: the assessor (account, then staff assignment), the criterion (three times),
-# the enrolment.
+# with the evidence statement below it, this stands in for a peewee query per check, which together were most of a
+# write's cost. One row if the enrolment exists, else none. Parameters: the assessor (account, then staff assignment),
+# the criterion (three times), the enrolment.
 DECISION_FACTS_SQL = """
 SELECT e.centre_id, e.learner_id, a.id IS NOT NULL, a.learner_id, a.assessor_status,
        EXISTS (SELECT 1 FROM enrolment_staff s
@@ -25,10 +25,10 @@ SELECT ev.id, ev.submitted_by,
 FROM evidence ev WHERE ev.enrolment_id = {p} AND ev.id IN ({values})"""
 
 
-# Progress (progress.progress_for): six queries, as SQL: composing them with peewee took about a third of the time of
-# a progress document on PostgreSQL (2,000 decisions). Ids are read as text: psycopg2 would build a uuid.UUID for
-# every id (half the time taken to read 2,000 decisions); SQLite stores them as text already. Parameters: the unit
-# version ids (outcomes, criteria) or the enrolment ids (the rest), as hex.
+# Progress (progress.progress_for): six queries, as SQL: composing them with peewee was a large share of the time of
+# a progress document on PostgreSQL. Ids are read as text: psycopg2 would build a uuid.UUID for every id, much of
+# the time taken to read the decisions; SQLite stores them as text already. Parameters: the unit version ids
+# (outcomes, criteria) or the enrolment ids (the rest), as hex.
 PROGRESS_ENROLMENTS_SQL = """
 SELECT CAST(e.id AS TEXT), CAST(e.learner_id AS TEXT), CAST(e.unit_id AS TEXT), u.code, CAST(e.unit_version_id AS TEXT),
        e.status

@@ -186,6 +186,14 @@ def test_countersigning_is_for_a_qualified_assessor_other_than_the_trainee(app, 
     assert (signed["countersigned_by"], signed["in_effect"]) == (str(identities.accounts["assessor_a"].id), True)
 
 
+def test_only_an_assessor_countersigns(client, auth, b13):
+    trainee = decide(client, auth, b13, caller="trainee_assessor_a")
+    for caller in ("iqa_a", "centre_admin_a"):  # they see the decision, and are no assessors
+        refused(client.post(f"/v1/decisions/{trainee['id']}/countersign", headers=auth(caller)), 403,
+                "decisions are countersigned by assessors")
+    assert client.get(f"/v1/decisions/{trainee['id']}", headers=auth("admin")).get_json()["in_effect"] is False
+
+
 def test_only_a_trainee_s_decision_is_countersigned_and_only_once(app, client, auth, identities, b13):
     _, second_assessor = qualified_assessor(app, "second.assessor@example.test")
     qualified = decide(client, auth, b13)
@@ -291,6 +299,17 @@ def test_a_sampling_plan_offers_its_assessor_s_unsampled_decisions_at_its_rate(a
     assert set(half) <= set(unsampled) and half == candidates(0.5)  # a subset, the same each time it is asked
 
 
+def test_a_sampling_rate_selects_that_share_of_decisions_and_always_the_same_ones():
+    from api.services.tracking.iqa import is_selected
+
+    decisions = [uuid.uuid5(uuid.NAMESPACE_URL, f"decision {n}") for n in range(1000)]  # fixed ids: a fixed answer
+    chosen = {rate: {d for d in decisions if is_selected(d, rate)} for rate in (0.0, 0.1, 0.5, 1.0)}
+    assert chosen[0.0] == set() and chosen[1.0] == set(decisions)
+    assert 0.07 < len(chosen[0.1]) / len(decisions) < 0.13 and 0.45 < len(chosen[0.5]) / len(decisions) < 0.55
+    assert chosen[0.1] <= chosen[0.5]  # a higher rate adds decisions to the sample, never swaps them
+    assert chosen == {rate: {d for d in decisions if is_selected(str(d), rate)} for rate in chosen}  # id as text
+
+
 def test_a_sampling_plan_is_seen_by_its_centre_s_iqas_and_admins_only(client, auth, identities):
     plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": str(identities.centres["A"].id),
                                                          "assessor_id": str(identities.accounts["assessor_a"].id),
@@ -354,6 +373,11 @@ def test_each_group_of_a_qualification_reports_its_rule_and_standing(client, aut
         {"name": "Mandatory", "mandatory": True, "min_units": None, "min_credits": None,
          "units_complete": 0, "credits_complete": 0, "satisfied": False}]
     assert groups() == standing
+    from api.models import QualificationGroup
+
+    body = client.get(url, headers=auth("centre_admin_a")).get_json()
+    assert [g["group_id"] for g in body["groups"]] == [str(g.id) for g in QualificationGroup.select().where(
+        QualificationGroup.qualification == qualification).order_by(QualificationGroup.position)]
     b13 = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
     complete(client, auth, b13, criteria_of(client, unit_ids["B13"]))
     cs34 = enrol(client, auth, identities, learner, unit_ids["CS 34"])["id"]

@@ -45,8 +45,8 @@ def decision_body(decision: Decision, countersignature: Countersignature | None 
     }
 
 
-def _assessor(principal: Principal) -> Account:
-    require(can_record_decisions(principal), "decisions are recorded by assessors")
+def _countersigner(principal: Principal) -> Account:
+    require(can_record_decisions(principal), "decisions are countersigned by assessors")
     return Account.get_by_id(principal.id)
 
 
@@ -138,7 +138,7 @@ def _evidence_of(enrolment_id: uuid.UUID, criterion_id: uuid.UUID, evidence_ids:
 def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignature:
     """A qualified assessor of the centre countersigns a trainee's decision, which then takes effect."""
     decision, enrolment = visible_decision(principal, decision_id)
-    signer = _assessor(principal)
+    signer = _countersigner(principal)
     require(signer.assessor_status == "qualified", "only a qualified assessor countersigns")
     require(signer.id != decision.assessor_id, "an assessor cannot countersign their own decision")
     if decision.assessor_status != "trainee" or decision.carried_from_id is not None:

@@ -145,7 +145,7 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     if plan.learners:
         centre_id = uuid.UUID(centre_hex)
         events.append(audit.event_row(principal, "learners.imported", "centre", centre_id, centre_id=centre_id,
-                                      after={"created": [str(uuid.UUID(row[0])) for row in plan.learners]}))
+                                      after={"created": [_dashed(row[0]) for row in plan.learners]}))
     insert_values(Learner, LEARNER_FIELDS, plan.learners)
     insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], plan.external_ids,
                   ignore_conflicts=True)
@@ -153,6 +153,11 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     insert_values(EnrolmentStaff, ["enrolment", "account", "role"], plan.staff)
     insert_rows(AuditEvent, events)
     return plan.counts
+
+
+def _dashed(hex_id: str) -> str:
+    """A 32-digit hex id in the standard dashed form, as str(uuid.UUID(hex_id)) gives it."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 def _update_learner(principal, learner_hex: str, centre_hex: str, before: tuple, after: tuple, now) -> dict:

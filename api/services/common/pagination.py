@@ -1,11 +1,14 @@
 """Keyset (cursor) pagination: stable under inserts, constant cost per page, opaque cursors.
 
-A cursor is the sort key of the last row a page showed, as JSON, followed by an HMAC of it made with a key derived
-from the app's signing secret and bound to the list's sort columns. So only this API can make a cursor, and a cursor
-of one list is refused by another: anything else (forged, edited, truncated, from another deployment or from before
-the secret changed) is InvalidParameter (400), never a query. The decoded key is also checked against the columns it
-will be compared with (integers within 64 bits, UUIDs, ISO timestamps, strings of bounded length), so not even a
-cursor signed with a leaked key reaches the database with a value the database cannot compare.
+A cursor is the sort key of the last row a page showed, as JSON, encrypted and authenticated (AES-GCM-SIV) with a
+key derived from the app's signing secret, the list's sort columns bound in as associated data. So a cursor reveals
+nothing of the row it points after (a learner list sorts by name: no name may travel in a URL, a log or a proxy's
+cache), only this API can make one, and a cursor of one list is refused by another: anything else (forged, edited,
+truncated, from another deployment or from before the secret changed) is InvalidParameter (400), never a query.
+The decoded key is also checked against the columns it will be compared with (integers within 64 bits, UUIDs, ISO
+timestamps, strings of bounded length), so not even a cursor sealed with a leaked key reaches the database with a
+value the database cannot compare. Sealing is deterministic (the same key gives the same cursor, which REST and
+GraphQL parity relies on); AES-GCM-SIV is built for that: it reveals only that two cursors are equal.
 """
 
 import base64
@@ -19,6 +22,8 @@ from datetime import datetime
 from functools import lru_cache
 
 import peewee
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
 from api.errors import InvalidParameter
 
@@ -26,7 +31,7 @@ MAX_CURSOR_LENGTH = 4096  # what a list or feed accepts; our own cursors stay fa
 MAX_KEY_TEXT = 1000  # characters of one text value in a sort key (the longest sorted column holds 255)
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 DEFAULT_SCOPE = "list"  # cursors not made by keyset_page: the change feed, GraphQL lists served whole
-_MAC_BYTES = 16
+_NONCE = bytes(12)  # deterministic sealing: AES-GCM-SIV's nonce-misuse resistance makes a fixed nonce safe
 
 
 @dataclass
@@ -46,19 +51,21 @@ class Page:
 
 def encode_cursor(key: list, scope: str = DEFAULT_SCOPE) -> str:
     """An opaque cursor for the row whose sort key is ``key``, valid only for lists sorted as ``scope`` names."""
-    payload = _b64(json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{payload}.{_b64(_mac(scope, payload))}"
+    plain = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
+    return _b64(_sealer(_signing_secret()).encrypt(_NONCE, plain, scope.encode()))
 
 
 def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, parameter: str = "cursor") -> list:
     """The sort key inside ``cursor`` (``length`` strings or 64-bit integers); InvalidParameter (400) naming
     ``parameter`` unless this API issued it for ``scope``."""
-    payload, _, mac = cursor.partition(".")
     key = None
-    if len(cursor) <= MAX_CURSOR_LENGTH and hmac.compare_digest(mac.encode(), _b64(_mac(scope, payload)).encode()):
+    if len(cursor) <= MAX_CURSOR_LENGTH:
         try:
-            key = json.loads(_unb64(payload))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
+            if "." in cursor:  # never in a sealed cursor
+                key = _signed_key(cursor, scope)
+            else:
+                key = json.loads(_sealer(_signing_secret()).decrypt(_NONCE, _unb64(cursor), scope.encode()))
+        except (binascii.Error, ValueError, UnicodeError, InvalidTag):
             key = None
     if not (isinstance(key, list) and len(key) == length and all(map(_plain_value, key))):
         raise _not_ours(parameter)
@@ -127,11 +134,6 @@ def _after(fields: list, key: list):
     return (first > key[0]) | ((first == key[0]) & _after(rest, key[1:]))
 
 
-def _mac(scope: str, payload: str) -> bytes:
-    message = f"{scope}\n{payload}".encode()
-    return hmac.new(_cursor_key(_signing_secret()), message, hashlib.sha256).digest()[:_MAC_BYTES]
-
-
 def _signing_secret() -> str:
     """The app's token signing secret; outside a request (a service called by the CLI or a test), the one the
     environment configures, as create_app would take it."""
@@ -147,10 +149,20 @@ def _environment_secret() -> str:
     return Settings.from_env().signing_secret()
 
 
+def _signed_key(cursor: str, scope: str):
+    """The key of a cursor as earlier releases issued it (the key's JSON in base64, a dot, an HMAC of it), so that
+    positions clients stored, such as a change-feed ``since``, stay valid; None unless its HMAC is right."""
+    payload, _, mac = cursor.partition(".")
+    secret = _signing_secret().encode()
+    key = hmac.new(secret, b"qualtrack pagination cursor v1", hashlib.sha256).digest()
+    expected = hmac.new(key, f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:16]
+    return json.loads(_unb64(payload)) if hmac.compare_digest(mac.encode(), _b64(expected).encode()) else None
+
+
 @lru_cache(maxsize=4)
-def _cursor_key(secret: str) -> bytes:
-    """A key for cursors only, derived from the signing secret (a cursor MAC is never a valid token signature)."""
-    return hmac.new(secret.encode(), b"qualtrack pagination cursor v1", hashlib.sha256).digest()
+def _sealer(secret: str) -> AESGCMSIV:
+    """The cipher for cursors, keyed by a key for cursors only, derived from the signing secret."""
+    return AESGCMSIV(hmac.new(secret.encode(), b"qualtrack pagination cursor v2", hashlib.sha256).digest())
 
 
 def _b64(data: bytes) -> str:

@@ -6,6 +6,7 @@ database's class.
 - transactions: write transactions (queued on SQLite), savepoints, row locks, locks held until commit.
 - locks: locks that outlive a transaction: held across transactions, leases, the startup lock.
 - raw: raw SQL for hot paths and bulk inserts, with placeholders for either backend.
+- horizon: the time before which every stamped change is committed (lists a client syncs from).
 - transient: whether a database error is transient (503) or a fault (500).
 - sqlite_writes, checkpoints: SQLite's writer queue and its log checkpoints.
 
@@ -26,6 +27,7 @@ from api.db.connections import (
     release_connection,
     unconnected_copy,
 )
+from api.db.horizon import settled_before
 from api.db.locks import STARTUP_LOCK_KEY, Lease, held, startup_lock
 from api.db.raw import db_timestamp, fetch_in, fetch_rows, insert_rows, insert_values
 from api.db.transactions import for_update, hold_until_commit, savepoint, write_transaction
@@ -36,5 +38,5 @@ __all__ = [
     "can_reconnect", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
     "ensure_connected", "fetch_in", "fetch_rows", "for_update", "held", "hold_until_commit", "insert_rows",
     "insert_values", "is_sqlite", "is_transient", "keep_checkpointing", "make_database", "release",
-    "release_connection", "savepoint", "startup_lock", "unconnected_copy", "write_transaction",
+    "release_connection", "savepoint", "settled_before", "startup_lock", "unconnected_copy", "write_transaction",
 ]

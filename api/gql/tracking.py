@@ -36,12 +36,15 @@ class TrackingQuery:
     def centre(self, info: Info, id: uuid.UUID) -> Centre | None:
         return or_none(lambda: centres.get_centre(info.context.principal, id))
 
-    @strawberry.field(description="Learners visible to you, by family name, given name and id.")
+    @strawberry.field(description="Learners visible to you, by family name, given name and id (sort: name, the "
+                                  "default), or by updated_at or created_at; to sync, sort by updated_at from "
+                                  "updatedSince (inclusive).")
     def learners(self, info: Info, centre_id: uuid.UUID | None = None, uln: str | None = None,
                  external_system: str | None = None, external_id: str | None = None, first: int | None = None,
-                 after: str | None = None) -> Connection[Learner]:
+                 after: str | None = None, sort: str | None = None,
+                 updated_since: datetime | None = None) -> Connection[Learner]:
         args = validated(LEARNER_LIST_ARGS, centre_id=centre_id, uln=uln, external_system=external_system,
-                         external_id=external_id, after=after)
+                         external_id=external_id, after=after, sort=sort, updated_since=updated_since)
         page = learners.list_learners(info.context.principal, **args, limit=page_size(info, first))
         info.context.seen("learner", page.items)
         return connection_from_page(page)
@@ -50,12 +53,14 @@ class TrackingQuery:
     def learner(self, info: Info, id: uuid.UUID) -> Learner | None:
         return or_none(lambda: learners.learner_body(learners.visible_learner(info.context.principal, id)))
 
-    @strawberry.field(description="Enrolments visible to you, oldest first.")
+    @strawberry.field(description="Enrolments visible to you, oldest first (sort: created_at, the default), or by "
+                                  "updated_at; to sync, sort by updated_at from updatedSince (inclusive).")
     def enrolments(self, info: Info, learner_id: uuid.UUID | None = None, centre_id: uuid.UUID | None = None,
                    unit_id: uuid.UUID | None = None, status: str | None = None, first: int | None = None,
-                   after: str | None = None) -> Connection[Enrolment]:
+                   after: str | None = None, sort: str | None = None,
+                   updated_since: datetime | None = None) -> Connection[Enrolment]:
         args = validated(ENROLMENT_LIST_ARGS, learner_id=learner_id, centre_id=centre_id, unit_id=unit_id,
-                         status=status, after=after)
+                         status=status, after=after, sort=sort, updated_since=updated_since)
         page = enrolments.list_enrolments(info.context.principal, **args, limit=page_size(info, first))
         info.context.seen("enrolment", page.items)
         return connection_from_page(page)

@@ -82,6 +82,8 @@ QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(),
 
 
 class LearnerListArgs(PageArgs):
+    sort = fields.String(validate=validate.OneOf(("name", "updated_at", "created_at")))
+    updated_since = fields.NaiveDateTime(timezone=UTC)
     centre_id = JsonUUID()
     uln = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[0-9]+$")])
     external_system = fields.String(validate=validate.Length(min=1, max=64))
@@ -89,6 +91,8 @@ class LearnerListArgs(PageArgs):
 
 
 class EnrolmentListArgs(PageArgs):
+    sort = fields.String(validate=validate.OneOf(("created_at", "updated_at")))
+    updated_since = fields.NaiveDateTime(timezone=UTC)
     learner_id = JsonUUID()
     centre_id = JsonUUID()
     unit_id = JsonUUID()

@@ -31,7 +31,8 @@ class Learner(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("centre", "uln"), False),)  # also serves lookups by centre alone
+        indexes = ((("centre", "uln"), False),  # also serves lookups by centre alone
+                   (("updated_at", "id"), False))  # lists in updated_at order (sync)
 
 
 TEMPORARY_ULN = "9999999999"  # the placeholder ULN for a learner who has none yet: the one ULN that may repeat
@@ -65,6 +66,9 @@ class Enrolment(BaseModel):
     row_version = peewee.IntegerField(default=1)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("updated_at", "id"), False),)  # lists in updated_at order (sync)
 
 
 # One active enrolment per (learner, unit): a second enrol of the same learner on the same unit is a conflict

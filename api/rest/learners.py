@@ -43,11 +43,12 @@ def create_learner():
 
 @bp.get("/learners")
 def list_learners():
-    """Learners visible to the caller, filtered by centre, ULN or external id."""
+    """Learners visible to the caller, filtered by centre, ULN, external id or last change (sync: sort=updated_at)."""
     args = parse_args(LEARNER_LIST_ARGS)
     page = learners.list_learners(current_principal(), centre_id=args.get("centre_id"), uln=args.get("uln"),
                                   external_system=args.get("external_system"), external_id=args.get("external_id"),
-                                  cursor=args.get("cursor"), limit=args["limit"])
+                                  cursor=args.get("cursor"), limit=args["limit"], sort=args.get("sort"),
+                                  updated_since=args.get("updated_since"))
     return page_response(page, cache_control="private, no-cache")
 
 
@@ -116,7 +117,8 @@ def list_enrolments():
     args = parse_args(ENROLMENT_LIST_ARGS)
     page = enrolments.list_enrolments(current_principal(), learner_id=args.get("learner_id"),
                                       centre_id=args.get("centre_id"), unit_id=args.get("unit_id"),
-                                      status=args.get("status"), cursor=args.get("cursor"), limit=args["limit"])
+                                      status=args.get("status"), cursor=args.get("cursor"), limit=args["limit"],
+                                      sort=args.get("sort"), updated_since=args.get("updated_since"))
     return page_response(page, cache_control="private, no-cache")
 
 

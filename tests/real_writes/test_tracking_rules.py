@@ -223,3 +223,44 @@ def test_a_learner_account_sees_and_exports_only_its_own_record(client, auth, id
     assert [row["id"] for row in client.get("/v1/learners", headers=headers).get_json()["items"]] == [mine["id"]]
     assert client.get(f"/v1/learners/{mine['id']}/export", headers=headers).status_code == 200
     assert client.get(f"/v1/learners/{other['id']}", headers=headers).status_code == 404
+
+
+def test_an_enrolment_update_changes_what_it_names_and_nothing_else(client, auth, identities, unit_ids):
+    admin, ids = auth("centre_admin_a"), identities.accounts
+    learner = make_learner(client, auth, identities)
+    first = enrol(client, auth, identities, learner["id"], unit_ids["CS 34"],
+                  assessors=("assessor_a", "trainee_assessor_a"))
+    other = enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids["CS 34"],
+                  assessors=("assessor_a", "trainee_assessor_a"))
+    url = first["href"]
+
+    def patch(body, status=200, caller=admin):
+        etag = client.get(url, headers=admin).headers["ETag"]
+        response = client.patch(url, json=body, headers={**caller, "If-Match": etag})
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+    assert client.patch(url, json={"status": "completed"}, headers=admin).status_code == 428
+    refused = patch({"status": "completed"}, 403, caller=auth("assessor_a"))
+    assert refused["detail"] == "only the centre's admins change enrolments"
+    assert patch({"planned_end_date": "2026-09-01"})["planned_end_date"] == "2026-09-01"  # may end the day it starts
+    too_early = patch({"planned_end_date": "2026-08-31"}, 422)
+    assert too_early["detail"] == "planned_end_date is before start_date"
+    assert too_early["errors"] == {"planned_end_date": ["before start_date"]}
+    moved = patch({"start_date": "2026-08-01", "planned_end_date": "2027-06-30"})
+    assert (moved["start_date"], moved["planned_end_date"], moved["status"]) == ("2026-08-01", "2027-06-30", "active")
+    staffed = patch({"assessor_ids": [str(ids["assessor_a"].id)]})
+    assert staffed["assessor_ids"] == [str(ids["assessor_a"].id)] and staffed["iqa_ids"] == [str(ids["iqa_a"].id)]
+    assert patch({"iqa_ids": []})["iqa_ids"] == []
+    untouched = client.get(other["href"], headers=admin).get_json()
+    assert (untouched["assessor_ids"], untouched["iqa_ids"]) == (other["assessor_ids"], other["iqa_ids"])
+    assert patch({"status": "withdrawn"})["status"] == "withdrawn"
+    again = enrol(client, auth, identities, learner["id"], unit_ids["CS 34"])
+    clash = patch({"status": "active"}, 409)
+    assert clash["existing_id"] == again["id"] and clash["existing_href"] == again["href"]
+    assert client.get(url, headers=admin).get_json()["status"] == "withdrawn"
+    events = client.get(f"/v1/audit?subject_id={first['id']}", headers=auth("admin")).get_json()["items"]
+    updates = [e for e in events if e["action"] == "enrolment.updated"]
+    assert [e["after"]["fields"] for e in updates] == [["planned_end_date"], ["planned_end_date", "start_date"],
+                                                       ["assessor_ids"], ["iqa_ids"], ["status"]]
+    assert updates[-1]["before"]["status"] == "active" and updates[-1]["after"]["status"] == "withdrawn"

@@ -28,11 +28,14 @@ from api.services.common.access import (
     visible_learner_records,
     visible_unit,
 )
-from api.services.common.pagination import Page, keyset_page
+from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
+from api.services.common.sorted_lists import by_time, sorted_page
 from api.services.tracking.identity import enrolment_duplicate, write_unique
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
+_BY_TIME = by_time(Enrolment)
+ENROLMENT_ORDERS = {"created_at": _BY_TIME["created_at"], "updated_at": _BY_TIME["updated_at"]}  # the first: default
 
 
 def enrolment_body(enrolment: Enrolment, staff: list | None = None) -> dict:
@@ -110,15 +113,18 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
     return enrolment
 
 
-def list_enrolments(principal: Principal, *, learner_id, centre_id, unit_id, status, cursor, limit) -> Page:
+def list_enrolments(principal: Principal, *, learner_id, centre_id, unit_id, status, cursor, limit, sort=None,
+                    updated_since=None) -> Page:
+    """Enrolments the principal may see, filtered by learner, centre, unit, status or time of their last change;
+    oldest first (the default), or by when they were last updated (for sync: common.sorted_lists)."""
     require_authenticated(principal)
     query = visible_learner_records(Enrolment.select(), principal, Enrolment.centre, Enrolment.learner)
     for field, value in ((Enrolment.learner, learner_id), (Enrolment.centre, centre_id), (Enrolment.unit, unit_id),
                          (Enrolment.status, status)):
         if value:
             query = query.where(field == value)
-    page = keyset_page(query, [Enrolment.created_at, Enrolment.id], cursor, limit,
-                       key_of=lambda e: [e.created_at.isoformat(), str(e.id)])
+    page = sorted_page(query, Enrolment, ENROLMENT_ORDERS, sort=sort, updated_since=updated_since, cursor=cursor,
+                       limit=limit)
     staff: dict = {}
     for row in EnrolmentStaff.select().where(EnrolmentStaff.enrolment.in_([e.id for e in page.items])):
         staff.setdefault(row.enrolment_id, []).append(row)

@@ -31,12 +31,15 @@ from api.services.common.access import (
     visible_learner,
     visible_learner_records,
 )
-from api.services.common.pagination import Page, keyset_page
+from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
+from api.services.common.sorted_lists import by_time, sorted_page
 from api.services.tracking.identity import learner_duplicate, write_unique
 from api.services.tracking.uln import uln_problem
 
 EDITABLE = ("given_name", "family_name", "email", "date_of_birth")
+LEARNER_ORDERS = {"name": ([Learner.family_name, Learner.given_name, Learner.id],
+                           lambda r: [r.family_name, r.given_name, str(r.id)]), **by_time(Learner)}
 
 
 def lock_centre_learners(centre_id) -> None:
@@ -109,8 +112,11 @@ def create_learner(principal: Principal, data: dict) -> Learner:
     return learner
 
 
-def list_learners(principal: Principal, *, centre_id, uln, external_system, external_id, cursor, limit) -> Page:
-    """Learners the principal may see, filtered by centre, ULN or external id; by family name, given name, id."""
+def list_learners(principal: Principal, *, centre_id, uln, external_system, external_id, cursor, limit,
+                  sort=None, updated_since=None) -> Page:
+    """Learners the principal may see, filtered by centre, ULN, external id or time of their last change; sorted by
+    name (family name, given name, id: the default), or by when they were last updated or created (for sync:
+    common.sorted_lists)."""
     require_authenticated(principal)
     query = visible_learner_records(Learner.select(), principal, Learner.centre, Learner.id)
     if centre_id:
@@ -124,8 +130,8 @@ def list_learners(principal: Principal, *, centre_id, uln, external_system, exte
         if external_id:
             matches = matches.where(LearnerExternalId.external_id == external_id)
         query = query.where(Learner.id.in_(matches))
-    page = keyset_page(query, [Learner.family_name, Learner.given_name, Learner.id], cursor, limit,
-                       key_of=lambda r: [r.family_name, r.given_name, str(r.id)])
+    page = sorted_page(query, Learner, LEARNER_ORDERS, sort=sort, updated_since=updated_since, cursor=cursor,
+                       limit=limit)
     ids = [r.id for r in page.items]
     external: dict = {}
     for ref in LearnerExternalId.select().where(LearnerExternalId.learner.in_(ids)):

@@ -385,3 +385,114 @@ def test_each_group_of_a_qualification_reports_its_rule_and_standing(client, aut
     done = {"units_complete": 1, "satisfied": True}
     assert groups() == [standing[0] | done | {"credits_complete": 10}, standing[1] | done,
                         standing[2] | done | {"credits_complete": 10}]
+
+
+@pytest.fixture(scope="module")
+def published(app, auth, database):
+    """CS 37 to CS 41 published (they are drafts as loaded), in this module's database."""
+    from api.models import Unit
+
+    client = app.test_client()
+    for code in ("CS 37", "CS 38", "CS 39", "CS 40", "CS 41"):
+        response = client.post(f"/v1/units/{Unit.get(Unit.code == code).id}/publish", headers=auth("admin"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _load_qualification(tmp_path, code: str, groups: list) -> str:
+    """A published qualification with ``groups`` (of skills-cfa units by code), loaded as an awarding body would."""
+    import yaml
+
+    from api.services.content.loader import load_path
+    from tests.conftest import PROJECT_ROOT
+
+    document = yaml.safe_load((PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").read_text())
+    document |= {"code": code, "title": f"Test qualification {code}", "min_credits": None, "groups": [
+        {**group, "units": [{"owner": "skills-cfa", "code": unit} for unit in group["units"]]} for group in groups]}
+    path = tmp_path / f"{code.replace('/', '-')}.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert load_path(path).ok
+    from api.models import Qualification
+
+    return str(Qualification.get(Qualification.code == code).id)
+
+
+def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualification_s_order(
+        client, auth, identities, unit_ids, tmp_path, published):
+    """Mandatory groups in their order and their units in theirs; units the learner is already on (not withdrawn)
+    are kept, a unit in two groups is made once, and another learner's or another qualification's units play no
+    part. Refusals say what refused."""
+    first, second = sorted(["CS 37", "CS 38"], key=lambda code: unit_ids[code], reverse=True)  # not in id order
+    kept, rejoined, elsewhere = "CS 39", "CS 40", "CS 41"
+    qualification = _load_qualification(tmp_path, "TEST/0003/1", [
+        {"name": "First mandatory", "mandatory": True, "units": [first, kept, second]},
+        {"name": "Optional", "min_units": 1, "units": ["CS 34"]},
+        {"name": "Second mandatory", "mandatory": True, "units": [first, rejoined]}])
+    _load_qualification(tmp_path, "TEST/0004/1", [{"name": "Other", "mandatory": True, "units": [elsewhere]}])
+    learner = make_learner(client, auth, identities)["id"]
+    enrol(client, auth, identities, learner, unit_ids[kept])
+    withdrawn = enrol(client, auth, identities, learner, unit_ids[rejoined])
+    etag = client.get(withdrawn["href"], headers=auth("centre_admin_a")).headers["ETag"]
+    assert client.patch(withdrawn["href"], json={"status": "withdrawn"},
+                        headers={**auth("centre_admin_a"), "If-Match": etag}).status_code == 200
+    enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids[second])
+    url = f"/v1/learners/{learner}/qualifications/{qualification}/enrolments"
+    body = {"start_date": "2026-09-01"}
+    refused(client.post(url, json=body, headers=auth("assessor_a")), 403, "only the centre's admins enrol learners")
+    unknown = uuid.uuid4()
+    refused(client.post(f"/v1/learners/{learner}/qualifications/{unknown}/enrolments", json=body,
+                        headers=auth("centre_admin_a")), 404, f"no published qualification {unknown}")
+    made = post(client, auth, "centre_admin_a", url, body)["items"]
+    assert [e["unit_id"] for e in made] == [unit_ids[first], unit_ids[second], unit_ids[rejoined]]
+
+
+def test_a_centre_s_progress_counts_its_own_enrolments_by_assessor(client, auth, identities, unit_ids, published):
+    centre, accounts_ = identities.centres["A"], identities.accounts
+    url = f"/v1/centres/{centre.id}/progress"
+
+    def read():
+        response = client.get(url, headers=auth("centre_admin_a"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        return body, {row["assessor_id"]: row for row in body["by_assessor"]}
+
+    before, before_by = read()
+    learner = make_learner(client, auth, identities)["id"]
+    enrol(client, auth, identities, learner, unit_ids["CS 37"], assessors=("assessor_a", "trainee_assessor_a"))
+    other_centre = str(identities.centres["B"].id)
+    learner_b = make_learner(client, auth, identities, caller="centre_admin_b", centre_id=other_centre)["id"]
+    post(client, auth, "centre_admin_b", "/v1/enrolments", {
+        "learner_id": learner_b, "unit_id": unit_ids["CS 37"], "start_date": "2026-09-01",
+        "assessor_ids": [str(accounts_["assessor_b"].id)]})
+    after, after_by = read()
+    criteria = len(criteria_of(client, unit_ids["CS 37"]))
+    assert after["centre_id"] == str(centre.id)
+    assert (after["enrolments"] - before["enrolments"], after["criteria"] - before["criteria"]) == (1, criteria)
+    for name in ("assessor_a", "trainee_assessor_a"):
+        account = str(accounts_[name].id)
+        was = before_by.get(account, {"enrolments": 0, "criteria": 0})
+        assert (after_by[account]["enrolments"] - was["enrolments"],
+                after_by[account]["criteria"] - was["criteria"]) == (1, criteria)
+    assert str(accounts_["iqa_a"].id) not in after_by and str(accounts_["assessor_b"].id) not in after_by
+    refused(client.get(url, headers=auth("centre_admin_b")), 404, f"no centre {centre.id} visible to you")
+
+
+def test_a_centre_s_progress_is_for_its_tracking_clients_only(app, client, identities):
+    from api.auth import issue_tokens
+
+    url = f"/v1/centres/{identities.centres['A'].id}/progress"
+    for scopes, status in ((["tracking:read"], 200), (["tracking:write"], 200), (["content:read"], 404),
+                           (["import"], 404)):
+        made = accounts.create_client(f"progress reader {scopes[0]}", scopes, centre="A")
+        with app.test_request_context():
+            token = issue_tokens(f"client:{made.client.id}", accounts.client_claims(made.client),
+                                 with_refresh=False)["access_token"]
+        assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == status, scopes
+
+
+def test_a_learner_s_progress_is_of_their_own_enrolments(client, auth, identities, unit_ids, published):
+    learner = make_learner(client, auth, identities)["id"]
+    mine = [enrol(client, auth, identities, learner, unit_ids[code])["id"] for code in ("CS 37", "CS 38")]
+    enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids["CS 37"])
+    body = client.get(f"/v1/learners/{learner}/progress", headers=auth("centre_admin_a")).get_json()
+    assert sorted(e["enrolment_id"] for e in body["enrolments"]) == sorted(mine)
+    assert (body["learner_id"], body["units"], body["units_complete"]) == (learner, 2, 0)

@@ -45,3 +45,34 @@ def test_rendering_a_version_is_constant_in_its_size(database, unit_ids):
         return counter.count
 
     assert render_queries("CS 47") == render_queries("CS 34") == render_queries("B13")
+
+
+def test_an_enrolment_s_lists_cost_the_same_with_one_record_as_with_many(client, auth, identities, unit_ids):
+    from tests.tracking_helpers import criteria_of, enrol, make_learner, post
+
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, unit_ids["B13"],
+                      assessors=("assessor_a", "trainee_assessor_a"))["id"]
+    criteria = criteria_of(client, unit_ids["B13"])
+    admin = auth("admin")
+
+    def evidence(claimed):
+        return post(client, auth, "lms_client_a", f"/v1/enrolments/{enrolment}/evidence", {
+            "type": "observation", "title": "Seen", "date": "2026-10-01", "authenticity_declared": True,
+            "criterion_ids": claimed})
+
+    def decision(criterion, caller="assessor_a"):
+        return post(client, auth, caller, f"/v1/enrolments/{enrolment}/decisions",
+                    {"criterion_id": criterion, "outcome": "met", "feedback": "Seen."})
+
+    lists = [f"/v1/enrolments/{enrolment}/evidence", f"/v1/enrolments/{enrolment}/decisions",
+             f"/v1/learners/{learner}/progress"]
+    evidence(criteria[:1])
+    decision(criteria[0])
+    one = [queries_for(client, url, admin) for url in lists]
+    for n in range(1, 4):
+        evidence(criteria[n:n + 3])
+        signed = decision(criteria[n], caller="trainee_assessor_a")
+        post(client, auth, "assessor_a", f"/v1/decisions/{signed['id']}/countersign", None, status=200)
+    enrol(client, auth, identities, learner, unit_ids["CS 34"])
+    assert [queries_for(client, url, admin) for url in lists] == one

@@ -270,8 +270,17 @@ def test_an_iqa_is_told_which_hand_they_had_in_a_decision(client, auth, identiti
 
 def test_a_sampling_plan_offers_its_assessor_s_unsampled_decisions_at_its_rate(app, client, auth, identities,
                                                                               unit_ids):
-    account, headers = qualified_assessor(app, "sampled.assessor@example.test")  # no decisions of other tests
+    from api.services.tracking.iqa import is_selected
+
+    account, headers = qualified_assessor(app, "sampled.assessor@example.test", centres=("A", "B"))  # a new one
     centre, assessor = str(identities.centres["A"].id), str(account.id)
+    centre_b = str(identities.centres["B"].id)
+    learner_b = make_learner(client, auth, identities, caller="centre_admin_b", centre_id=centre_b)["id"]
+    at_b = post(client, auth, "centre_admin_b", "/v1/enrolments", {
+        "learner_id": learner_b, "unit_id": unit_ids["B13"], "start_date": "2026-09-01", "assessor_ids": [assessor]})
+    post(client, auth, None, f"/v1/enrolments/{at_b['id']}/decisions",  # at the other centre: not this plan's
+         {"criterion_id": criteria_of(client, unit_ids["B13"])[0], "outcome": "met", "feedback": "Seen."},
+         headers=headers)
     learner = make_learner(client, auth, identities)["id"]
     enrolment = post(client, auth, "centre_admin_a", "/v1/enrolments", {
         "learner_id": learner, "unit_id": unit_ids["B13"], "start_date": "2026-09-01",
@@ -296,7 +305,8 @@ def test_a_sampling_plan_offers_its_assessor_s_unsampled_decisions_at_its_rate(a
     assert candidates(0.0, assessor_is_new=True) == unsampled  # a new assessor's decisions are all sampled
     assert candidates(0.0) == []
     half = candidates(0.5)
-    assert set(half) <= set(unsampled) and half == candidates(0.5)  # a subset, the same each time it is asked
+    assert half == [d for d in unsampled if is_selected(uuid.UUID(d), 0.5)]  # those the rate selects, in order
+    assert half == candidates(0.5)  # the same each time it is asked
 
 
 def test_a_sampling_rate_selects_that_share_of_decisions_and_always_the_same_ones():
@@ -443,6 +453,14 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
                         headers=auth("centre_admin_a")), 404, f"no published qualification {unknown}")
     made = post(client, auth, "centre_admin_a", url, body)["items"]
     assert [e["unit_id"] for e in made] == [unit_ids[first], unit_ids[second], unit_ids[rejoined]]
+    progress = client.get(f"/v1/learners/{learner}/qualifications/{qualification}/progress",
+                          headers=auth("centre_admin_a")).get_json()
+    assert [(g["name"], [u["unit_id"] for u in g["units"]]) for g in progress["groups"]] == [
+        ("First mandatory", [unit_ids[first], unit_ids[kept], unit_ids[second]]),
+        ("Optional", [unit_ids["CS 34"]]), ("Second mandatory", [unit_ids[first], unit_ids[rejoined]])]
+    assert progress["qualification_id"] == qualification
+    refused(client.get(f"/v1/learners/{learner}/qualifications/{unknown}/progress", headers=auth("centre_admin_a")),
+            404, f"no published qualification {unknown}")
 
 
 def test_a_centre_s_progress_counts_its_own_enrolments_by_assessor(client, auth, identities, unit_ids, published):
@@ -496,3 +514,29 @@ def test_a_learner_s_progress_is_of_their_own_enrolments(client, auth, identitie
     body = client.get(f"/v1/learners/{learner}/progress", headers=auth("centre_admin_a")).get_json()
     assert sorted(e["enrolment_id"] for e in body["enrolments"]) == sorted(mine)
     assert (body["learner_id"], body["units"], body["units_complete"]) == (learner, 2, 0)
+
+
+def test_an_enrolment_s_decisions_and_evidence_are_listed_as_read_one_by_one_in_the_order_made(
+        client, auth, identities, unit_ids, b13):
+    first, second = b13["criteria"][:2]
+    claimed = submit(client, auth, b13["enrolment"], [first, second])
+    other = submit(client, auth, b13["enrolment"], [second])
+    elsewhere = enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids["B13"])
+    submit(client, auth, elsewhere["id"], [first])
+    made = [decide(client, auth, b13, criterion=first, evidence_ids=[claimed["id"]]),
+            decide(client, auth, b13, criterion=first, reason="Seen again.", expected_sequence=1),
+            decide(client, auth, b13, caller="trainee_assessor_a", criterion=second)]  # sequences 1, 2, 1
+    post(client, auth, "assessor_a", f"/v1/decisions/{made[2]['id']}/countersign", None, status=200)
+
+    def one_by_one(kind, ids):
+        return [client.get(f"/v1/{kind}/{i}", headers=auth("admin")).get_json() for i in ids]
+
+    listed = decisions_of(client, auth, b13["enrolment"])
+    assert listed == one_by_one("decisions", [d["id"] for d in made])
+    assert listed[2]["countersigned_by"] == str(identities.accounts["assessor_a"].id)
+    only_first = client.get(f"/v1/enrolments/{b13['enrolment']}/decisions?criterion_id={first}",
+                            headers=auth("admin")).get_json()["items"]
+    assert [d["id"] for d in only_first] == [made[0]["id"], made[1]["id"]]
+    evidence = client.get(f"/v1/enrolments/{b13['enrolment']}/evidence", headers=auth("admin")).get_json()["items"]
+    assert evidence == one_by_one("evidence", [claimed["id"], other["id"]])
+    assert [len(e["claims"]) for e in evidence] == [2, 1]

@@ -408,7 +408,7 @@ def published(app, auth, database):
         assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def _load_qualification(tmp_path, code: str, groups: list) -> str:
+def _load_qualification(tmp_path, code: str, groups: list, min_credits=None) -> str:
     """A published qualification with ``groups`` (of skills-cfa units by code), loaded as an awarding body would."""
     import yaml
 
@@ -416,7 +416,7 @@ def _load_qualification(tmp_path, code: str, groups: list) -> str:
     from tests.conftest import PROJECT_ROOT
 
     document = yaml.safe_load((PROJECT_ROOT / "tests" / "fixtures" / "qualification.yaml").read_text())
-    document |= {"code": code, "title": f"Test qualification {code}", "min_credits": None, "groups": [
+    document |= {"code": code, "title": f"Test qualification {code}", "min_credits": min_credits, "groups": [
         {**group, "units": [{"owner": "skills-cfa", "code": unit} for unit in group["units"]]} for group in groups]}
     path = tmp_path / f"{code.replace('/', '-')}.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -436,14 +436,15 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
     qualification = _load_qualification(tmp_path, "TEST/0003/1", [
         {"name": "First mandatory", "mandatory": True, "units": [first, kept, second]},
         {"name": "Optional", "min_units": 1, "units": ["CS 34"]},
-        {"name": "Second mandatory", "mandatory": True, "units": [first, rejoined]}])
+        {"name": "Second mandatory", "mandatory": True, "units": [first, rejoined]}], min_credits=30)
     _load_qualification(tmp_path, "TEST/0004/1", [{"name": "Other", "mandatory": True, "units": [elsewhere]}])
     learner = make_learner(client, auth, identities)["id"]
-    enrol(client, auth, identities, learner, unit_ids[kept])
-    withdrawn = enrol(client, auth, identities, learner, unit_ids[rejoined])
-    etag = client.get(withdrawn["href"], headers=auth("centre_admin_a")).headers["ETag"]
-    assert client.patch(withdrawn["href"], json={"status": "withdrawn"},
-                        headers={**auth("centre_admin_a"), "If-Match": etag}).status_code == 200
+    kept_id = enrol(client, auth, identities, learner, unit_ids[kept])["id"]
+    for unit in (rejoined, "CS 34"):  # left: neither counts any more
+        withdrawn = enrol(client, auth, identities, learner, unit_ids[unit])
+        etag = client.get(withdrawn["href"], headers=auth("centre_admin_a")).headers["ETag"]
+        assert client.patch(withdrawn["href"], json={"status": "withdrawn"},
+                            headers={**auth("centre_admin_a"), "If-Match": etag}).status_code == 200
     enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids[second])
     url = f"/v1/learners/{learner}/qualifications/{qualification}/enrolments"
     body = {"start_date": "2026-09-01"}
@@ -459,6 +460,10 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
         ("First mandatory", [unit_ids[first], unit_ids[kept], unit_ids[second]]),
         ("Optional", [unit_ids["CS 34"]]), ("Second mandatory", [unit_ids[first], unit_ids[rejoined]])]
     assert progress["qualification_id"] == qualification
+    enrolment_of = {unit_ids[kept]: kept_id, unit_ids["CS 34"]: None, **{e["unit_id"]: e["id"] for e in made}}
+    assert [[u["enrolment_id"] for u in g["units"]] for g in progress["groups"]] == [
+        [enrolment_of[u["unit_id"]] for u in g["units"]] for g in progress["groups"]]  # the active ones
+    assert (progress["min_credits"], progress["credits_earned"], progress["achieved"]) == (30, 0, False)
     refused(client.get(f"/v1/learners/{learner}/qualifications/{unknown}/progress", headers=auth("centre_admin_a")),
             404, f"no published qualification {unknown}")
 

@@ -122,6 +122,25 @@ def test_revoked_tokens_are_rejected_on_every_request(client):
     assert refused.status_code == 400
 
 
+def test_revocations_are_purged_once_their_tokens_have_expired_and_not_before(client):
+    from api.models.base import utcnow
+    from api.services import accounts
+
+    tokens = password_grant(client).get_json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.post("/v1/auth/revoke", json={"token": tokens["refresh_token"]}, headers=headers).status_code == 204
+    accounts.revoke("expired-token-jti", "access", "account:someone", utcnow() - timedelta(minutes=1))
+    purged = accounts.purge_expired_revocations()
+    assert purged["tokens"] >= 1 and not accounts.is_revoked("expired-token-jti")
+    assert_401(client.get("/v1/auth/me", headers=headers), "revoked")  # its revocation is kept while it lives
+    refresh = pyjwt.decode(tokens["refresh_token"], options={"verify_signature": False})
+    assert accounts.is_revoked(refresh["jti"])
+    with time_machine.travel(refresh["exp"] + 1, tick=False):
+        later = accounts.purge_expired_revocations()
+        assert later["tokens"] >= 1 and not accounts.is_revoked(refresh["jti"])
+        assert_401(client.get("/v1/auth/me", headers=headers), "expired")
+
+
 def test_a_token_accepted_before_is_refused_once_it_has_expired(app, client):
     """A worker does not decode a token string it has verified before, but checks its expiry on every request."""
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(seconds=1)

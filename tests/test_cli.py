@@ -77,3 +77,9 @@ def test_cli_refuses_bad_accounts_with_a_clear_message(fresh_url):
     assert result.returncode == 1
     assert "email: not an email address" in result.stderr and "password: at least 12 characters" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_purge_expired_says_what_it_removed(fresh_url):
+    qualtrack("init-db", database_url=fresh_url)
+    assert "purged 0 expired token revocations and 0 expired sign-in family revocations" in qualtrack(
+        "purge-expired", database_url=fresh_url).stdout

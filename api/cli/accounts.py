@@ -133,3 +133,17 @@ def create_client(name, scopes, centre, awarding_body) -> None:
     click.echo(f"client_id:     {new.client.client_id}")
     click.echo(f"client_secret: {new.secret}")
     click.echo("Store the secret now: it is not stored in clear and cannot be shown again.", err=True)
+
+
+@main.command("purge-expired")
+def purge_expired() -> None:
+    """Delete the revocations of tokens that have expired anyway (safe at any time; run it daily, e.g. from cron)."""
+    from api.services import accounts
+
+    connect(Settings.from_env())
+    try:
+        purged = accounts.purge_expired_revocations()
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        report_failure(error)
+    click.echo(f"purged {purged['tokens']} expired token revocations and {purged['families']} expired sign-in "
+               "family revocations")

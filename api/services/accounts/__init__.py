@@ -22,6 +22,7 @@ from api.services.accounts.tokens import (
     fresh_claims,
     is_revoked,
     principal_from_claims,
+    purge_expired_revocations,
     revoke,
     revoke_family,
     token_family,
@@ -33,7 +34,7 @@ from api.services.accounts.tokens import (
 __all__ = [
     "NewClient", "TokenState", "account_body", "account_claims", "authenticate_client",
     "authenticate_password", "client_body", "client_claims", "create_account", "create_centre", "create_client",
-    "find_account", "find_client", "fresh_claims", "is_revoked", "principal_from_claims",
+    "find_account", "find_client", "fresh_claims", "is_revoked", "principal_from_claims", "purge_expired_revocations",
     "revoke", "revoke_family", "set_active", "set_assessor_status", "token_family", "token_is_revoked",
     "token_state", "use_refresh_token",
 ]

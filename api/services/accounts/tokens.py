@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from api import db
 from api.errors import InvalidGrant
-from api.models import Account, AccountCentre, ApiClient
+from api.models import Account, AccountCentre, ApiClient, RevokedToken, RevokedTokenFamily
 from api.models.base import utcnow
 from api.services.accounts.queries import REVOKE_FAMILY_SQL, REVOKE_TOKEN_SQL, REVOKED_TOKEN_SQL, TOKEN_STATE_SQL
 from api.services.common.access import Principal
@@ -137,3 +137,14 @@ def revoke_family(payload: dict) -> None:
     lifetime = timedelta(seconds=current_app.config["QUALTRACK"].refresh_token_seconds)
     db.fetch_rows(REVOKE_FAMILY_SQL, [token_family(payload), payload["sub"], db.db_timestamp(utcnow() + lifetime),
                                       db.db_timestamp(utcnow())])
+
+
+def purge_expired_revocations(now: datetime | None = None) -> dict:
+    """Delete the revocations of tokens and sign-in families that have expired by ``now`` (by default the current
+    time): an expired token is refused for its expiry, so its revocation no longer decides anything. How many of each
+    went, as {"tokens": n, "families": n}."""
+    now = utcnow() if now is None else now
+    with db.write_transaction():
+        tokens = RevokedToken.delete().where(RevokedToken.expires_at < now).execute()
+        families = RevokedTokenFamily.delete().where(RevokedTokenFamily.expires_at < now).execute()
+    return {"tokens": tokens, "families": families}

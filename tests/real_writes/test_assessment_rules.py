@@ -454,6 +454,7 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
                         headers=auth("centre_admin_a")), 404, f"no published qualification {unknown}")
     made = post(client, auth, "centre_admin_a", url, body)["items"]
     assert [e["unit_id"] for e in made] == [unit_ids[first], unit_ids[second], unit_ids[rejoined]]
+    enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids["CS 34"])  # not theirs
     progress = client.get(f"/v1/learners/{learner}/qualifications/{qualification}/progress",
                           headers=auth("centre_admin_a")).get_json()
     assert [(g["name"], [u["unit_id"] for u in g["units"]]) for g in progress["groups"]] == [
@@ -545,3 +546,31 @@ def test_an_enrolment_s_decisions_and_evidence_are_listed_as_read_one_by_one_in_
     evidence = client.get(f"/v1/enrolments/{b13['enrolment']}/evidence", headers=auth("admin")).get_json()["items"]
     assert evidence == one_by_one("evidence", [claimed["id"], other["id"]])
     assert [len(e["claims"]) for e in evidence] == [2, 1]
+
+
+def test_enrolments_are_listed_by_each_filter_and_paged_as_read_one_by_one(app, client, auth, identities, unit_ids,
+                                                                          published):
+    learner = make_learner(client, auth, identities)["id"]
+    mine = [enrol(client, auth, identities, learner, unit_ids[code], assessors=("assessor_a", "trainee_assessor_a"))
+            for code in ("CS 37", "CS 38", "CS 39")]
+    neighbour = enrol(client, auth, identities, make_learner(client, auth, identities)["id"], unit_ids["CS 37"])
+    etag = client.get(mine[2]["href"], headers=auth("centre_admin_a")).headers["ETag"]
+    mine[2] = client.patch(mine[2]["href"], json={"status": "completed"},
+                           headers={**auth("centre_admin_a"), "If-Match": etag}).get_json()
+
+    def listed(query, caller="centre_admin_a"):
+        items, url = [], f"/v1/enrolments?limit=2&{query}"
+        while url:
+            page = client.get(url, headers=auth(caller) if isinstance(caller, str) else caller).get_json()
+            items += page["items"]
+            url = page["next_cursor"] and f"/v1/enrolments?limit=2&{query}&cursor={page['next_cursor']}"
+        return items
+
+    assert listed(f"learner_id={learner}") == [client.get(e["href"], headers=auth("admin")).get_json() for e in mine]
+    assert [e["id"] for e in listed(f"unit_id={unit_ids['CS 37']}&centre_id={identities.centres['A'].id}")][-2:] \
+        == [mine[0]["id"], neighbour["id"]]
+    assert [e["id"] for e in listed(f"learner_id={learner}&status=completed")] == [mine[2]["id"]]
+    assert listed(f"centre_id={identities.centres['B'].id}") == []
+    account = accounts.create_account("listing.learner@example.test", TEST_PASSWORD, roles=["learner"],
+                                      centres=["A"], learner_id=learner)
+    assert [e["id"] for e in listed("", caller=bearer(app, account))] == [e["id"] for e in mine]  # their own only

@@ -500,17 +500,22 @@ def test_a_centre_s_progress_counts_its_own_enrolments_by_assessor(client, auth,
     refused(client.get(url, headers=auth("centre_admin_b")), 404, f"no centre {centre.id} visible to you")
 
 
-def test_a_centre_s_progress_is_for_its_tracking_clients_only(app, client, identities):
+def client_of_centre_a(app, name: str, scopes: list) -> dict:
+    """Request headers for a new API client of centre A with ``scopes``."""
     from api.auth import issue_tokens
 
+    made = accounts.create_client(name, scopes, centre="A")
+    with app.test_request_context():
+        token = issue_tokens(f"client:{made.client.id}", accounts.client_claims(made.client), with_refresh=False)
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def test_a_centre_s_progress_is_for_its_tracking_clients_only(app, client, identities):
     url = f"/v1/centres/{identities.centres['A'].id}/progress"
     for scopes, status in ((["tracking:read"], 200), (["tracking:write"], 200), (["content:read"], 404),
                            (["import"], 404)):
-        made = accounts.create_client(f"progress reader {scopes[0]}", scopes, centre="A")
-        with app.test_request_context():
-            token = issue_tokens(f"client:{made.client.id}", accounts.client_claims(made.client),
-                                 with_refresh=False)["access_token"]
-        assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == status, scopes
+        headers = client_of_centre_a(app, f"progress reader {scopes[0]}", scopes)
+        assert client.get(url, headers=headers).status_code == status, scopes
 
 
 def test_a_learner_s_progress_is_of_their_own_enrolments(client, auth, identities, unit_ids, published):
@@ -574,3 +579,42 @@ def test_enrolments_are_listed_by_each_filter_and_paged_as_read_one_by_one(app, 
     account = accounts.create_account("listing.learner@example.test", TEST_PASSWORD, roles=["learner"],
                                       centres=["A"], learner_id=learner)
     assert [e["id"] for e in listed("", caller=bearer(app, account))] == [e["id"] for e in mine]  # their own only
+
+
+def test_a_sampling_plan_records_what_it_was_given_and_refuses_what_it_cannot_plan(client, auth, identities):
+    centre, assessor = str(identities.centres["A"].id), str(identities.accounts["assessor_a"].id)
+    body = {"centre_id": centre, "assessor_id": assessor, "rate": 0.25}
+    refused(client.post("/v1/iqa/plans", json=body, headers=auth("assessor_a")), 403,
+            "sampling plans are set by the centre's IQAs or admins")
+    refused(client.post("/v1/iqa/plans", json={**body, "assessor_id": str(identities.accounts["iqa_a"].id)},
+                        headers=auth("iqa_a")), 422, "not an assessor of this centre",
+            {"assessor_id": ["not an assessor here"]})
+    plan = post(client, auth, "iqa_a", "/v1/iqa/plans", body)
+    assert {k: v for k, v in plan.items() if k not in ("id", "created_at")} == {
+        "centre_id": centre, "assessor_id": assessor, "rate": 0.25, "assessor_is_new": False, "effective_rate": 0.25}
+    assert plan["created_at"].endswith("Z") and uuid.UUID(plan["id"])
+
+
+def test_a_sample_is_read_with_its_own_verdict_and_hidden_from_other_centres(client, auth, b13):
+    samples = {}
+    for criterion, verdict in ((b13["criteria"][0], {"verdict": "confirmed"}),
+                               (b13["criteria"][1], {"verdict": "not_confirmed", "actions": "Observe again."})):
+        decision = decide(client, auth, b13, criterion=criterion)
+        sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision["id"]})["id"]
+        samples[sample] = post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample}/verdict", verdict,
+                               status=200)["verdict"]
+    for sample, verdict in samples.items():
+        read = client.get(f"/v1/iqa/samples/{sample}", headers=auth("iqa_a")).get_json()
+        assert read["verdict"] == verdict and verdict["recorded_at"].endswith("Z")
+        refused(client.get(f"/v1/iqa/samples/{sample}", headers=auth("centre_admin_b")), 404,
+                f"no IQA sample {sample} visible to you")
+    evidence = submit(client, auth, b13["enrolment"], [b13["criteria"][2]])["id"]
+    refused(client.get(f"/v1/evidence/{evidence}", headers=auth("centre_admin_b")), 404,
+            f"no evidence {evidence} visible to you")
+
+
+def test_only_tracking_clients_of_a_centre_list_its_learners(app, client):
+    for scopes, sees in ((["tracking:read"], True), (["tracking:write"], True), (["content:read"], False)):
+        page = client.get("/v1/learners", headers=client_of_centre_a(app, f"learner lister {scopes[0]}",
+                                                                     scopes)).get_json()
+        assert (page["total"] > 0) == sees, scopes

@@ -613,7 +613,8 @@ def test_a_sample_is_read_with_its_own_verdict_and_hidden_from_other_centres(cli
             f"no evidence {evidence} visible to you")
 
 
-def test_only_tracking_clients_of_a_centre_list_its_learners(app, client):
+def test_only_tracking_clients_of_a_centre_list_its_learners(app, client, auth, identities):
+    make_learner(client, auth, identities)
     for scopes, sees in ((["tracking:read"], True), (["tracking:write"], True), (["content:read"], False)):
         page = client.get("/v1/learners", headers=client_of_centre_a(app, f"learner lister {scopes[0]}",
                                                                      scopes)).get_json()

@@ -111,5 +111,7 @@ def test_sources_name_their_documents_after_migrating_as_a_fresh_load_does(befor
                {"id": str(b13.unit_id)})
     assert body["data"]["unit"]["source"] == b13_file["source"]
 
-    router_for(before_011).rollback()
+    router = router_for(before_011)
+    while router.done[-1] != "010_import_enrolment_counts":  # back to before 011, through any later migration
+        router.rollback()
     assert stored_state() == aged

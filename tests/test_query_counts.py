@@ -66,7 +66,7 @@ def test_an_enrolment_s_lists_cost_the_same_with_one_record_as_with_many(client,
                     {"criterion_id": criterion, "outcome": "met", "feedback": "Seen."})
 
     lists = [f"/v1/enrolments/{enrolment}/evidence", f"/v1/enrolments/{enrolment}/decisions",
-             f"/v1/learners/{learner}/progress"]
+             f"/v1/learners/{learner}/progress", f"/v1/enrolments?learner_id={learner}"]
     evidence(criteria[:1])
     decision(criteria[0])
     one = [queries_for(client, url, admin) for url in lists]
@@ -74,5 +74,6 @@ def test_an_enrolment_s_lists_cost_the_same_with_one_record_as_with_many(client,
         evidence(criteria[n:n + 3])
         signed = decision(criteria[n], caller="trainee_assessor_a")
         post(client, auth, "assessor_a", f"/v1/decisions/{signed['id']}/countersign", None, status=200)
-    enrol(client, auth, identities, learner, unit_ids["CS 34"])
+    evidence([])  # claimed against nothing yet
+    enrol(client, auth, identities, learner, unit_ids["CS 34"], assessors=(), iqas=())  # no staff yet
     assert [queries_for(client, url, admin) for url in lists] == one

@@ -460,7 +460,7 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
     assert [(g["name"], [u["unit_id"] for u in g["units"]]) for g in progress["groups"]] == [
         ("First mandatory", [unit_ids[first], unit_ids[kept], unit_ids[second]]),
         ("Optional", [unit_ids["CS 34"]]), ("Second mandatory", [unit_ids[first], unit_ids[rejoined]])]
-    assert progress["qualification_id"] == qualification
+    assert (progress["qualification_id"], progress["learner_id"]) == (qualification, learner)
     enrolment_of = {unit_ids[kept]: kept_id, unit_ids["CS 34"]: None, **{e["unit_id"]: e["id"] for e in made}}
     assert [[u["enrolment_id"] for u in g["units"]] for g in progress["groups"]] == [
         [enrolment_of[u["unit_id"]] for u in g["units"]] for g in progress["groups"]]  # the active ones
@@ -611,6 +611,9 @@ def test_a_sample_is_read_with_its_own_verdict_and_hidden_from_other_centres(cli
     evidence = submit(client, auth, b13["enrolment"], [b13["criteria"][2]])["id"]
     refused(client.get(f"/v1/evidence/{evidence}", headers=auth("centre_admin_b")), 404,
             f"no evidence {evidence} visible to you")
+    decision = decide(client, auth, b13, criterion=b13["criteria"][2])["id"]
+    refused(client.get(f"/v1/decisions/{decision}", headers=auth("centre_admin_b")), 404,
+            f"no decision {decision} visible to you")
 
 
 def test_only_tracking_clients_of_a_centre_list_its_learners(app, client, auth, identities):
@@ -619,3 +622,34 @@ def test_only_tracking_clients_of_a_centre_list_its_learners(app, client, auth, 
         page = client.get("/v1/learners", headers=client_of_centre_a(app, f"learner lister {scopes[0]}",
                                                                      scopes)).get_json()
         assert (page["total"] > 0) == sees, scopes
+
+
+@pytest.mark.parametrize("min_credits, achieved", [(None, True), (5, False)])
+def test_a_qualification_is_achieved_when_every_group_stands_and_its_credits_are_earned(
+        client, auth, identities, tmp_path, min_credits, achieved):
+    """A group with no minimum stands with nothing done; the qualification's own minimum credits still count."""
+    qualification = _load_qualification(tmp_path, f"TEST/0005/{min_credits or 0}", [
+        {"name": "Any, or none", "units": ["CS 34"]}], min_credits=min_credits)
+    learner = make_learner(client, auth, identities)["id"]
+    progress = client.get(f"/v1/learners/{learner}/qualifications/{qualification}/progress",
+                          headers=auth("centre_admin_a")).get_json()
+    assert (progress["groups"][0]["satisfied"], progress["credits_earned"]) == (True, 0)
+    assert (progress["min_credits"], progress["achieved"]) == (min_credits, achieved)
+
+
+def test_enrolments_sync_in_updated_at_order_from_updated_since(client, auth, identities, unit_ids):
+    learner = make_learner(client, auth, identities)["id"]
+    first, second = (enrol(client, auth, identities, learner, unit_ids[code]) for code in ("B13", "CS 34"))
+    etag = client.get(first["href"], headers=auth("centre_admin_a")).headers["ETag"]
+    assert client.patch(first["href"], json={"status": "completed"},
+                        headers={**auth("centre_admin_a"), "If-Match": etag}).status_code == 200
+
+    def ids(query):
+        response = client.get(f"/v1/enrolments?learner_id={learner}&{query}", headers=auth("centre_admin_a"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [e["id"] for e in response.get_json()["items"]]
+
+    assert ids("") == ids("sort=created_at") == [first["id"], second["id"]]
+    assert ids("sort=updated_at") == ids("updated_since=2000-01-01T00:00:00Z") == [second["id"], first["id"]]
+    assert ids("updated_since=2000-01-01T00:00:00Z&sort=created_at") == [first["id"], second["id"]]
+    assert ids("updated_since=2999-01-01T00:00:00Z") == []

@@ -249,6 +249,9 @@ def test_an_enrolment_update_changes_what_it_names_and_nothing_else(client, auth
     assert too_early["errors"] == {"planned_end_date": ["before start_date"]}
     moved = patch({"start_date": "2026-08-01", "planned_end_date": "2027-06-30"})
     assert (moved["start_date"], moved["planned_end_date"], moved["status"]) == ("2026-08-01", "2027-06-30", "active")
+    not_assessor = patch({"assessor_ids": [str(ids["iqa_a"].id)]}, 422)
+    assert not_assessor["detail"] == f"not assessors of this centre: {ids['iqa_a'].id}"
+    assert not_assessor["errors"] == {"assessor_ids": [f"{ids['iqa_a'].id} is not an assessor of this centre"]}
     staffed = patch({"assessor_ids": [str(ids["assessor_a"].id)]})
     assert staffed["assessor_ids"] == [str(ids["assessor_a"].id)] and staffed["iqa_ids"] == [str(ids["iqa_a"].id)]
     assert patch({"iqa_ids": []})["iqa_ids"] == []

@@ -34,6 +34,7 @@ from api.services.common.sorted_lists import by_time, sorted_page
 from api.services.tracking.identity import enrolment_duplicate, write_unique
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
+STAFF_NAMES = {"assessor": ("an assessor", "assessors"), "iqa": ("an IQA", "IQAs")}  # role: (one, many)
 _BY_TIME = by_time(Enrolment)
 ENROLMENT_ORDERS = {"created_at": _BY_TIME["created_at"], "updated_at": _BY_TIME["updated_at"]}  # the first: default
 
@@ -67,8 +68,9 @@ def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUI
                 .where(Account.id.in_(account_ids), AccountCentre.centre == centre_id, Account.is_active)}
     wrong = [str(i) for i in account_ids if i not in accounts or role not in accounts[i].roles]
     if wrong:
-        raise ValidationFailed(f"not {role}s of this centre: {', '.join(wrong)}",
-                               errors={field: [f"{i} is not a {role} of this centre" for i in wrong]})
+        one, many = STAFF_NAMES[role]
+        raise ValidationFailed(f"not {many} of this centre: {', '.join(wrong)}",
+                               errors={field: [f"{i} is not {one} of this centre" for i in wrong]})
     return list(dict.fromkeys(account_ids))
 
 

@@ -3,6 +3,7 @@
 
 import peewee
 import pytest
+from playhouse.pool import PooledPostgresqlDatabase
 
 from api import create_app, db
 from api.config import Settings
@@ -28,7 +29,7 @@ def test_the_app_s_database_is_known_by_its_backend(app_database):
     assert db.is_sqlite() == db.is_sqlite(app_database)
     if TEST_DATABASE_URL:
         assert isinstance(app_database, peewee.PostgresqlDatabase)
-        assert type(app_database).__name__ == "PooledPostgresqlDatabase"  # what production runs
+        assert isinstance(app_database, PooledPostgresqlDatabase)  # what production runs
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="SQLite's one writer holds the whole database: no lock to take")

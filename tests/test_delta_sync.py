@@ -142,3 +142,31 @@ def test_graphql_syncs_the_same_learners_in_the_same_order_with_the_same_cursors
     assert learners["pageInfo"]["endCursor"] == rest["next_cursor"]
     status, _, bad = served.send("GET", "/v1/learners?sort=uln")
     assert status == 400 and "sort" in bad["errors"], bad
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="SQLite has no horizon: writers stamp and commit in turn")
+def test_an_open_write_transaction_holds_changes_back_from_its_begin_and_a_reader_s_does_not(served):
+    """One of our transactions counts as a writer from BEGIN, before it stamps or writes anything; a plain reader's
+    open transaction holds nothing back."""
+    from api import db
+
+    (learner,) = make_learners(served, 1, 7300)
+    url = f"/v1/learners?sort=updated_at&centre_id={served.centre_id}&updated_since=2000-01-01T00:00:00Z&limit=500"
+
+    def listed_after_rename(name: str) -> bool:
+        rename(served, learner, name)
+        return name in [item["given_name"] for item in served.send("GET", url)[2]["items"]]
+
+    options = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(served.database_url).query))
+    reader = psycopg2.connect(TEST_DATABASE_URL.split("?")[0], options=options["options"])
+    writer = db.make_database(served.database_url)
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM learner")  # a transaction open, reading only
+        assert listed_after_rename("while a reader reads")
+        with writer.atomic():  # begun, nothing written yet
+            assert not listed_after_rename("while a writer is open")
+        assert served.send("GET", url)[2]["items"][-1]["given_name"] == "while a writer is open"
+    finally:
+        reader.close()
+        writer.close()

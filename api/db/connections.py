@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import peewee
-from playhouse.db_url import connect as connect_url
-from playhouse.pool import PooledDatabase
+from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 from api.db import sqlite_writes
 
@@ -55,15 +55,33 @@ def make_database(url: str, *, pg_schema: str | None = None, pool_size: int | No
         if pg_schema:
             options["options"] = f"-c search_path={pg_schema}"
         clean = parts._replace(query="").geturl().replace("postgres://", "postgresql://", 1)
+        params = {**parse_url(clean), **options}
         if pool_size:
-            from playhouse.db_url import parse
-            from playhouse.pool import PooledPostgresqlDatabase
-
-            params = {**parse(clean), **options}
-            return PooledPostgresqlDatabase(params.pop("database"), max_connections=pool_size,
-                                            stale_timeout=pool_recycle_seconds, timeout=10, **params)
-        return connect_url(clean, **options)
+            return PooledWritersShownPostgresqlDatabase(params.pop("database"), max_connections=pool_size,
+                                                        stale_timeout=pool_recycle_seconds, timeout=10, **params)
+        return WritersShownPostgresqlDatabase(params.pop("database"), **params)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://HOST/NAME")
+
+
+class WritersShowFromBegin:
+    """PostgreSQL: a transaction takes its transaction id as it begins (in the same round trip as BEGIN), so that it
+    counts as a writer for the sync horizon (api.db.horizon) before it stamps anything."""
+
+    def begin(self, isolation_level=None):
+        isolation_level = self._isolation_level if isolation_level is None else isolation_level
+        statement = "BEGIN"
+        if isolation_level:
+            statement += f" TRANSACTION ISOLATION LEVEL {self._adapter.isolation_level_str(isolation_level)}"
+        with peewee.__exception_wrapper__:
+            self.cursor().execute(f"{statement}; SELECT pg_current_xact_id()")
+
+
+class WritersShownPostgresqlDatabase(WritersShowFromBegin, peewee.PostgresqlDatabase):
+    """An unpooled PostgreSQL database (the CLI's, tests' admin connections) whose transactions show from BEGIN."""
+
+
+class PooledWritersShownPostgresqlDatabase(WritersShowFromBegin, PooledPostgresqlDatabase):
+    """The app's pool of PostgreSQL connections, whose transactions show from BEGIN."""
 
 
 def _sqlite_database(path: str, write_wait_ms: int) -> sqlite_writes.QueuedSqliteDatabase:

@@ -439,7 +439,11 @@ def test_a_qualification_enrolment_makes_each_mandatory_unit_once_in_the_qualifi
         {"name": "Second mandatory", "mandatory": True, "units": [first, rejoined]}], min_credits=30)
     _load_qualification(tmp_path, "TEST/0004/1", [{"name": "Other", "mandatory": True, "units": [elsewhere]}])
     learner = make_learner(client, auth, identities)["id"]
-    kept_id = enrol(client, auth, identities, learner, unit_ids[kept])["id"]
+    kept_enrolment = enrol(client, auth, identities, learner, unit_ids[kept])
+    kept_id = kept_enrolment["id"]
+    etag = client.get(kept_enrolment["href"], headers=auth("centre_admin_a")).headers["ETag"]
+    assert client.patch(kept_enrolment["href"], json={"status": "completed"},  # completed counts as enrolled
+                        headers={**auth("centre_admin_a"), "If-Match": etag}).status_code == 200
     for unit in (rejoined, "CS 34"):  # left: neither counts any more
         withdrawn = enrol(client, auth, identities, learner, unit_ids[unit])
         etag = client.get(withdrawn["href"], headers=auth("centre_admin_a")).headers["ETag"]
@@ -603,11 +607,12 @@ def test_a_sample_is_read_with_its_own_verdict_and_hidden_from_other_centres(cli
                                (b13["criteria"][1], {"verdict": "not_confirmed", "actions": "Observe again."})):
         decision = decide(client, auth, b13, criterion=criterion)
         sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision["id"]})["id"]
-        samples[sample] = post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample}/verdict", verdict,
-                               status=200)["verdict"]
-    for sample, verdict in samples.items():
+        samples[sample] = (verdict, post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample}/verdict", verdict,
+                                         status=200)["verdict"])
+    for sample, (sent, recorded) in samples.items():
         read = client.get(f"/v1/iqa/samples/{sample}", headers=auth("iqa_a")).get_json()
-        assert read["verdict"] == verdict and verdict["recorded_at"].endswith("Z")
+        assert read["verdict"] == recorded and recorded["recorded_at"].endswith("Z")
+        assert (recorded["verdict"], recorded["actions"]) == (sent["verdict"], sent.get("actions"))
         refused(client.get(f"/v1/iqa/samples/{sample}", headers=auth("centre_admin_b")), 404,
                 f"no IQA sample {sample} visible to you")
     evidence = submit(client, auth, b13["enrolment"], [b13["criteria"][2]])["id"]

@@ -4,6 +4,7 @@ idempotent retries, optimistic concurrency, pseudonymisation and export."""
 import pytest
 
 from api.models import ALL_MODELS, AuditEvent, Decision
+from api.services import accounts
 from api.services.tracking.uln import uln_problem
 from tests.tracking_helpers import criteria_of, enrol, make_learner, post
 
@@ -249,9 +250,17 @@ def test_an_enrolment_update_changes_what_it_names_and_nothing_else(client, auth
     assert too_early["errors"] == {"planned_end_date": ["before start_date"]}
     moved = patch({"start_date": "2026-08-01", "planned_end_date": "2027-06-30"})
     assert (moved["start_date"], moved["planned_end_date"], moved["status"]) == ("2026-08-01", "2027-06-30", "active")
-    not_assessor = patch({"assessor_ids": [str(ids["iqa_a"].id)]}, 422)
-    assert not_assessor["detail"] == f"not assessors of this centre: {ids['iqa_a'].id}"
-    assert not_assessor["errors"] == {"assessor_ids": [f"{ids['iqa_a'].id} is not an assessor of this centre"]}
+    not_assessors = patch({"assessor_ids": [str(ids["iqa_a"].id), str(ids["assessor_b"].id)]}, 422)
+    assert not_assessors["detail"] == f"not assessors of this centre: {ids['iqa_a'].id}, {ids['assessor_b'].id}"
+    assert not_assessors["errors"] == {"assessor_ids": [f"{ids['iqa_a'].id} is not an assessor of this centre",
+                                                        f"{ids['assessor_b'].id} is not an assessor of this centre"]}
+    disabled = accounts.create_account("disabled.assessor@example.test", "a long enough password", roles=["assessor"],
+                                       centres=["A"], assessor_status="qualified")
+    admin_principal = accounts.principal_from_claims(f"account:{ids['admin'].id}",
+                                                     accounts.account_claims(ids["admin"]))
+    accounts.set_active(admin_principal, disabled, False)
+    refused = patch({"assessor_ids": [str(disabled.id)]}, 422)
+    assert refused["errors"] == {"assessor_ids": [f"{disabled.id} is not an assessor of this centre"]}
     staffed = patch({"assessor_ids": [str(ids["assessor_a"].id)]})
     assert staffed["assessor_ids"] == [str(ids["assessor_a"].id)] and staffed["iqa_ids"] == [str(ids["iqa_a"].id)]
     assert patch({"iqa_ids": []})["iqa_ids"] == []

@@ -8,6 +8,7 @@ import pytest
 
 from api import db
 from tests.conftest import empty_database_url, shared_fixtures
+from tests.tracking_helpers import criteria_of, enrol, make_learner
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +26,13 @@ def rollback(request):
     if "database" in request.fixturenames:
         db.bind(request.getfixturevalue("database"))
     yield
+
+
+@pytest.fixture
+def b13(client, auth, identities, unit_ids):
+    """A centre A learner enrolled on B13, assessed by assessor_a and trainee_assessor_a, with IQA iqa_a."""
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, unit_ids["B13"],
+                      assessors=("assessor_a", "trainee_assessor_a"))["id"]
+    return {"learner": learner, "enrolment": enrolment, "criteria": criteria_of(client, unit_ids["B13"]),
+            "decisions": f"/v1/enrolments/{enrolment}/decisions"}

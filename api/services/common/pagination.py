@@ -153,10 +153,14 @@ def _signed_key(cursor: str, scope: str):
     """The key of a cursor as earlier releases issued it (the key's JSON in base64, a dot, an HMAC of it), so that
     positions clients stored, such as a change-feed ``since``, stay valid; None unless its HMAC is right."""
     payload, _, mac = cursor.partition(".")
-    secret = _signing_secret().encode()
-    key = hmac.new(secret, b"qualtrack pagination cursor v1", hashlib.sha256).digest()
-    expected = hmac.new(key, f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:16]
+    expected = hmac.new(_signing_key(_signing_secret()), f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:16]
     return json.loads(_unb64(payload)) if hmac.compare_digest(mac.encode(), _b64(expected).encode()) else None
+
+
+@lru_cache(maxsize=4)
+def _signing_key(secret: str) -> bytes:
+    """The HMAC key of the cursors earlier releases issued, derived from the signing secret once."""
+    return hmac.new(secret.encode(), b"qualtrack pagination cursor v1", hashlib.sha256).digest()
 
 
 @lru_cache(maxsize=4)

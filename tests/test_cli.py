@@ -83,3 +83,10 @@ def test_purge_expired_says_what_it_removed(fresh_url):
     qualtrack("init-db", database_url=fresh_url)
     assert "purged 0 expired token revocations and 0 expired sign-in family revocations" in qualtrack(
         "purge-expired", database_url=fresh_url).stdout
+
+
+def test_check_progress_names_a_tally_that_differs_and_repairs_it(fresh_url):
+    qualtrack("init-db", database_url=fresh_url)
+    assert "matches its records" in qualtrack("check-progress", database_url=fresh_url).stdout
+    assert "stored the tallies of 0 enrolments" in qualtrack("check-progress", "--repair",
+                                                             database_url=fresh_url).stdout

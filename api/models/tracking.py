@@ -87,6 +87,22 @@ class EnrolmentStaff(BaseModel):
         primary_key = peewee.CompositeKey("enrolment", "account", "role")
 
 
+class EnrolmentTally(BaseModel):
+    """The counts of an enrolment's progress document, written in the same transaction as every record that changes
+    them (api.services.tracking.tallies), so a centre's roll-up sums rows instead of deriving every document. An
+    enrolment with no decision, claim or sample has no row: its tally is its version's criteria and nothing else."""
+
+    enrolment = peewee.ForeignKeyField(Enrolment, primary_key=True, on_delete="CASCADE")
+    criteria = peewee.IntegerField()
+    claimed = peewee.IntegerField()
+    met = peewee.IntegerField()
+    verified = peewee.IntegerField()
+    reopened = peewee.IntegerField()
+    iqa_outstanding = peewee.IntegerField()
+    awaiting_countersignature = peewee.IntegerField()
+    complete = peewee.BooleanField()
+
+
 class Evidence(BaseModel):
     id = peewee.UUIDField(primary_key=True)
     enrolment = peewee.ForeignKeyField(Enrolment, backref="evidence", on_delete="RESTRICT")
@@ -246,6 +262,6 @@ class LearnerImportProblem(BaseModel):
         indexes = ((("job", "row"), False),)
 
 
-TRACKING_MODELS = [Learner, LearnerExternalId, Enrolment, EnrolmentStaff, Evidence, Claim, Decision, Countersignature,
-                   SamplingPlan, IqaSample, IqaVerdict, AuditEvent, IdempotentResponse, LearnerImport,
+TRACKING_MODELS = [Learner, LearnerExternalId, Enrolment, EnrolmentStaff, EnrolmentTally, Evidence, Claim, Decision,
+                   Countersignature, SamplingPlan, IqaSample, IqaVerdict, AuditEvent, IdempotentResponse, LearnerImport,
                    LearnerImportProblem]

@@ -25,6 +25,7 @@ from api.services.common.access import (
     visible_decision,
     visible_enrolment,
 )
+from api.services.tracking import tallies
 from api.services.tracking.queries import DECISION_EVIDENCE_SQL, DECISION_FACTS_SQL
 
 
@@ -121,6 +122,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         db.insert_rows(Decision, [decision.__data__])
     except IntegrityError:
         raise Conflict("another decision on this criterion was recorded at the same moment: retry") from None
+    tallies.refresh(enrolment_id)
     audit.record(principal, "decision.recorded", "decision", decision.id, centre_id=centre_id,
                  before={"supersedes": str(decision.supersedes_id)} if previous_id else None,
                  after={"id": str(decision.id), "enrolment_id": str(enrolment_id),
@@ -148,6 +150,7 @@ def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignatur
         signature = Countersignature.create(decision=decision.id, account=signer.id)
     except IntegrityError:
         raise Conflict("this decision is already countersigned") from None
+    tallies.refresh(enrolment.id)
     audit.record(principal, "decision.countersigned", "decision", decision.id, centre_id=enrolment.centre_id,
                  after={"countersigned_by": str(signer.id)})
     return signature

@@ -15,6 +15,7 @@ from api.services.common.access import (
     visible_enrolment,
     visible_evidence,
 )
+from api.services.tracking import tallies
 
 
 def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:
@@ -87,6 +88,7 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
            for c in wanted if c not in existing]
     if new:
         Claim.insert_many(new).execute()
+        tallies.refresh(enrolment.id)
         audit.record(principal, "claims.created", "evidence", evidence.id, centre_id=enrolment.centre_id,
                      after={"criterion_ids": [str(r["criterion"]) for r in new]})
     return list(Claim.select().where(Claim.evidence == evidence.id))

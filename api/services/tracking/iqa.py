@@ -31,6 +31,7 @@ from api.services.common.access import (
     visible_plan,
     visible_sample,
 )
+from api.services.tracking import tallies
 
 
 def plan_body(plan: SamplingPlan) -> dict:
@@ -96,6 +97,7 @@ def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
         sample = IqaSample.create(id=new_id(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
     except IntegrityError:
         raise Conflict("this decision is already sampled") from None
+    tallies.refresh(enrolment.id)
     audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
                  after={"decision_id": str(decision.id)})
     return sample
@@ -115,6 +117,7 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
                                     actions=data.get("actions"), iqa=principal.id)
     except IntegrityError:
         raise Conflict("this sample already has a verdict; verdicts are never changed") from None
+    tallies.refresh(sample.enrolment_id)
     audit.record(principal, "iqa.verdict", "iqa_sample", sample.id, centre_id=centre_id,
                  after={"decision_id": str(decision.id), "verdict": verdict.verdict})
     return verdict

@@ -29,7 +29,7 @@ from api.services.common.access import (
     visible_learner_records,
     visible_unit,
 )
-from api.services.tracking import progress
+from api.services.tracking import progress, tallies
 from api.services.tracking.enrolments import enrolment_body
 
 
@@ -112,6 +112,7 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
                                                 Claim.criterion == uuid.UUID(row["from_criterion_id"]))]
     if claims:
         Claim.insert_many(claims).execute()
+    tallies.refresh(enrolment.id)
     before = {"unit_version_id": str(enrolment.unit_version_id), "version": plan["from_version"]}
     audit.record(principal, "enrolment.migrated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  before=before, after={"unit_version_id": plan["to_version_id"], "version": plan["to_version"],

@@ -10,11 +10,10 @@ import uuid
 from collections import defaultdict
 from typing import NamedTuple
 
-from api.db import fetch_in
+from api.db import fetch_in, fetch_rows
 from api.errors import NotFound
 from api.models import (
     Enrolment,
-    EnrolmentStaff,
     Qualification,
     QualificationGroup,
     QualificationGroupUnit,
@@ -28,6 +27,8 @@ from api.services.common.access import (
     visible_learner,
 )
 from api.services.tracking.queries import (
+    CENTRE_TALLY_BY_ASSESSOR_SQL,
+    CENTRE_TALLY_SQL,
     PROGRESS_CLAIMS_SQL,
     PROGRESS_CRITERIA_SQL,
     PROGRESS_DECISIONS_SQL,
@@ -167,22 +168,21 @@ def learner_progress(principal: Principal, learner_id: uuid.UUID) -> dict:
 
 
 def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
-    """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins."""
+    """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins. Two queries
+    over the enrolments' stored tallies (tallies.py), whatever the number of enrolments."""
     require_authenticated(principal)
     if not can_read_centre_progress(principal, centre_id):
         raise NotFound(f"no centre {centre_id} visible to you")
-    ids = [e.id for e in Enrolment.select(Enrolment.id).where(Enrolment.centre == centre_id)]
-    documents = progress_for(ids)
-    by_assessor = defaultdict(list)
-    for row in EnrolmentStaff.select().where(EnrolmentStaff.enrolment.in_(ids), EnrolmentStaff.role == "assessor"):
-        by_assessor[str(row.account_id)].append(documents[row.enrolment_id])
-    return {"centre_id": str(centre_id), **_rollup(list(documents.values())),
-            "by_assessor": [{"assessor_id": a, **_rollup(docs)} for a, docs in sorted(by_assessor.items())]}
+    [totals] = fetch_rows(CENTRE_TALLY_SQL, [centre_id.hex])
+    by_assessor = sorted((_uuid(row[0]), _rollup(row[1:])) for row in fetch_rows(CENTRE_TALLY_BY_ASSESSOR_SQL,
+                                                                                  [centre_id.hex]))
+    return {"centre_id": str(centre_id), **_rollup(totals),
+            "by_assessor": [{"assessor_id": a, **counts} for a, counts in by_assessor]}
 
 
-def _rollup(documents: list) -> dict:
-    return {"enrolments": len(documents), "complete": sum(1 for d in documents if d["complete"]),
-            **{k: sum(d[k] for d in documents) for k in COUNT_KEYS}}
+def _rollup(sums: tuple) -> dict:
+    """A CENTRE_TALLY_SQL row as counts (sums over no enrolments are NULL: zero)."""
+    return dict(zip(("enrolments", "complete", *COUNT_KEYS), (int(value or 0) for value in sums), strict=True))
 
 
 def qualification_progress(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID) -> dict:

@@ -1,0 +1,27 @@
+"""Each enrolment's progress counts are kept in ``enrolment_tally``, written with every decision, countersignature,
+claim, sample, verdict and migration, so a centre's progress sums rows instead of deriving every enrolment's
+document (3.6 s for a centre of 20,000 enrolments). Enrolments that already have a record of assessment get their
+row here, from the same derivation every progress document uses."""
+
+import peewee as pw
+from peewee_migrate import Migrator
+
+COLUMNS = ("criteria", "claimed", "met", "verified", "reopened", "iqa_outstanding", "awaiting_countersignature")
+
+
+def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
+    key = "TEXT" if isinstance(database, pw.SqliteDatabase) else "UUID"
+    counts = ", ".join(f'"{c}" INTEGER NOT NULL' for c in COLUMNS)
+    migrator.sql(f'CREATE TABLE IF NOT EXISTS "enrolment_tally" ("enrolment_id" {key} NOT NULL PRIMARY KEY '
+                 f'REFERENCES "enrolment" ("id") ON DELETE CASCADE, {counts}, "complete" BOOLEAN NOT NULL)')
+    if not fake:
+        migrator.run(_tally_assessed_enrolments)
+
+
+def _tally_assessed_enrolments():
+    from api.services.tracking import tallies
+    tallies.rebuild()
+
+
+def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
+    migrator.sql('DROP TABLE IF EXISTS "enrolment_tally"')

@@ -3,6 +3,10 @@ no other (a dropped or forgotten index otherwise shows up only as a slow query o
 
 from api.models import ALL_MODELS
 
+# Indexes on expressions (learner name search, migration 014), which a model cannot declare in a form this comparison
+# reads: each must exist after migrating, and is left out of the comparison.
+EXPRESSION_INDEXES = {"learner": {"learner_centre_id_lower_family_name", "learner_centre_id_lower_given_name"}}
+
 
 def _declared_indexes(model) -> set[tuple]:
     """(columns, unique) of each index the model declares (names differ between migrations and models)."""
@@ -12,7 +16,13 @@ def _declared_indexes(model) -> set[tuple]:
 
 def _migrated_indexes(database, table: str) -> set[tuple]:
     return {(tuple(index.columns), index.unique) for index in database.get_indexes(table)
-            if not index.name.startswith("sqlite_autoindex_") and not index.name.endswith("_pkey")}
+            if not index.name.startswith("sqlite_autoindex_") and not index.name.endswith("_pkey")
+            and index.name not in EXPRESSION_INDEXES.get(table, ())}
+
+
+def test_expression_indexes_exist(database):
+    for table, names in EXPRESSION_INDEXES.items():
+        assert names <= {index.name for index in database.get_indexes(table)}, table
 
 
 def test_migrated_indexes_are_the_declared_ones(database):

@@ -5,7 +5,7 @@ database's class.
 - connections: the Database proxy the models use, building a database from a URL, binding and releasing connections.
 - transactions: write transactions (queued on SQLite), savepoints, row locks, locks held until commit.
 - locks: locks that outlive a transaction: held across transactions, leases, the startup lock.
-- raw: raw SQL for hot paths and bulk inserts, with placeholders for either backend.
+- raw: raw SQL for hot paths and bulk inserts, with placeholders for either backend; text compared bytewise.
 - horizon: the time before which every stamped change is committed (lists a client syncs from).
 - transient: whether a database error is transient (503) or a fault (500).
 - sqlite_writes, checkpoints: SQLite's writer queue and its log checkpoints.
@@ -29,12 +29,12 @@ from api.db.connections import (
 )
 from api.db.horizon import settled_before
 from api.db.locks import STARTUP_LOCK_KEY, Lease, held, startup_lock
-from api.db.raw import db_timestamp, fetch_in, fetch_rows, insert_rows, insert_values
+from api.db.raw import bytewise, db_timestamp, fetch_in, fetch_rows, insert_rows, insert_values
 from api.db.transactions import for_update, hold_until_commit, savepoint, write_transaction
 from api.db.transient import POSTGRES_RETRYABLE, SQLITE_RETRYABLE, is_transient
 
 __all__ = [
-    "POSTGRES_RETRYABLE", "SQLITE_PRAGMAS", "SQLITE_RETRYABLE", "STARTUP_LOCK_KEY", "Lease", "bind",
+    "POSTGRES_RETRYABLE", "SQLITE_PRAGMAS", "SQLITE_RETRYABLE", "STARTUP_LOCK_KEY", "Lease", "bind", "bytewise",
     "can_reconnect", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
     "ensure_connected", "fetch_in", "fetch_rows", "for_update", "held", "hold_until_commit", "insert_rows",
     "insert_values", "is_sqlite", "is_transient", "keep_checkpointing", "make_database", "release",

@@ -66,6 +66,13 @@ def _insert_statement(model: type[peewee.Model], field_names: tuple[str, ...], s
     return f"INSERT INTO {table} ({columns}) VALUES %s{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''}"
 
 
+def bytewise(expression):
+    """``expression`` compared in code point order, so a prefix is a range an index built on the same expression
+    serves: PostgreSQL's "C" collation (the database's own may sort "o'b" after "o("); SQLite's BINARY, its
+    default."""
+    return expression if isinstance(database_proxy.obj, peewee.SqliteDatabase) else expression.collate('"C"')
+
+
 def db_timestamp(moment):
     """A naive UTC datetime as insert_values stores it: the text peewee stores on SQLite, the value itself on
     PostgreSQL."""

@@ -38,13 +38,15 @@ class TrackingQuery:
 
     @strawberry.field(description="Learners visible to you, by family name, given name and id (sort: name, the "
                                   "default), or by updated_at or created_at; to sync, sort by updated_at from "
-                                  "updatedSince (inclusive).")
+                                  "updatedSince (inclusive). q searches, as REST's q does: a 10-digit ULN exactly; "
+                                  "else an external id exactly, or a case-insensitive prefix of the given or family "
+                                  "name, or of both (\"ada lov\").")
     def learners(self, info: Info, centre_id: uuid.UUID | None = None, uln: str | None = None,
                  external_system: str | None = None, external_id: str | None = None, first: int | None = None,
-                 after: str | None = None, sort: str | None = None,
-                 updated_since: datetime | None = None) -> Connection[Learner]:
+                 after: str | None = None, sort: str | None = None, updated_since: datetime | None = None,
+                 q: str | None = None) -> Connection[Learner]:
         args = validated(LEARNER_LIST_ARGS, centre_id=centre_id, uln=uln, external_system=external_system,
-                         external_id=external_id, after=after, sort=sort, updated_since=updated_since)
+                         external_id=external_id, after=after, sort=sort, updated_since=updated_since, q=q)
         page = learners.list_learners(info.context.principal, **args, limit=page_size(info, first))
         info.context.seen("learner", page.items)
         return connection_from_page(page)

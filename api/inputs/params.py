@@ -6,6 +6,7 @@ UUIDs in their usual form: nothing is coerced from another spelling ("5_0", "Ù¡Ù
 """
 
 import re
+import unicodedata
 from datetime import UTC
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -39,6 +40,32 @@ class QueryBoolean(fields.Boolean):
         if value is True or value is False:
             return value
         raise self.make_error("invalid")
+
+
+class SearchText(fields.String):
+    """Text to search for, trimmed of surrounding whitespace: then 1 to ``max_length`` characters, with no control
+    characters (tab included) and nothing that is not text (a lone surrogate, which GraphQL's JSON can carry)."""
+
+    default_error_messages = {
+        "control": "contains control characters (tab included) or invalid text; give only the text to search for",
+        "blank": "is empty or only spaces; give 1 to {max} characters to search for",
+        "long": "is longer than {max} characters (after trimming spaces)",
+    }
+
+    def __init__(self, *, max_length: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+            raise self.make_error("control")
+        text = text.strip()
+        if not text:
+            raise self.make_error("blank", max=self.max_length)
+        if len(text) > self.max_length:
+            raise self.make_error("long", max=self.max_length)
+        return text
 
 
 class Strict(Schema):
@@ -88,6 +115,7 @@ class LearnerListArgs(PageArgs):
     uln = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[0-9]+$")])
     external_system = fields.String(validate=validate.Length(min=1, max=64))
     external_id = fields.String(validate=validate.Length(min=1, max=128))
+    q = SearchText(max_length=100)  # a ULN, an external id or a name: api.services.tracking.learner_search
 
 
 class EnrolmentListArgs(PageArgs):

@@ -33,6 +33,8 @@ class Learner(BaseModel):
     class Meta:
         indexes = ((("centre", "uln"), False),  # also serves lookups by centre alone
                    (("updated_at", "id"), False))  # lists in updated_at order (sync)
+        # and (centre_id, lower(family_name)), (centre_id, lower(given_name)): name search, on expressions a model
+        # cannot declare (migration 014; tests/test_schema_drift.py checks they exist)
 
 
 TEMPORARY_ULN = "9999999999"  # the placeholder ULN for a learner who has none yet: the one ULN that may repeat
@@ -50,6 +52,7 @@ class LearnerExternalId(BaseModel):
 
     class Meta:
         primary_key = peewee.CompositeKey("centre", "system", "external_id")
+        indexes = ((("external_id", "centre"), False),)  # learner search by external id, any system (migration 014)
 
 
 class Enrolment(BaseModel):

@@ -43,12 +43,13 @@ def create_learner():
 
 @bp.get("/learners")
 def list_learners():
-    """Learners visible to the caller, filtered by centre, ULN, external id or last change (sync: sort=updated_at)."""
+    """Learners visible to the caller, filtered by centre, ULN, external id, last change (sync: sort=updated_at) or
+    a search (q: a ULN, an external id or a name)."""
     args = parse_args(LEARNER_LIST_ARGS)
     page = learners.list_learners(current_principal(), centre_id=args.get("centre_id"), uln=args.get("uln"),
                                   external_system=args.get("external_system"), external_id=args.get("external_id"),
                                   cursor=args.get("cursor"), limit=args["limit"], sort=args.get("sort"),
-                                  updated_since=args.get("updated_since"))
+                                  updated_since=args.get("updated_since"), q=args.get("q"))
     return page_response(page, cache_control="private, no-cache")
 
 

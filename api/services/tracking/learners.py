@@ -34,6 +34,7 @@ from api.services.common.access import (
 from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
 from api.services.common.sorted_lists import by_time, sorted_page
+from api.services.tracking import learner_search
 from api.services.tracking.identity import learner_duplicate, write_unique
 from api.services.tracking.uln import uln_problem
 
@@ -113,12 +114,13 @@ def create_learner(principal: Principal, data: dict) -> Learner:
 
 
 def list_learners(principal: Principal, *, centre_id, uln, external_system, external_id, cursor, limit,
-                  sort=None, updated_since=None) -> Page:
-    """Learners the principal may see, filtered by centre, ULN, external id or time of their last change; sorted by
-    name (family name, given name, id: the default), or by when they were last updated or created (for sync:
-    common.sorted_lists)."""
+                  sort=None, updated_since=None, q=None) -> Page:
+    """Learners the principal may see, filtered by centre, ULN, external id, time of their last change or a search
+    (``q``: learner_search); sorted by name (family name, given name, id: the default), or by when they were last
+    updated or created (for sync: common.sorted_lists)."""
     require_authenticated(principal)
-    query = visible_learner_records(Learner.select(), principal, Learner.centre, Learner.id)
+    rows = learner_search.learners_matching(principal, q, centre_id) if q else Learner.select()
+    query = visible_learner_records(rows, principal, Learner.centre, Learner.id)
     if centre_id:
         query = query.where(Learner.centre == centre_id)
     if uln:

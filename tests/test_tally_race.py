@@ -49,11 +49,11 @@ def test_simultaneous_decisions_on_one_enrolment_are_both_in_its_tally(separate_
     derived, go_on = threading.Event(), threading.Event()
     store = tallies._store
 
-    def store_after_the_other(documents):
+    def store_after_the_other(*args):
         if threading.current_thread().name == "first":
             derived.set()
             assert go_on.wait(10)
-        store(documents)
+        store(*args)
 
     monkeypatch.setattr(tallies, "_store", store_after_the_other)
     outcomes: dict[str, object] = {}

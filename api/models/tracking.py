@@ -84,10 +84,12 @@ class EnrolmentStaff(BaseModel):
 
     enrolment = peewee.ForeignKeyField(Enrolment, backref="staff", on_delete="CASCADE")
     account = peewee.ForeignKeyField(Account, on_delete="RESTRICT")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT", index=False)  # the enrolment's (migration 015)
     role = peewee.CharField(max_length=16)
 
     class Meta:
         primary_key = peewee.CompositeKey("enrolment", "account", "role")
+        indexes = ((("centre", "role"), False),)  # a centre's progress by assessor
 
 
 class EnrolmentTally(BaseModel):
@@ -96,6 +98,7 @@ class EnrolmentTally(BaseModel):
     enrolment with no decision, claim or sample has no row: its tally is its version's criteria and nothing else."""
 
     enrolment = peewee.ForeignKeyField(Enrolment, primary_key=True, on_delete="CASCADE")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")  # the enrolment's: a centre's tallies are together
     criteria = peewee.IntegerField()
     claimed = peewee.IntegerField()
     met = peewee.IntegerField()

@@ -130,7 +130,7 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
             plan.enrolments.append((enrolment_id, learner_id, centre_hex, unit_id, version_id, "active", start, end,
                                     1, stamp, stamp))
             if assessor is not None:
-                plan.staff.append((enrolment_id, assessor, "assessor"))
+                plan.staff.append((enrolment_id, assessor, centre_hex, "assessor"))
             counts["enrolments_created"] += 1
     return plan
 
@@ -150,7 +150,7 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], plan.external_ids,
                   ignore_conflicts=True)
     insert_values(Enrolment, ENROLMENT_FIELDS, plan.enrolments)
-    insert_values(EnrolmentStaff, ["enrolment", "account", "role"], plan.staff)
+    insert_values(EnrolmentStaff, ["enrolment", "account", "centre", "role"], plan.staff)
     insert_rows(AuditEvent, events)
     return plan.counts
 

@@ -106,8 +106,9 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
                                  unit_version=version.id, start_date=data["start_date"],
                                  planned_end_date=data.get("planned_end_date")),
         lambda: enrolment_duplicate(learner.id, data["unit_id"]))
-    rows = [{"enrolment": enrolment.id, "account": a, "role": "assessor"} for a in assessors]
-    rows += [{"enrolment": enrolment.id, "account": a, "role": "iqa"} for a in iqas]
+    rows = [{"enrolment": enrolment.id, "account": a, "centre": enrolment.centre_id, "role": "assessor"}
+            for a in assessors]
+    rows += [{"enrolment": enrolment.id, "account": a, "centre": enrolment.centre_id, "role": "iqa"} for a in iqas]
     if rows:
         EnrolmentStaff.insert_many(rows).execute()
     audit.record(principal, "enrolment.created", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
@@ -153,8 +154,8 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
             EnrolmentStaff.delete().where(EnrolmentStaff.enrolment == enrolment.id,
                                           EnrolmentStaff.role == role).execute()
             if accounts:
-                EnrolmentStaff.insert_many([{"enrolment": enrolment.id, "account": a, "role": role}
-                                            for a in accounts]).execute()
+                EnrolmentStaff.insert_many([{"enrolment": enrolment.id, "account": a, "centre": enrolment.centre_id,
+                                             "role": role} for a in accounts]).execute()
     current = enrolment.row_version
     save = (Enrolment.update(status=enrolment.status, start_date=enrolment.start_date,
                              planned_end_date=enrolment.planned_end_date, row_version=current + 1,

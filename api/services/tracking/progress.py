@@ -173,9 +173,9 @@ def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
     require_authenticated(principal)
     if not can_read_centre_progress(principal, centre_id):
         raise NotFound(f"no centre {centre_id} visible to you")
-    [totals] = fetch_rows(CENTRE_TALLY_SQL, [centre_id.hex])
-    by_assessor = sorted((_uuid(row[0]), _rollup(row[1:])) for row in fetch_rows(CENTRE_TALLY_BY_ASSESSOR_SQL,
-                                                                                  [centre_id.hex]))
+    [totals] = fetch_rows(CENTRE_TALLY_SQL, [centre_id.hex] * CENTRE_TALLY_SQL.count("{p}"))
+    by_assessor = sorted((_uuid(row[0]), _rollup(row[1:])) for row in fetch_rows(
+        CENTRE_TALLY_BY_ASSESSOR_SQL, [centre_id.hex] * CENTRE_TALLY_BY_ASSESSOR_SQL.count("{p}")))
     return {"centre_id": str(centre_id), **_rollup(totals),
             "by_assessor": [{"assessor_id": a, **counts} for a, counts in by_assessor]}
 

@@ -52,17 +52,19 @@ SELECT CAST(s.decision_id AS TEXT), v.verdict FROM iqa_sample s LEFT OUTER JOIN 
 WHERE s.enrolment_id IN ({values})"""
 
 
-# A centre's roll-up (progress.centre_progress) from the stored tallies (tallies.py): an enrolment without a tally row
-# has no record of assessment, so it counts its version's criteria and nothing else. Parameter: the centre, as hex.
-# Columns: enrolments, complete, then progress.COUNT_KEYS in order; by assessor, the assessor's id first.
+# A centre's roll-up (progress.centre_progress) from the stored tallies (tallies.py), reading only the centre's rows of
+# each table (tallies and staff carry the enrolment's centre): an enrolment without a tally row has no record of
+# assessment, so it counts its version's criteria and nothing else. Every {p} is the centre, as hex. Columns:
+# enrolments, complete, then progress.COUNT_KEYS in order; by assessor, the assessor's id first.
 _TALLY_SUMS = """COUNT(*), SUM(CASE WHEN t.complete THEN 1 ELSE 0 END), SUM(COALESCE(t.criteria, v.criteria, 0)),
        SUM(COALESCE(t.claimed, 0)), SUM(COALESCE(t.met, 0)), SUM(COALESCE(t.verified, 0)),
        SUM(COALESCE(t.reopened, 0)), SUM(COALESCE(t.iqa_outstanding, 0)),
        SUM(COALESCE(t.awaiting_countersignature, 0))"""
-_TALLIED_ENROLMENTS = """enrolment e LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id
-LEFT OUTER JOIN (SELECT c.version_id, COUNT(*) AS criteria FROM assessment_criterion c GROUP BY c.version_id) v
-  ON v.version_id = e.unit_version_id"""
-CENTRE_TALLY_SQL = f"SELECT {_TALLY_SUMS}\nFROM {_TALLIED_ENROLMENTS}\nWHERE e.centre_id = {{p}}"
+_TALLIES = """LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.centre_id = {p}
+LEFT OUTER JOIN (SELECT c.version_id, COUNT(*) AS criteria FROM assessment_criterion c
+                 WHERE c.version_id IN (SELECT DISTINCT unit_version_id FROM enrolment WHERE centre_id = {p})
+                 GROUP BY c.version_id) v ON v.version_id = e.unit_version_id"""
+CENTRE_TALLY_SQL = f"SELECT {_TALLY_SUMS}\nFROM enrolment e {_TALLIES}\nWHERE e.centre_id = {{p}}"
 CENTRE_TALLY_BY_ASSESSOR_SQL = f"""SELECT CAST(s.account_id AS TEXT), {_TALLY_SUMS}
-FROM {_TALLIED_ENROLMENTS} JOIN enrolment_staff s ON s.enrolment_id = e.id AND s.role = 'assessor'
-WHERE e.centre_id = {{p}} GROUP BY s.account_id"""
+FROM enrolment_staff s JOIN enrolment e ON e.id = s.enrolment_id AND e.centre_id = {{p}} {_TALLIES}
+WHERE s.centre_id = {{p}} AND s.role = 'assessor' GROUP BY s.account_id"""

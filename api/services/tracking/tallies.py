@@ -17,7 +17,8 @@ from api.db import database_proxy, fetch_in, fetch_rows, is_sqlite
 from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, progress_for
 
-LOCK_ENROLMENT_SQL = "SELECT 1 FROM enrolment WHERE id = {p} FOR NO KEY UPDATE"
+ENROLMENT_CENTRE_SQL = "SELECT CAST(centre_id AS TEXT) FROM enrolment WHERE id = {p}"
+CENTRES_SQL = "SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT) FROM enrolment WHERE id IN ({values})"
 ASSESSED_ENROLMENTS_SQL = """
 SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM decision UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM claim
 UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM iqa_sample"""
@@ -28,14 +29,14 @@ TALLIED = (*COUNT_KEYS, "complete")
 def refresh(enrolment_id: uuid.UUID) -> None:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress: store the
     enrolment's tally as its progress document now counts it."""
-    if not is_sqlite():
-        fetch_rows(LOCK_ENROLMENT_SQL, [enrolment_id.hex])
-    _store(progress_for([enrolment_id]))
+    [[centre]] = fetch_rows(ENROLMENT_CENTRE_SQL + ("" if is_sqlite() else " FOR NO KEY UPDATE"), [enrolment_id.hex])
+    _store(progress_for([enrolment_id]), {enrolment_id: uuid.UUID(str(centre))})
 
 
-def _store(documents: dict) -> None:
-    rows = [{"enrolment": enrolment_id, **{k: document[k] for k in COUNT_KEYS}, "complete": document["complete"]}
-            for enrolment_id, document in documents.items()]
+def _store(documents: dict, centres: dict) -> None:
+    """Store the tallies of ``documents`` ({enrolment id: progress document}), each with its enrolment's centre."""
+    rows = [{"enrolment": enrolment_id, "centre": centres[enrolment_id], **{k: document[k] for k in COUNT_KEYS},
+             "complete": document["complete"]} for enrolment_id, document in documents.items()]
     if rows:
         (EnrolmentTally.insert_many(rows)
          .on_conflict(conflict_target=[EnrolmentTally.enrolment],
@@ -50,8 +51,11 @@ def rebuild(database: peewee.Database | None = None) -> int:
         raise RuntimeError("rebuild() tallies the database the models are bound to: bind it first")
     ids = [uuid.UUID(row[0]) for row in fetch_rows(ASSESSED_ENROLMENTS_SQL)]
     for start in range(0, len(ids), REBUILD_BATCH):
+        batch = ids[start:start + REBUILD_BATCH]
         with database_proxy.atomic():
-            _store(progress_for(ids[start:start + REBUILD_BATCH]))
+            centres = {uuid.UUID(str(e)): uuid.UUID(str(c))
+                       for e, c in fetch_in(CENTRES_SQL, [], [i.hex for i in batch])}
+            _store(progress_for(batch), centres)
     return len(ids)
 
 

@@ -51,10 +51,12 @@ class Connection(Generic[T]):
     edges: list[Edge[T]]
     nodes: list[T] = strawberry.field(description="The edges' nodes, for clients that do not need cursors.")
     page_info: PageInfo
-    total_count: int = strawberry.field(description="How many items match in all pages (X-Total-Count in REST).")
+    total_count: int | None = strawberry.field(
+        description="How many items match in all pages (X-Total-Count in REST); null when more than 10,000 match, "
+                    "which are not counted (a count would read every one of them for every page).")
 
 
-def _connection(nodes: list, cursors: list[str], next_cursor: str | None, total: int) -> dict:
+def _connection(nodes: list, cursors: list[str], next_cursor: str | None, total: int | None) -> dict:
     return {
         "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes, strict=True)], "nodes": nodes,
         "page_info": {"has_next_page": next_cursor is not None, "end_cursor": cursors[-1] if cursors else None,

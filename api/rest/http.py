@@ -64,10 +64,12 @@ def json_response(body, cache_control: str = "no-cache") -> Response:
 
 
 def page_response(page: Page, cache_control: str = "no-cache") -> Response:
-    """A list page: ``{"items", "next_cursor", "total"}`` plus X-Total-Count and a Link rel="next" header."""
+    """A list page: ``{"items", "next_cursor", "total"}`` plus X-Total-Count (unless the total is not counted: over
+    TOTAL_COUNTED_UP_TO) and a Link rel="next" header."""
     response = json_response({"items": page.items, "next_cursor": page.next_cursor, "total": page.total},
                              cache_control)
-    response.headers["X-Total-Count"] = str(page.total)
+    if page.total is not None:
+        response.headers["X-Total-Count"] = str(page.total)
     if page.next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         args["cursor"] = page.next_cursor

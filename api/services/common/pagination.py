@@ -30,17 +30,19 @@ from api.errors import InvalidParameter
 MAX_CURSOR_LENGTH = 4096  # what a list or feed accepts; our own cursors stay far below it
 MAX_KEY_TEXT = 1000  # characters of one text value in a sort key (the longest sorted column holds 255)
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+TOTAL_COUNTED_UP_TO = 10_000  # a list's total is exact up to here, else None: counting more would read every row
 DEFAULT_SCOPE = "list"  # cursors not made by keyset_page: the change feed, GraphQL lists served whole
 _NONCE = bytes(12)  # deterministic sealing: AES-GCM-SIV's nonce-misuse resistance makes a fixed nonce safe
 
 
 @dataclass
 class Page:
-    """One page of results, the cursor for the next page (None at the end) and the total matching count."""
+    """One page of results, the cursor for the next page (None at the end) and the total matching count (None when
+    more than TOTAL_COUNTED_UP_TO match)."""
 
     items: list
     next_cursor: str | None
-    total: int
+    total: int | None
     keys: list = field(default_factory=list)  # each item's sort key, for per-item cursors (GraphQL edges)
     scope: str = DEFAULT_SCOPE  # what the cursors are bound to (the sort columns)
 
@@ -75,10 +77,12 @@ def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, paramete
 def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of) -> Page:
     """Run ``query`` ordered by ``sort_fields`` (ascending, last one unique) from after ``cursor``.
 
-    ``key_of(row)`` returns a row's sort key as a JSON-able list. Two queries: the page (limit + 1 rows) and a count.
+    ``key_of(row)`` returns a row's sort key as a JSON-able list. Two queries: the page (limit + 1 rows) and a count
+    that stops past TOTAL_COUNTED_UP_TO, so a page of a list of millions costs what a page of a short one does.
     """
     scope = ",".join(f"{f.model._meta.table_name}.{f.column_name}" for f in sort_fields)
-    total = query.order_by().count()
+    counted = query.order_by().limit(TOTAL_COUNTED_UP_TO + 1).count()
+    total = counted if counted <= TOTAL_COUNTED_UP_TO else None
     if cursor:
         key = decode_cursor(cursor, len(sort_fields), scope)
         if not all(_fits(f, k) for f, k in zip(sort_fields, key, strict=True)):

@@ -88,6 +88,8 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
                                             "reason": "re-assessed", "evidence_ids": [evidence]}),
         "assessment.list_decisions": p("GET", f"/v1/enrolments/{enrolment}/decisions", READERS_A),
         "assessment.get_decision": p("GET", f"/v1/decisions/{decision}", READERS_A),
+        "assessment.list_all_decisions": p("GET", "/v1/decisions?limit=500", READERS_A, shows=decision),
+        "assessment.list_all_evidence": p("GET", "/v1/evidence?limit=500", READERS_A, shows=evidence),
         "assessment.countersign": p("POST", f"/v1/decisions/{trainee_decision}/countersign", {"assessor_a"}),
         "assessment.create_plan": p("POST", "/v1/iqa/plans", {"admin", "iqa_a", "centre_admin_a"}, 201, {
             "centre_id": centre_a, "assessor_id": ids["assessor_a"], "rate": 0.25}),

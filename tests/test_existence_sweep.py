@@ -73,6 +73,10 @@ def variant_probes(ids: dict) -> dict[str, list[Probe]]:
                                      p("GET", f"/v1/enrolments?unit_id={b13}"),
                                      p("GET", f"/v1/enrolments?centre_id={centre}")],
         "assessment.list_audit": [p("GET", f"/v1/audit?subject_id={learner}")],
+        **{endpoint: [p("GET", f"{url}?enrolment_id={enrolment}"), p("GET", f"{url}?learner_id={learner}"),
+                      p("GET", f"{url}?centre_id={centre}")]
+           for endpoint, url in (("assessment.list_all_decisions", "/v1/decisions"),
+                                 ("assessment.list_all_evidence", "/v1/evidence"))},
     }
 
 
@@ -106,6 +110,14 @@ def variant_operations(ids: dict) -> dict[str, list[Operation]]:
             q("query($c: UUID!) { enrolments(centreId: $c) { nodes { id } } }", "enrolments", c=ids["centre_a"])],
         "assessment.list_audit": [q("query($s: String!) { auditEvents(subjectId: $s) { totalCount } }",
                                     "auditEvents", s=ids["learner"])],
+        **{endpoint: [q(f"query($e: UUID!) {{ {field}(enrolmentId: $e) {{ nodes {{ id }} }} }}", field,
+                        e=ids["enrolment"]),
+                      q(f"query($l: UUID!) {{ {field}(learnerId: $l) {{ nodes {{ id }} }} }}", field,
+                        l=ids["learner"]),
+                      q(f"query($c: UUID!) {{ {field}(centreId: $c) {{ nodes {{ id }} }} }}", field,
+                        c=ids["centre_a"])]
+           for endpoint, field in (("assessment.list_all_decisions", "decisions"),
+                                   ("assessment.list_all_evidence", "evidenceItems"))},
     }
 
 

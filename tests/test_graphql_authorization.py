@@ -120,6 +120,10 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
                                        "enrolment.evidence", id=e)],
         "assessment.get_evidence": [q("query($id: UUID!) { evidence(id: $id) { id } }", "evidence",
                                       id=ids["evidence"])],
+        "assessment.list_all_evidence": [q("{ evidenceItems(first: 100) { nodes { id } } }", "evidenceItems",
+                                           ids["evidence"])],
+        "assessment.list_all_decisions": [q("{ decisions(first: 100) { nodes { id } } }", "decisions",
+                                            ids["decision"])],
         "assessment.claim_criteria": [
             m("mutation($v: UUID!, $c: UUID!) { claimCriteria(evidenceId: $v, criterionIds: [$c]) { __typename } }",
               "claimCriteria", "Evidence", v=ids["evidence"], c=ids["b13_criterion"])],

@@ -46,6 +46,12 @@ def _requests(ids: dict) -> dict:
         "audit page": ("GET", "/v1/audit?limit=50", None),
         "audit of a record": ("GET", f"/v1/audit?subject_id={enrolment}", None),
         "change feed page": ("GET", "/v1/changes?limit=50", None),
+        **{f"{kind} list, {name}": ("GET", f"/v1/{kind}?{query}", None) for kind in ("decisions", "evidence")
+           for name, query in (("delta sync", f"sort=updated_at&updated_since={since}&limit=50"),
+                               ("delta sync of a centre", f"centre_id={centre}&sort=updated_at&updated_since={since}"
+                                                          "&limit=50"),
+                               ("of an enrolment", f"enrolment_id={enrolment}"),
+                               ("of a learner", f"learner_id={learner}"))},
         "GraphQL enrolment tree": ("GRAPHQL", ENROLMENT_TREE, {"id": enrolment}),
         "decision write": ("POST", f"/v1/enrolments/{enrolment}/decisions", {
             "criterion_id": ids["b13_criterion"], "outcome": "met", "feedback": "seen again",

@@ -18,10 +18,10 @@ from api.gql.tracking_types import (
     Learner,
     QualificationProgress,
 )
-from api.inputs.params import AUDIT_ARGS, ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, PAGE_ARGS
+from api.inputs.params import ASSESSMENT_LIST_ARGS, AUDIT_ARGS, ENROLMENT_LIST_ARGS, LEARNER_LIST_ARGS, PAGE_ARGS
 from api.services.accounts import centres
 from api.services.common import audit
-from api.services.tracking import enrolments, evidence, iqa, learners, progress
+from api.services.tracking import assessment_lists, enrolments, evidence, iqa, learners, progress
 from api.services.tracking.decisions import get_decision
 
 
@@ -70,6 +70,28 @@ class TrackingQuery:
     @strawberry.field
     def enrolment(self, info: Info, id: uuid.UUID) -> Enrolment | None:
         return or_none(lambda: enrolments.enrolment_body(enrolments.visible_enrolment(info.context.principal, id)))
+
+    @strawberry.field(description="Evidence visible to you, oldest first (sort: created_at, the default), or by "
+                                  "updated_at (submitted or last claimed); to sync, sort by updated_at from "
+                                  "updatedSince (inclusive).")
+    def evidence_items(self, info: Info, centre_id: uuid.UUID | None = None, enrolment_id: uuid.UUID | None = None,
+                       learner_id: uuid.UUID | None = None, first: int | None = None, after: str | None = None,
+                       sort: str | None = None, updated_since: datetime | None = None) -> Connection[Evidence]:
+        args = validated(ASSESSMENT_LIST_ARGS, centre_id=centre_id, enrolment_id=enrolment_id, learner_id=learner_id,
+                         after=after, sort=sort, updated_since=updated_since)
+        return connection_from_page(assessment_lists.list_all_evidence(info.context.principal, **args,
+                                                                       limit=page_size(info, first)))
+
+    @strawberry.field(description="Decisions visible to you, oldest first (sort: created_at, the default), or by "
+                                  "updated_at (made, or last countersigned, sampled or given a verdict); to sync, "
+                                  "sort by updated_at from updatedSince (inclusive).")
+    def decisions(self, info: Info, centre_id: uuid.UUID | None = None, enrolment_id: uuid.UUID | None = None,
+                  learner_id: uuid.UUID | None = None, first: int | None = None, after: str | None = None,
+                  sort: str | None = None, updated_since: datetime | None = None) -> Connection[Decision]:
+        args = validated(ASSESSMENT_LIST_ARGS, centre_id=centre_id, enrolment_id=enrolment_id, learner_id=learner_id,
+                         after=after, sort=sort, updated_since=updated_since)
+        return connection_from_page(assessment_lists.list_all_decisions(info.context.principal, **args,
+                                                                        limit=page_size(info, first)))
 
     @strawberry.field(name="evidence")
     def evidence_item(self, info: Info, id: uuid.UUID) -> Evidence | None:

@@ -165,6 +165,7 @@ class Evidence:
     authenticity_declared: bool
     submitted_by: str
     created_at: str
+    updated_at: str = strawberry.field(description="When it was submitted or last given a claim.")
     claims: list[Claim]
 
 
@@ -182,6 +183,8 @@ class Decision:
     assessor_status: str
     evidence_ids: list[uuid.UUID]
     decided_at: str
+    updated_at: str = strawberry.field(
+        description="When it was made, or last countersigned, sampled or given a verdict.")
     countersigned_by: uuid.UUID | None
     countersigned_at: str | None
     carried_from: uuid.UUID | None = strawberry.field(

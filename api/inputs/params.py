@@ -131,6 +131,16 @@ class DecisionListArgs(Strict):
     criterion_id = JsonUUID()
 
 
+class AssessmentListArgs(PageArgs):
+    """Decisions or evidence across enrolments (GET /v1/decisions, GET /v1/evidence)."""
+
+    sort = fields.String(validate=validate.OneOf(("created_at", "updated_at")))
+    updated_since = fields.NaiveDateTime(timezone=UTC)
+    centre_id = JsonUUID()
+    enrolment_id = JsonUUID()
+    learner_id = JsonUUID()
+
+
 class AuditArgs(PageArgs):
     centre_id = JsonUUID()
     subject_type = fields.String(validate=validate.Length(min=1, max=32))
@@ -158,4 +168,4 @@ class LearnerImportArgs(Strict):
 
 CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
-DECISION_LIST_ARGS, AUDIT_ARGS = DecisionListArgs(), AuditArgs()
+DECISION_LIST_ARGS, AUDIT_ARGS, ASSESSMENT_LIST_ARGS = DecisionListArgs(), AuditArgs(), AssessmentListArgs()

@@ -1,7 +1,8 @@
 """Tracking: learners, enrolments pinned to a unit version, evidence and claims, append-only assessor decisions and
 countersignatures, IQA sampling plans, samples and verdicts, the audit log, and stored idempotent responses.
 
-Decisions, countersignatures, verdicts and audit events are written once and never updated or deleted.
+Decisions, countersignatures, verdicts and audit events are written once and never deleted; of a decision, only its
+``updated_at`` changes (when it is countersigned, sampled or given a verdict), so sync clients see it again.
 """
 
 import peewee
@@ -121,6 +122,10 @@ class Evidence(BaseModel):
     authenticity_declared = peewee.BooleanField(default=False)
     submitted_by = peewee.CharField(max_length=80)  # "account:<id>" or "client:<id>"
     created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)  # when a claim was last added (sync: migration 016)
+
+    class Meta:
+        indexes = ((("updated_at", "id"), False),)  # lists in updated_at order (sync)
 
 
 class Claim(BaseModel):
@@ -154,9 +159,12 @@ class Decision(BaseModel):
     evidence_ids = JSONTextField(default=list)
     carried_from = peewee.ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="carried_to", index=False)
     created_at = peewee.DateTimeField(default=utcnow)
+    # when it was made, or last countersigned, sampled or given a verdict (sync: migration 016)
+    updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("enrolment", "criterion", "sequence"), True),)
+        indexes = ((("enrolment", "criterion", "sequence"), True),
+                   (("updated_at", "id"), False))  # lists in updated_at order (sync)
 
 
 class Countersignature(BaseModel):

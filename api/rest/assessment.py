@@ -4,10 +4,10 @@ from flask import Blueprint
 
 from api.auth import current_principal
 from api.inputs import bodies, takes_no_body
-from api.inputs.params import AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
+from api.inputs.params import ASSESSMENT_LIST_ARGS, AUDIT_ARGS, DECISION_LIST_ARGS, NO_ARGS
 from api.rest.http import Created, json_response, page_response, parse_args, parse_body, parse_id, write_endpoint
 from api.services.common import audit
-from api.services.tracking import decisions, evidence, iqa, progress
+from api.services.tracking import assessment_lists, decisions, evidence, iqa, progress
 
 bp = Blueprint("assessment", __name__)
 EVIDENCE_CREATE, CLAIM_CREATE, DECISION_CREATE = bodies.EvidenceCreate(), bodies.ClaimCreate(), bodies.DecisionCreate()
@@ -31,6 +31,14 @@ def list_evidence(enrolment_id):
     parse_args(NO_ARGS)
     items = evidence.list_evidence(current_principal(), parse_id(enrolment_id, "enrolment"))
     return json_response({"items": items}, cache_control=PRIVATE)
+
+
+@bp.get("/evidence")
+def list_all_evidence():
+    """Evidence visible to the caller, filtered by centre, enrolment, learner or last change (sync:
+    sort=updated_at)."""
+    args = parse_args(ASSESSMENT_LIST_ARGS)
+    return page_response(assessment_lists.list_all_evidence(current_principal(), **args), cache_control=PRIVATE)
 
 
 @bp.get("/evidence/<evidence_id>")
@@ -69,6 +77,14 @@ def list_decisions(enrolment_id):
     items = decisions.list_decisions(current_principal(), parse_id(enrolment_id, "enrolment"),
                                      args.get("criterion_id"))
     return json_response({"items": items}, cache_control=PRIVATE)
+
+
+@bp.get("/decisions")
+def list_all_decisions():
+    """Decisions visible to the caller, filtered by centre, enrolment, learner or last change (sync:
+    sort=updated_at)."""
+    args = parse_args(ASSESSMENT_LIST_ARGS)
+    return page_response(assessment_lists.list_all_decisions(current_principal(), **args), cache_control=PRIVATE)
 
 
 @bp.get("/decisions/<decision_id>")

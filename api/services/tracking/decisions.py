@@ -25,7 +25,7 @@ from api.services.common.access import (
     visible_decision,
     visible_enrolment,
 )
-from api.services.tracking import tallies
+from api.services.tracking import stamps, tallies
 from api.services.tracking.queries import DECISION_EVIDENCE_SQL, DECISION_FACTS_SQL
 
 
@@ -38,6 +38,7 @@ def decision_body(decision: Decision, countersignature: Countersignature | None 
         "supersedes": str(decision.supersedes_id) if decision.supersedes_id else None,
         "assessor_id": str(decision.assessor_id), "assessor_status": decision.assessor_status,
         "evidence_ids": decision.evidence_ids, "decided_at": iso_utc(decision.created_at),
+        "updated_at": iso_utc(decision.updated_at),
         "countersigned_by": str(countersignature.account_id) if signed else None,
         "countersigned_at": iso_utc(countersignature.created_at) if signed else None,
         "carried_from": str(decision.carried_from_id) if decision.carried_from_id else None,
@@ -118,6 +119,7 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         outcome=data["outcome"], feedback=data["feedback"], reason=data.get("reason") if previous_id else None,
         supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status,
         evidence_ids=[str(i) for i in evidence_ids], created_at=utcnow())
+    decision.updated_at = decision.created_at
     try:
         db.insert_rows(Decision, [decision.__data__])
     except IntegrityError:
@@ -153,6 +155,7 @@ def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignatur
     tallies.refresh(enrolment.id)
     audit.record(principal, "decision.countersigned", "decision", decision.id, centre_id=enrolment.centre_id,
                  after={"countersigned_by": str(signer.id)})
+    stamps.touch(decision)
     return signature
 
 

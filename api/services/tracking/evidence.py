@@ -5,7 +5,7 @@ import uuid
 from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
 from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
-from api.models.base import iso_utc
+from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import (
     Principal,
@@ -15,7 +15,7 @@ from api.services.common.access import (
     visible_enrolment,
     visible_evidence,
 )
-from api.services.tracking import tallies
+from api.services.tracking import stamps, tallies
 
 
 def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:
@@ -26,7 +26,7 @@ def evidence_body(evidence: Evidence, claims: list | None = None) -> dict:
         "title": evidence.title, "description": evidence.description, "date": evidence.evidence_date.isoformat(),
         "reference": {"uri": evidence.reference_uri, "sha256": evidence.sha256},
         "authenticity_declared": evidence.authenticity_declared, "submitted_by": evidence.submitted_by,
-        "created_at": iso_utc(evidence.created_at),
+        "created_at": iso_utc(evidence.created_at), "updated_at": iso_utc(evidence.updated_at),
         "claims": [{"id": str(c.id), "criterion_id": str(c.criterion_id)} for c in claims],
         "href": f"/v1/evidence/{evidence.id}",
     }
@@ -43,11 +43,12 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if not EvidenceType.select().where(EvidenceType.code == data["type"]).exists():
         raise ValidationFailed(f"unknown evidence type {data['type']!r}: see GET /v1/evidence-types",
                                errors={"type": ["unknown evidence type"]})
+    now = utcnow()
     evidence = Evidence.create(id=new_id(), enrolment=enrolment.id, evidence_type=data["type"],
                                title=data["title"], description=data.get("description"),
                                evidence_date=data["date"], reference_uri=data.get("reference_uri"),
                                sha256=data.get("sha256"), authenticity_declared=data["authenticity_declared"],
-                               submitted_by=audit.actor_of(principal))
+                               submitted_by=audit.actor_of(principal), created_at=now, updated_at=now)
     audit.record(principal, "evidence.submitted", "evidence", evidence.id, centre_id=enrolment.centre_id,
                  after={"id": str(evidence.id), "enrolment_id": str(enrolment.id), "type": data["type"]})
     if data.get("criterion_ids"):
@@ -91,6 +92,7 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
         tallies.refresh(enrolment.id)
         audit.record(principal, "claims.created", "evidence", evidence.id, centre_id=enrolment.centre_id,
                      after={"criterion_ids": [str(r["criterion"]) for r in new]})
+        stamps.touch(evidence)
     return list(Claim.select().where(Claim.evidence == evidence.id))
 
 

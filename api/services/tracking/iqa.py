@@ -31,7 +31,7 @@ from api.services.common.access import (
     visible_plan,
     visible_sample,
 )
-from api.services.tracking import tallies
+from api.services.tracking import stamps, tallies
 
 
 def plan_body(plan: SamplingPlan) -> dict:
@@ -100,6 +100,7 @@ def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     tallies.refresh(enrolment.id)
     audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
                  after={"decision_id": str(decision.id)})
+    stamps.touch(decision)
     return sample
 
 
@@ -120,6 +121,7 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
     tallies.refresh(sample.enrolment_id)
     audit.record(principal, "iqa.verdict", "iqa_sample", sample.id, centre_id=centre_id,
                  after={"decision_id": str(decision.id), "verdict": verdict.verdict})
+    stamps.touch(decision)
     return verdict
 
 

@@ -118,9 +118,14 @@ class LearnerListArgs(PageArgs):
     q = SearchText(max_length=100)  # a ULN, an external id or a name: api.services.tracking.learner_search
 
 
-class EnrolmentListArgs(PageArgs):
+class TimeOrderedPageArgs(PageArgs):
+    """A list in created_at (the default) or updated_at order, from ``updated_since`` (common.sorted_lists)."""
+
     sort = fields.String(validate=validate.OneOf(("created_at", "updated_at")))
     updated_since = fields.NaiveDateTime(timezone=UTC)
+
+
+class EnrolmentListArgs(TimeOrderedPageArgs):
     learner_id = JsonUUID()
     centre_id = JsonUUID()
     unit_id = JsonUUID()
@@ -131,11 +136,9 @@ class DecisionListArgs(Strict):
     criterion_id = JsonUUID()
 
 
-class AssessmentListArgs(PageArgs):
+class AssessmentListArgs(TimeOrderedPageArgs):
     """Decisions or evidence across enrolments (GET /v1/decisions, GET /v1/evidence)."""
 
-    sort = fields.String(validate=validate.OneOf(("created_at", "updated_at")))
-    updated_since = fields.NaiveDateTime(timezone=UTC)
     centre_id = JsonUUID()
     enrolment_id = JsonUUID()
     learner_id = JsonUUID()

@@ -34,7 +34,8 @@ def sorted_page(query: peewee.Select, model: type[peewee.Model], orders: dict[st
 
 
 def by_time(model: type[peewee.Model]) -> dict[str, tuple[list, Callable]]:
-    """The ``updated_at`` and ``created_at`` orders of ``model`` (each with its id as the tie-break)."""
+    """The ``created_at`` and ``updated_at`` orders of ``model``, in that order (so created_at is the default of a
+    list that has only these), each with its id as the tie-break."""
     return {name: ([getattr(model, name), model.id], lambda row, name=name: [getattr(row, name).isoformat(),
                                                                              str(row.id)])
-            for name in ("updated_at", "created_at")}
+            for name in ("created_at", "updated_at")}

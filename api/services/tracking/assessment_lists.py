@@ -9,9 +9,7 @@ from api.services.common.sorted_lists import by_time, sorted_page
 from api.services.tracking.decisions import decision_body
 from api.services.tracking.evidence import evidence_body
 
-_DECISION_TIMES, _EVIDENCE_TIMES = by_time(Decision), by_time(Evidence)
-DECISION_ORDERS = {"created_at": _DECISION_TIMES["created_at"], "updated_at": _DECISION_TIMES["updated_at"]}
-EVIDENCE_ORDERS = {"created_at": _EVIDENCE_TIMES["created_at"], "updated_at": _EVIDENCE_TIMES["updated_at"]}
+DECISION_ORDERS, EVIDENCE_ORDERS = by_time(Decision), by_time(Evidence)
 
 
 def _of_visible_enrolments(model, principal: Principal, centre_id, enrolment_id, learner_id):

@@ -35,8 +35,7 @@ from api.services.tracking.identity import enrolment_duplicate, write_unique
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
 STAFF_NAMES = {"assessor": ("an assessor", "assessors"), "iqa": ("an IQA", "IQAs")}  # role: (one, many)
-_BY_TIME = by_time(Enrolment)
-ENROLMENT_ORDERS = {"created_at": _BY_TIME["created_at"], "updated_at": _BY_TIME["updated_at"]}  # the first: default
+ENROLMENT_ORDERS = by_time(Enrolment)
 
 
 def enrolment_body(enrolment: Enrolment, staff: list | None = None) -> dict:

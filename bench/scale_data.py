@@ -261,8 +261,8 @@ def _enrolment_rows(rows, counters, rng, learner, centre, assessor, version, at,
             counters["claim"] += 1
             claimed.add(criterion)
     if assessed or claimed:
-        rows["enrolment_tally"].append((enrolment, centre, len(criteria), len(claimed), met, 0, 0, 0, 0,
-                                        int(met == len(criteria))))
+        rows["enrolment_tally"].append((enrolment, centre, version.version_id, len(criteria), len(claimed), met, 0,
+                                        0, 0, 0, int(met == len(criteria))))
         counters["enrolment_tally"] += 1
     counters["enrolment_staff"] += 1
 
@@ -278,8 +278,8 @@ COLUMNS = {
     "evidence": ("id", "enrolment_id", "evidence_type_id", "title", "description", "evidence_date", "reference_uri",
                  "sha256", "authenticity_declared", "submitted_by", "created_at", "updated_at"),
     "claim": ("id", "evidence_id", "enrolment_id", "criterion_id", "created_at"),
-    "enrolment_tally": ("enrolment_id", "centre_id", "criteria", "claimed", "met", "verified", "reopened",
-                        "iqa_outstanding", "awaiting_countersignature", "complete"),
+    "enrolment_tally": ("enrolment_id", "centre_id", "unit_version_id", "criteria", "claimed", "met", "verified",
+                        "reopened", "iqa_outstanding", "awaiting_countersignature", "complete"),
 }
 
 

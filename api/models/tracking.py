@@ -61,7 +61,7 @@ class Enrolment(BaseModel):
 
     id = peewee.UUIDField(primary_key=True)
     learner = peewee.ForeignKeyField(Learner, backref="enrolments", on_delete="RESTRICT")
-    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT", index=False)  # (centre, unit_version) below
     unit = peewee.ForeignKeyField(Unit, on_delete="RESTRICT")
     unit_version = peewee.ForeignKeyField(UnitVersion, on_delete="RESTRICT")
     status = peewee.CharField(max_length=16, default="active")
@@ -72,7 +72,8 @@ class Enrolment(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("updated_at", "id"), False),)  # lists in updated_at order (sync)
+        indexes = ((("updated_at", "id"), False),  # lists in updated_at order (sync)
+                   (("centre", "unit_version"), False))  # a centre's enrolments, counted by version (centre progress)
 
 
 # One active enrolment per (learner, unit): a second enrol of the same learner on the same unit is a conflict
@@ -96,10 +97,12 @@ class EnrolmentStaff(BaseModel):
 class EnrolmentTally(BaseModel):
     """The counts of an enrolment's progress document, written in the same transaction as every record that changes
     them (api.services.tracking.tallies), so a centre's roll-up sums rows instead of deriving every document. An
-    enrolment with no decision, claim or sample has no row: its tally is its version's criteria and nothing else."""
+    enrolment with no decision, claim or sample has no row: its tally is its version's criteria and nothing else
+    (the roll-up counts those by version: the tally carries its enrolment's centre and version)."""
 
     enrolment = peewee.ForeignKeyField(Enrolment, primary_key=True, on_delete="CASCADE")
-    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT")  # the enrolment's: a centre's tallies are together
+    centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT", index=False)  # the enrolment's (index below)
+    unit_version = peewee.ForeignKeyField(UnitVersion, on_delete="RESTRICT", index=False)  # the enrolment's
     criteria = peewee.IntegerField()
     claimed = peewee.IntegerField()
     met = peewee.IntegerField()
@@ -108,6 +111,9 @@ class EnrolmentTally(BaseModel):
     iqa_outstanding = peewee.IntegerField()
     awaiting_countersignature = peewee.IntegerField()
     complete = peewee.BooleanField()
+
+    class Meta:
+        indexes = ((("centre", "unit_version"), False),)  # a centre's tallies together, by version (migration 017)
 
 
 class Evidence(BaseModel):

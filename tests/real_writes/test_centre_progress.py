@@ -7,7 +7,7 @@ import uuid
 from api.services.tracking import tallies
 from api.services.tracking.progress import COUNT_KEYS, progress_for
 from tests.real_writes.test_assessment_rules import decide, submit
-from tests.tracking_helpers import enrol, make_learner, post
+from tests.tracking_helpers import criteria_of, enrol, make_learner, post
 
 ROLLED_UP = ("enrolments", "complete", *COUNT_KEYS)
 
@@ -80,3 +80,38 @@ def test_drift_names_a_tally_that_differs_from_the_records(client, auth, identit
     [found] = tallies.drift([enrolment])
     assert (found["enrolment_id"], found["stored"]["met"] - found["derived"]["met"]) == (str(enrolment), 5)
     assert tallies.rebuild() >= 1 and tallies.drift([enrolment]) == []
+
+
+def test_the_roll_up_counts_each_enrolment_on_its_own_version_after_a_migration(client, auth, identities, unit_ids):
+    from tests.test_sync import publish_revision
+
+    centre = identities.centres["A"].id
+    cs34 = unit_ids["CS 34"]
+    migrated, left_on_v1 = (enrol(client, auth, identities, make_learner(client, auth, identities)["id"], cs34)["id"]
+                            for _ in range(2))
+    first = criteria_of(client, cs34)[0]
+    evidence = post(client, auth, "lms_client_a", f"/v1/enrolments/{migrated}/evidence", {
+        "type": "professional_discussion", "title": "Discussion", "date": "2026-10-01",
+        "authenticity_declared": True, "criterion_ids": [first]})["id"]
+    post(client, auth, "assessor_a", f"/v1/enrolments/{migrated}/decisions",
+         {"criterion_id": first, "outcome": "met", "feedback": "ok", "evidence_ids": [evidence]})
+    publish_revision(client, auth, cs34)  # version 2: 29 criteria, against 28
+    post(client, auth, "centre_admin_a", f"/v1/enrolments/{migrated}/migrate", {}, status=200)
+    on_v2 = enrol(client, auth, identities, make_learner(client, auth, identities)["id"], cs34,
+                  assessors=("trainee_assessor_a",))["id"]
+    documents = progress_for([uuid.UUID(e) for e in (migrated, left_on_v1, on_v2)])
+    assert sorted(d["criteria"] for d in documents.values()) == [28, 29, 29]  # one untallied on each version
+    rolled = _centre_progress(client, auth, centre)
+    assert {k: rolled[k] for k in ROLLED_UP} == _summed_documents(_centre_enrolments(centre))
+    trainee = str(identities.accounts["trainee_assessor_a"].id)
+    by_assessor = {row["assessor_id"]: row for row in rolled["by_assessor"]}
+    assert by_assessor[trainee]["criteria"] == sum(
+        d["criteria"] for d in progress_for(_assigned(trainee)).values())
+    assert tallies.drift() == []
+
+
+def _assigned(assessor_id: str) -> list[uuid.UUID]:
+    from api.models import EnrolmentStaff
+
+    return [s.enrolment_id for s in EnrolmentStaff.select().where(EnrolmentStaff.account == assessor_id,
+                                                                   EnrolmentStaff.role == "assessor")]

@@ -17,30 +17,39 @@ from api.db import database_proxy, fetch_in, fetch_rows, is_sqlite
 from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, progress_for
 
-ENROLMENT_CENTRE_SQL = "SELECT CAST(centre_id AS TEXT) FROM enrolment WHERE id = {p}"
-CENTRES_SQL = "SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT) FROM enrolment WHERE id IN ({values})"
+ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
+PLACES_SQL = ("SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment "
+              "WHERE id IN ({values})")
 ASSESSED_ENROLMENTS_SQL = """
 SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM decision UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM claim
 UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM iqa_sample"""
+STORED_SQL = f"""
+SELECT CAST(t.enrolment_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)}, t.complete,
+       CASE WHEN t.unit_version_id = e.unit_version_id THEN 1 ELSE 0 END
+FROM enrolment_tally t JOIN enrolment e ON e.id = t.enrolment_id WHERE t.enrolment_id IN ({{values}})"""
 REBUILD_BATCH = 500
-TALLIED = (*COUNT_KEYS, "complete")
+TALLIED = (*COUNT_KEYS, "complete", "of_its_version")  # of_its_version: the tally's unit version is the enrolment's
 
 
 def refresh(enrolment_id: uuid.UUID) -> None:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress: store the
     enrolment's tally as its progress document now counts it."""
-    [[centre]] = fetch_rows(ENROLMENT_CENTRE_SQL + ("" if is_sqlite() else " FOR NO KEY UPDATE"), [enrolment_id.hex])
-    _store(progress_for([enrolment_id]), {enrolment_id: uuid.UUID(str(centre))})
+    [[centre, version]] = fetch_rows(ENROLMENT_PLACE_SQL + ("" if is_sqlite() else " FOR NO KEY UPDATE"),
+                                     [enrolment_id.hex])
+    _store(progress_for([enrolment_id]), {enrolment_id: (uuid.UUID(str(centre)), uuid.UUID(str(version)))})
 
 
-def _store(documents: dict, centres: dict) -> None:
-    """Store the tallies of ``documents`` ({enrolment id: progress document}), each with its enrolment's centre."""
-    rows = [{"enrolment": enrolment_id, "centre": centres[enrolment_id], **{k: document[k] for k in COUNT_KEYS},
-             "complete": document["complete"]} for enrolment_id, document in documents.items()]
+def _store(documents: dict, places: dict) -> None:
+    """Store the tallies of ``documents`` ({enrolment id: progress document}), each with its enrolment's (centre,
+    unit version) from ``places``."""
+    rows = [{"enrolment": enrolment_id, "centre": places[enrolment_id][0], "unit_version": places[enrolment_id][1],
+             **{k: document[k] for k in COUNT_KEYS}, "complete": document["complete"]}
+            for enrolment_id, document in documents.items()]
     if rows:
         (EnrolmentTally.insert_many(rows)
          .on_conflict(conflict_target=[EnrolmentTally.enrolment],
-                      preserve=[getattr(EnrolmentTally, k) for k in TALLIED])
+                      preserve=[EnrolmentTally.unit_version, EnrolmentTally.complete,
+                                *(getattr(EnrolmentTally, k) for k in COUNT_KEYS)])
          .execute())
 
 
@@ -53,9 +62,9 @@ def rebuild(database: peewee.Database | None = None) -> int:
     for start in range(0, len(ids), REBUILD_BATCH):
         batch = ids[start:start + REBUILD_BATCH]
         with database_proxy.atomic():
-            centres = {uuid.UUID(str(e)): uuid.UUID(str(c))
-                       for e, c in fetch_in(CENTRES_SQL, [], [i.hex for i in batch])}
-            _store(progress_for(batch), centres)
+            places = {uuid.UUID(str(e)): (uuid.UUID(str(c)), uuid.UUID(str(v)))
+                      for e, c, v in fetch_in(PLACES_SQL, [], [i.hex for i in batch])}
+            _store(progress_for(batch), places)
     return len(ids)
 
 
@@ -67,13 +76,11 @@ def drift(enrolment_ids: list[uuid.UUID] | None = None) -> list[dict]:
     for start in range(0, len(ids), REBUILD_BATCH):
         batch = ids[start:start + REBUILD_BATCH]
         documents = progress_for(batch)
-        stored = {_key(row[0]): row[1:] for row in fetch_in(
-            "SELECT CAST(enrolment_id AS TEXT), " + ", ".join(COUNT_KEYS) + ", complete FROM enrolment_tally "
-            "WHERE enrolment_id IN ({values})", [], [i.hex for i in batch])}
+        stored = {_key(row[0]): row[1:] for row in fetch_in(STORED_SQL, [], [i.hex for i in batch])}
         for enrolment_id, document in documents.items():
-            derived = (*[document[k] for k in COUNT_KEYS], document["complete"])
+            derived = (*[document[k] for k in COUNT_KEYS], document["complete"], True)
             row = stored.get(enrolment_id.hex)
-            kept = (*row[:-1], bool(row[-1])) if row else _untallied(document)
+            kept = (*row[:-2], bool(row[-2]), bool(row[-1])) if row else _untallied(document)
             if kept != derived:
                 found.append({"enrolment_id": str(enrolment_id), "stored": dict(zip(TALLIED, kept, strict=True)),
                               "derived": dict(zip(TALLIED, derived, strict=True))})
@@ -82,7 +89,7 @@ def drift(enrolment_ids: list[uuid.UUID] | None = None) -> list[dict]:
 
 def _untallied(document: dict) -> tuple:
     """What the roll-up counts for an enrolment with no tally row: its version's criteria, nothing else."""
-    return (document["criteria"], *[0] * (len(COUNT_KEYS) - 1), False)
+    return (document["criteria"], *[0] * (len(COUNT_KEYS) - 1), False, True)
 
 
 def _key(raw) -> str:

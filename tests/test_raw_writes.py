@@ -7,6 +7,7 @@ import peewee
 import pytest
 
 from api import db
+from api.db import raw
 from api.models import RevokedToken
 
 
@@ -35,3 +36,28 @@ def test_json_text_fields_store_what_json_reads_back(value, read_back):
     assert field.python_value(stored) == read_back
     assert stored == stored.strip() and ", " not in stored  # compact, keys sorted
     assert list(field.python_value(stored)) == sorted(str(k) for k in value)
+
+
+TRICKY_TEXTS = ["back\\slash", "tab\there", "new\nline", "carriage\rreturn", "\\N", "\\.", "", "  spaced  ",
+                "Ōkafor’s 𝔘nit", "semi;colon,comma\"quote'", "end with backslash\\"]
+
+
+def test_a_bulk_insert_stores_every_text_exactly_and_in_full(database):
+    # PostgreSQL is sent a batch this size as COPY (api.raw.COPY_FROM): its escaping must not change a character
+    rows = [{"jti": f"bulk-{n:04d}", "token_type": "access", "subject": TRICKY_TEXTS[n % len(TRICKY_TEXTS)] + str(n),
+             "expires_at": datetime(2030, 1, 1, 12, 30, n % 60, 1000 * n)}
+            for n in range(raw.COPY_FROM + 50)]
+    with database.atomic():
+        db.insert_rows(RevokedToken, rows)
+    stored = {t.jti: (t.subject, t.expires_at)
+              for t in RevokedToken.select().where(RevokedToken.jti.startswith("bulk-"))}
+    assert stored == {row["jti"]: (row["subject"], row["expires_at"]) for row in rows}
+
+
+def test_a_bulk_insert_with_one_duplicate_stores_none_of_the_batch(database):
+    rows = [{"jti": f"dup-{n:04d}", "token_type": "access", "subject": "s", "expires_at": datetime(2030, 1, 1)}
+            for n in range(raw.COPY_FROM + 10)]
+    db.insert_rows(RevokedToken, [rows[-1]])
+    with pytest.raises(peewee.IntegrityError), database.atomic():
+        db.insert_rows(RevokedToken, rows)
+    assert RevokedToken.select().where(RevokedToken.jti.startswith("dup-")).count() == 1

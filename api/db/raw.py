@@ -2,7 +2,10 @@
 batch (insert_rows, insert_values), and SELECTs written once with backend-neutral placeholders (fetch_rows,
 fetch_in). Each domain keeps the SQL it runs here in its own queries module."""
 
+import datetime
+import io
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import lru_cache
 
 import peewee
@@ -49,10 +52,45 @@ def insert_values(model: type[peewee.Model], field_names: list[str], values: lis
     with peewee.__exception_wrapper__:
         if sqlite:
             database.cursor().executemany(statement, values)
+        elif len(values) >= COPY_FROM and not ignore_conflicts and (text := _copy_text(values)) is not None:
+            database.cursor().copy_expert(_copy_statement(model, tuple(field_names)), io.StringIO(text))
         else:
             from psycopg2.extras import execute_values
 
             execute_values(database.cursor(), statement, values, page_size=1000)
+
+
+COPY_FROM = 100  # rows: from this many, PostgreSQL is sent COPY (no statement to build and parse), fewer an INSERT
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_PLAIN = (str, int, float, Decimal, datetime.date)  # bool is an int; datetime a date
+
+
+def _copy_text(values: list[tuple]) -> str | None:
+    """``values`` in COPY's text format, or None if one of them is of a type COPY is not given here (a JSON adapter,
+    say: that batch goes as an INSERT)."""
+    lines = []
+    for row in values:
+        cells = []
+        for value in row:
+            if value is None:
+                cells.append("\\N")
+            elif isinstance(value, str):
+                cells.append(value.translate(_COPY_ESCAPES))
+            elif isinstance(value, bool):
+                cells.append("t" if value else "f")
+            elif isinstance(value, _COPY_PLAIN):
+                cells.append(str(value))
+            else:
+                return None
+        lines.append("\t".join(cells))
+    lines.append("")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _copy_statement(model: type[peewee.Model], field_names: tuple[str, ...]) -> str:
+    columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in field_names)
+    return f'COPY "{model._meta.table_name}" ({columns}) FROM STDIN'
 
 
 @lru_cache(maxsize=64)

@@ -71,9 +71,9 @@ from api.db import fetch_rows
 from api.services.tracking import tallies
 ids = [uuid.UUID(str(r[0])) for r in fetch_rows(
     "SELECT CAST(enrolment_id AS TEXT) FROM enrolment_tally ORDER BY random() LIMIT %d")]
-ids += [uuid.UUID(str(r[0])) for r in fetch_rows(  # enrolments with no record of assessment, so no tally row
+ids += [uuid.UUID(str(r[0])) for r in fetch_rows(  # enrolments with no record of assessment
     "SELECT CAST(e.id AS TEXT) FROM enrolment e WHERE NOT EXISTS "
-    "(SELECT 1 FROM enrolment_tally t WHERE t.enrolment_id = e.id) LIMIT 50")]
+    "(SELECT 1 FROM decision d WHERE d.enrolment_id = e.id) LIMIT 50")]
 print(len(ids), len(tallies.drift(ids)))
 """.replace("%d", str(TALLY_SAMPLE))
 

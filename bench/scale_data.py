@@ -260,10 +260,9 @@ def _enrolment_rows(rows, counters, rng, learner, centre, assessor, version, at,
             rows["claim"].append((hex_id(7, counters["claim"]), evidence, enrolment, criterion, at))
             counters["claim"] += 1
             claimed.add(criterion)
-    if assessed or claimed:
-        rows["enrolment_tally"].append((enrolment, centre, version.version_id, len(criteria), len(claimed), met, 0,
-                                        0, 0, 0, int(met == len(criteria))))
-        counters["enrolment_tally"] += 1
+    rows["enrolment_tally"].append((enrolment, centre, version.version_id, len(criteria), len(claimed), met, 0, 0,
+                                    0, 0, int(met == len(criteria))))  # every enrolment has one, as in the app
+    counters["enrolment_tally"] += 1
     counters["enrolment_staff"] += 1
 
 

@@ -13,6 +13,7 @@ from api.errors import ValidationFailed
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId, LearnerImport
 from api.services.common.access import Principal
 from api.services.imports import learner_import
+from api.services.tracking import tallies
 from tests.tracking_helpers import valid_uln
 
 HEADER = "uln,given_name,family_name,email,date_of_birth,external_system,external_id,unit_code,start_date," \
@@ -53,6 +54,7 @@ def test_import_then_rerun_then_change(admin_a, identities):
     assert len(enrolments) == 3 and EnrolmentStaff.select().where(
         EnrolmentStaff.enrolment.in_([e.id for e in enrolments])).count() == 3
     assert LearnerExternalId.select().where(LearnerExternalId.system == "mis").count() == 3
+    assert tallies.drift([e.id for e in enrolments]) == []  # each new enrolment has its tally (centre progress)
 
     audited = AuditEvent.select().count()
     again = run(admin_a, identities, rows(*good_rows(3)))

@@ -15,7 +15,7 @@ def check_progress(repair: bool) -> None:
 
     connect(Settings.from_env())
     if repair:
-        click.echo(f"stored the tallies of {tallies.rebuild()} enrolments with a record of assessment")
+        click.echo(f"stored the tallies of {tallies.rebuild()} enrolments")
     drifted = tallies.drift()
     for found in drifted:
         click.echo(f"enrolment {found['enrolment_id']}: stored {found['stored']}, derived {found['derived']}",

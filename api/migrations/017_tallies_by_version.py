@@ -1,9 +1,8 @@
-"""A centre's progress without a lookup per enrolment: each tally carries its enrolment's unit version, and tallies and
-enrolments are indexed by (centre, unit version). The roll-up then sums the centre's tallies by version and counts
-its enrolments by version, two range scans, and what the enrolments with no tally add is their number times their
-version's criteria (joining every enrolment to its tally took 90 ms for a centre of 20,000 on SQLite). The
-(centre) indexes they replace are prefixes of the new ones. SQLite cannot add a NOT NULL column to a table with
-rows: there the table is rebuilt."""
+"""Each tally carries its enrolment's unit version (so `qualtrack check-progress` can tell a tally left on an old
+version), and tallies and enrolments are indexed by (centre, unit version), prefixes of which serve every read by
+centre. (This release first summed a centre's progress by version here; migration 018 gives every enrolment a tally
+instead, which PostgreSQL answers without a subquery per enrolment.) SQLite cannot add a NOT NULL column to a table
+with rows: there the table is rebuilt."""
 
 import peewee as pw
 from peewee_migrate import Migrator

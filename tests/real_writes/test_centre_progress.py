@@ -48,7 +48,7 @@ def test_each_write_keeps_the_centre_roll_up_equal_to_its_enrolments_documents(c
         seen.append({k: rolled[k] for k in ROLLED_UP})
         return rolled
 
-    check("enrolled, nothing recorded yet: no tally, the version's criteria")
+    check("enrolled, nothing recorded yet: the version's criteria")
     evidence = submit(client, auth, b13["enrolment"], [first, second, third])["id"]
     assert check("claimed")["claimed"] >= 3
     decide(client, auth, b13, criterion=first, outcome="met", evidence_ids=[evidence])
@@ -100,7 +100,7 @@ def test_the_roll_up_counts_each_enrolment_on_its_own_version_after_a_migration(
     on_v2 = enrol(client, auth, identities, make_learner(client, auth, identities)["id"], cs34,
                   assessors=("trainee_assessor_a",))["id"]
     documents = progress_for([uuid.UUID(e) for e in (migrated, left_on_v1, on_v2)])
-    assert sorted(d["criteria"] for d in documents.values()) == [28, 29, 29]  # one untallied on each version
+    assert sorted(d["criteria"] for d in documents.values()) == [28, 29, 29]  # one unassessed on each version
     rolled = _centre_progress(client, auth, centre)
     assert {k: rolled[k] for k in ROLLED_UP} == _summed_documents(_centre_enrolments(centre))
     trainee = str(identities.accounts["trainee_assessor_a"].id)

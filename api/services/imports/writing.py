@@ -21,6 +21,7 @@ from api.services.imports.queries import (
     INACTIVE_ULNS_SQL,
     LEARNERS_BY_ULN_SQL,
 )
+from api.services.tracking import tallies
 
 LEARNER_FIELDS = ["id", "centre", "uln", "given_name", "family_name", "email", "date_of_birth", "status",
                   "row_version", "created_at", "updated_at"]
@@ -150,6 +151,7 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], plan.external_ids,
                   ignore_conflicts=True)
     insert_values(Enrolment, ENROLMENT_FIELDS, plan.enrolments)
+    tallies.add_new([(row[0], row[2], row[4]) for row in plan.enrolments])  # (id, centre, unit version)
     insert_values(EnrolmentStaff, ["enrolment", "account", "centre", "role"], plan.staff)
     insert_rows(AuditEvent, events)
     return plan.counts

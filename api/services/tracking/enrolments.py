@@ -31,6 +31,7 @@ from api.services.common.access import (
 from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
 from api.services.common.sorted_lists import by_time, sorted_page
+from api.services.tracking import tallies
 from api.services.tracking.identity import enrolment_duplicate, write_unique
 
 STATUSES = ("active", "completed", "withdrawn", "transferred")
@@ -110,6 +111,7 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
     rows += [{"enrolment": enrolment.id, "account": a, "centre": enrolment.centre_id, "role": "iqa"} for a in iqas]
     if rows:
         EnrolmentStaff.insert_many(rows).execute()
+    tallies.add_new([(enrolment.id, enrolment.centre_id, version.id)])
     audit.record(principal, "enrolment.created", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  after=_snapshot(enrolment))
     return enrolment

@@ -27,9 +27,8 @@ from api.services.common.access import (
     visible_learner,
 )
 from api.services.tracking.queries import (
-    CENTRE_ENROLMENTS_BY_VERSION_SQL,
-    CENTRE_TALLIES_BY_VERSION_SQL,
     CENTRE_TALLY_BY_ASSESSOR_SQL,
+    CENTRE_TALLY_SQL,
     PROGRESS_CLAIMS_SQL,
     PROGRESS_CRITERIA_SQL,
     PROGRESS_DECISIONS_SQL,
@@ -169,23 +168,14 @@ def learner_progress(principal: Principal, learner_id: uuid.UUID) -> dict:
 
 
 def centre_progress(principal: Principal, centre_id: uuid.UUID) -> dict:
-    """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins. Three
-    queries over the enrolments' stored tallies (tallies.py) and the centre's enrolments by version, whatever the
-    number of enrolments."""
+    """Cohort roll-up for a centre: totals, and per assigned assessor. For the centre's staff and admins. Two queries
+    over the enrolments' stored tallies (tallies.py), whatever the number of enrolments."""
     require_authenticated(principal)
     if not can_read_centre_progress(principal, centre_id):
         raise NotFound(f"no centre {centre_id} visible to you")
-    centre = [centre_id.hex] * 2
-    totals = [0] * (2 + len(COUNT_KEYS))  # enrolments, complete, then COUNT_KEYS
-    untallied = {version: [count, criteria] for version, count, criteria in fetch_rows(
-        CENTRE_ENROLMENTS_BY_VERSION_SQL, centre[:1])}
-    for version, *sums in fetch_rows(CENTRE_TALLIES_BY_VERSION_SQL, centre[:1]):
-        totals = [total + int(value) for total, value in zip(totals, sums, strict=True)]
-        untallied.setdefault(version, [0, 0])[0] -= sums[0]  # (a tally's version is its enrolment's: tallies.drift)
-    for count, criteria in untallied.values():  # an enrolment with no tally: its version's criteria, nothing else
-        totals[0] += max(count, 0)
-        totals[2] += max(count, 0) * criteria
-    by_assessor = sorted((_uuid(row[0]), _rollup(row[1:])) for row in fetch_rows(CENTRE_TALLY_BY_ASSESSOR_SQL, centre))
+    [totals] = fetch_rows(CENTRE_TALLY_SQL, [centre_id.hex])
+    by_assessor = sorted((_uuid(row[0]), _rollup(row[1:])) for row in fetch_rows(
+        CENTRE_TALLY_BY_ASSESSOR_SQL, [centre_id.hex] * 2))
     return {"centre_id": str(centre_id), **_rollup(totals),
             "by_assessor": [{"assessor_id": a, **counts} for a, counts in by_assessor]}
 

@@ -52,27 +52,13 @@ SELECT CAST(s.decision_id AS TEXT), v.verdict FROM iqa_sample s LEFT OUTER JOIN 
 WHERE s.enrolment_id IN ({values})"""
 
 
-# A centre's roll-up (progress.centre_progress) from the stored tallies (tallies.py), reading only the centre's rows of
-# each table, in range scans of their (centre, unit version) indexes: an enrolment without a tally row has no record
-# of assessment, so it counts its version's criteria and nothing else. Every {p} is the centre, as hex.
-# Tallies by version: the version, then the number of tallies, complete, and progress.COUNT_KEYS in order.
-CENTRE_TALLIES_BY_VERSION_SQL = """
-SELECT CAST(unit_version_id AS TEXT), COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END), SUM(criteria),
-       SUM(claimed), SUM(met), SUM(verified), SUM(reopened), SUM(iqa_outstanding), SUM(awaiting_countersignature)
-FROM enrolment_tally WHERE centre_id = {p} GROUP BY unit_version_id"""
-# Enrolments by version: the version, the number of enrolments on it, its number of criteria.
-CENTRE_ENROLMENTS_BY_VERSION_SQL = """
-SELECT CAST(e.unit_version_id AS TEXT), COUNT(*),
-       (SELECT COUNT(*) FROM assessment_criterion c WHERE c.version_id = e.unit_version_id)
-FROM enrolment e WHERE e.centre_id = {p} GROUP BY e.unit_version_id"""
-# By assigned assessor: the assessor's id, then enrolments, complete and progress.COUNT_KEYS (an untallied
-# enrolment's criteria are counted from its version, for those rows only).
-CENTRE_TALLY_BY_ASSESSOR_SQL = """
-SELECT CAST(s.account_id AS TEXT), COUNT(*), SUM(CASE WHEN t.complete THEN 1 ELSE 0 END),
-       SUM(COALESCE(t.criteria, (SELECT COUNT(*) FROM enrolment e JOIN assessment_criterion c
-                                 ON c.version_id = e.unit_version_id WHERE e.id = s.enrolment_id))),
-       SUM(COALESCE(t.claimed, 0)), SUM(COALESCE(t.met, 0)), SUM(COALESCE(t.verified, 0)),
-       SUM(COALESCE(t.reopened, 0)), SUM(COALESCE(t.iqa_outstanding, 0)),
-       SUM(COALESCE(t.awaiting_countersignature, 0))
-FROM enrolment_staff s LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = s.enrolment_id AND t.centre_id = {p}
-WHERE s.centre_id = {p} AND s.role = 'assessor' GROUP BY s.account_id"""
+# A centre's roll-up (progress.centre_progress) from the stored tallies (tallies.py; every enrolment has one), reading
+# only the centre's rows of each table. Every {p} is the centre, as hex. Columns: enrolments, complete, then
+# progress.COUNT_KEYS in order; by assessor, the assessor's id first.
+_TALLY_SUMS = """COUNT(*), SUM(CASE WHEN t.complete THEN 1 ELSE 0 END), SUM(t.criteria), SUM(t.claimed), SUM(t.met),
+       SUM(t.verified), SUM(t.reopened), SUM(t.iqa_outstanding), SUM(t.awaiting_countersignature)"""
+CENTRE_TALLY_SQL = f"SELECT {_TALLY_SUMS} FROM enrolment_tally t WHERE t.centre_id = {{p}}"
+CENTRE_TALLY_BY_ASSESSOR_SQL = f"""
+SELECT CAST(s.account_id AS TEXT), {_TALLY_SUMS}
+FROM enrolment_staff s JOIN enrolment_tally t ON t.enrolment_id = s.enrolment_id AND t.centre_id = {{p}}
+WHERE s.centre_id = {{p}} AND s.role = 'assessor' GROUP BY s.account_id"""

@@ -5,24 +5,31 @@ centre's progress sums stored rows instead of deriving every enrolment's documen
 A tally is never typed in or updated by arithmetic: ``refresh`` derives the enrolment's document with
 progress.progress_for, the one derivation every progress read uses, and stores its counts. On PostgreSQL it first
 locks the enrolment row (FOR NO KEY UPDATE, which does not wait on the key-share locks that inserting a decision
-takes), so of two writers on one enrolment the second derives after the first commits and sees its record. An
-enrolment with no decision, claim or sample has no row; its tally is its version's criteria and nothing else.
+takes), so of two writers on one enrolment the second derives after the first commits and sees its record. Every
+enrolment has a tally from the moment it is created (``add_new``: its version's criteria and nothing else), so a
+centre's roll-up reads the centre's tallies and nothing else.
 """
 
 import uuid
 
 import peewee
 
-from api.db import database_proxy, fetch_in, fetch_rows, is_sqlite
+from api.db import database_proxy, fetch_in, fetch_rows, insert_values, is_sqlite
 from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, progress_for
 
 ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
 PLACES_SQL = ("SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment "
               "WHERE id IN ({values})")
-ASSESSED_ENROLMENTS_SQL = """
-SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM decision UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM claim
-UNION SELECT DISTINCT CAST(enrolment_id AS TEXT) FROM iqa_sample"""
+CRITERIA_BY_VERSION_SQL = """
+SELECT CAST(version_id AS TEXT), COUNT(*) FROM assessment_criterion WHERE version_id IN ({values})
+GROUP BY version_id"""
+ENROLMENT_IDS_SQL = "SELECT CAST(id AS TEXT) FROM enrolment"
+UNTALLIED_ASSESSED_IDS_SQL = """
+SELECT CAST(e.id AS TEXT) FROM enrolment e
+WHERE NOT EXISTS (SELECT 1 FROM enrolment_tally t WHERE t.enrolment_id = e.id)
+AND (EXISTS (SELECT 1 FROM decision d WHERE d.enrolment_id = e.id) OR EXISTS (SELECT 1 FROM claim c WHERE
+     c.enrolment_id = e.id) OR EXISTS (SELECT 1 FROM iqa_sample s WHERE s.enrolment_id = e.id))"""
 STORED_SQL = f"""
 SELECT CAST(t.enrolment_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)}, t.complete,
        CASE WHEN t.unit_version_id = e.unit_version_id THEN 1 ELSE 0 END
@@ -39,6 +46,19 @@ def refresh(enrolment_id: uuid.UUID) -> None:
     _store(progress_for([enrolment_id]), {enrolment_id: (uuid.UUID(str(centre)), uuid.UUID(str(version)))})
 
 
+def add_new(enrolments: list[tuple]) -> None:
+    """Inside the caller's write transaction: the first tally of each new enrolment, given as (id, centre id,
+    unit version id), each as hex or UUID. A new enrolment has no record of assessment, so its document counts its
+    version's criteria and nothing else (not complete); every enrolment has a tally from its creation."""
+    if not enrolments:
+        return
+    versions = sorted({_key(version) for _, _, version in enrolments})
+    criteria = {_key(version): count for version, count in fetch_in(CRITERIA_BY_VERSION_SQL, [], versions)}
+    insert_values(EnrolmentTally, ["enrolment", "centre", "unit_version", *COUNT_KEYS, "complete"],
+                  [(_key(e), _key(c), _key(v), criteria.get(_key(v), 0), *[0] * (len(COUNT_KEYS) - 1), False)
+                   for e, c, v in enrolments])
+
+
 def _store(documents: dict, places: dict) -> None:
     """Store the tallies of ``documents`` ({enrolment id: progress document}), each with its enrolment's (centre,
     unit version) from ``places``."""
@@ -53,12 +73,14 @@ def _store(documents: dict, places: dict) -> None:
          .execute())
 
 
-def rebuild(database: peewee.Database | None = None) -> int:
-    """Derive and store the tally of every enrolment with a record of assessment, in batches; the number stored.
-    For migration 013 and ``qualtrack rebuild-tallies``: ``database`` must be the one the models are bound to."""
+def rebuild(database: peewee.Database | None = None, *, assessed_untallied_only: bool = False) -> int:
+    """Derive and store the tally of every enrolment (``assessed_untallied_only``: of those with a record of
+    assessment and no tally), in batches; the number stored. For migration 018 and ``qualtrack check-progress
+    --repair``: ``database`` must be the one the models are bound to."""
     if database is not None and database_proxy.obj is not database:
         raise RuntimeError("rebuild() tallies the database the models are bound to: bind it first")
-    ids = [uuid.UUID(row[0]) for row in fetch_rows(ASSESSED_ENROLMENTS_SQL)]
+    ids = [uuid.UUID(row[0]) for row in fetch_rows(
+        UNTALLIED_ASSESSED_IDS_SQL if assessed_untallied_only else ENROLMENT_IDS_SQL)]
     for start in range(0, len(ids), REBUILD_BATCH):
         batch = ids[start:start + REBUILD_BATCH]
         with database_proxy.atomic():
@@ -70,7 +92,8 @@ def rebuild(database: peewee.Database | None = None) -> int:
 
 def drift(enrolment_ids: list[uuid.UUID] | None = None) -> list[dict]:
     """Enrolments (of ``enrolment_ids``, or all) whose stored tally differs from what their records derive now:
-    [{enrolment_id, stored, derived}]. Empty when every tally is right; for tests and ``qualtrack check-tallies``."""
+    [{enrolment_id, stored (None: no tally), derived}]. Empty when every tally is right; for tests and ``qualtrack
+    check-progress``."""
     ids = enrolment_ids if enrolment_ids is not None else [e.id for e in Enrolment.select(Enrolment.id)]
     found = []
     for start in range(0, len(ids), REBUILD_BATCH):
@@ -80,16 +103,12 @@ def drift(enrolment_ids: list[uuid.UUID] | None = None) -> list[dict]:
         for enrolment_id, document in documents.items():
             derived = (*[document[k] for k in COUNT_KEYS], document["complete"], True)
             row = stored.get(enrolment_id.hex)
-            kept = (*row[:-2], bool(row[-2]), bool(row[-1])) if row else _untallied(document)
+            kept = (*row[:-2], bool(row[-2]), bool(row[-1])) if row else None
             if kept != derived:
-                found.append({"enrolment_id": str(enrolment_id), "stored": dict(zip(TALLIED, kept, strict=True)),
+                found.append({"enrolment_id": str(enrolment_id),
+                              "stored": None if kept is None else dict(zip(TALLIED, kept, strict=True)),
                               "derived": dict(zip(TALLIED, derived, strict=True))})
     return found
-
-
-def _untallied(document: dict) -> tuple:
-    """What the roll-up counts for an enrolment with no tally row: its version's criteria, nothing else."""
-    return (document["criteria"], *[0] * (len(COUNT_KEYS) - 1), False, True)
 
 
 def _key(raw) -> str:

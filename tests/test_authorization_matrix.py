@@ -173,6 +173,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "content.get_criterion": [Probe("GET", f"/v1/criteria/{pub_criterion}", EVERYONE),
                                   Probe("GET", f"/v1/criteria/{draft_criterion}?status=draft", SKILLS_CFA_CONTENT)],
         "content.list_evidence_types": [Probe("GET", "/v1/evidence-types", EVERYONE)],
+        "imports.import_template": [Probe("GET", "/v1/imports/learners/template.csv", EVERYONE)],
         "content.list_standards": [Probe("GET", "/v1/standards", EVERYONE)],
         "content.get_standard": [Probe("GET", f"/v1/standards/{ids['standard']}", EVERYONE)],
         "content.list_qualifications": [Probe("GET", "/v1/qualifications", EVERYONE)],

@@ -29,6 +29,7 @@ REST_ONLY = {
     "docs.guide": "a web page", "docs.swagger_ui": "a web page", "docs.asset": "the web pages' files",
     "learners.create_learner": "learner administration is REST (and bulk import) only",
     "imports.import_learners": "bulk import takes a file: REST only", "imports.get_import": "bulk import: REST only",
+    "imports.import_template": "a file to download: REST only",
     "learners.update_learner": "learner administration is REST only",
     "learners.withdraw_learner": "learner administration is REST only",
     "learners.pseudonymise_learner": "learner administration is REST only",

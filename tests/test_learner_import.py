@@ -12,7 +12,7 @@ from api.config import PROJECT_ROOT
 from api.errors import ValidationFailed
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId, LearnerImport
 from api.services.common.access import Principal
-from api.services.imports import learner_import
+from api.services.imports import learner_import, reading
 from api.services.tracking import tallies
 from tests.tracking_helpers import valid_uln
 
@@ -103,6 +103,30 @@ def test_unreadable_files_are_refused_whole(admin_a, identities, data, field):
         run(admin_a, identities, data)
     assert field in refused.value.errors
     assert LearnerImport.select().count() == 0
+
+
+@pytest.mark.parametrize("delimiter, named", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_delimited_otherwise_is_refused_with_a_hint(admin_a, identities, delimiter, named):
+    with pytest.raises(ValidationFailed) as refused:
+        run(admin_a, identities, rows(*good_rows(2)).replace(",", delimiter))
+    assert f"the file seems to separate its columns with {named}" in refused.value.detail
+    with pytest.raises(ValidationFailed) as unhinted:  # a header that is simply wrong gets no such hint
+        run(admin_a, identities, "name;surname\nAda;Lovelace\n")
+    assert "seems to separate" not in unhinted.value.detail
+
+
+def test_the_template_names_every_column_and_its_example_row_imports(client, auth, identities):
+    template = client.get("/v1/imports/learners/template.csv")
+    assert template.status_code == 200 and template.mimetype == "text/csv"
+    assert "learners-template.csv" in template.headers["Content-Disposition"]
+    header, example, *rest = template.get_data(as_text=True).split("\r\n")
+    assert header.split(",") == list(reading.COLUMNS) and rest == [""] and example.count(",") == header.count(",")
+    dry = client.post(f"/v1/imports/learners?centre_id={identities.centres['A'].id}&dry_run=true",
+                      data=template.get_data(), content_type="text/csv", headers=auth("centre_admin_a"))
+    assert dry.status_code == 200, dry.get_json()
+    body = dry.get_json()
+    assert (body["counts"]["received"], body["counts"]["rejected"], body["counts"]["created"],
+            body["enrolments"]["created"]) == (1, 0, 1, 1)
 
 
 def test_valid_rows_mode_dry_run_ndjson_and_bom(admin_a, identities):

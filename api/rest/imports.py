@@ -7,7 +7,7 @@ from api.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from api.inputs.params import LEARNER_IMPORT_ARGS, PAGE_ARGS
 from api.rest.http import Created, idempotency_key, json_response, keyed_run, page_response, parse_args, parse_id
 from api.services.common.access import require_authenticated
-from api.services.imports import jobs, learner_import
+from api.services.imports import jobs, learner_import, reading
 
 bp = Blueprint("imports", __name__)
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "ndjson", "application/jsonl": "ndjson"}
@@ -53,6 +53,15 @@ def _imported(principal, args: dict, stream, file_format: str, limit: int) -> Re
     if args["dry_run"]:
         return json_response(body, cache_control="no-store")
     return Created(body, body["href"]).response()
+
+
+@bp.get("/imports/learners/template.csv")
+def import_template():
+    """A CSV template for learner imports: the header with every column, and one example row."""
+    response = Response(reading.template_csv(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="learners-template.csv"'
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/imports/learners/<job_id>")

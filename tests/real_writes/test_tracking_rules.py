@@ -97,6 +97,25 @@ def test_every_bad_input_is_a_4xx_problem_and_changes_nothing(client, auth, iden
         assert row_counts() == before, name
 
 
+def test_evidence_type_refusals_say_what_is_allowed_and_name_criteria_by_number(client, auth, unit_ids, enrolment):
+    from api.models import AssessmentCriterion, EvidenceType, OutcomeEvidenceType
+
+    url = f"/v1/enrolments/{enrolment['enrolment']['id']}/evidence"
+    body = {"title": "t", "date": "2026-10-01", "authenticity_declared": True}
+    unknown = client.post(url, json={**body, "type": "telepathy"}, headers=auth("centre_admin_a")).get_json()
+    every_type = [t.code for t in EvidenceType.select().order_by(EvidenceType.code)]
+    assert f"the types are {', '.join(every_type)}" in unknown["detail"]
+    first, second = (AssessmentCriterion.get_by_id(c) for c in enrolment["criteria"][:2])
+    accepted = sorted(r.evidence_type_id for r in OutcomeEvidenceType.select().where(
+        OutcomeEvidenceType.outcome == first.outcome_id))
+    assert "observation" not in accepted and second.outcome_id == first.outcome_id
+    refused = client.post(url, json={**body, "type": "observation", "criterion_ids": enrolment["criteria"][:2]},
+                          headers=auth("centre_admin_a")).get_json()
+    assert refused["detail"] == (f"evidence of type 'observation' cannot be claimed for criteria {first.number}, "
+                                 f"{second.number} (outcome {first.outcome.number} accepts {', '.join(accepted)})")
+    assert sorted(refused["errors"]["criterion_ids"]) == sorted(enrolment["criteria"][:2])  # ids, for programs
+
+
 def test_decision_rules(client, auth, enrolment):
     eid, c1 = enrolment["enrolment"]["id"], enrolment["criteria"][0]
     url = f"/v1/enrolments/{eid}/decisions"

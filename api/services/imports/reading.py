@@ -24,6 +24,21 @@ OPTIONAL = ("email", "date_of_birth", "external_system", "external_id", "unit_co
             "start_date", "planned_end_date", "assessor_email")
 COLUMNS = REQUIRED + OPTIONAL
 WHOLE_NUMBER_COLUMNS = ("version",)  # NDJSON may give these as JSON integers
+# The example row of the template (GET /v1/imports/learners/template.csv): a learner enrolled on a unit at its current
+# version; qualification_code (instead of unit_code), version and assessor_email are left empty.
+TEMPLATE_EXAMPLE = {"uln": "9276308686", "given_name": "Ada", "family_name": "Lovelace",
+                    "email": "ada.lovelace@example.org", "date_of_birth": "2004-12-10", "external_system": "mis",
+                    "external_id": "STU-0001", "unit_code": "B13", "start_date": "2026-09-01",
+                    "planned_end_date": "2027-07-31"}
+
+
+def template_csv() -> str:
+    """A CSV file to start an import from: every column, and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow([TEMPLATE_EXAMPLE.get(column, "") for column in COLUMNS])
+    return out.getvalue()
 
 
 def _text_lines(stream) -> Iterator[str]:
@@ -102,8 +117,20 @@ def header_names(header: list[str] | None) -> list[str]:
         errors = {**{n: ["unknown column"] for n in unknown}, **{n: ["missing column"] for n in missing},
                   **{n: ["column given twice"] for n in duplicated}}
         raise ImportRejected(f"the header row is not usable: {', '.join(sorted(errors))} (the columns are: "
-                             f"{', '.join(COLUMNS)})", errors=errors)
+                             f"{', '.join(COLUMNS)}){_delimiter_hint(header)}", errors=errors)
     return names
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """A hint when the header is one cell that a delimiter other than the comma would have cut into columns (a
+    spreadsheet saved with semicolons, as some locales do, or tab-separated)."""
+    if len(header) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if sum(cell.strip().lower() in COLUMNS for cell in header[0].split(delimiter)) >= 2:
+            return (f": the file seems to separate its columns with {name}; save it as comma-separated CSV (UTF-8), "
+                    "or start from GET /v1/imports/learners/template.csv")
+    return ""
 
 
 def ndjson_rows(lines, first: int = 1) -> Iterator[tuple[int, dict, list]]:

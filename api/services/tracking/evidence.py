@@ -4,7 +4,15 @@ import uuid
 
 from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
-from api.models import AssessmentCriterion, Claim, Enrolment, Evidence, EvidenceType, OutcomeEvidenceType
+from api.models import (
+    AssessmentCriterion,
+    Claim,
+    Enrolment,
+    Evidence,
+    EvidenceType,
+    LearningOutcome,
+    OutcomeEvidenceType,
+)
 from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import (
@@ -41,8 +49,10 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if enrolment.status != "active":
         raise Conflict(f"the enrolment is {enrolment.status}: no new evidence")
     if not EvidenceType.select().where(EvidenceType.code == data["type"]).exists():
-        raise ValidationFailed(f"unknown evidence type {data['type']!r}: see GET /v1/evidence-types",
-                               errors={"type": ["unknown evidence type"]})
+        known = ", ".join(t.code for t in EvidenceType.select(EvidenceType.code).order_by(EvidenceType.code))
+        raise ValidationFailed(f"unknown evidence type {data['type']!r}: the types are {known} "
+                               "(GET /v1/evidence-types describes each)",
+                               errors={"type": [f"unknown evidence type: one of {known}"]})
     now = utcnow()
     evidence = Evidence.create(id=new_id(), enrolment=enrolment.id, evidence_type=data["type"],
                                title=data["title"], description=data.get("description"),
@@ -79,11 +89,11 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
     allowed: dict = {}
     for row in OutcomeEvidenceType.select().where(OutcomeEvidenceType.outcome.in_(list(outcome_ids))):
         allowed.setdefault(row.outcome_id, set()).add(row.evidence_type_id)
-    refused = [str(c.id) for c in criteria.values()
+    refused = [c for c in criteria.values()
                if c.outcome_id in allowed and evidence.evidence_type_id not in allowed[c.outcome_id]]
     if refused:
-        raise ValidationFailed(f"evidence of type {evidence.evidence_type_id!r} is not allowed for the outcome of "
-                               f"criteria {', '.join(refused)}", errors={"criterion_ids": refused})
+        raise ValidationFailed(_type_refused(evidence.evidence_type_id, refused, allowed),
+                               errors={"criterion_ids": [str(c.id) for c in refused]})
     existing = {c.criterion_id for c in Claim.select().where(Claim.evidence == evidence.id)}
     new = [{"id": new_id(), "evidence": evidence.id, "enrolment": enrolment.id, "criterion": c}
            for c in wanted if c not in existing]
@@ -94,6 +104,19 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
                      after={"criterion_ids": [str(r["criterion"]) for r in new]})
         stamps.touch(evidence)
     return list(Claim.select().where(Claim.evidence == evidence.id))
+
+
+def _type_refused(evidence_type: str, refused: list, allowed: dict) -> str:
+    """Why evidence of ``evidence_type`` cannot be claimed for the ``refused`` criteria: each by its number, with
+    the types its outcome accepts."""
+    outcomes = {o.id: o.number for o in LearningOutcome.select(LearningOutcome.id, LearningOutcome.number)
+                .where(LearningOutcome.id.in_(list({c.outcome_id for c in refused})))}
+    by_outcome: dict = {}
+    for criterion in sorted(refused, key=lambda c: c.position):
+        by_outcome.setdefault(criterion.outcome_id, []).append(criterion.number)
+    parts = [f"criteria {', '.join(numbers)} (outcome {outcomes[outcome]} accepts "
+             f"{', '.join(sorted(allowed[outcome]))})" for outcome, numbers in by_outcome.items()]
+    return f"evidence of type {evidence_type!r} cannot be claimed for " + "; ".join(parts)
 
 
 def list_evidence(principal: Principal, enrolment_id: uuid.UUID) -> list[dict]:

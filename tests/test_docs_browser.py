@@ -13,7 +13,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import yaml
@@ -197,3 +197,12 @@ def test_graphiql_renders_and_runs_a_query(page, docs_server, capsys):
     page.get_by_role("button", name=re.compile("documentation explorer", re.I)).click()
     page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).first.wait_for(timeout=30_000)
     screenshot(page, "docs-graphiql", capsys)
+
+
+@pytest.mark.slow
+def test_a_link_to_a_query_opens_graphiql_with_that_query(page, docs_server):
+    query = "{ units(first: 2) { nodes { code } } }"
+    page.goto(f"{docs_server}/graphql?query={quote(query)}")
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    editor.wait_for(timeout=30_000)
+    assert editor.evaluate("node => node.CodeMirror.getValue()") == query

@@ -115,6 +115,32 @@ def test_graphiql_in_development_only(database, database_url, client):
     assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_link_to_a_query_opens_graphiql_with_it_in_a_browser_and_answers_json_elsewhere(database, database_url,
+                                                                                          client):
+    from urllib.parse import quote
+
+    development = app_with(database, database_url, env="development").test_client()
+    query, variables = '{ units(first: 1) { totalCount } } # "quoted" <b>', '{"n": 1}'
+    link = f"/graphql?query={quote(query)}&variables={quote(variables)}"
+    page = development.get(link, headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'data-prefill="{ units(first: 1) { totalCount } } # &#34;quoted&#34; &lt;b&gt;"' in html
+    assert 'data-variables="{&#34;n&#34;: 1}"' in html
+    plain = f"/graphql?query={quote('{ units(first: 1) { totalCount } }')}"
+    for caller in (development, client):  # curl's */*, and a browser where GraphiQL is not served
+        for accept in ("*/*", BROWSER_ACCEPT) if caller is client else ("*/*",):
+            answer = caller.get(plain, headers={"Accept": accept})
+            assert answer.mimetype == "application/json", (accept, answer.get_data(as_text=True))
+            assert answer.get_json()["data"]["units"]["totalCount"] >= 1
+    garbage = development.get("/graphql?query=%7B%20units%20%7B%20totalCount%20%7D%20%7D&colour=red",
+                              headers={"Accept": BROWSER_ACCEPT})
+    assert garbage.status_code == 400 and "colour" in garbage.get_json()["detail"]
+
+
 def test_the_checked_in_sdl_is_the_live_schema():
     from api.gql.schema import schema_sdl
 

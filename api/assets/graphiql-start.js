@@ -1,5 +1,6 @@
-// Starts GraphiQL (with the explorer plugin) on #graphiql, sending queries to its data-url (this server's /graphql)
-// and opening with its data-query. A file, not inline: the page's CSP allows no inline script.
+// Starts GraphiQL (with the explorer plugin) on #graphiql, sending queries to its data-url (this server's /graphql).
+// It opens with the link's query and variables (data-prefill, data-variables: /graphql?query=...) when there are
+// any, else with what the editor held last time, or data-query. A file, not inline: the CSP allows no inline script.
 "use strict";
 (function () {
   const root = document.getElementById("graphiql");
@@ -10,6 +11,8 @@
       fetcher: fetcher,
       plugins: [explorer],
       defaultQuery: root.dataset.query,
+      query: root.dataset.prefill || undefined,
+      variables: root.dataset.variables || undefined,
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       inputValueDeprecation: true,

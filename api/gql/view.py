@@ -14,8 +14,8 @@ adapters) cost more than executing a whole unit tree. Behaviour:
 - ``Idempotency-Key`` on a POST is honoured as on REST writes (api.rest.http.keyed_write): the same key and body
   replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors is not
   stored, nothing it did is kept and its data is withdrawn (null), so its retry runs it again.
-- GET with Accept: text/html serves GraphiQL when enabled (development only), from this server's own files (no CDN:
-  see api/rest/docs.py).
+- A GET that prefers text/html to JSON (a browser's address bar) serves GraphiQL when enabled (development only),
+  from this server's own files (no CDN: see api/rest/docs.py), opened with the link's ``query`` and ``variables``.
 """
 
 import orjson
@@ -100,14 +100,35 @@ def _format_error(error) -> dict:
     return formatted
 
 
+GRAPHIQL_PARAMETERS = ("query", "variables", "operationName")
+
+
+def _browser_navigation(req) -> bool:
+    """Whether a GET prefers a page to JSON, as a browser's address bar does (curl's */* takes JSON)."""
+    return req.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
+
+
+def _graphiql(req) -> Response:
+    """GraphiQL, opened with the request's query and variables when it has them (a link to a query opens it)."""
+    unknown = sorted(set(req.args) - set(GRAPHIQL_PARAMETERS))
+    if unknown:
+        raise BadGraphQLRequest(f"unknown parameters {', '.join(unknown)}: GraphiQL takes "
+                                f"{', '.join(GRAPHIQL_PARAMETERS)}")
+    if len(req.args.get("query", "")) > MAX_QUERY_LENGTH:
+        raise BadGraphQLRequest(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+    return html_page("docs/graphiql.html", default_query=GRAPHIQL_QUERY, query=req.args.get("query", ""),
+                     variables=req.args.get("variables", ""))
+
+
 def make_view(runner: OperationRunner, *, graphiql: bool):
     """The view function for /graphql, running operations with ``runner``."""
     def execute() -> Response:
         req = request._get_current_object()  # one context lookup rather than one per attribute read
-        if req.method == "GET" and "query" not in req.args and req.accept_mimetypes.accept_html:
-            if not graphiql:
+        if req.method == "GET" and _browser_navigation(req):
+            if graphiql:
+                return _graphiql(req)
+            if "query" not in req.args:
                 raise BadGraphQLRequest("GraphiQL is served in development only; send a query parameter or POST")
-            return html_page("docs/graphiql.html", default_query=GRAPHIQL_QUERY)
         query, variables, operation = _request_data(req)
         try:
             result = runner.run(query, variables, operation, Context(principal=current_principal(),

@@ -42,6 +42,7 @@ MAX_OPERATION_NAME = 200
 QUERIES_ONLY = frozenset({OperationType.QUERY})  # GET: a mutation must not ride on a link or a prefetch
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 NOT_STORED = {"Cache-Control": "no-store"}
+GRAPHQL_PARAMETERS = ("query", "variables", "operationName")  # of a GET, and of the GraphiQL page
 GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authorization": "Bearer ..."} in Headers below.
 {
   units(first: 5) {
@@ -55,7 +56,7 @@ GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authoriz
 def _request_data(req) -> tuple[str, dict | None, str | None]:
     """(query, variables, operationName) from a GET query string or a POST JSON body; BadGraphQLRequest if not."""
     if req.method == "GET":
-        raw = {name: req.args.get(name) for name in ("query", "variables", "operationName")}
+        raw = {name: req.args.get(name) for name in GRAPHQL_PARAMETERS}
         try:
             raw["variables"] = orjson.loads(raw["variables"]) if raw["variables"] else None
         except orjson.JSONDecodeError:
@@ -100,9 +101,6 @@ def _format_error(error) -> dict:
     return formatted
 
 
-GRAPHIQL_PARAMETERS = ("query", "variables", "operationName")
-
-
 def _browser_navigation(req) -> bool:
     """Whether a GET prefers a page to JSON, as a browser's address bar does (curl's */* takes JSON)."""
     return req.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html"
@@ -110,12 +108,10 @@ def _browser_navigation(req) -> bool:
 
 def _graphiql(req) -> Response:
     """GraphiQL, opened with the request's query and variables when it has them (a link to a query opens it)."""
-    unknown = sorted(set(req.args) - set(GRAPHIQL_PARAMETERS))
+    unknown = sorted(set(req.args) - set(GRAPHQL_PARAMETERS))
     if unknown:
         raise BadGraphQLRequest(f"unknown parameters {', '.join(unknown)}: GraphiQL takes "
-                                f"{', '.join(GRAPHIQL_PARAMETERS)}")
-    if len(req.args.get("query", "")) > MAX_QUERY_LENGTH:
-        raise BadGraphQLRequest(f"the query is longer than {MAX_QUERY_LENGTH} characters")
+                                f"{', '.join(GRAPHQL_PARAMETERS)}")
     return html_page("docs/graphiql.html", default_query=GRAPHIQL_QUERY, query=req.args.get("query", ""),
                      variables=req.args.get("variables", ""))
 

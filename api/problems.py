@@ -12,7 +12,7 @@ from flask import Flask, json, request
 from werkzeug.exceptions import HTTPException
 
 from api import db
-from api.errors import ApiError
+from api.errors import ApiError, PayloadTooLarge
 from api.observability import SERVER_ERRORS
 from api.services.common import request_context
 
@@ -73,6 +73,10 @@ def init_app(app: Flask) -> None:
             detail = f"too many requests: {error.description}; retry after the time in Retry-After"
         elif error.code == 405:
             detail = f"{request.method} is not allowed on {request.path}; allowed: {headers.get('Allow', 'none')}."
+        elif error.code == 413:
+            return problem_response(413, PayloadTooLarge.title, f"the request body is larger than "
+                                    f"{request.max_content_length} bytes, the most this operation accepts",
+                                    type_=PayloadTooLarge.type, headers=headers)
         return problem_response(error.code or 500, error.name, detail, headers=headers)
 
     @app.errorhandler(Exception)

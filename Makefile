@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 MUTATION_STAMP := $(VENV)/.installed-mutation
+NODE_STAMP := tests/node/node_modules/.installed
 export QUALTRACK_DATABASE_URL ?= sqlite:///instance/qualtrack.db
 export QUALTRACK_PORT ?= 8000
 
@@ -22,12 +23,17 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The node tools some tests run (tests/node/package.json: openapi-typescript, tsc, graphql-http), at the locked versions.
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(MUTATION_STAMP): pyproject.toml $(TEST_STAMP)
 	$(BIN)/pip install --quiet -e '.[test,mutation]'
 	touch $@
 
 install: $(STAMP)
-install-test: $(TEST_STAMP)
+install-test: $(TEST_STAMP) $(NODE_STAMP)
 
 init-db: install
 	$(BIN)/qualtrack init-db

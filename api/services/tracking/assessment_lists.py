@@ -13,14 +13,20 @@ DECISION_ORDERS, EVIDENCE_ORDERS = by_time(Decision), by_time(Evidence)
 
 
 def _of_visible_enrolments(model, principal: Principal, centre_id, enrolment_id, learner_id):
-    """Rows of ``model`` whose enrolment the principal may read, filtered by centre, enrolment and learner."""
+    """Rows of ``model`` whose enrolment the principal may read, filtered by centre, enrolment and learner. The
+    enrolment is joined only when a filter or the principal's visibility needs its centre or learner: an admin's
+    unfiltered sync then pages and counts ``model``'s own (updated_at, id) index alone (every row has an
+    enrolment: the foreign key is required)."""
     require_authenticated(principal)
-    query = model.select().join(Enrolment, on=(model.enrolment == Enrolment.id))
-    query = visible_learner_records(query, principal, Enrolment.centre, Enrolment.learner)
-    for field, value in ((Enrolment.centre, centre_id), (model.enrolment, enrolment_id),
-                         (Enrolment.learner, learner_id)):
-        if value:
-            query = query.where(field == value)
+    query = model.select()
+    if enrolment_id:
+        query = query.where(model.enrolment == enrolment_id)
+    if centre_id or learner_id or not principal.is_admin:
+        query = query.join(Enrolment, on=(model.enrolment == Enrolment.id))
+        query = visible_learner_records(query, principal, Enrolment.centre, Enrolment.learner)
+        for field, value in ((Enrolment.centre, centre_id), (Enrolment.learner, learner_id)):
+            if value:
+                query = query.where(field == value)
     return query
 
 

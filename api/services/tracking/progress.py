@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from typing import NamedTuple
 
-from api.db import fetch_in, fetch_rows
+from api.db import fetch_in, fetch_rows, is_sqlite
 from api.errors import NotFound
 from api.models import (
     Enrolment,
@@ -31,6 +31,7 @@ from api.services.tracking.queries import (
     CENTRE_TALLY_SQL,
     PROGRESS_CLAIMS_SQL,
     PROGRESS_CRITERIA_SQL,
+    PROGRESS_DECISIONS_NEWEST_SQL,
     PROGRESS_DECISIONS_SQL,
     PROGRESS_ENROLMENTS_SQL,
     PROGRESS_OUTCOMES_SQL,
@@ -40,7 +41,8 @@ from api.services.tracking.queries import (
 
 def _criterion_state(decisions: list, samples: dict, claim_count: int) -> dict:
     """The state of one criterion from its decisions (ordered tuples: id, outcome, status, countersigned, carried
-    from), the verdicts of sampled decisions, and how often it is claimed."""
+    from; the newest, and the newest in effect, are enough), the verdicts of sampled decisions, and how often it is
+    claimed."""
     in_effect = [d for d in decisions if d[2] == "qualified" or d[3] is not None or d[4] is not None]
     current = in_effect[-1] if in_effect else None
     sampled = current is not None and current[0] in samples
@@ -113,8 +115,9 @@ def progress_for(enrolment_ids: list) -> dict:
 
     claims = {(ekey(e), c): n for e, c, n in fetch_in(PROGRESS_CLAIMS_SQL, [], enrolment_hexes)}
     decisions = defaultdict(list)
+    decisions_sql = PROGRESS_DECISIONS_NEWEST_SQL if is_sqlite() else PROGRESS_DECISIONS_SQL
     for decision_id, enrolment_id, criterion_id, outcome, status, signed, carried in fetch_in(
-            PROGRESS_DECISIONS_SQL, [], enrolment_hexes):
+            decisions_sql, [], enrolment_hexes):
         decisions[(ekey(enrolment_id), criterion_id)].append((decision_id, outcome, status, signed, carried))
     samples = dict(fetch_in(PROGRESS_SAMPLES_SQL, [], enrolment_hexes))
     return {uuid.UUID(e.id): _enrolment_document(e, outcomes[e.unit_version_id], criteria, claims, decisions, samples)

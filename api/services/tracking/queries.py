@@ -47,6 +47,29 @@ SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS 
        CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
 FROM decision d LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
 WHERE d.enrolment_id IN ({values}) ORDER BY d.sequence"""
+# The same for SQLite, where the decision write derives its enrolment's progress (for its tally) under the database's
+# one write lock: of each criterion of the enrolment's unit version, only the two decisions its state depends on
+# (progress._criterion_state), the newest and the newest in effect (made by a qualified assessor, countersigned or
+# carried over), each found by walking the (enrolment, criterion, sequence) index back from the newest; so the write
+# costs the same however long its criteria's histories grow. (MATERIALIZED keeps SQLite from merging the walk into a
+# scan of every decision.) PostgreSQL keeps the statement above: it plans this one in about 1.4 ms against 0.55.
+_IN_EFFECT = "(x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)"
+PROGRESS_DECISIONS_NEWEST_SQL = f"""
+WITH wanted AS MATERIALIZED (
+  SELECT e.id AS enrolment_id, c.id AS criterion_id,
+         (SELECT x.sequence FROM decision x WHERE x.enrolment_id = e.id AND x.criterion_id = c.id
+          ORDER BY x.sequence DESC LIMIT 1) AS newest,
+         (SELECT x.sequence FROM decision x LEFT OUTER JOIN countersignature y ON y.decision_id = x.id
+          WHERE x.enrolment_id = e.id AND x.criterion_id = c.id AND {_IN_EFFECT}
+          ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
+  FROM enrolment e JOIN assessment_criterion c ON c.version_id = e.unit_version_id
+  WHERE e.id IN ({{values}}))
+SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status,
+       CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
+FROM wanted JOIN decision d ON d.enrolment_id = wanted.enrolment_id AND d.criterion_id = wanted.criterion_id
+                           AND d.sequence IN (wanted.newest, wanted.newest_in_effect)
+LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
+ORDER BY d.sequence"""
 PROGRESS_SAMPLES_SQL = """
 SELECT CAST(s.decision_id AS TEXT), v.verdict FROM iqa_sample s LEFT OUTER JOIN iqa_verdict v ON v.sample_id = s.id
 WHERE s.enrolment_id IN ({values})"""

@@ -4,9 +4,13 @@
 Written here rather than taken from strawberry.flask because the stock view's request handling (form parsing,
 adapters) cost more than executing a whole unit tree. Behaviour:
 - The caller comes from the same bearer token as REST; an invalid token is a 401 problem+json before any work.
-- A request that is not GraphQL over HTTP (bad JSON, no query, variables not an object, a mutation over GET, a
-  wrong content type) is a 4xx problem+json, as in REST. A GraphQL request is always answered 200 with
-  ``data``/``errors`` (the GraphQL-over-HTTP convention for application/json).
+- A request that is not GraphQL over HTTP (bad JSON, no query, variables or extensions not an object, a mutation
+  over GET, a wrong content type) is a 4xx problem+json, as in REST.
+- The answer is application/graphql-response+json when the Accept header names that type (GraphQL over HTTP) and
+  prefers it to application/json; then a request the server cannot execute (a syntax error, a failed validation or
+  limit, variables that do not fit) is a 400 with ``errors`` and no ``data``. Otherwise it is application/json,
+  always 200 with ``data``/``errors``, as that type's convention says (and as clients written before the new type
+  expect).
 - Errors from resolvers carry ``extensions.code`` and ``extensions.status`` (the REST status for the same failure);
   unexpected ones are masked (no stack traces or SQL reach the caller) and logged by the schema. As in REST, a
   database that is locked, busy or unreachable is SERVICE_UNAVAILABLE (503) with ``retryAfter`` in seconds; any
@@ -42,7 +46,8 @@ MAX_OPERATION_NAME = 200
 QUERIES_ONLY = frozenset({OperationType.QUERY})  # GET: a mutation must not ride on a link or a prefetch
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 NOT_STORED = {"Cache-Control": "no-store"}
-GRAPHQL_PARAMETERS = ("query", "variables", "operationName")  # of a GET, and of the GraphiQL page
+GRAPHQL_PARAMETERS = ("query", "variables", "operationName", "extensions")  # of a GET, and of GraphiQL's page
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authorization": "Bearer ..."} in Headers below.
 {
   units(first: 5) {
@@ -57,10 +62,11 @@ def _request_data(req) -> tuple[str, dict | None, str | None]:
     """(query, variables, operationName) from a GET query string or a POST JSON body; BadGraphQLRequest if not."""
     if req.method == "GET":
         raw = {name: req.args.get(name) for name in GRAPHQL_PARAMETERS}
-        try:
-            raw["variables"] = orjson.loads(raw["variables"]) if raw["variables"] else None
-        except orjson.JSONDecodeError:
-            raise BadGraphQLRequest("the variables parameter is not valid JSON") from None
+        for name in ("variables", "extensions"):
+            try:
+                raw[name] = orjson.loads(raw[name]) if raw[name] else None
+            except orjson.JSONDecodeError:
+                raise BadGraphQLRequest(f"the {name} parameter is not valid JSON") from None
     else:
         if req.mimetype not in ("application/json", "application/graphql-response+json"):
             raise UnsupportedMediaType('send GraphQL requests as application/json: {"query": ..., "variables": ...}')
@@ -75,8 +81,9 @@ def _request_data(req) -> tuple[str, dict | None, str | None]:
         raise BadGraphQLRequest("no GraphQL query: send {\"query\": \"{ units { totalCount } }\"}")
     if len(query) > MAX_QUERY_LENGTH:
         raise BadGraphQLRequest(f"the query is longer than {MAX_QUERY_LENGTH} characters")
-    if variables is not None and not isinstance(variables, dict):
-        raise BadGraphQLRequest("variables must be a JSON object")
+    for name in ("variables", "extensions"):
+        if raw.get(name) is not None and not isinstance(raw[name], dict):
+            raise BadGraphQLRequest(f"{name} must be a JSON object")
     if operation is not None and (not isinstance(operation, str) or len(operation) > MAX_OPERATION_NAME):
         raise BadGraphQLRequest(f"operationName must be a string of at most {MAX_OPERATION_NAME} characters")
     return query, variables, operation
@@ -99,6 +106,21 @@ def _format_error(error) -> dict:
                                    "status": original.status,
                                    **({"fields": original.errors} if original.errors else {})}
     return formatted
+
+
+def _answer_type(req) -> str:
+    """application/graphql-response+json if the Accept header names it and prefers it to application/json (a
+    wildcard alone, or no Accept header, is application/json: the type every client understands)."""
+    named = any(value == GRAPHQL_RESPONSE and quality > 0 for value, quality in req.accept_mimetypes)
+    preferred = req.accept_mimetypes.best_match(("application/json", GRAPHQL_RESPONSE))
+    return GRAPHQL_RESPONSE if named and preferred == GRAPHQL_RESPONSE else "application/json"
+
+
+def _not_executed(result) -> bool:
+    """Whether the request failed before execution (syntax, validation, a limit, variables that do not fit): no
+    data, and only errors meant for the caller that no field raised."""
+    return result.data is None and bool(result.errors) and all(
+        error.path is None and is_expected(error) for error in result.errors)
 
 
 def _browser_navigation(req) -> bool:
@@ -134,10 +156,13 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
             raise BadGraphQLRequest(error.as_http_error_reason(req.method)) from None
         except CannotGetOperationTypeError as error:
             raise BadGraphQLRequest(error.as_http_error_reason()) from None
-        body: dict = {"data": result.data}
+        answer_type = _answer_type(req)
+        refused = answer_type == GRAPHQL_RESPONSE and _not_executed(result)
+        body: dict = {} if refused else {"data": result.data}
         if result.errors:
             body["errors"] = [_format_error(e) for e in result.errors]
-        return Response(orjson.dumps(body), mimetype="application/json", headers=NOT_STORED)
+        return Response(orjson.dumps(body), status=400 if refused else 200, mimetype=answer_type,
+                        headers=NOT_STORED)
 
     def graphql():
         key = idempotency_key() if request.method == "POST" else None
@@ -151,8 +176,9 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         response = execute()
         body = orjson.loads(response.get_data())
         if body.get("errors"):
-            raise Unstored(Response(orjson.dumps({"data": None, "errors": body["errors"]}),
-                                    mimetype="application/json", headers=NOT_STORED))
+            withdrawn = {**body, "data": None} if "data" in body else body
+            raise Unstored(Response(orjson.dumps(withdrawn), status=response.status_code, mimetype=response.mimetype,
+                                    headers=NOT_STORED))
         return response
 
     return graphql

@@ -109,7 +109,7 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "imports.get_import": p("GET", f"/v1/imports/learners/{ids['import_job']}", {"admin", "centre_admin_a",
                                                                               "lms_client_a"}),
         "assessment.list_audit": p("GET", f"/v1/audit?centre_id={centre_a}", {"admin", "centre_admin_a"},
-                                   refusals=frozenset({400, 401, 403})),
+                                   refusals=frozenset({401, 403}), shows=centre_a),
     }
 
 

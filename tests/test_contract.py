@@ -3,16 +3,21 @@
 
 import re
 
+import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.config import PROJECT_ROOT
 
 OPENAPI = PROJECT_ROOT / "openapi.yaml"
 schema = schemathesis.openapi.from_path(OPENAPI)
+# For runs as a caller: the caller's token is always sent, so the generator must not also make requests "without
+# Authorization" (negative cases) that the token then authenticates.
+schema_as_caller = schemathesis.openapi.from_path(OPENAPI)
+schema_as_caller.config.generation.update(with_security_parameters=False)
 
 
 def test_openapi_document_is_valid():
@@ -28,6 +33,14 @@ def test_the_self_contained_contract_is_served_for_client_generators(client):
     validate(served.get_json())
 
 
+def test_the_case_list_sorts_by_exactly_the_fields_the_contract_lists():
+    from api.services.interop.case import DOCUMENT_FIELDS
+
+    [sort] = [p for p in yaml.safe_load(OPENAPI.read_text())["paths"]["/ims/case/v1p1/CFDocuments"]["get"]["parameters"]
+              if p["name"] == "sort"]
+    assert sort["schema"]["enum"] == list(DOCUMENT_FIELDS)
+
+
 def test_every_route_is_in_the_contract(app):
     """A new endpoint cannot ship undocumented."""
     documented = {path for path in yaml.safe_load(OPENAPI.read_text())["paths"]}
@@ -38,6 +51,17 @@ def test_every_route_is_in_the_contract(app):
 
 
 def _excluded_checks(case) -> list:
+    return _made_up_excluded(case) + _request_line_excluded(case)
+
+
+def _request_line_excluded(case) -> list:
+    """A GraphQL query over GET longer than its maxLength may not reach the API at all: past 8,190 bytes of request
+    line the server answers 414 (documented) before any check of ours; that is not a schema-violating request
+    accepted."""
+    return [negative_data_rejection] if case.path == "/graphql" and case.method == "GET" else []
+
+
+def _made_up_excluded(case) -> list:
     """Opaque cursors, credentials and a unit document's identity cannot be generated from a schema: a made-up one is
     rightly refused, so the "schema-valid data is accepted" check is skipped for requests that carry one (a unit
     document must name the unit of its path and existing owners, evidence types and standards; a CASE package must
@@ -62,8 +86,23 @@ def test_api_conforms_to_openapi_anonymously(case, app):
     _call_and_validate(case, app)
 
 
-@schema.parametrize()
+@schema_as_caller.parametrize()
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_openapi_with_a_token(case, app, auth):
     """The same contract as an admin (who sees drafts) sees it."""
     _call_and_validate(case, app, headers=auth("admin"))
+
+
+# random: new examples on every run, as a client's own inputs would be; a failure prints the seed that reproduces it.
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_openapi_with_random_examples_anonymously(case, app):
+    _call_and_validate(case, app)
+
+
+@schema_as_caller.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("caller", ["centre_admin_a", "assessor_a", "lms_client_a"])
+def test_api_conforms_to_openapi_with_random_examples_as_each_kind_of_caller(case, app, auth, caller):
+    """Random generation, every check, as a centre's admin and assessor, and an LMS client."""
+    _call_and_validate(case, app, headers=auth(caller))

@@ -147,7 +147,8 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
             q("query($id: UUID!) { centre(id: $id) { progress { enrolments } } }", "centre.progress",
               id=ids["centre_a"])],
         "assessment.list_audit": [
-            q("query($c: UUID!) { auditEvents(centreId: $c) { totalCount } }", "auditEvents", c=ids["centre_a"])],
+            q("query($c: UUID!) { auditEvents(centreId: $c) { nodes { centreId } } }", "auditEvents",
+              shows=ids["centre_a"], c=ids["centre_a"])],
     }
 
 

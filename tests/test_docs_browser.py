@@ -72,9 +72,11 @@ def test_assets_are_only_the_listed_files(client):
         assert missing.status_code == 404 and missing.mimetype == "application/problem+json", name
 
 
-def test_the_guide_links_graphiql_only_where_it_is_served(client, dev_client):
-    assert 'href="/graphql"' in dev_client.get("/docs").get_data(as_text=True)
-    assert 'href="/graphql"' not in client.get("/docs").get_data(as_text=True)  # env "test": no GraphiQL
+@pytest.mark.parametrize("page", ["/docs", "/docs/api"])
+def test_the_guide_and_swagger_link_graphiql_only_where_it_is_served(client, dev_client, page):
+    assert 'href="/graphql"' in dev_client.get(page).get_data(as_text=True)
+    assert 'href="/graphql"' not in client.get(page).get_data(as_text=True)  # env "test": no GraphiQL
+    assert 'href="/docs"' in client.get(page).get_data(as_text=True)
 
 
 # -- in Chromium ------------------------------------------------------------------------------------------------------

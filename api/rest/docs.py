@@ -61,14 +61,18 @@ def html_page(template: str, **context) -> Response:
 def guide():
     """The guide for integrators: what the API is, how to get a token, first calls, GraphQL, and links to the
     references (Swagger UI always; GraphiQL where it is served, in development)."""
-    return html_page("docs/guide.html", base_url=request.url_root.rstrip("/"),
-                     graphiql=current_app.config["QUALTRACK"].env == "development")
+    return html_page("docs/guide.html", base_url=request.url_root.rstrip("/"), graphiql=_graphiql_served())
 
 
 @bp.get("/docs/api")
 def swagger_ui():
-    """Swagger UI over /v1/openapi.yaml, whose relative ``$ref: schema/...`` resolve to /v1/schema/..."""
-    return html_page("docs/swagger_ui.html", spec_url=url_for("meta.openapi_document"))
+    """Swagger UI over /v1/openapi.yaml, whose relative ``$ref: schema/...`` resolve to /v1/schema/...; its top bar
+    links the guide, and GraphiQL where it is served."""
+    return html_page("docs/swagger_ui.html", spec_url=url_for("meta.openapi_document"), graphiql=_graphiql_served())
+
+
+def _graphiql_served() -> bool:
+    return current_app.config["QUALTRACK"].env == "development"
 
 
 @bp.get("/docs/assets/<name>")

@@ -191,3 +191,18 @@ def test_the_rest_import_leaves_what_the_file_does_not_give(client, auth, identi
                                                            "rejected": 0}
     learner = client.get(f"/v1/learners/{Learner.get(Learner.uln == people[0]).id}", headers=headers).get_json()
     assert (learner["email"], learner["date_of_birth"]) == ("ada0@example.test", "2001-02-01")
+
+
+def test_the_readme_names_every_column_an_import_takes_and_which_are_required():
+    """The README's list of columns is the reader's, so an integrator reading it at 2 a.m. gets the file right."""
+    import re
+
+    from api.config import PROJECT_ROOT
+    from api.services.imports.reading import COLUMNS, REQUIRED
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Columns (CSV header"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    required, optional = paragraph.split("(required)", 1)
+    assert re.findall(r"`(\w+)`", required) == list(REQUIRED)
+    assert re.findall(r"`(\w+)`", optional.split(". ", 1)[0]) == [c for c in COLUMNS if c not in REQUIRED]

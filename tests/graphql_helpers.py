@@ -18,8 +18,9 @@ def snake(name: str) -> str:
 
 
 def assert_same_values(rest, graph, path="$"):
-    """Every value GraphQL returned equals the same-named (snake_case) value in the REST body, recursively. An
-    optional member REST leaves out (a block without a heading, say) is null in GraphQL."""
+    """Every value GraphQL returned equals the same-named (snake_case) value in the REST body, recursively (an
+    enum's name is REST's value upper-cased). An optional member REST leaves out (a block without a heading, say)
+    is null in GraphQL."""
     if isinstance(graph, dict):
         assert isinstance(rest, dict), (path, rest)
         for key, value in graph.items():
@@ -32,5 +33,12 @@ def assert_same_values(rest, graph, path="$"):
         assert isinstance(rest, list) and len(rest) == len(graph), (path, rest, graph)
         for index, (r, g) in enumerate(zip(rest, graph, strict=True)):
             assert_same_values(r, g, f"{path}[{index}]")
+    elif _enum_of(rest, graph):  # an enum: REST's value, as GraphQL names it ("not_yet_met" is NOT_YET_MET)
+        return
     else:
         assert rest == graph, (path, rest, graph)
+
+
+def _enum_of(rest, graph) -> bool:
+    return isinstance(rest, str) and isinstance(graph, str) and re.fullmatch("[A-Z][A-Z_]*", graph) is not None \
+        and graph == rest.upper()

@@ -15,6 +15,7 @@ import strawberry
 from api.db import write_transaction
 from api.errors import ApiError
 from api.gql.content_types import Info
+from api.gql.enums import DecisionOutcome, Verdict
 from api.gql.records import as_type
 from api.gql.tracking_types import Decision, Enrolment, Evidence, IqaSample
 from api.inputs import bodies, load_body
@@ -105,19 +106,6 @@ def _write(info: Info, write: Callable, present: Callable):
             return present(write(principal))
     except ApiError as error:
         return _problem(error)
-
-
-@strawberry.enum
-class DecisionOutcome(enum.Enum):
-    MET = "met"
-    NOT_YET_MET = "not_yet_met"
-    REFERRED = "referred"
-
-
-@strawberry.enum
-class Verdict(enum.Enum):
-    CONFIRMED = "confirmed"
-    NOT_CONFIRMED = "not_confirmed"
 
 
 @strawberry.input(description="As the body of POST /v1/enrolments.")

@@ -7,6 +7,7 @@ import strawberry
 
 from api.gql.args import or_none, page_size, validated
 from api.gql.content_types import Info
+from api.gql.enums import EnrolmentStatus
 from api.gql.records import Connection, connection_from_page
 from api.gql.tracking_types import (
     AuditEvent,
@@ -58,11 +59,12 @@ class TrackingQuery:
     @strawberry.field(description="Enrolments visible to you, oldest first (sort: created_at, the default), or by "
                                   "updated_at; to sync, sort by updated_at from updatedSince (inclusive).")
     def enrolments(self, info: Info, learner_id: uuid.UUID | None = None, centre_id: uuid.UUID | None = None,
-                   unit_id: uuid.UUID | None = None, status: str | None = None, first: int | None = None,
+                   unit_id: uuid.UUID | None = None, status: EnrolmentStatus | None = None,
+                   first: int | None = None,
                    after: str | None = None, sort: str | None = None,
                    updated_since: datetime | None = None) -> Connection[Enrolment]:
         args = validated(ENROLMENT_LIST_ARGS, learner_id=learner_id, centre_id=centre_id, unit_id=unit_id,
-                         status=status, after=after, sort=sort, updated_since=updated_since)
+                         status=status and status.value, after=after, sort=sort, updated_since=updated_since)
         page = enrolments.list_enrolments(info.context.principal, **args, limit=page_size(info, first))
         info.context.seen("enrolment", page.items)
         return connection_from_page(page)

@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 
 from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
+from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, Verdict
 from api.gql.records import Connection, connection_from_list
 from api.services.tracking import progress
 
@@ -19,7 +20,7 @@ class CriterionProgress:
     claimed: bool
     claims: int
     decision_id: uuid.UUID | None
-    outcome: str | None
+    outcome: DecisionOutcome | None
     met: bool
     verified: bool
     reopened: bool
@@ -48,7 +49,7 @@ class EnrolmentProgress:
     unit_id: uuid.UUID
     unit_code: str
     unit_version_id: uuid.UUID
-    status: str
+    status: EnrolmentStatus
     criteria: int
     claimed: int
     met: int
@@ -175,12 +176,12 @@ class Decision:
     enrolment_id: uuid.UUID
     criterion_id: uuid.UUID
     sequence: int
-    outcome: str
+    outcome: DecisionOutcome
     feedback: str
     reason: str | None
     supersedes: uuid.UUID | None
     assessor_id: uuid.UUID
-    assessor_status: str
+    assessor_status: AssessorStatus
     evidence_ids: list[uuid.UUID]
     decided_at: str
     updated_at: str = strawberry.field(
@@ -194,7 +195,7 @@ class Decision:
 
 @strawberry.type
 class IqaVerdict:
-    verdict: str
+    verdict: Verdict
     actions: str | None
     iqa_id: uuid.UUID
     recorded_at: str
@@ -232,7 +233,7 @@ class Enrolment:
     centre_id: uuid.UUID
     unit_id: uuid.UUID
     unit_version_id: uuid.UUID
-    status: str
+    status: EnrolmentStatus
     start_date: str
     planned_end_date: str | None
     assessor_ids: list[uuid.UUID]
@@ -292,7 +293,7 @@ class Learner:
     family_name: str
     email: str | None
     date_of_birth: str | None
-    status: str
+    status: LearnerStatus
     pseudonymised: bool
     external_ids: list[ExternalId]
     created_at: str

@@ -58,7 +58,7 @@ def test_the_assessment_loop_through_graphql(client, auth, identities, unit_ids,
     verdict = gql(client, "mutation($s: UUID!) { recordIqaVerdict(sampleId: $s, input: {verdict: NOT_CONFIRMED, "
                           'actions: "Re-observe."}) { __typename ... on IqaSample { verdict { verdict actions } } } }',
                   {"s": sample["id"]}, auth("iqa_a"))["data"]["recordIqaVerdict"]
-    assert verdict["verdict"] == {"verdict": "not_confirmed", "actions": "Re-observe."}
+    assert verdict["verdict"] == {"verdict": "NOT_CONFIRMED", "actions": "Re-observe."}  # as it was written
 
     progress = client.get(f"/v1/enrolments/{enrolment['id']}/progress", headers=auth("assessor_a")).get_json()
     first = progress["learning_outcomes"][0]["criteria"][0]
@@ -76,7 +76,7 @@ def test_enrol_learner(client, auth, identities, unit_ids):
                                          "startDate": "2026-09-01",
                                          "assessorIds": [str(identities.accounts["assessor_a"].id)]}},
                auth("centre_admin_a"))["data"]["enrolLearner"]
-    assert made["__typename"] == "Enrolment" and made["status"] == "active"
+    assert made["__typename"] == "Enrolment" and made["status"] == "ACTIVE"
     assert client.get(f"/v1/enrolments/{made['id']}", headers=auth("centre_admin_a")).status_code == 200
 
     draft = gql(client, query, {"input": {"learnerId": learner["id"], "unitId": unit_ids["CS 39"],

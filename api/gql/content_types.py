@@ -1,6 +1,7 @@
 """GraphQL types for canonical content. Each reads the dicts of the REST documents, so a field here has the value of
 the same-named (snake_case) member there."""
 
+import datetime as dt
 import enum
 import uuid
 
@@ -190,9 +191,9 @@ class UnitVersionSummary:
     is_head: bool
     title: str
     etag: str
-    created_at: str | None
-    published_at: str | None
-    withdrawn_at: str | None
+    created_at: dt.datetime | None
+    published_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
     href: str
 
 
@@ -231,9 +232,9 @@ class Unit:
     reviewer_comments: list[ReviewerComment]
     notes: list[Note]
     source: Source
-    created_at: str | None
-    published_at: str | None
-    withdrawn_at: str | None
+    created_at: dt.datetime | None
+    published_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
     case: CaseReference | None = strawberry.field(description="The unit as a CASE 1.1 CFItem (/ims/case/v1p1).")
 
     @strawberry.field(description="The unit's versions at `status`, newest first.")

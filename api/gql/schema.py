@@ -9,6 +9,7 @@ from api.gql.limits import is_expected
 from api.gql.mutations import Mutation
 from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
+from api.gql.scalars import SCALAR_OVERRIDES
 from api.gql.tracking import TrackingQuery
 from api.problems import log_unexpected
 
@@ -50,7 +51,7 @@ def build_schema() -> strawberry.Schema:
     return QualtrackSchema(query=Query, mutation=Mutation,
                            config=StrawberryConfig(default_resolver=resolve_attribute,
                                                   name_converter=RememberingNameConverter()),
-                           execution_context_class=ProjectingExecutionContext)
+                           execution_context_class=ProjectingExecutionContext, scalar_overrides=SCALAR_OVERRIDES)
 
 
 def schema_sdl() -> str:

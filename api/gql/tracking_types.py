@@ -1,6 +1,7 @@
 """GraphQL types for tracking: centres, learners, enrolments, evidence, decisions, IQA, progress and audit. Values
 are the REST bodies of api.services; nested fields are batch-loaded per level (api.gql.context)."""
 
+import datetime as dt
 import uuid
 
 import strawberry
@@ -161,12 +162,12 @@ class Evidence:
     type: str
     title: str
     description: str | None
-    date: str
+    date: dt.date
     reference: EvidenceReference
     authenticity_declared: bool
     submitted_by: str
-    created_at: str
-    updated_at: str = strawberry.field(description="When it was submitted or last given a claim.")
+    created_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(description="When it was submitted or last given a claim.")
     claims: list[Claim]
 
 
@@ -183,11 +184,11 @@ class Decision:
     assessor_id: uuid.UUID
     assessor_status: AssessorStatus
     evidence_ids: list[uuid.UUID]
-    decided_at: str
-    updated_at: str = strawberry.field(
+    decided_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(
         description="When it was made, or last countersigned, sampled or given a verdict.")
     countersigned_by: uuid.UUID | None
-    countersigned_at: str | None
+    countersigned_at: dt.datetime | None
     carried_from: uuid.UUID | None = strawberry.field(
         description="The decision this one was carried over from when the learner moved to a new unit version.")
     in_effect: bool
@@ -198,7 +199,7 @@ class IqaVerdict:
     verdict: Verdict
     actions: str | None
     iqa_id: uuid.UUID
-    recorded_at: str
+    recorded_at: dt.datetime
 
 
 @strawberry.type
@@ -207,7 +208,7 @@ class IqaSample:
     decision_id: uuid.UUID
     enrolment_id: uuid.UUID
     iqa_id: uuid.UUID
-    created_at: str
+    created_at: dt.datetime
     verdict: IqaVerdict | None
 
 
@@ -234,12 +235,12 @@ class Enrolment:
     unit_id: uuid.UUID
     unit_version_id: uuid.UUID
     status: EnrolmentStatus
-    start_date: str
-    planned_end_date: str | None
+    start_date: dt.date
+    planned_end_date: dt.date | None
     assessor_ids: list[uuid.UUID]
     iqa_ids: list[uuid.UUID]
-    created_at: str
-    updated_at: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
     @strawberry.field
     def learner(self, parent: strawberry.Parent[dict], info: Info) -> "Learner | None":
@@ -292,12 +293,12 @@ class Learner:
     given_name: str
     family_name: str
     email: str | None
-    date_of_birth: str | None
+    date_of_birth: dt.date | None
     status: LearnerStatus
     pseudonymised: bool
     external_ids: list[ExternalId]
-    created_at: str
-    updated_at: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
     @strawberry.field(description="The learner's enrolments, oldest first.")
     def enrolments(self, parent: strawberry.Parent[dict], info: Info, first: int | None = None,
@@ -316,7 +317,7 @@ class Learner:
 @strawberry.type
 class AuditEvent:
     id: uuid.UUID
-    occurred_at: str
+    occurred_at: dt.datetime
     actor: str
     action: str
     subject_type: str

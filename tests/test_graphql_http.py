@@ -146,3 +146,18 @@ def test_the_checked_in_sdl_is_the_live_schema():
 
     assert SDL_FILE.read_text(encoding="utf-8") == schema_sdl(), (
         "the GraphQL schema changed: run `qualtrack export-schema` and review the diff of schema/qualtrack.graphql")
+
+
+def test_each_answer_reports_its_cost_requested_and_actual(client):
+    """extensions.cost: the estimate the limit is checked against, the limit, and the fields the answer holds."""
+    body = client.post("/graphql", json={"query": "{ units(first: 2) { nodes { code } } }"}).get_json()
+    codes = body["data"]["units"]["nodes"]
+    cost = body["extensions"]["cost"]
+    assert cost["actual"] == 2 + len(codes)  # units, nodes, and a code per unit
+    assert cost["actual"] <= cost["requested"] <= cost["maximum"] == Settings().graphql_max_cost
+    costly = ("{ learners(first: 100) { nodes { enrolments(first: 100) { nodes { decisions { id feedback } evidence "
+              "{ id } } } } } }")
+    refused = client.post("/graphql", json={"query": costly}).get_json()
+    assert refused["errors"][0]["extensions"]["code"] == "TOO_COSTLY" and refused["data"] is None
+    assert refused["extensions"]["cost"]["requested"] > refused["extensions"]["cost"]["maximum"]
+    assert "actual" not in refused["extensions"]["cost"]

@@ -69,12 +69,29 @@ class OperationRunner:
         if operation_type not in allowed:
             raise InvalidOperationTypeError(operation_type)
         errors = self._validated(document)
+        cost = None
         if not errors:
             cost = self._cost(document, operation_name, variables or {})
             if cost > self.limits.max_cost:
                 errors = [too_costly(cost, self.limits)]
         if errors:
-            return ExecutionResult(None, errors)
+            return ExecutionResult(None, errors, self._cost_extension(cost))
+        result = self._executed(document, operation_name, variables, context, operation_type)
+        result.extensions = self._cost_extension(cost, result.data)
+        return result
+
+    def _cost_extension(self, requested: int | None, data: dict | None = None) -> dict | None:
+        """``extensions`` of an answer: the operation's estimated cost (``requested``, what the limit is checked
+        against), the limit, and ``actual``: the fields the answer holds (every member of every object in ``data``)."""
+        if requested is None:
+            return None
+        cost = {"requested": requested, "maximum": self.limits.max_cost}
+        if data is not None:
+            cost["actual"] = _fields_in(data)
+        return {"cost": cost}
+
+    def _executed(self, document, operation_name, variables, context, operation_type) -> ExecutionResult:
+        """The result of a valid operation: compiled where it can be, else graphql-core's executor."""
         if self.compiled is not None and operation_type is OperationType.QUERY:
             result = self.compiled.run(document, operation_name, variables, context)
             if result is not None:
@@ -89,6 +106,7 @@ class OperationRunner:
         if result.errors:
             self.schema.process_errors(result.errors)
         return result
+
 
     def _parsed(self, query: str) -> DocumentNode:
         """The document for ``query``, parsed once (GraphQLError for a syntax error or too many tokens)."""
@@ -110,3 +128,12 @@ class OperationRunner:
         key = (id(document), operation_name, tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int))))
         return remembered(self._costs, key, document, lambda: operation_cost(self.schema._schema, document,
                                                                               operation_name, variables, self.limits))
+
+
+def _fields_in(value) -> int:
+    """How many object members ``value`` holds, at every depth."""
+    if isinstance(value, dict):
+        return len(value) + sum(_fields_in(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_fields_in(item) for item in value)
+    return 0

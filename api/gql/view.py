@@ -161,6 +161,8 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
         body: dict = {} if refused else {"data": result.data}
         if result.errors:
             body["errors"] = [_format_error(e) for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions
         return Response(orjson.dumps(body), status=400 if refused else 200, mimetype=answer_type,
                         headers=NOT_STORED)
 

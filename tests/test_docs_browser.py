@@ -194,7 +194,7 @@ def test_graphiql_renders_and_runs_a_query(page, docs_server, capsys):
     page.wait_for_function("() => document.querySelector('.graphiql-response .CodeMirror')"
                            ".CodeMirror.getValue().includes('totalCount')", timeout=30_000)
     answer = json.loads(result.evaluate("node => node.CodeMirror.getValue()"))
-    assert answer == {"data": {"units": {"totalCount": published}}}
+    assert answer["data"] == {"units": {"totalCount": published}} and answer["extensions"]["cost"]["actual"] == 2
     # the schema came through introspection (within the GraphQL limits): the documentation explorer shows it
     page.get_by_role("button", name=re.compile("documentation explorer", re.I)).click()
     page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).first.wait_for(timeout=30_000)

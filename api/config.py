@@ -94,6 +94,11 @@ class Settings:
                                      ("DEBUG", "INFO", "WARNING", "ERROR"))
         return settings
 
+    @property
+    def serves_graphiql(self) -> bool:
+        """GraphiQL is served at /graphql, and linked from the docs, in development only."""
+        return self.env == "development"
+
     def signing_secret(self) -> str:
         """The JWT signing key; ConfigurationError if it is missing or weak outside development and test."""
         secret = self.jwt_secret

@@ -16,5 +16,5 @@ def init_app(app: Flask, settings: Settings) -> None:
                            max_tokens=settings.graphql_max_tokens, max_cost=settings.graphql_max_cost,
                            max_page_size=settings.graphql_max_page_size)
     runner = OperationRunner(build_schema(), limits, introspection=settings.graphql_introspection)
-    view = make_view(runner, graphiql=settings.env == "development")
+    view = make_view(runner, graphiql=settings.serves_graphiql)
     app.add_url_rule("/graphql", "graphql", view, methods=["GET", "POST"])

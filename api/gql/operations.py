@@ -107,7 +107,6 @@ class OperationRunner:
             self.schema.process_errors(result.errors)
         return result
 
-
     def _parsed(self, query: str) -> DocumentNode:
         """The document for ``query``, parsed once (GraphQLError for a syntax error or too many tokens)."""
         document = self._documents.get(query)

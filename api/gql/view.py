@@ -68,7 +68,7 @@ def _request_data(req) -> tuple[str, dict | None, str | None]:
             except orjson.JSONDecodeError:
                 raise BadGraphQLRequest(f"the {name} parameter is not valid JSON") from None
     else:
-        if req.mimetype not in ("application/json", "application/graphql-response+json"):
+        if req.mimetype not in ("application/json", GRAPHQL_RESPONSE):
             raise UnsupportedMediaType('send GraphQL requests as application/json: {"query": ..., "variables": ...}')
         try:
             raw = orjson.loads(req.get_data(cache=False))

@@ -72,7 +72,7 @@ def swagger_ui():
 
 
 def _graphiql_served() -> bool:
-    return current_app.config["QUALTRACK"].env == "development"
+    return current_app.config["QUALTRACK"].serves_graphiql
 
 
 @bp.get("/docs/assets/<name>")

@@ -161,3 +161,18 @@ def test_each_answer_reports_its_cost_requested_and_actual(client):
     assert refused["errors"][0]["extensions"]["code"] == "TOO_COSTLY" and refused["data"] is None
     assert refused["extensions"]["cost"]["requested"] > refused["extensions"]["cost"]["maximum"]
     assert "actual" not in refused["extensions"]["cost"]
+
+
+def test_an_estimate_beyond_what_json_numbers_hold_is_reported_at_the_ceiling(client):
+    """Pages of 2**31 - 1 items nested four deep estimate about 2**124: the answer is a 200 refusal that reports
+    2**53 - 1, the largest integer a JavaScript client reads exactly (it was a 500: no JSON encoder took the number)."""
+    page = 2**31 - 1
+    inner = "id"
+    for _ in range(3):
+        inner = f"enrolments(first: {page}) {{ nodes {{ learner {{ {inner} }} }} }}"
+    huge = f"{{ learners(first: {page}) {{ nodes {{ {inner} }} }} }}"
+    response = client.post("/graphql", json={"query": huge})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["errors"][0]["extensions"]["code"] == "TOO_COSTLY"
+    assert body["extensions"]["cost"]["requested"] == 2**53 - 1

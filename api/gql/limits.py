@@ -26,6 +26,9 @@ from api.errors import ApiError, InvalidParameter
 from api.gql.context import GraphQLLimits
 
 LIST_ESTIMATE = 10
+# The largest cost reported: the largest integer every JSON reader holds exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+# Nested pages of up to 2**31 - 1 items each estimate far more, which no JSON encoder need accept.
+COST_CEILING = 2**53 - 1
 
 
 def checked_page_size(first: int | None, limits: GraphQLLimits) -> int:
@@ -39,15 +42,16 @@ def checked_page_size(first: int | None, limits: GraphQLLimits) -> int:
 
 
 def operation_cost(schema, document, operation_name: str | None, variables: dict, limits: GraphQLLimits) -> int:
-    """The estimated cost of the operation that will run (0 if it cannot be told: execution reports that)."""
+    """The estimated cost of the operation that will run (0 if it cannot be told: execution reports that), at most
+    COST_CEILING."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     if len(chosen) != 1:
         return 0
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operation = chosen[0]
-    return _selection_cost(operation.selection_set, schema.get_root_type(operation.operation), schema, fragments,
-                           limits, variables, set())
+    return min(COST_CEILING, _selection_cost(operation.selection_set, schema.get_root_type(operation.operation),
+                                             schema, fragments, limits, variables, set()))
 
 
 def too_costly(cost: int, limits: GraphQLLimits) -> GraphQLError:

@@ -98,6 +98,8 @@ def variant_operations(ids: dict) -> dict[str, list[Operation]]:
             "mutation($l: UUID!, $u: UUID!, $a: UUID!, $i: UUID!) { enrolLearner(input: {learnerId: $l, "
             'unitId: $u, startDate: "2026-09-01", assessorIds: [$a], iqaIds: [$i]}) { __typename } }',
             "enrolLearner", l=ids["learner"], u=ids["B13"], **staff)],
+        "learners.update_enrolment": [q('mutation($e: UUID!) { withdrawEnrolment(id: $e, etag: "*") { __typename } }',
+                                        "withdrawEnrolment", e=ids["enrolment"])],
         "assessment.submit_evidence": [q(
             'mutation($e: UUID!, $c: UUID!) { submitEvidence(enrolmentId: $e, input: {type: "observation", '
             'title: "t", date: "2026-10-01", authenticityDeclared: true, criterionIds: [$c]}) { __typename } }',

@@ -9,6 +9,7 @@ import yaml
 from api.models import ContentChange, Decision, UnitVersion
 from api.services.tracking import tallies
 from tests.conftest import UNITS_DIR
+from tests.graphql_helpers import assert_same_values, gql
 from tests.tracking_helpers import criteria_of, enrol, make_learner, post
 
 REVISED_TEXT = "explain how resources are allocated, and why (revised wording for this test)"
@@ -275,6 +276,59 @@ def test_cohort_migration_is_all_or_nothing(client, auth, identities, unit_ids, 
     assert {progress(client, auth, e)["unit_version_id"] for e in (first, second)} == {
         done["plans"][0]["to_version_id"]}
     assert progress(client, auth, first)["met"] == 14 and progress(client, auth, second)["met"] == 0
+
+
+PLAN = """enrolmentId fromVersion toVersion toVersionId expected { criteria met claimed }
+    carried { criterionId number fromCriterionId fromNumber link decisionId outcome claims }
+    needsReassessment { criterionId number fromCriterionId fromNumber link reason }
+    dropped { criterionId number decisionId }"""
+
+
+def test_graphql_migration_plans_as_rest_does_and_moves_the_enrolment(client, auth, identities, unit_ids, halfway):
+    enrolment, _ = halfway
+    publish_revision(client, auth, unit_ids["CS 34"], replaces=False)  # 1.1 dropped: every plan list has a row
+    admin = auth("centre_admin_a")
+    rest_dry = client.post(f"/v1/enrolments/{enrolment}/migrate", json={"dry_run": True}, headers=admin).get_json()
+    migrate = f"""mutation($id: UUID!, $dry: Boolean!) {{ migrateEnrolment(id: $id, dryRun: $dry) {{ __typename
+        ... on EnrolmentMigration {{ dryRun plan {{ {PLAN} }} enrolment {{ id unitVersionId etag }} }}
+        ... on Problem {{ message httpStatus }} }} }}"""
+    dry = gql(client, migrate, {"id": enrolment, "dry": True}, admin)["data"]["migrateEnrolment"]
+    assert dry["dryRun"] is True and all(rest_dry["plan"][key] for key in ("carried", "needs_reassessment", "dropped"))
+    assert_same_values(rest_dry["plan"], dry["plan"])
+    assert progress(client, auth, enrolment)["unit_version_id"] != rest_dry["plan"]["to_version_id"]
+
+    refused = gql(client, migrate, {"id": enrolment, "dry": False}, auth("assessor_a"))["data"]["migrateEnrolment"]
+    assert (refused["__typename"], refused["httpStatus"]) == ("Forbidden", 403)
+    done = gql(client, migrate, {"id": enrolment, "dry": False}, admin)["data"]["migrateEnrolment"]
+    assert done["dryRun"] is False and done["plan"] == dry["plan"]
+    assert done["enrolment"]["unitVersionId"] == progress(client, auth, enrolment)["unit_version_id"] == \
+        rest_dry["plan"]["to_version_id"]
+    assert done["enrolment"]["etag"] == client.get(f"/v1/enrolments/{enrolment}", headers=admin).headers["ETag"]
+    again = gql(client, migrate, {"id": enrolment, "dry": False}, admin)["data"]["migrateEnrolment"]
+    assert (again["__typename"], again["httpStatus"]) == ("Conflict", 409)  # already on the latest version
+
+
+def test_graphql_cohort_migration_matches_rest(client, auth, identities, unit_ids, halfway):
+    first, _ = halfway
+    second = enrol(client, auth, identities, make_learner(client, auth, identities, uln="9999999999")["id"],
+                   unit_ids["CS 34"])["id"]
+    publish_revision(client, auth, unit_ids["CS 34"])
+    body = {"unit_id": unit_ids["CS 34"], "enrolment_ids": [first, second], "dry_run": True}
+    rest_dry = client.post("/v1/enrolment-migrations", json=body, headers=auth("centre_admin_a")).get_json()
+    cohort = f"""mutation($input: MigrateCohortInput!) {{ migrateCohort(input: $input) {{ __typename
+        ... on CohortMigration {{ dryRun unitId migrated alreadyCurrent plans {{ {PLAN} }} }}
+        ... on Problem {{ message httpStatus }} }} }}"""
+    graph_input = {"unitId": unit_ids["CS 34"], "enrolmentIds": [first, second], "dryRun": True}
+    dry = gql(client, cohort, {"input": graph_input}, auth("centre_admin_a"))["data"]["migrateCohort"]
+    assert dry.pop("__typename") == "CohortMigration" and dry["migrated"] == 2
+    assert_same_values(rest_dry, dry)
+    missing = gql(client, cohort, {"input": graph_input | {"enrolmentIds": [first, str(uuid.uuid4())]}},
+                  auth("centre_admin_a"))["data"]["migrateCohort"]
+    assert (missing["__typename"], missing["httpStatus"]) == ("NotFound", 404)
+    done = gql(client, cohort, {"input": {"unitId": unit_ids["CS 34"]}}, auth("centre_admin_a"))["data"]
+    assert done["migrateCohort"]["migrated"] == 2
+    assert {progress(client, auth, e)["unit_version_id"] for e in (first, second)} == {
+        rest_dry["plans"][0]["to_version_id"]}
 
 
 def test_a_moved_criterion_keeps_its_identity_and_its_decision(client, auth, unit_ids, halfway):

@@ -88,6 +88,7 @@ def _enrolment_loaders(context: Context) -> dict[str, BatchLoader]:
         "decisions": BatchLoader(by_id, lambda ids: batch_reads.decisions_by_enrolment(principal, ids), default=[]),
         "evidence": BatchLoader(by_id, lambda ids: batch_reads.evidence_by_enrolment(principal, ids), default=[]),
         "iqa_samples": BatchLoader(by_id, lambda ids: batch_reads.samples_by_enrolment(principal, ids), default=[]),
+        "etag": BatchLoader(by_id, lambda ids: batch_reads.enrolment_etags(principal, ids)),
     }
 
 
@@ -98,7 +99,8 @@ def _learner_loaders(context: Context) -> dict[str, BatchLoader]:
             context.seen("enrolment", items)  # so their nested fields load for all learners at once
         return found
 
-    return {"enrolments": BatchLoader(_field("id"), enrolments, default=[])}
+    return {"enrolments": BatchLoader(_field("id"), enrolments, default=[]),
+            "etag": BatchLoader(_field("id"), lambda ids: batch_reads.learner_etags(context.principal, ids))}
 
 
 def _unit_loaders(context: Context) -> dict[str, BatchLoader]:

@@ -20,3 +20,5 @@ EnrolmentStatus = _enum("EnrolmentStatus", ENROLMENT_STATUSES)
 LearnerStatus = _enum("LearnerStatus", LEARNER_STATUSES)
 AssessorStatus = _enum("AssessorStatus", ASSESSOR_STATUSES,
                        "A trainee assessor's decisions need a qualified assessor's countersignature.")
+CriterionLink = _enum("CriterionLink", ("same", "replaces"),  # as api.services.tracking.migration links criteria
+                      "SAME: the same criterion (by identity); REPLACES: a new criterion that declares it replaces it.")

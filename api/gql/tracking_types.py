@@ -212,6 +212,17 @@ class IqaSample:
     verdict: IqaVerdict | None
 
 
+@strawberry.type(description="How many of an assessor's decisions at a centre IQA samples.")
+class SamplingPlan:
+    id: uuid.UUID
+    centre_id: uuid.UUID
+    assessor_id: uuid.UUID
+    rate: float
+    assessor_is_new: bool
+    effective_rate: float = strawberry.field(description="1 while the assessor is new, else the rate.")
+    created_at: dt.datetime
+
+
 @strawberry.type(description="A criterion of the enrolment's pinned unit version with the learner's state and the "
                              "decisions on it, side by side.")
 class CriterionAssessment:
@@ -241,6 +252,11 @@ class Enrolment:
     iqa_ids: list[uuid.UUID]
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @strawberry.field(description="The enrolment's current version (REST's ETag), which updateEnrolment and "
+                                  "withdrawEnrolment require: no change overwrites one you have not seen.")
+    def etag(self, parent: strawberry.Parent[dict], info: Info) -> str:
+        return parent.get("etag") or info.context.load("enrolment", "etag", parent)
 
     @strawberry.field
     def learner(self, parent: strawberry.Parent[dict], info: Info) -> "Learner | None":
@@ -299,6 +315,11 @@ class Learner:
     external_ids: list[ExternalId]
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @strawberry.field(description="The learner's current version (REST's ETag), which updateLearner requires: no "
+                                  "change overwrites one you have not seen.")
+    def etag(self, parent: strawberry.Parent[dict], info: Info) -> str:
+        return parent.get("etag") or info.context.load("learner", "etag", parent)
 
     @strawberry.field(description="The learner's enrolments, oldest first.")
     def enrolments(self, parent: strawberry.Parent[dict], info: Info, first: int | None = None,

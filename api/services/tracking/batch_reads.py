@@ -21,6 +21,7 @@ from api.models import (
     UnitVersion,
 )
 from api.services.common.access import Principal, visible_learner_records
+from api.services.common.preconditions import etag_of
 from api.services.tracking.decisions import decision_body
 from api.services.tracking.enrolments import enrolment_body
 from api.services.tracking.evidence import evidence_body
@@ -43,6 +44,19 @@ def learners_by_id(principal: Principal, learner_ids: list) -> dict[str, dict]:
     external = _grouped(LearnerExternalId.select().where(LearnerExternalId.learner.in_([r.id for r in learners])),
                         lambda e: e.learner_id)
     return {str(r.id): learner_body(r, external.get(str(r.id), [])) for r in learners}
+
+
+def learner_etags(principal: Principal, learner_ids: list) -> dict[str, str]:
+    """The current ETag of each learner the principal may read."""
+    query = visible_learner_records(Learner.select(Learner.id, Learner.row_version)
+                                    .where(Learner.id.in_(learner_ids)), principal, Learner.centre, Learner.id)
+    return {str(r.id): etag_of("learner", r.id, r.row_version) for r in query}
+
+
+def enrolment_etags(principal: Principal, enrolment_ids: list) -> dict[str, str]:
+    """The current ETag of each enrolment the principal may read."""
+    query = _visible_enrolments(principal, Enrolment.id.in_(enrolment_ids))
+    return {str(r.id): etag_of("enrolment", r.id, r.row_version) for r in query}
 
 
 def _visible_enrolments(principal: Principal, condition):

@@ -44,6 +44,7 @@ class Settings:
     graphql_max_tokens: int = 5000
     graphql_max_cost: int = 50_000
     graphql_max_page_size: int = 100
+    graphql_trusted_documents: Path | None = None  # a manifest: only its documents run (api.gql.trusted_documents)
     max_body_bytes: int = 10 * 1024 * 1024  # any request body except a learner import (import_max_bytes)
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
     log_format: str = "json"  # or "text" (one line per record, for a terminal)
@@ -83,6 +84,8 @@ class Settings:
         if "QUALTRACK_GRAPHQL_INTROSPECTION" in environ:
             settings.graphql_introspection = _flag("QUALTRACK_GRAPHQL_INTROSPECTION",
                                                    environ["QUALTRACK_GRAPHQL_INTROSPECTION"])
+        if environ.get("QUALTRACK_GRAPHQL_TRUSTED_DOCUMENTS"):
+            settings.graphql_trusted_documents = Path(environ["QUALTRACK_GRAPHQL_TRUSTED_DOCUMENTS"])
         if "QUALTRACK_ACCESS_LOG" in environ:
             settings.access_log = _flag("QUALTRACK_ACCESS_LOG", environ["QUALTRACK_ACCESS_LOG"])
         if environ.get("QUALTRACK_TRUSTED_PROXIES", "0") != "0":

@@ -1,4 +1,5 @@
-"""qualtrack commands for content: load data/units files, import a CASE package, export the GraphQL schema."""
+"""qualtrack commands for content: load data/units files, import a CASE package, export the GraphQL schema, build a
+trusted-documents manifest."""
 
 import sys
 from pathlib import Path
@@ -76,3 +77,30 @@ def export_schema(output: Path, check: bool) -> None:
         return
     output.write_text(sdl, encoding="utf-8")
     click.echo(f"{'unchanged' if current == sdl else 'wrote'} {output} ({sdl.count(chr(10))} lines)")
+
+
+@main.command("trusted-documents")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def trusted_documents(paths: tuple[Path, ...]) -> None:
+    """Print a trusted-documents manifest (for QUALTRACK_GRAPHQL_TRUSTED_DOCUMENTS) holding each file's text as one
+    document, checked against the live schema. Clients send each document's id, printed on stderr."""
+    import json
+
+    from graphql import GraphQLError, parse, validate
+
+    from api.gql.schema import build_schema
+    from api.gql.trusted_documents import document_id
+
+    schema = build_schema()._schema
+    manifest = {}
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        try:
+            errors = validate(schema, parse(text))
+        except GraphQLError as error:
+            errors = [error]
+        if errors:
+            raise click.ClickException(f"{path}: {errors[0].message}")
+        manifest[document_id(text)] = text
+        click.echo(f"{document_id(text)}  {path}", err=True)
+    click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))

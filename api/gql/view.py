@@ -18,12 +18,15 @@ adapters) cost more than executing a whole unit tree. Behaviour:
 - ``Idempotency-Key`` on a POST is honoured as on REST writes (api.rest.http.keyed_write): the same key and body
   replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors is not
   stored, nothing it did is kept and its data is withdrawn (null), so its retry runs it again.
+- With trusted documents configured (api.gql.trusted_documents), a request names a document by ``documentId``
+  instead of sending ``query``, and only the manifest's documents run; anything else is one GraphQL error.
 - A GET that prefers text/html to JSON (a browser's address bar) serves GraphiQL when enabled (development only),
   from this server's own files (no CDN: see api/rest/docs.py), opened with the link's ``query`` and ``variables``.
 """
 
 import orjson
 from flask import Response, request
+from graphql import ExecutionResult, GraphQLError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
@@ -33,6 +36,7 @@ from api.errors import ApiError, BadGraphQLRequest, UnsupportedMediaType
 from api.gql.context import Context
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
+from api.gql.trusted_documents import TrustedDocuments
 from api.problems import RETRY_AFTER_SECONDS
 from api.rest.docs import html_page
 from api.rest.http import Unstored, idempotency_key, keyed_write
@@ -43,10 +47,11 @@ UNAVAILABLE_MESSAGE = "The database is busy or unavailable; the write in progres
                       "after retryAfter seconds."
 MAX_QUERY_LENGTH = 100_000
 MAX_OPERATION_NAME = 200
+MAX_DOCUMENT_ID = 200
 QUERIES_ONLY = frozenset({OperationType.QUERY})  # GET: a mutation must not ride on a link or a prefetch
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 NOT_STORED = {"Cache-Control": "no-store"}
-GRAPHQL_PARAMETERS = ("query", "variables", "operationName", "extensions")  # of a GET, and of GraphiQL's page
+GRAPHQL_PARAMETERS = ("query", "documentId", "variables", "operationName", "extensions")  # of a GET and GraphiQL
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authorization": "Bearer ..."} in Headers below.
 {
@@ -58,8 +63,10 @@ GRAPHIQL_QUERY = """# Published content needs no token. For more, put {"Authoriz
 """
 
 
-def _request_data(req) -> tuple[str, dict | None, str | None]:
-    """(query, variables, operationName) from a GET query string or a POST JSON body; BadGraphQLRequest if not."""
+def _request_data(req, by_id: bool) -> tuple[str | None, dict | None, str | None, str | None]:
+    """(query, variables, operationName, documentId) from a GET query string or a POST JSON body, with exactly one of
+    query and documentId (documentId only when ``by_id``: trusted documents are configured); BadGraphQLRequest if
+    not."""
     if req.method == "GET":
         raw = {name: req.args.get(name) for name in GRAPHQL_PARAMETERS}
         for name in ("variables", "extensions"):
@@ -77,16 +84,32 @@ def _request_data(req) -> tuple[str, dict | None, str | None]:
         if not isinstance(raw, dict):
             raise BadGraphQLRequest("the body must be a JSON object with a query (batches are not supported)")
     query, variables, operation = raw.get("query"), raw.get("variables"), raw.get("operationName")
-    if not isinstance(query, str) or not query:
-        raise BadGraphQLRequest("no GraphQL query: send {\"query\": \"{ units { totalCount } }\"}")
-    if len(query) > MAX_QUERY_LENGTH:
+    requested_id = _document_id(raw.get("documentId"), by_id)
+    if requested_id is not None:
+        if query is not None:
+            raise BadGraphQLRequest("send either query or documentId, not both")
+    elif not isinstance(query, str) or not query:
+        raise BadGraphQLRequest("no GraphQL query: send {\"query\": \"{ units { totalCount } }\"}" +
+                                (" or a trusted document's documentId" if by_id else ""))
+    elif len(query) > MAX_QUERY_LENGTH:
         raise BadGraphQLRequest(f"the query is longer than {MAX_QUERY_LENGTH} characters")
     for name in ("variables", "extensions"):
         if raw.get(name) is not None and not isinstance(raw[name], dict):
             raise BadGraphQLRequest(f"{name} must be a JSON object")
     if operation is not None and (not isinstance(operation, str) or len(operation) > MAX_OPERATION_NAME):
         raise BadGraphQLRequest(f"operationName must be a string of at most {MAX_OPERATION_NAME} characters")
-    return query, variables, operation
+    return query, variables, operation, requested_id
+
+
+def _document_id(value, by_id: bool) -> str | None:
+    if value is None:
+        return None
+    if not by_id:
+        raise BadGraphQLRequest("this server runs the document sent as query: documentId is for servers with "
+                                "trusted documents")
+    if not isinstance(value, str) or not value or len(value) > MAX_DOCUMENT_ID:
+        raise BadGraphQLRequest(f"documentId must be a string of 1 to {MAX_DOCUMENT_ID} characters")
+    return value
 
 
 def _format_error(error) -> dict:
@@ -138,8 +161,21 @@ def _graphiql(req) -> Response:
                      variables=req.args.get("variables", ""))
 
 
-def make_view(runner: OperationRunner, *, graphiql: bool):
-    """The view function for /graphql, running operations with ``runner``."""
+def _run(runner: OperationRunner, query: str, variables: dict | None, operation: str | None,
+         method: str) -> ExecutionResult:
+    """The operation run for the current caller; a 400 problem for an operation the method may not run, or a
+    missing operation."""
+    try:
+        return runner.run(query, variables, operation, Context(principal=current_principal(), limits=runner.limits),
+                          QUERIES_ONLY if method == "GET" else QUERIES_AND_MUTATIONS)
+    except InvalidOperationTypeError as error:
+        raise BadGraphQLRequest(error.as_http_error_reason(method)) from None
+    except CannotGetOperationTypeError as error:
+        raise BadGraphQLRequest(error.as_http_error_reason()) from None
+
+
+def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocuments | None = None):
+    """The view function for /graphql, running operations with ``runner`` (only ``trusted`` documents, if given)."""
     def execute() -> Response:
         req = request._get_current_object()  # one context lookup rather than one per attribute read
         if req.method == "GET" and _browser_navigation(req):
@@ -147,15 +183,13 @@ def make_view(runner: OperationRunner, *, graphiql: bool):
                 return _graphiql(req)
             if "query" not in req.args:
                 raise BadGraphQLRequest("GraphiQL is served in development only; send a query parameter or POST")
-        query, variables, operation = _request_data(req)
+        query, variables, operation, requested_id = _request_data(req, trusted is not None)
         try:
-            result = runner.run(query, variables, operation, Context(principal=current_principal(),
-                                                                     limits=runner.limits),
-                                QUERIES_ONLY if req.method == "GET" else QUERIES_AND_MUTATIONS)
-        except InvalidOperationTypeError as error:
-            raise BadGraphQLRequest(error.as_http_error_reason(req.method)) from None
-        except CannotGetOperationTypeError as error:
-            raise BadGraphQLRequest(error.as_http_error_reason()) from None
+            query = query if trusted is None else trusted.document(query, requested_id)
+        except GraphQLError as error:  # not a trusted document: nothing runs
+            result = ExecutionResult(None, [error])
+        else:
+            result = _run(runner, query, variables, operation, req.method)
         answer_type = _answer_type(req)
         refused = answer_type == GRAPHQL_RESPONSE and _not_executed(result)
         body: dict = {} if refused else {"data": result.data}

@@ -176,3 +176,28 @@ def test_an_estimate_beyond_what_json_numbers_hold_is_reported_at_the_ceiling(cl
     body = response.get_json()
     assert body["errors"][0]["extensions"]["code"] == "TOO_COSTLY"
     assert body["extensions"]["cost"]["requested"] == 2**53 - 1
+
+
+@pytest.mark.parametrize(("query", "variables", "code"), [
+    ("{ units { nodes { noSuchField } } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+    ("{ units { nodes { code }", {}, "GRAPHQL_PARSE_FAILED"),
+    ("query($n: Int!) { units(first: $n) { totalCount } }", {"n": "many"}, "GRAPHQL_VALIDATION_FAILED"),
+    ("query($n: Int!) { units(first: $n) { totalCount } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+])
+def test_every_error_has_a_code_and_a_status(client, query, variables, code):
+    body = client.post("/graphql", json={"query": query, "variables": variables}).get_json()
+    assert body["errors"] and body["data"] is None
+    for error in body["errors"]:
+        assert error["extensions"]["code"] == code and error["extensions"]["status"] == 400, error
+
+
+def test_a_mutation_s_estimate_counts_the_fields_of_its_result_union(client, auth, ids):
+    """A result union has no fields of its own: the estimate counts those of each member selected (it was 1)."""
+    query = ('mutation($e: UUID!) { submitEvidence(enrolmentId: $e, input: {type: "observation", title: "t", '
+             'date: "2026-10-01", authenticityDeclared: true}) { __typename ... on Evidence { id type title '
+             "claims { criterionId } } ... on Problem { message httpStatus } } }")
+    body = client.post("/graphql", json={"query": query, "variables": {"e": ids["enrolment"]}},
+                       headers=auth("lms_client_a")).get_json()
+    assert body["data"]["submitEvidence"]["__typename"] == "Evidence", body
+    cost = body["extensions"]["cost"]
+    assert cost["actual"] <= cost["requested"], cost

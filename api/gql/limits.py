@@ -71,12 +71,13 @@ def _page_size_of(field: FieldNode, variables: dict) -> int | None:
 
 
 def _selection_cost(selection_set, parent_type, schema, fragments, limits, variables, visiting: set) -> int:
-    if selection_set is None or parent_type is None or not hasattr(parent_type, "fields"):
+    if selection_set is None or parent_type is None:
         return 0
+    fields = getattr(parent_type, "fields", {})  # a union has none of its own: its fragments' types do
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            definition = parent_type.fields.get(selection.name.value)
+            definition = fields.get(selection.name.value)
             if definition is None:
                 continue  # unknown fields are reported by graphql-core's own rules
             named = get_named_type(definition.type)

@@ -113,8 +113,8 @@ def _document_id(value, by_id: bool) -> str | None:
 
 
 def _format_error(error) -> dict:
-    """One error as the response shows it: expected errors as they are (with code and status for ApiErrors),
-    unexpected ones masked."""
+    """One error as the response shows it, always with ``extensions.code`` and ``extensions.status``: expected
+    errors with their message (an ApiError's code is its problem type), unexpected ones masked."""
     if not is_expected(error):
         if db.is_transient(error.original_error):
             return {"message": UNAVAILABLE_MESSAGE, "path": error.path,
@@ -128,6 +128,11 @@ def _format_error(error) -> dict:
         formatted["extensions"] = {"code": original.type.rsplit("/", 1)[-1].upper().replace("-", "_"),
                                    "status": original.status,
                                    **({"fields": original.errors} if original.errors else {})}
+    else:  # GraphQL's own (syntax, validation, variables, a limit): a request to correct, as REST's 400
+        extensions = formatted.setdefault("extensions", {})
+        extensions.setdefault("code", "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error")
+                              else "GRAPHQL_VALIDATION_FAILED")
+        extensions.setdefault("status", 400)
     return formatted
 
 

@@ -237,6 +237,8 @@ class IdempotentResponse(BaseModel):
     status = peewee.IntegerField()
     body = peewee.TextField()
     location = peewee.CharField(max_length=500, null=True)
+    etag = peewee.CharField(max_length=200, null=True)
+    media_type = peewee.CharField(max_length=100, null=True)  # None: application/json
     created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

@@ -154,7 +154,7 @@ def keyed_write(key: str, run) -> Response:
             response = run()
             if 200 <= response.status_code < 300:
                 idempotency.remember(subject, key, fingerprint, response.status_code,
-                                     response.get_data(as_text=True), response.headers.get("Location"))
+                                     response.get_data(as_text=True), _replayed_headers(response))
             return response
     except Unstored as unstored:
         return unstored.response
@@ -180,17 +180,25 @@ def keyed_run(key: str, body_stream, run) -> Response:
             try:
                 with write_transaction():
                     idempotency.remember(subject, key, fingerprinted.hexdigest(), response.status_code,
-                                         response.get_data(as_text=True), response.headers.get("Location"))
+                                         response.get_data(as_text=True), _replayed_headers(response))
             except IdempotencyConflict:
                 pass  # taken meanwhile by a write that did not wait its turn (SQLite): this one happened, unstored
         return response
 
 
+def _replayed_headers(response: Response) -> dict:
+    """What of a response's headers a replay gives again: its Location, ETag and media type."""
+    return {"location": response.headers.get("Location"), "etag": response.headers.get("ETag"),
+            "media_type": None if response.mimetype == JSON else response.mimetype}
+
+
 def replayed(stored) -> Response:
-    """A stored response, as first given, marked Idempotent-Replayed: true."""
-    response = Response(stored.body, status=stored.status, mimetype=JSON)
-    if stored.location:
-        response.headers["Location"] = stored.location
+    """A stored response, as first given (status, body, Location, ETag, media type), marked Idempotent-Replayed:
+    true."""
+    response = Response(stored.body, status=stored.status, mimetype=stored.media_type or JSON)
+    for name, value in (("Location", stored.location), ("ETag", stored.etag)):
+        if value:
+            response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -122,3 +122,27 @@ def test_a_keyed_graphql_answer_with_errors_is_not_kept(client, auth):
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[1].get_json()["errors"] and "Idempotent-Replayed" not in answers[1].headers
     assert not IdempotentResponse.select().where(IdempotentResponse.key == "graphql-errors-1").exists()
+
+
+def test_a_replay_is_the_first_response_in_full_etag_location_and_media_type(client, auth, identities):
+    headers = {**auth("centre_admin_a"), "Idempotency-Key": f"full-replay-{uuid.uuid4()}"}
+    body = {"centre_id": str(identities.centres["A"].id), "uln": "9999999999", "given_name": "Replay",
+            "family_name": "Whole"}
+    first = client.post("/v1/learners", json=body, headers=headers)
+    again = client.post("/v1/learners", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert (again.headers["ETag"], again.headers["Location"], again.get_json()) == (
+        first.headers["ETag"], first.headers["Location"], first.get_json())
+    patched = client.patch(again.headers["Location"], json={"given_name": "Replayed"},
+                           headers={**auth("centre_admin_a"), "If-Match": again.headers["ETag"]})
+    assert patched.status_code == 200, patched.get_json()  # the replayed ETag is the learner's version
+
+
+def test_a_graphql_replay_keeps_the_media_type_the_client_asked_for(client, auth):
+    headers = {**auth("assessor_a"), "Idempotency-Key": f"graphql-replay-{uuid.uuid4()}",
+               "Accept": "application/graphql-response+json"}
+    query = {"query": "mutation { withdrawLearner(id: \"00000000-0000-4000-8000-000000000000\") { __typename } }"}
+    first = client.post("/graphql", json=query, headers=headers)
+    again = client.post("/graphql", json=query, headers=headers)
+    assert first.mimetype == again.mimetype == "application/graphql-response+json"
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()

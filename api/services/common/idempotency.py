@@ -55,12 +55,14 @@ def replay(subject: str, key: str, fingerprint: str) -> IdempotentResponse | Non
     return stored
 
 
-def remember(subject: str, key: str, fingerprint: str, status: int, body: str, location: str | None) -> None:
-    """Store the response in the same transaction as the write it describes. Requests with one key take turns
-    (lock_id), so the key is free here unless it was taken meanwhile by a request that did not take its turn."""
+def remember(subject: str, key: str, fingerprint: str, status: int, body: str, headers: dict) -> None:
+    """Store the response (``headers``: its Location, ETag and media type, each or None) in the same transaction as
+    the write it describes. Requests with one key take turns (lock_id), so the key is free here unless it was taken
+    meanwhile by a request that did not take its turn."""
     try:
         IdempotentResponse.create(subject=subject, key=key, request_hash=fingerprint, status=status, body=body,
-                                  location=location)
+                                  location=headers.get("location"), etag=headers.get("etag"),
+                                  media_type=headers.get("media_type"))
     except IntegrityError:
         raise _reused(key) from None
 

@@ -97,7 +97,7 @@ def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of
 
 def _not_ours(parameter: str) -> InvalidParameter:
     return InvalidParameter(f"{parameter} is not valid: pass back the next_cursor value of a previous page of the same "
-                            "list unchanged, or start again from the first page",
+                            "list unchanged, with the same sort as that request, or start again from the first page",
                             errors={parameter: ["not a cursor issued by this API for this list"]})
 
 

@@ -183,6 +183,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "meta.json_schema": [Probe("GET", "/v1/schema/unit.schema.json", EVERYONE)],
         "docs.guide": [Probe("GET", "/docs", EVERYONE)],
         "docs.swagger_ui": [Probe("GET", "/docs/api", EVERYONE)],
+        "docs.walkthrough": [Probe("GET", "/docs/walkthroughs/lms", EVERYONE)],
         "docs.asset": [Probe("GET", "/docs/assets/swagger-ui.css", EVERYONE)],
         # operations endpoints: public, and answering the same whoever asks (run them on an internal network)
         "health.healthz": [Probe("GET", "/healthz", EVERYONE)],

@@ -1,7 +1,7 @@
-"""The documentation pages work with no internet, in a real browser: headless Chromium loads the guide (/docs),
-Swagger UI (/docs/api) and GraphiQL (/graphql, development) from a real `qualtrack serve`, sees them render (the
-operations of openapi.yaml with the schemas they $ref; a GraphQL query run from the editor) and makes no request to
-any other host. Screenshots are left in test-artifacts/ (not committed).
+"""The documentation pages work with no internet, in a real browser: headless Chromium loads the guide (/docs), its
+walkthroughs (/docs/walkthroughs/...), Swagger UI (/docs/api) and GraphiQL (/graphql, development) from a real
+`qualtrack serve`, sees them render (the operations of openapi.yaml with the schemas they $ref; a GraphQL query run
+from the editor) and makes no request to any other host. Screenshots are left in test-artifacts/ (not committed).
 
 Without /usr/bin/chromium the browser tests are skipped (`apt-get install chromium`); the checks before them need no
 browser.
@@ -20,12 +20,14 @@ import yaml
 
 from api import create_app
 from api.config import PROJECT_ROOT, Settings
+from api.rest.docs import WALKTHROUGHS
 from tests.conftest import empty_database_url
 from tests.test_serve import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-PAGES = ("/docs", "/docs/api", "/graphql")
+WALKTHROUGH_PAGES = tuple(f"/docs/walkthroughs/{name}" for name in WALKTHROUGHS)
+PAGES = ("/docs", "/docs/api", "/graphql", *WALKTHROUGH_PAGES)
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
 
 
@@ -72,7 +74,7 @@ def test_assets_are_only_the_listed_files(client):
         assert missing.status_code == 404 and missing.mimetype == "application/problem+json", name
 
 
-@pytest.mark.parametrize("page", ["/docs", "/docs/api"])
+@pytest.mark.parametrize("page", ["/docs", "/docs/api", *WALKTHROUGH_PAGES])
 def test_the_guide_and_swagger_link_graphiql_only_where_it_is_served(client, dev_client, page):
     assert 'href="/graphql"' in dev_client.get(page).get_data(as_text=True)
     assert 'href="/graphql"' not in client.get(page).get_data(as_text=True)  # env "test": no GraphiQL
@@ -154,6 +156,18 @@ def test_guide_renders_and_links_the_references(page, docs_server, capsys):
         assert page.get_by_role("link", name=link).first.is_visible(), link
     assert f"curl '{docs_server}/v1/units'" in page.inner_text("main")
     screenshot(page, "docs-guide", capsys, full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", WALKTHROUGH_PAGES)
+def test_walkthroughs_render_with_this_servers_url_and_link_each_other(page, docs_server, path, capsys):
+    page.goto(f"{docs_server}{path}")
+    assert page.get_by_role("heading", name=WALKTHROUGHS[path.rsplit("/", 1)[1]], exact=True).is_visible()
+    assert page.get_by_role("heading", name="Before you start").is_visible()
+    assert page.locator("pre.run").first.inner_text().startswith(f"BASE={docs_server}\n")
+    for title in WALKTHROUGHS.values():
+        assert page.get_by_role("link", name=title, exact=True).first.is_visible(), title
+    screenshot(page, f"docs-walkthrough-{path.rsplit('/', 1)[1]}", capsys)
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""Documentation pages that work with no internet: the integrators' guide at /docs, Swagger UI over the contract at
-/docs/api, and every file they (and GraphiQL at /graphql) load, served from this server at /docs/assets/<name>.
+"""Documentation pages that work with no internet: the integrators' guide at /docs, a walkthrough per kind of user at
+/docs/walkthroughs/<name>, Swagger UI over the contract at /docs/api, and every file they (and GraphiQL at /graphql)
+load, served from this server at /docs/assets/<name>.
 
 Swagger UI's files come from the swagger-ui-py package (only its static files are used); GraphiQL and React are
 vendored from npm in api/assets/vendor/graphiql (docs/vendor_graphiql.py fetches them). Pages send a
@@ -21,6 +22,14 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
     "font-src 'self' data:", "connect-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"))
 FOREVER = "public, max-age=31536000, immutable"
+# Each walkthrough takes one kind of user from a fresh clone to a working result: its name (in the URL and as
+# api/templates/docs/walkthroughs/<name>.html) and its title. tests/test_walkthroughs.py runs every command of each.
+WALKTHROUGHS = {
+    "lms": "LMS integration (REST)",
+    "graphql": "Front end (GraphQL)",
+    "awarding-body": "Awarding-body content sync",
+    "bulk-import": "Bulk import of learners",
+}
 
 
 @cache
@@ -61,7 +70,23 @@ def html_page(template: str, **context) -> Response:
 def guide():
     """The guide for integrators: what the API is, how to get a token, first calls, GraphQL, and links to the
     references (Swagger UI always; GraphiQL where it is served, in development)."""
-    return html_page("docs/guide.html", base_url=request.url_root.rstrip("/"), graphiql=_graphiql_served())
+    return html_page("docs/guide.html", base_url=_base_url(), graphiql=_graphiql_served(),
+                     walkthroughs=WALKTHROUGHS)
+
+
+@bp.get("/docs/walkthroughs/<name>")
+def walkthrough(name):
+    """One of WALKTHROUGHS (404 for any other name): commands to run in order, each naming this server's own URL, and
+    what comes back."""
+    if name not in WALKTHROUGHS:
+        abort(404)
+    return html_page(f"docs/walkthroughs/{name}.html", base_url=_base_url(), graphiql=_graphiql_served(),
+                     walkthroughs=WALKTHROUGHS, current=name, title=WALKTHROUGHS[name])
+
+
+def _base_url() -> str:
+    """This server's root URL as the caller reached it, without a trailing slash."""
+    return request.url_root.rstrip("/")
 
 
 @bp.get("/docs/api")

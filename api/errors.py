@@ -45,6 +45,12 @@ class BadGraphQLRequest(ApiError):
     status, title, type = 400, "Bad GraphQL request", "/problems/bad-graphql-request"
 
 
+class MethodNotAllowed(ApiError):
+    """The operation needs another HTTP method (a GraphQL mutation sent with GET: it needs POST)."""
+
+    status, title, type = 405, "Method Not Allowed", "/problems/method-not-allowed"
+
+
 class Unauthorized(ApiError):
     status, title, type = 401, "Unauthorized", "/problems/unauthorized"
 

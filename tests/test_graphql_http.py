@@ -8,6 +8,7 @@ from api.config import PROJECT_ROOT, Settings
 from tests.graphql_helpers import gql
 from tests.query_counting import count_work
 
+PROBLEM = "application/problem+json"
 SDL_FILE = PROJECT_ROOT / "schema" / "qualtrack.graphql"
 
 
@@ -31,7 +32,8 @@ def test_get_serves_queries_but_not_mutations(client):
     assert ok.status_code == 200 and ok.get_json()["data"]["units"]["totalCount"] == 2
     refused = client.get("/graphql", query_string={"query": 'mutation { countersignDecision(decisionId: '
                                                             '"00000000-0000-4000-8000-000000000000") { __typename } }'})
-    assert refused.status_code == 400 and "mutations are not allowed when using GET" in refused.get_json()["detail"]
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "POST") and refused.mimetype == PROBLEM
+    assert "send it with POST" in refused.get_json()["detail"]  # GraphQL over HTTP: 405 Method Not Allowed
     assert client.get("/graphql", query_string={"query": "{ x }", "variables": "{"}).status_code == 400
 
 
@@ -201,3 +203,30 @@ def test_a_mutation_s_estimate_counts_the_fields_of_its_result_union(client, aut
     assert body["data"]["submitEvidence"]["__typename"] == "Evidence", body
     cost = body["extensions"]["cost"]
     assert cost["actual"] <= cost["requested"], cost
+
+
+def test_head_is_read_as_get_and_a_mutation_in_it_writes_nothing(client, auth, ids):
+    """Every GET route also answers HEAD; a HEAD with a JSON body must not be read as a POST."""
+    from api.models import Learner
+
+    mutation = {"query": f'mutation {{ withdrawLearner(id: "{ids["learner"]}") {{ __typename }} }}'}
+    in_body = client.open("/graphql", method="HEAD", json=mutation, headers=auth("centre_admin_a"))
+    assert in_body.status_code == 400  # a HEAD, like a GET, has its parameters in the URL: here, none (it ran before)
+    in_url = client.open("/graphql", method="HEAD", query_string=mutation, headers=auth("centre_admin_a"))
+    assert (in_url.status_code, in_url.headers["Allow"]) == (405, "POST")
+    assert Learner.get_by_id(ids["learner"]).status == "active"
+
+
+def test_nested_fields_read_after_a_mutation_are_fresh(client, auth, identities, unit_ids):
+    """A learner read before an update (its etag, loaded by the first mutation) is read again after it."""
+    from tests.tracking_helpers import make_learner
+
+    learner = make_learner(client, auth, identities)
+    enrol = ('enrolLearner(input: {{learnerId: $l, unitId: "{unit}", startDate: "2026-09-01"}}) '
+             "{{ ... on Enrolment {{ learner {{ etag familyName }} }} }}")
+    query = (f"mutation($l: UUID!) {{ a: {enrol.format(unit=unit_ids['B13'])} "
+             'b: updateLearner(id: $l, etag: "*", input: {familyName: "Byron"}) { ... on Learner { etag } } '
+             f"c: {enrol.format(unit=unit_ids['CS 34'])} }}")
+    data = client.post("/graphql", json={"query": query, "variables": {"l": learner["id"]}},
+                       headers=auth("centre_admin_a")).get_json()["data"]
+    assert data["c"]["learner"] == {"etag": data["b"]["etag"], "familyName": "Byron"} != data["a"]["learner"]

@@ -331,6 +331,20 @@ def test_graphql_cohort_migration_matches_rest(client, auth, identities, unit_id
         rest_dry["plans"][0]["to_version_id"]}
 
 
+def test_an_empty_list_of_enrolments_moves_none_rather_than_all(client, auth, unit_ids, halfway):
+    enrolment, _ = halfway
+    publish_revision(client, auth, unit_ids["CS 34"])
+    refused = client.post("/v1/enrolment-migrations", json={"unit_id": unit_ids["CS 34"], "enrolment_ids": []},
+                          headers=auth("admin"))
+    assert refused.status_code == 422 and "enrolment_ids" in refused.get_json()["errors"]
+    graph = gql(client, "mutation($u: UUID!) { migrateCohort(input: {unitId: $u, enrolmentIds: []}) { __typename "
+                        "... on ValidationError { fields { field } } } }", {"u": unit_ids["CS 34"]},
+                auth("admin"))["data"]["migrateCohort"]
+    assert graph == {"__typename": "ValidationError", "fields": [{"field": "enrolment_ids"}]}
+    newest = client.get(f"/v1/units/{unit_ids['CS 34']}").get_json()["version_id"]
+    assert progress(client, auth, enrolment)["unit_version_id"] != newest  # nothing moved
+
+
 def test_a_moved_criterion_keeps_its_identity_and_its_decision(client, auth, unit_ids, halfway):
     enrolment, criteria = halfway  # 1.1 to 2.7 are met: 1.7 among them
     document = cs34_document() | {"status": "draft"}

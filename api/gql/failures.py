@@ -4,9 +4,10 @@ union (ValidationError, NotFound, Forbidden, Conflict, PreconditionFailed or Aut
 HTTP status REST answers for it."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Union
 
 import strawberry
+from flask import g
 
 from api.db import write_transaction
 from api.errors import ApiError
@@ -62,6 +63,7 @@ class AuthenticationRequired(Problem):
 
 
 PROBLEM_TYPES = (ValidationError, NotFound, Forbidden, Conflict, PreconditionFailed, AuthenticationRequired)
+REFUSED_WRITE = "graphql_refused_write"  # flask.g: the status of this request's first refused write, if any
 
 
 def problem_of(error: ApiError) -> Problem:
@@ -81,17 +83,25 @@ def problem_of(error: ApiError) -> Problem:
 
 def run_write(info: Info, write: Callable, present: Callable):
     """Run ``write(principal)`` in one transaction and ``present`` its result, or the Problem for an ApiError (the
-    transaction is rolled back first)."""
+    transaction is rolled back first, and the request noted as having a refused write: see refused_write). After a
+    write, nested fields load afresh: a record read before it (an etag, say) is not served again."""
     principal = info.context.principal
     try:
         require_authenticated(principal)  # as in REST, a missing token is reported before a bad input
         with write_transaction():
-            return present(write(principal))
+            presented = present(write(principal))
     except ApiError as error:
+        g.setdefault(REFUSED_WRITE, error.status)
         return problem_of(error)
+    info.context.loaders.clear()
+    return presented
+
+
+def refused_write() -> int | None:
+    """The REST status of the first write this request's mutations refused (None if none did)."""
+    return g.get(REFUSED_WRITE)
 
 
 def result_union(name: str, success: type):
     """The result of a mutation: ``success`` or one of the expected failures."""
-    return Annotated[success | ValidationError | NotFound | Forbidden | Conflict | PreconditionFailed
-                     | AuthenticationRequired, strawberry.union(name)]
+    return Annotated[Union[success, *PROBLEM_TYPES], strawberry.union(name)]  # noqa: UP007 - a union built of a tuple

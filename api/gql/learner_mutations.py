@@ -24,7 +24,8 @@ from api.inputs import bodies, load_body
 from api.services.common.preconditions import etag_of
 from api.services.tracking import enrolments, learners, migration
 
-Etag = Annotated[str, strawberry.argument(description="The record's `etag` from your last read (REST's If-Match).")]
+Etag = Annotated[str, strawberry.argument(description="The record's `etag` from your last read (REST's If-Match; "
+                                                     "`*`, as there, updates whatever version is current).")]
 
 
 @strawberry.type(description="The enrolments made by enrolOnQualification, one per mandatory unit.")

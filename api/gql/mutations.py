@@ -1,7 +1,7 @@
-"""The GraphQL mutations: every tracking write REST offers (tests/real_writes/test_graphql_mutation_coverage.py holds
-the two to each other). Each validates its input with the REST body schema, calls the same service inside one
-transaction (nothing half-written), and returns expected failures as members of its result union
-(api.gql.failures)."""
+"""The GraphQL mutations: every tracking write REST offers (test_every_endpoint_is_covered in
+tests/test_graphql_authorization.py holds the two to each other). Each validates its input with the REST body schema,
+calls the same service inside one transaction (nothing half-written), and returns expected failures as members of its
+result union (api.gql.failures)."""
 
 import strawberry
 

@@ -49,9 +49,13 @@ class TrustedDocuments:
             identifier = f"sha256:{key}" if BARE_DIGEST.fullmatch(key) else key
             if not SHA256_ID.fullmatch(identifier):
                 raise ConfigurationError(f"{path}: {key!r} is not a sha256:<64 lower-case hex digits> document id")
-            if document_id(text) != identifier:
-                raise ConfigurationError(f"{path}: the document under {key!r} has another hash, "
-                                         f"{document_id(text)}: the manifest must hold the exact text clients hash")
+            try:
+                digest = document_id(text)
+            except UnicodeEncodeError:  # a lone surrogate (JSON allows "\ud800"): no UTF-8 text, no id
+                raise ConfigurationError(f"{path}: the document under {key!r} is not valid Unicode") from None
+            if digest != identifier:
+                raise ConfigurationError(f"{path}: the document under {key!r} has another hash, {digest}: the "
+                                         "manifest must hold the exact text clients hash")
             documents[identifier] = text
         return cls(documents)
 

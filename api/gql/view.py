@@ -4,8 +4,8 @@
 Written here rather than taken from strawberry.flask because the stock view's request handling (form parsing,
 adapters) cost more than executing a whole unit tree. Behaviour:
 - The caller comes from the same bearer token as REST; an invalid token is a 401 problem+json before any work.
-- A request that is not GraphQL over HTTP (bad JSON, no query, variables or extensions not an object, a mutation
-  over GET, a wrong content type) is a 4xx problem+json, as in REST.
+- A request that is not GraphQL over HTTP (bad JSON, no query, variables or extensions not an object, a wrong
+  content type) is a 4xx problem+json, as in REST; a mutation over GET is a 405 (Allow: POST).
 - The answer is application/graphql-response+json when the Accept header names that type (GraphQL over HTTP) and
   prefers it to application/json; then a request the server cannot execute (a syntax error, a failed validation or
   limit, variables that do not fit) is a 400 with ``errors`` and no ``data``. Otherwise it is application/json,
@@ -16,8 +16,8 @@ adapters) cost more than executing a whole unit tree. Behaviour:
   database that is locked, busy or unreachable is SERVICE_UNAVAILABLE (503) with ``retryAfter`` in seconds; any
   other unexpected error is INTERNAL_SERVER_ERROR (500) with the ``requestId`` it was logged under.
 - ``Idempotency-Key`` on a POST is honoured as on REST writes (api.rest.http.keyed_write): the same key and body
-  replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors is not
-  stored, nothing it did is kept and its data is withdrawn (null), so its retry runs it again.
+  replay the first answer, another body is a 409. A keyed request is all or nothing: an answer with errors, or with a
+  mutation's typed failure, is not stored and nothing it did is kept, so its retry runs it again.
 - With trusted documents configured (api.gql.trusted_documents), a request names a document by ``documentId``
   instead of sending ``query``, and only the manifest's documents run; anything else is one GraphQL error.
 - A GET that prefers text/html to JSON (a browser's address bar) serves GraphiQL when enabled (development only),
@@ -32,8 +32,9 @@ from strawberry.types.graphql import OperationType
 
 from api import db
 from api.auth import current_principal
-from api.errors import ApiError, BadGraphQLRequest, UnsupportedMediaType
+from api.errors import ApiError, BadGraphQLRequest, MethodNotAllowed, UnsupportedMediaType
 from api.gql.context import Context
+from api.gql.failures import refused_write
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
 from api.gql.trusted_documents import TrustedDocuments
@@ -45,6 +46,8 @@ from api.services.common import request_context
 MASKED_MESSAGE = "Unexpected error: it has been logged with this request's X-Request-ID."
 UNAVAILABLE_MESSAGE = "The database is busy or unavailable; the write in progress, if any, was rolled back: retry " \
                       "after retryAfter seconds."
+NOT_KEPT_MESSAGE = "A mutation of this request answered a failure, so nothing the request did is kept and its answer " \
+                   "is not stored: correct it and send it again (the same Idempotency-Key runs it again)."
 MAX_QUERY_LENGTH = 100_000
 MAX_OPERATION_NAME = 200
 MAX_DOCUMENT_ID = 200
@@ -67,7 +70,7 @@ def _request_data(req, by_id: bool) -> tuple[str | None, dict | None, str | None
     """(query, variables, operationName, documentId) from a GET query string or a POST JSON body, with exactly one of
     query and documentId (documentId only when ``by_id``: trusted documents are configured); BadGraphQLRequest if
     not."""
-    if req.method == "GET":
+    if req.method != "POST":  # GET, or the HEAD that every GET route also answers: parameters, never a body
         raw = {name: req.args.get(name) for name in GRAPHQL_PARAMETERS}
         for name in ("variables", "extensions"):
             try:
@@ -128,11 +131,11 @@ def _format_error(error) -> dict:
         formatted["extensions"] = {"code": original.type.rsplit("/", 1)[-1].upper().replace("-", "_"),
                                    "status": original.status,
                                    **({"fields": original.errors} if original.errors else {})}
+    elif error.path is not None:  # GraphQL's own, raised while resolving (a value a type cannot represent): ours
+        formatted["extensions"] = {"code": "INTERNAL_SERVER_ERROR", "status": 500, **(error.extensions or {})}
     else:  # GraphQL's own (syntax, validation, variables, a limit): a request to correct, as REST's 400
-        extensions = formatted.setdefault("extensions", {})
-        extensions.setdefault("code", "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error")
-                              else "GRAPHQL_VALIDATION_FAILED")
-        extensions.setdefault("status", 400)
+        code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
+        formatted["extensions"] = {"code": code, "status": 400, **(error.extensions or {})}
     return formatted
 
 
@@ -168,12 +171,15 @@ def _graphiql(req) -> Response:
 
 def _run(runner: OperationRunner, query: str, variables: dict | None, operation: str | None,
          method: str) -> ExecutionResult:
-    """The operation run for the current caller; a 400 problem for an operation the method may not run, or a
-    missing operation."""
+    """The operation run for the current caller; a 405 problem for a mutation on GET or HEAD, a 400 for another
+    operation the method may not run or a missing operation."""
     try:
         return runner.run(query, variables, operation, Context(principal=current_principal(), limits=runner.limits),
-                          QUERIES_ONLY if method == "GET" else QUERIES_AND_MUTATIONS)
+                          QUERIES_AND_MUTATIONS if method == "POST" else QUERIES_ONLY)
     except InvalidOperationTypeError as error:
+        if method != "POST" and error.operation_type == OperationType.MUTATION:  # GraphQL over HTTP: 405, halted
+            raise MethodNotAllowed(f"a mutation cannot run on {method} (a link or a prefetch must not write): send "
+                                   "it with POST", headers={"Allow": "POST"}) from None
         raise BadGraphQLRequest(error.as_http_error_reason(method)) from None
     except CannotGetOperationTypeError as error:
         raise BadGraphQLRequest(error.as_http_error_reason()) from None
@@ -212,14 +218,21 @@ def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocume
         return keyed_write(key, all_or_nothing)
 
     def all_or_nothing() -> Response:
-        """For a request with an Idempotency-Key: an answer with errors is not stored, and nothing it did is kept
-        (its data is withdrawn), so a retry runs it again; an answer without errors is stored and replayed."""
+        """For a request with an Idempotency-Key, as REST keeps only a successful write: an answer with errors is
+        not stored and nothing it did is kept (its data is withdrawn); nor is one where a mutation answered a typed
+        failure (its data stays, to say which and why, with a NOT_KEPT error: what the other mutations did is undone
+        too). Either way a retry runs it again. An answer without either is stored and replayed."""
         response = execute()
         body = orjson.loads(response.get_data())
+        refused_status = refused_write()
         if body.get("errors"):
-            withdrawn = {**body, "data": None} if "data" in body else body
-            raise Unstored(Response(orjson.dumps(withdrawn), status=response.status_code, mimetype=response.mimetype,
-                                    headers=NOT_STORED))
-        return response
+            unstored = {**body, "data": None} if "data" in body else body
+        elif refused_status is not None:
+            unstored = {**body, "errors": [{"message": NOT_KEPT_MESSAGE,
+                                            "extensions": {"code": "NOT_KEPT", "status": refused_status}}]}
+        else:
+            return response
+        raise Unstored(Response(orjson.dumps(unstored), status=response.status_code, mimetype=response.mimetype,
+                                headers=NOT_STORED))
 
     return graphql

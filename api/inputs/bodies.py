@@ -129,4 +129,6 @@ class EnrolmentMigrate(StrictBody):
 class CohortMigrate(EnrolmentMigrate):
     unit_id = JsonUUID(required=True)
     centre_id = JsonUUID(load_default=None, allow_none=True)
-    enrolment_ids = fields.List(JsonUUID(), load_default=list, validate=validate.Length(max=1000))
+    # given, at least one: an empty list must not mean "every enrolment on the unit" (as leaving it out does)
+    enrolment_ids = fields.List(JsonUUID(), load_default=None, allow_none=False,
+                                validate=validate.Length(min=1, max=1000))

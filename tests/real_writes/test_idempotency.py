@@ -138,11 +138,35 @@ def test_a_replay_is_the_first_response_in_full_etag_location_and_media_type(cli
     assert patched.status_code == 200, patched.get_json()  # the replayed ETag is the learner's version
 
 
-def test_a_graphql_replay_keeps_the_media_type_the_client_asked_for(client, auth):
-    headers = {**auth("assessor_a"), "Idempotency-Key": f"graphql-replay-{uuid.uuid4()}",
+def test_a_graphql_replay_keeps_the_media_type_the_client_asked_for(client, auth, identities):
+    headers = {**auth("centre_admin_a"), "Idempotency-Key": f"graphql-replay-{uuid.uuid4()}",
                "Accept": "application/graphql-response+json"}
-    query = {"query": "mutation { withdrawLearner(id: \"00000000-0000-4000-8000-000000000000\") { __typename } }"}
+    query = {"query": "mutation($c: UUID!) { createLearner(input: {centreId: $c, uln: \"9999999999\", "
+                      "givenName: \"Media\", familyName: \"Type\"}) { __typename } }",
+             "variables": {"c": str(identities.centres["A"].id)}}
     first = client.post("/graphql", json=query, headers=headers)
     again = client.post("/graphql", json=query, headers=headers)
+    assert first.get_json()["data"]["createLearner"] == {"__typename": "Learner"}
     assert first.mimetype == again.mimetype == "application/graphql-response+json"
     assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+
+
+def test_a_keyed_graphql_request_with_a_typed_failure_keeps_nothing_and_runs_again(client, auth, identities):
+    """As on REST, only a success is kept: the learner the first mutation made is undone with the failed enrolment,
+    the answer says which failed and that nothing was kept, and the retry runs again (no replay)."""
+    headers = {**auth("centre_admin_a"), "Idempotency-Key": f"graphql-failure-{uuid.uuid4()}"}
+    family = f"Undone-{uuid.uuid4().hex[:8]}"
+    query = {"query": "mutation($c: UUID!, $f: String!) { a: createLearner(input: {centreId: $c, "
+                      "uln: \"9999999999\", givenName: \"Kept\", familyName: $f}) { __typename } "
+                      "b: enrolLearner(input: {learnerId: \"00000000-0000-4000-8000-000000000000\", "
+                      "unitId: \"00000000-0000-4000-8000-000000000000\", startDate: \"2026-09-01\"}) "
+                      "{ __typename ... on Problem { httpStatus } } }",
+             "variables": {"c": str(identities.centres["A"].id), "f": family}}
+    for _ in range(2):
+        answer = client.post("/graphql", json=query, headers=headers)
+        body = answer.get_json()
+        assert "Idempotent-Replayed" not in answer.headers
+        assert body["data"] == {"a": {"__typename": "Learner"}, "b": {"__typename": "NotFound", "httpStatus": 404}}
+        assert [e["extensions"] for e in body["errors"]] == [{"code": "NOT_KEPT", "status": 404}]
+        assert Learner.select().where(Learner.family_name == family).count() == 0
+    assert not IdempotentResponse.select().where(IdempotentResponse.key == headers["Idempotency-Key"]).exists()

@@ -4,6 +4,7 @@ never a 500."""
 
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -75,3 +76,24 @@ def test_query_booleans_are_true_or_false(client, auth, ids, value):
                            headers=auth("admin"))
     assert response.status_code == 400 and "dry_run" in response.get_json()["errors"]
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("url", ["/v1/evidence?sort=updated_at&updated_since={t}",
+                                 "/v1/decisions?sort=updated_at&updated_since={t}",
+                                 "/v1/learners?sort=updated_at&updated_since={t}",
+                                 "/v1/enrolments?sort=updated_at&updated_since={t}", "/v1/audit?since={t}",
+                                 "/v1/audit?until={t}"])
+@pytest.mark.parametrize("time", ["0001-01-01T01:00:01+02:00", "9999-12-31T23:00:00-02:00"])
+def test_a_time_outside_the_years_utc_can_hold_is_a_400_naming_it(client, auth, url, time):
+    """Found by a random contract run: the time converted to UTC overflowed, a 500."""
+    response = client.get(url.format(t=quote(time)), headers=auth("admin"))
+    assert response.status_code == 400 and response.mimetype == "application/problem+json", response.get_json()
+    assert "out of range" in str(response.get_json()["errors"])
+
+
+def test_graphql_refuses_such_a_time_as_rest_does(client, auth):
+    body = client.post("/graphql", json={"query": '{ learners(sort: "updated_at", updatedSince: '
+                                                  '"0001-01-01T01:00:01+02:00") { totalCount } }'},
+                       headers=auth("admin")).get_json()
+    assert body["data"] is None or body["data"]["learners"] is None
+    assert body["errors"][0]["extensions"]["status"] == 400, body

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import UTC
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.inputs.strict import JsonUUID
 from api.models.content import VERSION_STATUSES
@@ -19,6 +19,20 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 50
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
+
+
+class UtcTime(fields.NaiveDateTime):
+    """An ISO 8601 time, as naive UTC; a time whose UTC falls outside years 1 to 9999 (0001-01-01T01:00+02:00) is a
+    400 naming the parameter, not an overflow."""
+
+    def __init__(self, **kwargs):
+        super().__init__(timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:
+            raise ValidationError("out of range: in UTC it falls before year 1 or after year 9999") from None
 
 class QueryInteger(fields.Integer):
     """A whole number written in ASCII digits (at most 18 of them), or an int from GraphQL."""
@@ -110,7 +124,7 @@ QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(),
 
 class LearnerListArgs(PageArgs):
     sort = fields.String(validate=validate.OneOf(("name", "updated_at", "created_at")))
-    updated_since = fields.NaiveDateTime(timezone=UTC)
+    updated_since = UtcTime()
     centre_id = JsonUUID()
     uln = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[0-9]+$")])
     external_system = fields.String(validate=validate.Length(min=1, max=64))
@@ -122,7 +136,7 @@ class TimeOrderedPageArgs(PageArgs):
     """A list in created_at (the default) or updated_at order, from ``updated_since`` (common.sorted_lists)."""
 
     sort = fields.String(validate=validate.OneOf(("created_at", "updated_at")))
-    updated_since = fields.NaiveDateTime(timezone=UTC)
+    updated_since = UtcTime()
 
 
 class EnrolmentListArgs(TimeOrderedPageArgs):
@@ -148,8 +162,8 @@ class AuditArgs(PageArgs):
     centre_id = JsonUUID()
     subject_type = fields.String(validate=validate.Length(min=1, max=32))
     subject_id = fields.String(validate=validate.Length(min=1, max=64))
-    since = fields.NaiveDateTime(timezone=UTC)
-    until = fields.NaiveDateTime(timezone=UTC)
+    since = UtcTime()
+    until = UtcTime()
 
 
 class ChangesArgs(Strict):

@@ -62,6 +62,7 @@ class Context:
     principal: Principal
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     loaders: dict[str, dict[str, BatchLoader]] = field(default_factory=dict)
+    refused_write_status: int | None = None  # the REST status of the first write a mutation refused (run_write)
 
     def seen(self, kind: str, records: list[dict]) -> list[dict]:
         """Announce records of ``kind`` ("enrolment", "learner", "unit") to the loaders of their nested fields."""

@@ -8,6 +8,7 @@ import strawberry
 
 from api.models.accounts import ASSESSOR_STATUSES
 from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, LEARNER_STATUSES, VERDICTS
+from api.services.tracking.migration import CRITERION_LINKS
 
 
 def _enum(name: str, values: tuple, description: str | None = None):
@@ -20,5 +21,5 @@ EnrolmentStatus = _enum("EnrolmentStatus", ENROLMENT_STATUSES)
 LearnerStatus = _enum("LearnerStatus", LEARNER_STATUSES)
 AssessorStatus = _enum("AssessorStatus", ASSESSOR_STATUSES,
                        "A trainee assessor's decisions need a qualified assessor's countersignature.")
-CriterionLink = _enum("CriterionLink", ("same", "replaces"),  # as api.services.tracking.migration links criteria
+CriterionLink = _enum("CriterionLink", CRITERION_LINKS,
                       "SAME: the same criterion (by identity); REPLACES: a new criterion that declares it replaces it.")

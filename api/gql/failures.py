@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Union
 
 import strawberry
-from flask import g
 
 from api.db import write_transaction
 from api.errors import ApiError
@@ -63,7 +62,6 @@ class AuthenticationRequired(Problem):
 
 
 PROBLEM_TYPES = (ValidationError, NotFound, Forbidden, Conflict, PreconditionFailed, AuthenticationRequired)
-REFUSED_WRITE = "graphql_refused_write"  # flask.g: the status of this request's first refused write, if any
 
 
 def problem_of(error: ApiError) -> Problem:
@@ -83,7 +81,7 @@ def problem_of(error: ApiError) -> Problem:
 
 def run_write(info: Info, write: Callable, present: Callable):
     """Run ``write(principal)`` in one transaction and ``present`` its result, or the Problem for an ApiError (the
-    transaction is rolled back first, and the request noted as having a refused write: see refused_write). After a
+    transaction is rolled back first, and the context notes the refusal: Context.refused_write_status). After a
     write, nested fields load afresh: a record read before it (an etag, say) is not served again."""
     principal = info.context.principal
     try:
@@ -91,15 +89,12 @@ def run_write(info: Info, write: Callable, present: Callable):
         with write_transaction():
             presented = present(write(principal))
     except ApiError as error:
-        g.setdefault(REFUSED_WRITE, error.status)
+        if info.context.refused_write_status is None:
+            info.context.refused_write_status = error.status
         return problem_of(error)
     info.context.loaders.clear()
     return presented
 
-
-def refused_write() -> int | None:
-    """The REST status of the first write this request's mutations refused (None if none did)."""
-    return g.get(REFUSED_WRITE)
 
 
 def result_union(name: str, success: type):

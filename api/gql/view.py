@@ -34,7 +34,6 @@ from api import db
 from api.auth import current_principal
 from api.errors import ApiError, BadGraphQLRequest, MethodNotAllowed, UnsupportedMediaType
 from api.gql.context import Context
-from api.gql.failures import refused_write
 from api.gql.limits import is_expected
 from api.gql.operations import OperationRunner
 from api.gql.trusted_documents import TrustedDocuments
@@ -169,12 +168,12 @@ def _graphiql(req) -> Response:
                      variables=req.args.get("variables", ""))
 
 
-def _run(runner: OperationRunner, query: str, variables: dict | None, operation: str | None,
-         method: str) -> ExecutionResult:
+def _run(runner: OperationRunner, query: str, variables: dict | None, operation: str | None, method: str,
+         context: Context) -> ExecutionResult:
     """The operation run for the current caller; a 405 problem for a mutation on GET or HEAD, a 400 for another
     operation the method may not run or a missing operation."""
     try:
-        return runner.run(query, variables, operation, Context(principal=current_principal(), limits=runner.limits),
+        return runner.run(query, variables, operation, context,
                           QUERIES_AND_MUTATIONS if method == "POST" else QUERIES_ONLY)
     except InvalidOperationTypeError as error:
         if method != "POST" and error.operation_type == OperationType.MUTATION:  # GraphQL over HTTP: 405, halted
@@ -187,7 +186,7 @@ def _run(runner: OperationRunner, query: str, variables: dict | None, operation:
 
 def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocuments | None = None):
     """The view function for /graphql, running operations with ``runner`` (only ``trusted`` documents, if given)."""
-    def execute() -> Response:
+    def execute(context: Context) -> Response:
         req = request._get_current_object()  # one context lookup rather than one per attribute read
         if req.method == "GET" and _browser_navigation(req):
             if graphiql:
@@ -200,7 +199,7 @@ def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocume
         except GraphQLError as error:  # not a trusted document: nothing runs
             result = ExecutionResult(None, [error])
         else:
-            result = _run(runner, query, variables, operation, req.method)
+            result = _run(runner, query, variables, operation, req.method, context)
         answer_type = _answer_type(req)
         refused = answer_type == GRAPHQL_RESPONSE and _not_executed(result)
         body: dict = {} if refused else {"data": result.data}
@@ -214,7 +213,7 @@ def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocume
     def graphql():
         key = idempotency_key() if request.method == "POST" else None
         if key is None or not current_principal().is_authenticated:  # an anonymous caller keeps nothing
-            return execute()
+            return execute(Context(principal=current_principal(), limits=runner.limits))
         return keyed_write(key, all_or_nothing)
 
     def all_or_nothing() -> Response:
@@ -222,9 +221,10 @@ def make_view(runner: OperationRunner, *, graphiql: bool, trusted: TrustedDocume
         not stored and nothing it did is kept (its data is withdrawn); nor is one where a mutation answered a typed
         failure (its data stays, to say which and why, with a NOT_KEPT error: what the other mutations did is undone
         too). Either way a retry runs it again. An answer without either is stored and replayed."""
-        response = execute()
+        context = Context(principal=current_principal(), limits=runner.limits)
+        response = execute(context)
         body = orjson.loads(response.get_data())
-        refused_status = refused_write()
+        refused_status = context.refused_write_status
         if body.get("errors"):
             unstored = {**body, "data": None} if "data" in body else body
         elif refused_status is not None:

@@ -32,6 +32,8 @@ from api.services.common.access import (
 from api.services.tracking import progress, tallies
 from api.services.tracking.enrolments import enrolment_body
 
+SAME, REPLACES = CRITERION_LINKS = ("same", "replaces")  # how a new version's criterion links to an old one
+
 
 def _target(enrolment: Enrolment, number: int | None) -> UnitVersion:
     """The version to move to: ``number``, or the unit's current published version."""
@@ -64,7 +66,7 @@ def plan_migration(enrolment: Enrolment, target: UnitVersion) -> dict:
     for criterion in _criteria(target.id):
         same = old_by_identity.get(str(criterion.identity))
         replaced = old_by_identity.get(str(criterion.replaces)) if criterion.replaces else None
-        counterpart, link = (same, "same") if same else (replaced, "replaces") if replaced else (None, None)
+        counterpart, link = (same, SAME) if same else (replaced, REPLACES) if replaced else (None, None)
         row = {"criterion_id": str(criterion.id), "number": criterion.number}
         if counterpart is None:
             renumbered = next((c for c in old if c.number == criterion.number), None)

@@ -48,9 +48,11 @@ run: export QUALTRACK_ENV ?= development
 run: load-units
 	$(BIN)/qualtrack serve
 
-## The whole suite, on SQLite (or on QUALTRACK_TEST_DATABASE_URL when set).
+## The whole suite, on SQLite (or on QUALTRACK_TEST_DATABASE_URL when set), one worker process per core, each with its
+## own session database (PYTEST_WORKERS=0: in this process, as a debugger wants it).
+PYTEST_WORKERS ?= auto
 test: install-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

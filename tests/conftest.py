@@ -7,11 +7,12 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import psycopg2
 import pytest
 import yaml
 
@@ -20,7 +21,32 @@ from api.config import PROJECT_ROOT, Settings
 from api.migrations_runner import migrate
 from api.services.content.loader import load_path
 
-TEST_DATABASE_URL = os.environ.get("QUALTRACK_TEST_DATABASE_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """``url``, or under pytest-xdist (`make test` runs a worker per core) a database of its own for this worker
+    beside it (``test`` -> ``test_gw0``), created if missing. Not merely a schema of its own: advisory locks (the
+    change feed's, idempotency keys') and the sync horizon (the oldest open writer) are database-wide on PostgreSQL,
+    and every test holds a transaction open, so two workers in one database would wait on each other's locks and
+    hold back each other's sync lists."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    server = psycopg2.connect(urlunsplit(parts._replace(query="")))
+    server.autocommit = True
+    try:
+        with server.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone() is None:
+                with suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                    cursor.execute(f'CREATE DATABASE "{name}"')  # unless another run makes it meanwhile
+    finally:
+        server.close()
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("QUALTRACK_TEST_DATABASE_URL", ""))
 # This process is a test run: services called outside a request (cursor signing) read their settings from here.
 os.environ.setdefault("QUALTRACK_ENV", "test")
 UNITS_DIR = PROJECT_ROOT / "data" / "units"

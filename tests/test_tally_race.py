@@ -20,7 +20,7 @@ from tests.test_decision_race import assessor
 from tests.tracking_helpers import VALID_ULN
 
 WAITING_ON_THE_ENROLMENT = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND position('FOR NO KEY UPDATE' IN query) > 0")
+                            "AND position('FOR NO KEY UPDATE' IN query) > 0 AND position(%s IN query) > 0")
 
 
 def _enrolment_with_two_assessors(people):
@@ -47,7 +47,7 @@ def test_simultaneous_decisions_on_one_enrolment_are_both_in_its_tally(separate_
     writers = {"first": assessor(people.accounts["assessor_a"], centre),
                "second": assessor(people.accounts["trainee_assessor_a"], centre)}
     derived, go_on = threading.Event(), threading.Event()
-    store = tallies._store
+    store = tallies._add_changes
 
     def store_after_the_other(*args):
         if threading.current_thread().name == "first":
@@ -55,7 +55,7 @@ def test_simultaneous_decisions_on_one_enrolment_are_both_in_its_tally(separate_
             assert go_on.wait(10)
         store(*args)
 
-    monkeypatch.setattr(tallies, "_store", store_after_the_other)
+    monkeypatch.setattr(tallies, "_add_changes", store_after_the_other)
     outcomes: dict[str, object] = {}
 
     def write(name: str, criterion) -> None:
@@ -75,7 +75,7 @@ def test_simultaneous_decisions_on_one_enrolment_are_both_in_its_tally(separate_
         assert derived.wait(10)
         second.start()
         deadline = time.monotonic() + 10
-        while second.is_alive() and not db.fetch_rows(WAITING_ON_THE_ENROLMENT)[0][0]:
+        while second.is_alive() and not db.fetch_rows(WAITING_ON_THE_ENROLMENT, [enrolment.id.hex])[0][0]:
             assert time.monotonic() < deadline, "the second writer neither finished nor waited for the first"
             second.join(0.01)
     finally:

@@ -128,6 +128,13 @@ def fetch_in(sql: str, params: list, values: list) -> list[tuple]:
     return database.execute_sql(sql.format(p=database.param, values=marks), [*params, *values]).fetchall()
 
 
+def execute(sql: str, params: Sequence = ()) -> int:
+    """Run a raw SQL statement that returns no rows (placeholders written {p}, as for fetch_rows); the number of rows
+    it changed."""
+    database = database_proxy.obj
+    return database.execute_sql(_with_placeholders(sql, database.param), params).rowcount
+
+
 def fetch_rows(sql: str, params: Sequence = ()) -> list[tuple]:
     """Rows of a raw SQL statement whose placeholders are written {p} (as for fetch_in), run on either backend. For
     hot paths: composing a peewee query costs several times what SQLite takes to run it. Values in ``params`` must

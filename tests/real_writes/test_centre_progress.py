@@ -115,3 +115,51 @@ def _assigned(assessor_id: str) -> list[uuid.UUID]:
 
     return [s.enrolment_id for s in EnrolmentStaff.select().where(EnrolmentStaff.account == assessor_id,
                                                                    EnrolmentStaff.role == "assessor")]
+
+
+def test_a_long_history_of_every_kind_of_write_keeps_the_tally_exact(client, auth, identities, unit_ids, b13):
+    """Each write adds only what it changed in its criteria's states to the stored counts: after every step of a
+    history with second claims, superseded decisions, a trainee's decision over one in effect, a sample of a decision
+    that then stops being in effect, verdicts, and the enrolment becoming complete and not, the stored tally is what
+    the whole derivation counts."""
+    enrolment = uuid.UUID(b13["enrolment"])
+    first, second = b13["criteria"][:2]
+
+    def check(step: str) -> dict:
+        assert tallies.drift([enrolment]) == [], step
+        return progress_for([enrolment])[enrolment]
+
+    evidence = submit(client, auth, b13["enrolment"], [first, second])["id"]
+    assert check("two criteria claimed")["claimed"] == 2
+    submit(client, auth, b13["enrolment"], [first])
+    assert check("the first claimed again: still two criteria claimed")["claimed"] == 2
+    decide(client, auth, b13, criterion=first, evidence_ids=[evidence])
+    assert check("met")["met"] == 1
+    in_effect = decide(client, auth, b13, criterion=first, outcome="not_yet_met", reason="Second look.")
+    assert check("superseded: not yet met")["met"] == 0
+    trainees = decide(client, auth, b13, caller="trainee_assessor_a", criterion=first, reason="Seen again.")
+    assert (check("a trainee's decision awaits its countersignature")["awaiting_countersignature"], 1) == (1, 1)
+    post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": in_effect["id"]})
+    assert check("the decision in effect sampled")["iqa_outstanding"] == 1
+    post(client, auth, "assessor_a", f"/v1/decisions/{trainees['id']}/countersign", None, status=200)
+    document = check("countersigned: the trainee's decision is in effect, the sampled one no longer")
+    assert (document["met"], document["iqa_outstanding"], document["awaiting_countersignature"]) == (1, 0, 0)
+    sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": trainees["id"]})["id"]
+    assert check("the new decision in effect sampled")["iqa_outstanding"] == 1
+    post(client, auth, "iqa_a", f"/v1/iqa/samples/{sample}/verdict", {"verdict": "confirmed"}, status=200)
+    assert check("confirmed")["verified"] == 1
+    for criterion in b13["criteria"][1:]:
+        decide(client, auth, b13, criterion=criterion)
+    assert check("every criterion met")["complete"]
+    decide(client, auth, b13, criterion=second, outcome="not_yet_met", reason="Evidence withdrawn.")
+    assert not check("one criterion no longer met")["complete"]
+
+
+def test_a_write_on_an_enrolment_without_a_tally_stores_its_whole_tally(client, auth, b13):
+    from api.models import EnrolmentTally
+
+    enrolment = uuid.UUID(b13["enrolment"])
+    decide(client, auth, b13, criterion=b13["criteria"][0])
+    EnrolmentTally.delete().where(EnrolmentTally.enrolment == enrolment).execute()
+    decide(client, auth, b13, criterion=b13["criteria"][1])
+    assert tallies.drift([enrolment]) == [] and progress_for([enrolment])[enrolment]["met"] == 2

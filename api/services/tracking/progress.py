@@ -29,6 +29,9 @@ from api.services.common.access import (
 from api.services.tracking.queries import (
     CENTRE_TALLY_BY_ASSESSOR_SQL,
     CENTRE_TALLY_SQL,
+    CRITERION_CLAIMS_SQL,
+    CRITERION_DECISIONS_NEWEST_SQL,
+    CRITERION_DECISIONS_SQL,
     PROGRESS_CLAIMS_SQL,
     PROGRESS_CRITERIA_SQL,
     PROGRESS_DECISIONS_NEWEST_SQL,
@@ -139,8 +142,7 @@ def _enrolment_document(enrolment: _Enrolment, outcomes, criteria, claims, decis
         outcome_docs.append({"outcome_id": _uuid(outcome_key), "number": outcome_number, **counts,
                              "complete": counts["criteria"] == counts["met"] and not counts["iqa_outstanding"],
                              "criteria": rows})
-    complete = totals["criteria"] > 0 and totals["met"] == totals["criteria"] and not totals["iqa_outstanding"] \
-        and not totals["reopened"]
+    complete = enrolment_complete(totals)
     return {"enrolment_id": _uuid(enrolment.id), "learner_id": _uuid(enrolment.learner_id),
             "unit_id": _uuid(enrolment.unit_id), "unit_code": enrolment.unit_code,
             "unit_version_id": _uuid(enrolment.unit_version_id), "status": enrolment.status,
@@ -150,6 +152,28 @@ def _enrolment_document(enrolment: _Enrolment, outcomes, criteria, claims, decis
 
 
 COUNT_KEYS = ("criteria", "claimed", "met", "verified", "reopened", "iqa_outstanding", "awaiting_countersignature")
+
+
+def enrolment_complete(counts: dict) -> bool:
+    """Whether an enrolment whose criteria count ``counts`` (COUNT_KEYS) is complete: it has criteria, every one met,
+    none reopened and no IQA sample of a decision in effect awaiting its verdict."""
+    return counts["criteria"] > 0 and counts["met"] == counts["criteria"] and not counts["iqa_outstanding"] \
+        and not counts["reopened"]
+
+
+def criterion_states(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]) -> dict:
+    """The state of each of ``criterion_ids`` that is in the enrolment's unit version, as its progress document
+    derives it: {criterion id as given by the driver: state}. Two queries, however long the criteria's histories."""
+    wanted = [c.hex for c in criterion_ids]
+    claims = dict(fetch_in(CRITERION_CLAIMS_SQL, [enrolment_id.hex], wanted))
+    decisions, samples = defaultdict(list), {}
+    decisions_sql = CRITERION_DECISIONS_NEWEST_SQL if is_sqlite() else CRITERION_DECISIONS_SQL
+    for decision_id, criterion_id, outcome, status, signed, carried, sampled, verdict in fetch_in(
+            decisions_sql, [enrolment_id.hex], wanted):
+        decisions[criterion_id].append((decision_id, outcome, status, signed, carried))
+        if sampled:
+            samples[decision_id] = verdict
+    return {criterion: _criterion_state(decisions[criterion], samples, count) for criterion, count in claims.items()}
 
 
 def _counts(rows: list) -> dict:

@@ -47,14 +47,17 @@ SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS 
        CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
 FROM decision d LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
 WHERE d.enrolment_id IN ({values}) ORDER BY d.sequence"""
-# The same for SQLite, where the decision write derives its enrolment's progress (for its tally) under the database's
-# one write lock: of each criterion of the enrolment's unit version, only the two decisions its state depends on
-# (progress._criterion_state), the newest and the newest in effect (made by a qualified assessor, countersigned or
-# carried over), each found by walking the (enrolment, criterion, sequence) index back from the newest; so the write
-# costs the same however long its criteria's histories grow. (MATERIALIZED keeps SQLite from merging the walk into a
-# scan of every decision.) PostgreSQL keeps the statement above: it plans this one in about 1.4 ms against 0.55.
+# The same for SQLite, for progress documents: of each criterion of the enrolment's unit version, only the two
+# decisions its state depends on (progress._criterion_state), the newest and the newest in effect (made by a qualified
+# assessor, countersigned or carried over), each found by walking the (enrolment, criterion, sequence) index back from
+# the newest; so a document costs the same however long its criteria's histories grow. (MATERIALIZED keeps SQLite
+# from merging the walk into a scan of every decision.) PostgreSQL keeps the statement above: it plans this one in
+# about 1.4 ms against 0.55. ``_newest_two(where)`` is the walk, over the enrolments and criteria ``where`` picks.
 _IN_EFFECT = "(x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)"
-PROGRESS_DECISIONS_NEWEST_SQL = f"""
+
+
+def _newest_two(where: str) -> str:
+    return f"""
 WITH wanted AS MATERIALIZED (
   SELECT e.id AS enrolment_id, c.id AS criterion_id,
          (SELECT x.sequence FROM decision x WHERE x.enrolment_id = e.id AND x.criterion_id = c.id
@@ -63,11 +66,15 @@ WITH wanted AS MATERIALIZED (
           WHERE x.enrolment_id = e.id AND x.criterion_id = c.id AND {_IN_EFFECT}
           ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
   FROM enrolment e JOIN assessment_criterion c ON c.version_id = e.unit_version_id
-  WHERE e.id IN ({{values}}))
-SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status,
-       CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)
+  WHERE {where})"""
+
+
+_OF_NEWEST_TWO = """
 FROM wanted JOIN decision d ON d.enrolment_id = wanted.enrolment_id AND d.criterion_id = wanted.criterion_id
-                           AND d.sequence IN (wanted.newest, wanted.newest_in_effect)
+                           AND d.sequence IN (wanted.newest, wanted.newest_in_effect)"""
+PROGRESS_DECISIONS_NEWEST_SQL = _newest_two("e.id IN ({values})") + """
+SELECT CAST(d.id AS TEXT), CAST(d.enrolment_id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status,
+       CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT)""" + _OF_NEWEST_TWO + """
 LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
 ORDER BY d.sequence"""
 PROGRESS_SAMPLES_SQL = """
@@ -85,3 +92,25 @@ CENTRE_TALLY_BY_ASSESSOR_SQL = f"""
 SELECT CAST(s.account_id AS TEXT), {_TALLY_SUMS}
 FROM enrolment_staff s JOIN enrolment_tally t ON t.enrolment_id = s.enrolment_id AND t.centre_id = {{p}}
 WHERE s.centre_id = {{p}} AND s.role = 'assessor' GROUP BY s.account_id"""
+
+# The state of some criteria of one enrolment (progress.criterion_states, for tallies.changing): of those criteria in
+# the enrolment's unit version, the claims of each, then their decisions with each one's countersignature and IQA
+# sample. On SQLite, where this runs under the one write lock, only the two decisions each state depends on (the
+# newest and the newest in effect, found as PROGRESS_DECISIONS_NEWEST_SQL finds them); PostgreSQL reads them all, since
+# planning the walk costs it more than reading a criterion's few decisions. Parameters: the enrolment (hex), then the
+# criteria (hex) as the IN list.
+CRITERION_CLAIMS_SQL = """
+SELECT CAST(c.id AS TEXT), (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = e.id AND k.criterion_id = c.id)
+FROM enrolment e JOIN assessment_criterion c ON c.version_id = e.unit_version_id
+WHERE e.id = {p} AND c.id IN ({values})"""
+_CRITERION_DECISION_COLUMNS = """
+SELECT CAST(d.id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status, CAST(s.decision_id AS TEXT),
+       CAST(d.carried_from_id AS TEXT), m.id IS NOT NULL, v.verdict"""
+_CRITERION_DECISION_JOINS = """
+LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
+LEFT OUTER JOIN iqa_sample m ON m.decision_id = d.id LEFT OUTER JOIN iqa_verdict v ON v.sample_id = m.id"""
+CRITERION_DECISIONS_SQL = f"""{_CRITERION_DECISION_COLUMNS}
+FROM decision d{_CRITERION_DECISION_JOINS}
+WHERE d.enrolment_id = {{p}} AND d.criterion_id IN ({{values}}) ORDER BY d.sequence"""
+CRITERION_DECISIONS_NEWEST_SQL = (_newest_two("e.id = {p} AND c.id IN ({values})") + _CRITERION_DECISION_COLUMNS
+                                  + _OF_NEWEST_TWO + _CRITERION_DECISION_JOINS + "\nORDER BY d.sequence")

@@ -2,23 +2,36 @@
 changes them (a decision, countersignature, claim, IQA sample or verdict, a migration), in the same transaction, so a
 centre's progress sums stored rows instead of deriving every enrolment's document.
 
-A tally is never typed in or updated by arithmetic: ``refresh`` derives the enrolment's document with
-progress.progress_for, the one derivation every progress read uses, and stores its counts. On PostgreSQL it first
-locks the enrolment row (FOR NO KEY UPDATE, which does not wait on the key-share locks that inserting a decision
-takes), so of two writers on one enrolment the second derives after the first commits and sees its record. Every
-enrolment has a tally from the moment it is created (``add_new``: its version's criteria and nothing else), so a
-centre's roll-up reads the centre's tallies and nothing else.
+A write that changes some criteria of one enrolment runs inside ``changing``: it locks the enrolment (PostgreSQL: FOR
+NO KEY UPDATE, which does not wait on the key-share locks that inserting a decision takes; SQLite's writer holds the
+whole database already), derives the states of those criteria before and after the write with
+progress.criterion_states (the derivation every progress document uses, one criterion at a time), and adds the
+difference to the stored counts. So a write costs the same however many criteria its unit has and however long their
+histories are, and of two writers on one enrolment the second reads the stored counts after the first commits. A
+write that changes the whole enrolment (a migration to another version) stores its whole derived document
+(``refresh``). Every enrolment has a tally from the moment it is created (``add_new``: its version's criteria and
+nothing else), so a centre's roll-up reads the centre's tallies and nothing else; ``drift`` (``qualtrack
+check-progress``) compares each stored tally with the whole derivation.
 """
 
 import uuid
+from contextlib import contextmanager
 
 import peewee
 
-from api.db import database_proxy, fetch_in, fetch_rows, insert_values, is_sqlite
+from api.db import database_proxy, execute, fetch_in, fetch_rows, insert_values, is_sqlite
 from api.models import Enrolment, EnrolmentTally
-from api.services.tracking.progress import COUNT_KEYS, progress_for
+from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
 
 ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
+# The enrolment's stored counts (COUNT_KEYS), if its tally is of its unit version; a row of NULLs if not; no row if
+# there is no such enrolment.
+LOCKED_COUNTS_SQL = f"""
+SELECT {", ".join(f"t.{k}" for k in COUNT_KEYS)}
+FROM enrolment e LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.unit_version_id = e.unit_version_id
+WHERE e.id = {{p}}"""
+ADD_CHANGES_SQL = (f"UPDATE enrolment_tally SET {', '.join(f'{k} = {{p}}' for k in COUNT_KEYS[1:])}, complete = {{p}} "
+                   "WHERE enrolment_id = {p}")
 PLACES_SQL = ("SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment "
               "WHERE id IN ({values})")
 CRITERIA_BY_VERSION_SQL = """
@@ -38,11 +51,49 @@ REBUILD_BATCH = 500
 TALLIED = (*COUNT_KEYS, "complete", "of_its_version")  # of_its_version: the tally's unit version is the enrolment's
 
 
+def _locked(enrolment_id: uuid.UUID, sql: str) -> list[tuple]:
+    """The rows of ``sql`` (parameter: the enrolment's id), read while holding the enrolment row until the transaction
+    ends. On PostgreSQL the lock is its own statement: a statement that waited for a row lock sees the locked row as
+    its holder committed it but every other row as it was when the statement began, so ``sql`` runs after it."""
+    if not is_sqlite():
+        fetch_rows("SELECT 1 FROM enrolment WHERE id = {p} FOR NO KEY UPDATE", [enrolment_id.hex])
+    return fetch_rows(sql, [enrolment_id.hex])
+
+
+@contextmanager
+def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]):
+    """Around a write, inside its transaction, that changes the records of ``criterion_ids`` of one enrolment and
+    nothing else of its progress: afterwards the enrolment's tally counts what it did. If the write raises, nothing
+    is stored (and the transaction is the caller's to roll back)."""
+    locked = _locked(enrolment_id, LOCKED_COUNTS_SQL)
+    before = criterion_states(enrolment_id, criterion_ids) if locked else {}
+    yield
+    if not locked:
+        return  # no such enrolment: nothing of it to tally
+    if locked[0][0] is None:  # no tally of the enrolment's version: store its whole document
+        _refresh_locked(enrolment_id)
+        return
+    after = criterion_states(enrolment_id, criterion_ids)
+    counts = dict(zip(COUNT_KEYS, (int(value) for value in locked[0]), strict=True))
+    for key in COUNT_KEYS[1:]:
+        counts[key] += sum(bool(s[key]) for s in after.values()) - sum(bool(s[key]) for s in before.values())
+    _add_changes(enrolment_id, counts)
+
+
+def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
+    """Store ``counts`` (COUNT_KEYS) as the enrolment's tally, with whether they make it complete."""
+    execute(ADD_CHANGES_SQL, [*(counts[k] for k in COUNT_KEYS[1:]), enrolment_complete(counts), enrolment_id.hex])
+
+
 def refresh(enrolment_id: uuid.UUID) -> None:
-    """Inside the caller's write transaction, after it has written what changes the enrolment's progress: store the
-    enrolment's tally as its progress document now counts it."""
-    [[centre, version]] = fetch_rows(ENROLMENT_PLACE_SQL + ("" if is_sqlite() else " FOR NO KEY UPDATE"),
-                                     [enrolment_id.hex])
+    """Inside the caller's write transaction, after it has written what changes the enrolment's progress as a whole
+    (a migration to another unit version): store the enrolment's tally as its progress document now counts it."""
+    _locked(enrolment_id, "SELECT 1 FROM enrolment WHERE id = {p}")
+    _refresh_locked(enrolment_id)
+
+
+def _refresh_locked(enrolment_id: uuid.UUID) -> None:
+    [[centre, version]] = fetch_rows(ENROLMENT_PLACE_SQL, [enrolment_id.hex])
     _store(progress_for([enrolment_id]), {enrolment_id: (uuid.UUID(str(centre)), uuid.UUID(str(version)))})
 
 

@@ -24,10 +24,10 @@ from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
 
 ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
-# The enrolment's stored counts (COUNT_KEYS), if its tally is of its unit version; a row of NULLs if not; no row if
-# there is no such enrolment.
+# The enrolment's centre and unit version, then its stored counts (COUNT_KEYS) if its tally is of that version (NULLs
+# if not); no row if there is no such enrolment.
 LOCKED_COUNTS_SQL = f"""
-SELECT {", ".join(f"t.{k}" for k in COUNT_KEYS)}
+SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)}
 FROM enrolment e LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.unit_version_id = e.unit_version_id
 WHERE e.id = {{p}}"""
 ADD_CHANGES_SQL = (f"UPDATE enrolment_tally SET {', '.join(f'{k} = {{p}}' for k in COUNT_KEYS[1:])}, complete = {{p}} "
@@ -70,11 +70,12 @@ def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]):
     yield
     if not locked:
         return  # no such enrolment: nothing of it to tally
-    if locked[0][0] is None:  # no tally of the enrolment's version: store its whole document
-        _refresh_locked(enrolment_id)
+    place, stored = locked[0][:2], locked[0][2:]
+    if stored[0] is None:  # no tally of the enrolment's version: store its whole document
+        _store_whole(enrolment_id, place)
         return
     after = criterion_states(enrolment_id, criterion_ids)
-    counts = dict(zip(COUNT_KEYS, (int(value) for value in locked[0]), strict=True))
+    counts = dict(zip(COUNT_KEYS, (int(value) for value in stored), strict=True))
     for key in COUNT_KEYS[1:]:
         counts[key] += sum(bool(s[key]) for s in after.values()) - sum(bool(s[key]) for s in before.values())
     _add_changes(enrolment_id, counts)
@@ -88,12 +89,13 @@ def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
 def refresh(enrolment_id: uuid.UUID) -> None:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress as a whole
     (a migration to another unit version): store the enrolment's tally as its progress document now counts it."""
-    _locked(enrolment_id, "SELECT 1 FROM enrolment WHERE id = {p}")
-    _refresh_locked(enrolment_id)
+    [place] = _locked(enrolment_id, ENROLMENT_PLACE_SQL)
+    _store_whole(enrolment_id, place)
 
 
-def _refresh_locked(enrolment_id: uuid.UUID) -> None:
-    [[centre, version]] = fetch_rows(ENROLMENT_PLACE_SQL, [enrolment_id.hex])
+def _store_whole(enrolment_id: uuid.UUID, place: tuple) -> None:
+    """Store the enrolment's whole derived tally; ``place`` is its (centre id, unit version id) as read."""
+    centre, version = place
     _store(progress_for([enrolment_id]), {enrolment_id: (uuid.UUID(str(centre)), uuid.UUID(str(version)))})
 
 

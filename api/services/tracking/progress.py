@@ -29,9 +29,6 @@ from api.services.common.access import (
 from api.services.tracking.queries import (
     CENTRE_TALLY_BY_ASSESSOR_SQL,
     CENTRE_TALLY_SQL,
-    CRITERION_CLAIMS_SQL,
-    CRITERION_DECISIONS_NEWEST_SQL,
-    CRITERION_DECISIONS_SQL,
     PROGRESS_CLAIMS_SQL,
     PROGRESS_CRITERIA_SQL,
     PROGRESS_DECISIONS_NEWEST_SQL,
@@ -161,18 +158,20 @@ def enrolment_complete(counts: dict) -> bool:
         and not counts["reopened"]
 
 
-def criterion_states(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]) -> dict:
-    """The state of each of ``criterion_ids`` that is in the enrolment's unit version, as its progress document
-    derives it: {criterion id as given by the driver: state}. Two queries, however long the criteria's histories."""
-    wanted = [c.hex for c in criterion_ids]
-    claims = dict(fetch_in(CRITERION_CLAIMS_SQL, [enrolment_id.hex], wanted))
-    decisions, samples = defaultdict(list), {}
-    decisions_sql = CRITERION_DECISIONS_NEWEST_SQL if is_sqlite() else CRITERION_DECISIONS_SQL
-    for decision_id, criterion_id, outcome, status, signed, carried, sampled, verdict in fetch_in(
-            decisions_sql, [enrolment_id.hex], wanted):
-        decisions[criterion_id].append((decision_id, outcome, status, signed, carried))
-        if sampled:
-            samples[decision_id] = verdict
+def criterion_states(rows: list) -> dict:
+    """The state of each criterion in ``rows``, as its progress document derives it: {criterion id as given by the
+    driver: state}. A row is (criterion id, how often it is claimed, then one of its decisions or NULLs: id, outcome,
+    assessor status, countersigned, carried from, sampled, verdict), decisions in the order they were made; rows with
+    no criterion are skipped."""
+    claims, decisions, samples = {}, defaultdict(list), {}
+    for criterion_id, claim_count, decision_id, outcome, status, signed, carried, sampled, verdict in rows:
+        if criterion_id is None:
+            continue
+        claims[criterion_id] = int(claim_count)
+        if decision_id is not None:
+            decisions[criterion_id].append((decision_id, outcome, status, signed, carried))
+            if sampled:
+                samples[decision_id] = verdict
     return {criterion: _criterion_state(decisions[criterion], samples, count) for criterion, count in claims.items()}
 
 

@@ -92,25 +92,3 @@ CENTRE_TALLY_BY_ASSESSOR_SQL = f"""
 SELECT CAST(s.account_id AS TEXT), {_TALLY_SUMS}
 FROM enrolment_staff s JOIN enrolment_tally t ON t.enrolment_id = s.enrolment_id AND t.centre_id = {{p}}
 WHERE s.centre_id = {{p}} AND s.role = 'assessor' GROUP BY s.account_id"""
-
-# The state of some criteria of one enrolment (progress.criterion_states, for tallies.changing): of those criteria in
-# the enrolment's unit version, the claims of each, then their decisions with each one's countersignature and IQA
-# sample. On SQLite, where this runs under the one write lock, only the two decisions each state depends on (the
-# newest and the newest in effect, found as PROGRESS_DECISIONS_NEWEST_SQL finds them); PostgreSQL reads them all, since
-# planning the walk costs it more than reading a criterion's few decisions. Parameters: the enrolment (hex), then the
-# criteria (hex) as the IN list.
-CRITERION_CLAIMS_SQL = """
-SELECT CAST(c.id AS TEXT), (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = e.id AND k.criterion_id = c.id)
-FROM enrolment e JOIN assessment_criterion c ON c.version_id = e.unit_version_id
-WHERE e.id = {p} AND c.id IN ({values})"""
-_CRITERION_DECISION_COLUMNS = """
-SELECT CAST(d.id AS TEXT), CAST(d.criterion_id AS TEXT), d.outcome, d.assessor_status, CAST(s.decision_id AS TEXT),
-       CAST(d.carried_from_id AS TEXT), m.id IS NOT NULL, v.verdict"""
-_CRITERION_DECISION_JOINS = """
-LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
-LEFT OUTER JOIN iqa_sample m ON m.decision_id = d.id LEFT OUTER JOIN iqa_verdict v ON v.sample_id = m.id"""
-CRITERION_DECISIONS_SQL = f"""{_CRITERION_DECISION_COLUMNS}
-FROM decision d{_CRITERION_DECISION_JOINS}
-WHERE d.enrolment_id = {{p}} AND d.criterion_id IN ({{values}}) ORDER BY d.sequence"""
-CRITERION_DECISIONS_NEWEST_SQL = (_newest_two("e.id = {p} AND c.id IN ({values})") + _CRITERION_DECISION_COLUMNS
-                                  + _OF_NEWEST_TWO + _CRITERION_DECISION_JOINS + "\nORDER BY d.sequence")

@@ -2,16 +2,15 @@
 changes them (a decision, countersignature, claim, IQA sample or verdict, a migration), in the same transaction, so a
 centre's progress sums stored rows instead of deriving every enrolment's document.
 
-A write that changes some criteria of one enrolment runs inside ``changing``: it locks the enrolment (PostgreSQL: FOR
-NO KEY UPDATE, which does not wait on the key-share locks that inserting a decision takes; SQLite's writer holds the
-whole database already), derives the states of those criteria before and after the write with
-progress.criterion_states (the derivation every progress document uses, one criterion at a time), and adds the
-difference to the stored counts. So a write costs the same however many criteria its unit has and however long their
-histories are, and of two writers on one enrolment the second reads the stored counts after the first commits. A
-write that changes the whole enrolment (a migration to another version) stores its whole derived document
-(``refresh``). Every enrolment has a tally from the moment it is created (``add_new``: its version's criteria and
-nothing else), so a centre's roll-up reads the centre's tallies and nothing else; ``drift`` (``qualtrack
-check-progress``) compares each stored tally with the whole derivation.
+A write that changes some criteria of one enrolment runs inside ``changing``: it locks the enrolment (PostgreSQL: FOR NO
+KEY UPDATE, which does not wait on the key-share locks that inserting a decision takes; SQLite's writer holds the whole
+database already), derives the states of those criteria before and after the write with progress.criterion_states (the
+derivation every progress document uses, one criterion at a time), and adds the difference to the stored counts. So a
+write costs the same however many criteria its unit has, and of two writers on one enrolment the second reads the stored
+counts after the first commits. A write that changes the whole enrolment (a migration to another version) stores its
+whole derived document (``refresh``). Every enrolment has a tally from the moment it is created (``add_new``: its
+version's criteria and nothing else), so a centre's roll-up reads the centre's tallies and nothing else; ``drift``
+(``qualtrack check-progress``) compares each stored tally with the whole derivation.
 """
 
 import uuid
@@ -24,12 +23,26 @@ from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
 
 ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
-# The enrolment's centre and unit version, then its stored counts (COUNT_KEYS) if its tally is of that version (NULLs
-# if not); no row if there is no such enrolment.
-LOCKED_COUNTS_SQL = f"""
-SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)}
-FROM enrolment e LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.unit_version_id = e.unit_version_id
-WHERE e.id = {{p}}"""
+# The enrolment's tally and the state of some of its criteria, in one statement. Every row starts with the enrolment's
+# centre and unit version and its stored counts (COUNT_KEYS; NULLs if its tally is not of that version), then one of
+# the criteria that is in the version, how often it is claimed, and one of its decisions (NULLs if none) with that
+# decision's countersignature and IQA sample (progress.criterion_states reads these); decisions in the order they were
+# made. One row with NULL criterion if none of the criteria is in the version; no row if there is no such enrolment.
+# A criterion has few decisions: reading them all costs less than walking to the two its state depends on.
+# Parameters: the enrolment (hex), then the criteria (hex) as the IN list.
+TALLY_AND_STATES_SQL = f"""
+SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)},
+       CAST(c.id AS TEXT), (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = e.id AND k.criterion_id = c.id),
+       CAST(d.id AS TEXT), d.outcome, d.assessor_status, CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT),
+       m.id IS NOT NULL, v.verdict
+FROM (SELECT id, centre_id, unit_version_id FROM enrolment WHERE id = {{p}}) e
+LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.unit_version_id = e.unit_version_id
+LEFT OUTER JOIN assessment_criterion c ON c.version_id = e.unit_version_id AND c.id IN ({{values}})
+LEFT OUTER JOIN decision d ON d.enrolment_id = e.id AND d.criterion_id = c.id
+LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
+LEFT OUTER JOIN iqa_sample m ON m.decision_id = d.id LEFT OUTER JOIN iqa_verdict v ON v.sample_id = m.id
+ORDER BY d.sequence"""
+PLACE_COLUMNS, STATE_START = 2, 2 + len(COUNT_KEYS)
 ADD_CHANGES_SQL = (f"UPDATE enrolment_tally SET {', '.join(f'{k} = {{p}}' for k in COUNT_KEYS[1:])}, complete = {{p}} "
                    "WHERE enrolment_id = {p}")
 PLACES_SQL = ("SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment "
@@ -51,13 +64,13 @@ REBUILD_BATCH = 500
 TALLIED = (*COUNT_KEYS, "complete", "of_its_version")  # of_its_version: the tally's unit version is the enrolment's
 
 
-def _locked(enrolment_id: uuid.UUID, sql: str) -> list[tuple]:
-    """The rows of ``sql`` (parameter: the enrolment's id), read while holding the enrolment row until the transaction
-    ends. On PostgreSQL the lock is its own statement: a statement that waited for a row lock sees the locked row as
-    its holder committed it but every other row as it was when the statement began, so ``sql`` runs after it."""
+def _locked(enrolment_id: uuid.UUID, read) -> list[tuple]:
+    """What ``read()`` returns, read while holding the enrolment row until the transaction ends. On PostgreSQL the lock
+    is its own statement: a statement that waited for a row lock sees the locked row as its holder committed it but
+    every other row as it was when the statement began, so ``read`` runs after it."""
     if not is_sqlite():
         fetch_rows("SELECT 1 FROM enrolment WHERE id = {p} FOR NO KEY UPDATE", [enrolment_id.hex])
-    return fetch_rows(sql, [enrolment_id.hex])
+    return read()
 
 
 @contextmanager
@@ -65,16 +78,21 @@ def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]):
     """Around a write, inside its transaction, that changes the records of ``criterion_ids`` of one enrolment and
     nothing else of its progress: afterwards the enrolment's tally counts what it did. If the write raises, nothing
     is stored (and the transaction is the caller's to roll back)."""
-    locked = _locked(enrolment_id, LOCKED_COUNTS_SQL)
-    before = criterion_states(enrolment_id, criterion_ids) if locked else {}
+    wanted = [c.hex for c in criterion_ids]
+
+    def tally_and_states():
+        return fetch_in(TALLY_AND_STATES_SQL, [enrolment_id.hex], wanted)
+
+    rows = _locked(enrolment_id, tally_and_states) if wanted else []
     yield
-    if not locked:
-        return  # no such enrolment: nothing of it to tally
-    place, stored = locked[0][:2], locked[0][2:]
+    if not rows:
+        return  # no such enrolment, or no criteria: nothing of it to tally
+    place, stored = rows[0][:PLACE_COLUMNS], rows[0][PLACE_COLUMNS:STATE_START]
     if stored[0] is None:  # no tally of the enrolment's version: store its whole document
         _store_whole(enrolment_id, place)
         return
-    after = criterion_states(enrolment_id, criterion_ids)
+    before = criterion_states([row[STATE_START:] for row in rows])
+    after = criterion_states([row[STATE_START:] for row in tally_and_states()])
     counts = dict(zip(COUNT_KEYS, (int(value) for value in stored), strict=True))
     for key in COUNT_KEYS[1:]:
         counts[key] += sum(bool(s[key]) for s in after.values()) - sum(bool(s[key]) for s in before.values())
@@ -89,7 +107,7 @@ def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
 def refresh(enrolment_id: uuid.UUID) -> None:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress as a whole
     (a migration to another unit version): store the enrolment's tally as its progress document now counts it."""
-    [place] = _locked(enrolment_id, ENROLMENT_PLACE_SQL)
+    [place] = _locked(enrolment_id, lambda: fetch_rows(ENROLMENT_PLACE_SQL, [enrolment_id.hex]))
     _store_whole(enrolment_id, place)
 
 

@@ -51,12 +51,19 @@ def import_case(path: Path, awarding_body: str) -> None:
         raise click.ClickException(f"{path} is not a JSON CFPackage: {exc}") from None
     try:
         with write_transaction():
-            units = case_import.import_package(operator(), package, awarding_body)
+            report = case_import.import_package(operator(), package, awarding_body)
     except ApiError as error:
         raise explained(error) from None
-    for unit in units:
+    for unit in report["units"]:
         click.echo(f"  {unit['outcome']:<9} {unit['code']} (version {unit['version']}, draft)")
-    click.echo(f"{len(units)} unit(s) from {path}")
+    click.echo(f"{len(report['units'])} unit(s) from {path}")
+    for kind in ("items", "associations"):
+        for row in report[kind]:
+            if row["kept_as"] == "not_kept":
+                click.echo(f"  not kept  {row['path']} ({row.get('identifier') or 'no identifier'}): {row['reason']}")
+    if any(report["not_kept"].values()):
+        click.echo(f"not kept: {report['not_kept']['items']} item(s), {report['not_kept']['associations']} "
+                   "association(s) (above)")
 
 
 @main.command("export-schema")

@@ -95,8 +95,8 @@ def import_case():
     body = request.get_json(silent=True)
     principal = current_principal()
     owner = args.get("awarding_body") or _single_body(principal)
-    units = case_import.import_package(principal, body, owner)
-    return json_response({"awarding_body": owner, "units": units}, cache_control="no-store")
+    report = case_import.import_package(principal, body, owner)
+    return json_response({"awarding_body": owner, **report}, cache_control="no-store")
 
 
 def _single_body(principal) -> str:

@@ -378,6 +378,10 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
     admin = auth("admin")
     assert client.put(f"/v1/units/{content_ids['B13']}/draft", json=b13, headers=admin).status_code == 201
     assert client.post(f"/v1/units/{content_ids['B13']}/publish", headers=admin).status_code == 200
+    framework = client.post("/v1/imports/case?awarding_body=skills-cfa", json=WORLD_FRAMEWORK, headers=admin)
+    assert framework.status_code == 200, framework.get_json()
+    framework_id = framework.get_json()["framework"]["identifier"]
+    assert client.post(f"/v1/frameworks/{framework_id}/publish", headers=admin).status_code == 200
     from api.services import accounts  # an account and a client no caller uses (admin probes disable them)
 
     spare = accounts.create_account("spare@example.test", TEST_PASSWORD, roles=["centre_admin"], centres=["A"])
@@ -386,4 +390,12 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor,
-            "spare_account": str(spare.id), "spare_client": str(spare_client.id)}
+            "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id}
+
+
+# A published CASE framework of Skills CFA that has no unit shape: kept and served as a framework only.
+WORLD_FRAMEWORK = {
+    "CFDocument": {"identifier": "3c9a4e5b-1d2f-4a6b-8c7d-9e0f1a2b3c4d", "title": "World framework",
+                   "creator": "Skills CFA"},
+    "CFItems": [{"identifier": "4d0b5f6c-2e3a-4b7c-9d8e-0f1a2b3c4d5e", "fullStatement": "A competency of its own"}],
+}

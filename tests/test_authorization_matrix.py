@@ -115,7 +115,8 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
 
 IMPORT_CSV = b"uln,given_name,family_name\n9999999999,Matrix,Probe\n"  # the temporary ULN: always valid
 MATRIX_PACKAGE = {  # the smallest CASE package: a document with one unit (for the import probe)
-    "CFDocument": {"identifier": "5f0c3c1e-2b1a-4c4e-9a57-3f4f1c2d7a10", "title": "Matrix framework"},
+    "CFDocument": {"identifier": "5f0c3c1e-2b1a-4c4e-9a57-3f4f1c2d7a10", "title": "Matrix framework",
+                   "creator": "Skills CFA"},
     "CFItems": [{"identifier": "6a1d4d2f-3c2b-4d5f-8b68-4a5a2d3e8b21", "fullStatement": "A unit for the matrix",
                  "humanCodingScheme": "MATRIX 1"}],
     "CFAssociations": [{"associationType": "isChildOf", "sequenceNumber": 1,
@@ -125,8 +126,8 @@ MATRIX_PACKAGE = {  # the smallest CASE package: a document with one unit (for t
 
 
 def case_probes(ids: dict) -> dict[str, list[Probe]]:
-    """The CASE provider serves published content to everyone; it holds no subjects, concepts, licences, groupings
-    or rubrics (404 for all)."""
+    """The CASE provider serves published content to everyone; our units have no subjects, concepts, licences,
+    groupings or rubrics (404 for all: only frameworks imported whole hold them)."""
     from api.models.base import content_id
     from api.services.interop.case import TYPE_IDS
 
@@ -208,6 +209,13 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "sync.list_changes": [Probe("GET", "/v1/changes", EVERYONE)],
         "sync.import_case": [Probe("POST", "/v1/imports/case?awarding_body=skills-cfa", SKILLS_CFA_CONTENT,
                                    body=MATRIX_PACKAGE, refusals=frozenset({401, 403, 404}))],
+        # a published framework of Skills CFA: everyone reads it; its writers publish (a no-op) and withdraw it,
+        # after which it is hidden from everyone else
+        "sync.get_framework": [Probe("GET", f"/v1/frameworks/{ids['framework']}", EVERYONE)],
+        "sync.publish_framework": [Probe("POST", f"/v1/frameworks/{ids['framework']}/publish", SKILLS_CFA_CONTENT,
+                                         refusals=frozenset({401, 403}))],
+        "sync.withdraw_framework": [Probe("POST", f"/v1/frameworks/{ids['framework']}/withdraw", SKILLS_CFA_CONTENT,
+                                          refusals=frozenset({401, 403, 404}))],
         **case_probes(ids),
         "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
@@ -236,7 +244,8 @@ def admin_probes(ids: dict) -> dict[str, list[Probe]]:
 
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
-            "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client")
+            "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
+            "framework")
 
 
 def app_endpoints(app) -> set[str]:

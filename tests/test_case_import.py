@@ -91,13 +91,16 @@ def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth):
     assert [c[0] for c in unit[2][0][2]] == FOREIGN_C[:2] and [c[0] for c in unit[2][1][2]] == FOREIGN_C[2:]
     item = valid(client.get(f"{BASE}/CFItems/{FOREIGN_O1}"), "getcfitem")
     assert item["fullStatement"] == "Understand 𝒸ustomers' needs"
+    link = client.get(f"/v1/units/{units[0]['unit_id']}").get_json()["case"]  # the unit's own link resolves
+    assert link["identifier"] == FOREIGN_UNIT and client.get(link["uri"]).status_code == 200
 
 
 @pytest.mark.parametrize(("package", "message"), [
     ([], "a CFPackage is a JSON object"),
     ({"CFItems": []}, "a CFPackage has a CFDocument"),
     ({"CFDocument": {"identifier": "not-a-uuid"}}, "no UUID identifier"),
-    ({"CFDocument": {"identifier": FOREIGN_DOC}, "CFItems": [], "CFAssociations": []}, "nothing to import"),
+    ({"CFDocument": {"identifier": FOREIGN_DOC}, "CFItems": [], "CFAssociations": []},
+     "not a valid CASE 1.1 framework: $.CFDocument"),  # a framework with no items needs its creator and title
 ])
 def test_unusable_packages_are_refused_whole(client, auth, package, message):
     response = import_case(client, auth, package)

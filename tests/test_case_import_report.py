@@ -1,12 +1,14 @@
-"""A CASE import accounts for every item and association of the package, never merges two items into one unit, never
-overwrites a unit that holds another item, and refuses references that do not hold (422 at the JSON path, never a 500
-or a silent drop)."""
+"""A CASE import accounts for every item and association of the package (what it became in a unit, or, kept in the
+framework only, why it is in no unit), never merges two items into one unit, never overwrites a unit that holds
+another item, and refuses references that do not hold (422 at the JSON path, never a 500 or a silent drop)."""
 
 import copy
 import uuid
 
 import pytest
 
+from api.models import AwardingBody
+from api.services.interop.case import suite_id
 from tests.test_case_import import import_case
 
 DOC = str(uuid.uuid4())
@@ -54,10 +56,10 @@ def test_a_package_that_fits_is_accounted_for_item_by_item(client, auth):
         (unit, "$.CFItems[0]", "unit", "RPT 0"), (outcome, "$.CFItems[1]", "learning_outcome", "RPT 0"),
         (c1, "$.CFItems[2]", "assessment_criterion", "RPT 0"), (c2, "$.CFItems[3]", "assessment_criterion", "RPT 0")]
     assert [a["kept_as"] for a in body["associations"]] == ["hierarchy"] * 4
-    assert body["not_kept"] == {"items": 0, "associations": 0}
+    assert body["outside_units"] == body["not_kept"] == {"items": 0, "associations": 0}
 
 
-def test_what_units_cannot_hold_is_reported_with_its_reason_and_the_rest_is_kept(client, auth):
+def test_what_units_cannot_hold_is_kept_in_the_framework_with_the_reason(client, auth):
     framework = package()
     unit, outcome, c1, c2 = framework["ids"][0]
     deep, deeper, orphan, two_parents, loop_a, loop_b = (str(uuid.uuid4()) for _ in range(6))
@@ -72,16 +74,17 @@ def test_what_units_cannot_hold_is_reported_with_its_reason_and_the_rest_is_kept
     response = import_case(client, auth, sent(framework))
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    reasons = {i["identifier"]: i.get("reason") for i in body["items"] if i["kept_as"] == "not_kept"}
+    reasons = {i["identifier"]: i.get("reason") for i in body["items"] if i["kept_as"] == "framework"}
     assert set(reasons) == {deep, deeper, orphan, two_parents, loop_a, loop_b}
     assert "nested deeper than 3 levels" in reasons[deep] and "not kept" in reasons[deeper]
     assert "not under the CFDocument" in reasons[orphan] and "2 parents" in reasons[two_parents]
     assert "cycle" in reasons[loop_a] and "cycle" in reasons[loop_b]
     kinds = [(a["association_type"], a["kept_as"]) for a in body["associations"]]
-    assert kinds[4:] == [("isChildOf", "not_kept")] * 6 + [("precedes", "not_kept"), ("exactMatchOf", "not_kept"),
-                                                          ("isRelatedTo", "nos_mapping")]
-    assert body["not_kept"] == {"items": 6, "associations": 8}
-    assert all(a["reason"] for a in body["associations"] if a["kept_as"] == "not_kept")
+    assert kinds[4:] == [("isChildOf", "framework")] * 6 + [("precedes", "framework"), ("exactMatchOf", "framework"),
+                                                           ("isRelatedTo", "nos_mapping")]
+    assert body["outside_units"] == {"items": 6, "associations": 8} and body["not_kept"] == {"items": 0,
+                                                                                              "associations": 0}
+    assert all(a["reason"] for a in body["associations"] if a["kept_as"] == "framework")
     draft = client.get(f"/v1/units/{body['units'][0]['unit_id']}?status=draft", headers=auth("author_ocr")).get_json()
     assert [c["text"] for c in draft["learning_outcomes"][0]["criteria"]] == ["First criterion of unit 0",
                                                                               "Second criterion of unit 0"]
@@ -133,8 +136,21 @@ def test_references_that_do_not_hold_are_refused_at_their_path(client, auth, cha
     refused(client, auth, framework, path, words)
 
 
-def test_a_package_none_of_whose_units_can_be_kept_says_why(client, auth):
+def test_a_framework_with_no_unit_shape_is_kept_as_a_framework_only(client, auth):
     framework = package()
     unit = framework["ids"][0][0]
     framework["CFAssociations"].append(link("isChildOf", unit, framework["ids"][0][2]))  # the unit under its criterion
+    body = import_case(client, auth, sent(framework)).get_json()
+    assert body["units"] == [] and body["framework"]["outcome"] == "created"
+    assert "2 parents" in body["items"][0]["reason"] and body["outside_units"]["items"] == 4
+
+
+def test_the_bodys_own_unit_suite_with_nothing_of_unit_shape_is_refused_saying_why(client, auth):
+    """Our own suite comes back as its units only (no framework is kept for it), so it must hold some."""
+    framework = package()
+    suite = suite_id(AwardingBody.get(AwardingBody.slug == "ocr"))
+    framework["CFDocument"]["identifier"] = suite
+    framework["CFAssociations"][0]["destinationNodeURI"] = {"identifier": suite}
+    unit = framework["ids"][0][0]
+    framework["CFAssociations"].append(link("isChildOf", unit, framework["ids"][0][2]))
     refused(client, auth, framework, "$.CFItems[0]", "2 parents")

@@ -136,6 +136,16 @@ def _ocr_draft_unit(client, auth) -> dict:
     return {"unit": unit_id, "outcome": outcome["id"], "criterion": outcome["criteria"][0]["id"]}
 
 
+def _ocr_draft_framework(client, auth) -> str:
+    """A CASE framework of OCR that has only a draft: hidden from everyone but admins and OCR's authors."""
+    package = {"CFDocument": {"identifier": "7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "title": "OCR draft framework",
+                              "creator": "OCR"},
+               "CFItems": [{"identifier": "8f2a3b4c-5d6e-4f7a-9b0c-1d2e3f4a5b6c", "fullStatement": "Drafted"}]}
+    imported = client.post("/v1/imports/case?awarding_body=ocr", json=package, headers=auth("author_ocr"))
+    assert imported.status_code == 200, imported.get_json()
+    return imported.get_json()["framework"]["identifier"]
+
+
 def _draft_version_of_b13(client, auth, ids) -> int:
     """A draft version 3 of B13 (published at versions 1 and 2): hidden from all but OCR's authors and admins."""
     document = yaml.safe_load((UNITS_DIR / "ocr-b13.yaml").read_text(encoding="utf-8"))
@@ -220,6 +230,7 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "draft_version": [(version, f"/v1/units/{ids['B13']}/versions/{{}}?status=draft")],
         "spare_account": [(ids["spare_account"], "/v1/admin/accounts/{}")],
         "spare_client": [(ids["spare_client"], "/v1/admin/clients/{}")],
+        "framework": [(_ocr_draft_framework(client, auth), "/v1/frameworks/{}")],
     }
     return ids, hidden
 

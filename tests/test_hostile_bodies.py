@@ -135,6 +135,8 @@ def bodiless_routes(ids) -> dict[str, tuple]:
         "assessment.countersign": (f"/v1/decisions/{ids['trainee_decision']}/countersign", "assessor_a"),
         "sync.publish": (f"/v1/units/{ids['CS 39']}/publish", "admin"),
         "sync.withdraw": (f"/v1/units/{ids['B13']}/withdraw", "admin"),
+        "sync.publish_framework": (f"/v1/frameworks/{ids['framework']}/publish", "admin"),
+        "sync.withdraw_framework": (f"/v1/frameworks/{ids['framework']}/withdraw", "admin"),
         **{f"admin.{verb}_account": (f"/v1/admin/accounts/{ids['spare_account']}/{verb}", "admin")
            for verb in ("disable", "enable")},
         **{f"admin.{verb}_client": (f"/v1/admin/clients/{ids['spare_client']}/{verb}", "admin")

@@ -34,8 +34,9 @@ URI = "urn:qualtrack:openapi.json"  # the bundled contract as one resource: its 
 REGISTRY = Registry().with_resource(URI, Resource.from_contents(CONTRACT, default_specification=DRAFT202012))
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CASE_DIR = PROJECT_ROOT / "schema" / "case"
-# The CASE provider holds no subjects, concepts, licences, association groupings or rubrics (api.services.interop.case):
-# these lookups always answer 404 (unknownobject), so the 200 their binding documents has no real answer to show.
+# Our units have no subjects, concepts, licences, association groupings or rubrics: only a framework imported whole
+# holds them, and the examples come from data/units, so their 200s have no example here (tests/test_case_frameworks.py
+# checks those answers against the official schemas).
 NEVER_SUCCEED = {"getCFSubject", "getCFConcept", "getCFLicense", "getCFAssociationGrouping", "getCFRubric"}
 CHECKED_FORMATS = {"date", "date-time", "uuid", "uri", "email"}
 

@@ -54,16 +54,20 @@ def import_case(path: Path, awarding_body: str) -> None:
             report = case_import.import_package(operator(), package, awarding_body)
     except ApiError as error:
         raise explained(error) from None
+    framework = report["framework"]
+    if framework is not None:
+        click.echo(f"  {framework['outcome']:<9} framework {framework['identifier']} (version {framework['version']}, "
+                   f"{framework['status']})")
     for unit in report["units"]:
         click.echo(f"  {unit['outcome']:<9} {unit['code']} (version {unit['version']}, draft)")
     click.echo(f"{len(report['units'])} unit(s) from {path}")
     for kind in ("items", "associations"):
         for row in report[kind]:
-            if row["kept_as"] == "not_kept":
-                click.echo(f"  not kept  {row['path']} ({row.get('identifier') or 'no identifier'}): {row['reason']}")
-    if any(report["not_kept"].values()):
-        click.echo(f"not kept: {report['not_kept']['items']} item(s), {report['not_kept']['associations']} "
-                   "association(s) (above)")
+            if "reason" in row:
+                where = "framework only" if row["kept_as"] == "framework" else "not kept"
+                click.echo(f"  {where}: {row['path']} ({row.get('identifier') or 'no identifier'}): {row['reason']}")
+    for field in report["fields_not_kept"]:
+        click.echo(f"  not kept: {field} (not a CASE 1.1 field)")
 
 
 @main.command("export-schema")

@@ -226,3 +226,49 @@ CONTENT_MODELS = [
     AssessmentCriterion, Mapping, Guidance, UnitGuidance, Qualification, QualificationGroup, QualificationGroupUnit,
     ContentChange,
 ]
+
+
+class CaseFramework(BaseModel):
+    """A CASE framework imported whole (api.services.interop.case_frameworks): identity is its CFDocument's
+    identifier; its content lives in CaseFrameworkVersion rows."""
+
+    id = peewee.UUIDField(primary_key=True)
+    owner = peewee.ForeignKeyField(AwardingBody, backref="case_frameworks", on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class CaseFrameworkVersion(BaseModel):
+    """One version of a framework: its package as stored (case_package.stored), draft until published; a published
+    version is frozen. The newest version that is not a draft is the one served, if it is published."""
+
+    id = peewee.UUIDField(primary_key=True)
+    framework = peewee.ForeignKeyField(CaseFramework, backref="versions", on_delete="CASCADE")
+    number = peewee.IntegerField()
+    status = peewee.CharField(max_length=16, choices=[(s, s) for s in VERSION_STATUSES])
+    title = peewee.TextField()
+    package = JSONTextField()
+    package_hash = peewee.CharField(max_length=64)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+    published_at = peewee.DateTimeField(null=True)
+    withdrawn_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("framework", "number"), True),)
+
+
+class CaseFrameworkMember(BaseModel):
+    """Which version holds a member (item, association, definition or rubric) by identifier, so the provider finds
+    it without reading every package: ``kind`` is the provider path it is served at (CFItems, CFAssociations...)."""
+
+    version = peewee.ForeignKeyField(CaseFrameworkVersion, on_delete="CASCADE")
+    kind = peewee.CharField(max_length=32)
+    identifier = peewee.CharField(max_length=200)
+    position = peewee.IntegerField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("version", "kind", "identifier")
+        indexes = ((("identifier", "kind"), False),)
+
+
+CONTENT_MODELS += [CaseFramework, CaseFrameworkVersion, CaseFrameworkMember]

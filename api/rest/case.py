@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, json, request, send_file
 
 from api.config import PROJECT_ROOT
-from api.services.interop import case
+from api.services.interop import case, case_frameworks
 
 bp = Blueprint("case", __name__)  # path variables use the binding's name, sourcedId
 BASE_PATH = case.BASE_PATH
@@ -108,7 +108,9 @@ def get_all_documents():
     """Every published framework's CFDocument, with limit/offset paging, sort, filter and field selection."""
     limit, offset = _int_arg("limit", DEFAULT_LIMIT, 1), _int_arg("offset", 0, 0)
     links = _links()
-    records = [case.document_record(fw, links) for fw in case.frameworks()]
+    stored = [case_frameworks.document_record(v, links.root) for v in case_frameworks.served_versions()]
+    held = {record["identifier"] for record in stored}
+    records = stored + [case.document_record(fw, links) for fw in case.frameworks() if fw.identifier not in held]
     if request.args.get("filter") is not None:
         records = _filtered(records, request.args["filter"])
     sort = request.args.get("sort")
@@ -162,18 +164,32 @@ def _framework(sourced_id: str) -> case.Framework:
         raise _unknown("CFDocument", identifier) from None
 
 
+def _stored(kind: str, sourced_id: str):
+    """The served version of a framework kept whole that holds this member (or is this document), if any."""
+    identifier = str(_sourced_id(sourced_id))
+    if kind == "CFDocuments":
+        return case_frameworks.served_version(identifier)
+    return case_frameworks.holding(kind, identifier)
+
+
 @bp.get("/CFDocuments/<sourcedId>")
 def get_document(sourcedId):
+    if (version := _stored("CFDocuments", sourcedId)) is not None:
+        return _json(case_frameworks.document_record(version, _links().root))
     return _json(case.document_record(_framework(sourcedId), _links()))
 
 
 @bp.get("/CFPackages/<sourcedId>")
 def get_package(sourcedId):
+    if (version := _stored("CFDocuments", sourcedId)) is not None:
+        return _json(case_frameworks.package_of(version, _links().root))
     return _json(case.package(_framework(sourcedId), _links()))
 
 
 @bp.get("/CFItems/<sourcedId>")
 def get_item(sourcedId):
+    if (version := _stored("CFItems", sourcedId)) is not None:
+        return _json(case_frameworks.member_record(version, "CFItems", str(_sourced_id(sourcedId)), _links().root))
     identifier = _sourced_id(sourcedId)
     try:
         item, _ = case.item_and_associations(identifier, _links())
@@ -184,6 +200,9 @@ def get_item(sourcedId):
 
 @bp.get("/CFItemAssociations/<sourcedId>")
 def get_item_associations(sourcedId):
+    if (version := _stored("CFItems", sourcedId)) is not None:
+        item, associations = case_frameworks.item_associations(version, str(_sourced_id(sourcedId)), _links().root)
+        return _json({"CFItem": item, "CFAssociations": associations})
     identifier = _sourced_id(sourcedId)
     try:
         item, associations = case.item_and_associations(identifier, _links())
@@ -194,6 +213,9 @@ def get_item_associations(sourcedId):
 
 @bp.get("/CFAssociations/<sourcedId>")
 def get_association(sourcedId):
+    if (version := _stored("CFAssociations", sourcedId)) is not None:
+        return _json(case_frameworks.member_record(version, "CFAssociations", str(_sourced_id(sourcedId)),
+                                                   _links().root))
     identifier = _sourced_id(sourcedId)
     try:
         return _json(case.association(identifier, _links()))
@@ -203,6 +225,9 @@ def get_association(sourcedId):
 
 @bp.get("/CFItemTypes/<sourcedId>")
 def get_item_type(sourcedId):
+    if (version := _stored("CFItemTypes", sourcedId)) is not None:
+        return _json({"CFItemTypes": [case_frameworks.member_record(version, "CFItemTypes", str(_sourced_id(sourcedId)),
+                                                                    _links().root)]})
     identifier = _sourced_id(sourcedId)
     try:
         return _json({"CFItemTypes": case.item_types(identifier, _links())})
@@ -210,15 +235,23 @@ def get_item_type(sourcedId):
         raise _unknown("CFItemType", identifier) from None
 
 
-def _none_held(kind: str):
+def _held_by_frameworks(path: str, kind: str, listed: bool):
+    """The view of a definition only frameworks kept whole hold (our own units have none): the member, alone or as
+    a one-member list named ``path`` (``listed``), else unknownobject."""
     def view(sourcedId):
-        raise _unknown(kind, _sourced_id(sourcedId))
+        version = _stored(path, sourcedId)
+        if version is None:
+            raise _unknown(kind, _sourced_id(sourcedId))
+        record = case_frameworks.member_record(version, path, str(_sourced_id(sourcedId)), _links().root)
+        return _json({path: [record]} if listed else record)
 
     view.__name__ = f"get_{kind.lower()}"
-    view.__doc__ = f"We hold no {kind}s: every identifier is unknownobject (malformed ones invalid_uuid)."
+    view.__doc__ = f"A {kind} of a published framework kept whole; unknownobject otherwise."
     return view
 
 
-for _path, _kind in (("CFSubjects", "CFSubject"), ("CFConcepts", "CFConcept"), ("CFLicenses", "CFLicense"),
-                     ("CFAssociationGroupings", "CFAssociationGrouping"), ("CFRubrics", "CFRubric")):
-    bp.add_url_rule(f"/{_path}/<sourcedId>", view_func=_none_held(_kind), methods=["GET"])
+for _path, _kind, _listed in (("CFSubjects", "CFSubject", True), ("CFConcepts", "CFConcept", True),
+                              ("CFLicenses", "CFLicense", False),
+                              ("CFAssociationGroupings", "CFAssociationGrouping", False),
+                              ("CFRubrics", "CFRubric", False)):
+    bp.add_url_rule(f"/{_path}/<sourcedId>", view_func=_held_by_frameworks(_path, _kind, _listed), methods=["GET"])

@@ -9,7 +9,7 @@ from api.inputs import bodies, takes_no_body
 from api.inputs.params import CHANGES_ARGS, IMPORT_ARGS, NO_ARGS
 from api.rest.http import json_response, parse_args, parse_body, parse_id, write_endpoint
 from api.services.content.catalog import Document
-from api.services.interop import case_import
+from api.services.interop import case_frameworks, case_import
 from api.services.sync import changes, diff, lifecycle
 from api.services.tracking import migration
 
@@ -127,3 +127,31 @@ def migrate_cohort():
     return json_response(migration.migrate_cohort(current_principal(), parse_body(COHORT_MIGRATE)),
                          cache_control="no-store")
 
+
+
+@bp.get("/frameworks/<framework_id>")
+def get_framework(framework_id):
+    """A CASE framework kept whole: its versions and the one served."""
+    parse_args(NO_ARGS)
+    return json_response(case_frameworks.get_framework(current_principal(), parse_id(framework_id, "framework")),
+                         cache_control="private, no-cache")
+
+
+@bp.post("/frameworks/<framework_id>/publish")
+@write_endpoint
+@takes_no_body
+def publish_framework(framework_id):
+    """Publish the framework's draft: /ims/case/v1p1 serves it from now on."""
+    parse_args(NO_ARGS)
+    return json_response(case_frameworks.publish(current_principal(), parse_id(framework_id, "framework")),
+                         cache_control="no-store")
+
+
+@bp.post("/frameworks/<framework_id>/withdraw")
+@write_endpoint
+@takes_no_body
+def withdraw_framework(framework_id):
+    """Withdraw the framework's released version: it is served no more."""
+    parse_args(NO_ARGS)
+    return json_response(case_frameworks.withdraw(current_principal(), parse_id(framework_id, "framework")),
+                         cache_control="no-store")

@@ -94,7 +94,7 @@ def render_unit_version(version: UnitVersion) -> tuple[str, str]:
         "source": source["source"],
         "created_at": iso_utc(version.created_at), "published_at": iso_utc(version.published_at),
         "withdrawn_at": iso_utc(version.withdrawn_at),
-        "case": {"identifier": str(unit.id), "uri": f"/ims/case/v1p1/CFItems/{unit.id}"},
+        "case": _case_link(source.get("case_identifier") or str(unit.id)),
         "links": {"self": f"/v1/units/{unit.id}/versions/{version.number}", "unit": f"/v1/units/{unit.id}",
                   "versions": f"/v1/units/{unit.id}/versions"},
     }
@@ -162,3 +162,8 @@ def render_qualification(qualification: Qualification, source: dict) -> tuple[st
         "notes": source.get("notes", []), "source": source["source"],
     }
     return dump(document)
+
+
+def _case_link(identifier: str) -> dict:
+    """The unit as a CASE item: its own id, or the identifier of the CASE item it was imported from."""
+    return {"identifier": identifier, "uri": f"/ims/case/v1p1/CFItems/{identifier}"}

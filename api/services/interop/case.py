@@ -7,8 +7,9 @@ Mapping:
 - CFAssociations: ``isChildOf`` (criterion -> outcome -> unit -> document) with ``sequenceNumber``; NOS mappings as
   ``exactMatchOf`` (maps fully) or ``isRelatedTo`` to our /v1/standards URI; ``replacedBy`` from a criterion to the
   one a later version declares replaces it.
-- CFItemTypes: Unit, Learning Outcome, Assessment Criterion. We hold no subjects, concepts, licences, association
-  groupings or rubrics: those lookups are always unknownobject.
+- CFItemTypes: Unit, Learning Outcome, Assessment Criterion. Our units have no subjects, concepts, licences,
+  association groupings or rubrics: only frameworks imported whole hold those (case_frameworks, which the provider's
+  views ask first).
 Only published content is served. Identifiers are lower-case UUIDs; every ``uri`` points at this provider.
 """
 

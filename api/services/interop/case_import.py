@@ -31,6 +31,7 @@ from api.models import AwardingBody, Standard, UnitVersion
 from api.models.base import content_id
 from api.services.common.access import Principal
 from api.services.content.data_files import ContentFile, check_document
+from api.services.interop import case_frameworks, case_package
 from api.services.interop.case import suite_id
 from api.services.sync import lifecycle
 
@@ -217,10 +218,11 @@ def _why_unplaced(framework: _Package, identifier: str, placed: dict, unkept: di
     return "it is not under the CFDocument by isChildOf associations"
 
 
-def unit_documents(package: dict, owner: AwardingBody) -> tuple[list[tuple[dict, dict]], dict]:
+def unit_documents(package: dict, owner: AwardingBody) -> tuple[list[tuple[dict, dict]], dict, ValidationFailed | None]:
     """The package's units as unit documents (data/units shape, status draft) for ``owner``, each with its origins
-    (unit document JSON path -> the package's JSON path of the value it holds), and the report of what became of
-    every item and association."""
+    (unit document JSON path -> the package's JSON path of the value it holds); the report of what became of every
+    item and association in them (``not_kept``, with the reason, for those that are in no unit); and, if there are no
+    units, why."""
     framework = _read(package)
     placed, unkept = _placements(framework)
     document, root, items = framework.document, framework.root, framework.items
@@ -268,25 +270,22 @@ def unit_documents(package: dict, owner: AwardingBody) -> tuple[list[tuple[dict,
                                               **({"creator": creator} if creator else {})}
         origins["$.source.document"] = origins.get("$.case_document.title", "$.CFDocument")
         units.append((unit_document, origins | {"$": unit.path}))
-    if not units:
-        _refuse_empty(framework, unkept)
     by_unit = {document["case_identifier"]: document for document, _ in units}
     report_associations = _associations(framework, placed, by_unit, criterion_numbers)
     report = {"items": [{k: v for k, v in row.items() if v is not None} for row in report_items.values()],
               "associations": report_associations}
-    report["not_kept"] = {"items": sum(row["kept_as"] == "not_kept" for row in report["items"]),
-                          "associations": sum(row["kept_as"] == "not_kept" for row in report_associations)}
-    return units, report
+    return units, report, None if units else _why_no_units(framework, unkept)
 
 
-def _refuse_empty(framework: _Package, unkept: dict) -> None:
-    """Refuse a package none of whose items can be kept as a unit, saying why for each item under the document."""
+def _why_no_units(framework: _Package, unkept: dict) -> ValidationFailed:
+    """Why a package none of whose items can be a unit has nothing to import as units, for each item under the
+    document."""
     under = framework.children.get(framework.root, [])
     if not under:
-        raise _problem("$.CFAssociations", "no items are children of the CFDocument: nothing to import")
+        return _problem("$.CFAssociations", "no items are children of the CFDocument: nothing to import")
     errors = {framework.items[item].path: [f"not kept as a unit: {unkept[item]}"] for item, _ in under}
-    raise ValidationFailed(f"the CASE package is not usable: no item under the CFDocument can be kept as a unit: "
-                           f"{', '.join(errors)}", errors=errors)
+    return ValidationFailed(f"the CASE package is not usable: no item under the CFDocument can be kept as a unit: "
+                            f"{', '.join(errors)}", errors=errors)
 
 
 def _written(item: _Item, number: str, origins: dict, at: str) -> dict:
@@ -353,23 +352,40 @@ def _check_units(units: list[tuple[dict, dict]]) -> None:
 
 
 def import_package(principal: Principal, package, owner_slug: str) -> dict:
-    """Save every unit of ``package`` as a draft of ``owner_slug`` (all or none): {units: [{code, unit_id, version,
-    outcome}], items, associations, not_kept}, the report of unit_documents."""
+    """Keep ``package`` as a framework of ``owner_slug`` (a new draft version if it changed) and save every unit in it
+    as a draft, all or none: {framework, units: [{code, unit_id, version, outcome}], items, associations,
+    outside_units, not_kept, fields_not_kept}. A package of the owner's own unit suite (our export) comes back as
+    its units only."""
     if not isinstance(package, dict):
         raise _problem("$", "a CFPackage is a JSON object")
     owner = AwardingBody.get_or_none(AwardingBody.slug == owner_slug)
     if owner is None:
         raise ValidationFailed(f"unknown awarding body {owner_slug!r}", errors={"awarding_body": ["unknown"]})
-    units, report = unit_documents(package, owner)
+    units, report, why_no_units = unit_documents(package, owner)
     _check_units(units)
     _check_not_taken(units, owner)
+    framework, dropped = None, []
+    if _identifier(package["CFDocument"].get("identifier"), "$.CFDocument.identifier") != suite_id(owner):
+        stored, dropped = case_package.stored(package)
+        framework = case_frameworks.store(principal, owner, stored)
+        for row, association in zip(report["associations"], stored["CFAssociations"], strict=True):
+            row["identifier"] = association["identifier"]  # as given, or minted where the exporter gave none
+    elif why_no_units is not None:
+        raise why_no_units
     results = []
     for document, _ in units:
         unit_id = content_id("unit", owner.slug, document["code"])
         saved = lifecycle.save_draft(principal, unit_id, document, None)
         results.append({"code": document["code"], "unit_id": str(unit_id), "version": saved.version.number,
                         "outcome": "created" if saved.created else "updated" if saved.changed else "unchanged"})
-    return {"units": results, **report}
+    rows = {kind: report[kind] for kind in ("items", "associations")}
+    for row in (*rows["items"], *rows["associations"]):
+        if row["kept_as"] == "not_kept" and framework is not None:
+            row["kept_as"] = "framework"
+    return {"framework": framework, "units": results, **rows,
+            "outside_units": {kind: sum("reason" in row for row in rows[kind]) for kind in rows},
+            "not_kept": {kind: sum(row["kept_as"] == "not_kept" for row in rows[kind]) for kind in rows},
+            "fields_not_kept": dropped}
 
 
 def _check_not_taken(units: list[tuple[dict, dict]], owner: AwardingBody) -> None:

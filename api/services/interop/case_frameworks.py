@@ -1,0 +1,256 @@
+"""CASE frameworks kept whole: every framework imported from a CASE package is stored as it came (case_package), with
+a lifecycle of its own (draft, published, withdrawn, like units), and a published framework is served by every
+/ims/case/v1p1 endpoint from what was stored. Units made from the parts of it that have the unit shape
+(case_import) live beside it, linked by CASE identifiers; publishing the framework does not need them complete.
+
+A framework's identity is its CFDocument's identifier, held by one awarding body. Importing a package that differs
+from the framework's newest version makes a new draft version (or edits the draft); the same package again changes
+nothing. The version served is the newest one that is not a draft, while it is published.
+"""
+
+import hashlib
+import uuid
+from datetime import datetime
+
+import orjson
+from peewee import IntegrityError, fn
+
+from api import db
+from api.errors import Conflict, NotFound, ValidationFailed
+from api.ids import new_id
+from api.models import AwardingBody, CaseFramework, CaseFrameworkMember, CaseFrameworkVersion
+from api.models.base import iso_utc, utcnow
+from api.services.common import audit
+from api.services.common.access import Principal, can_write_content, require, require_authenticated
+from api.services.interop import case_package
+
+
+def _hash(package: dict) -> str:
+    return hashlib.sha256(orjson.dumps(package, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _newest(framework_id, *, released_only: bool = False) -> CaseFrameworkVersion | None:
+    query = CaseFrameworkVersion.select().where(CaseFrameworkVersion.framework == framework_id)
+    if released_only:
+        query = query.where(CaseFrameworkVersion.status != "draft")
+    return query.order_by(CaseFrameworkVersion.number.desc()).first()
+
+
+def store(principal: Principal, owner: AwardingBody, package: dict) -> dict:
+    """Inside the caller's transaction: keep ``package`` (as case_package.stored gives it) as the newest version of
+    its framework; {identifier, version, status, outcome: created | updated | unchanged}."""
+    require(can_write_content(principal, owner.id),
+            "frameworks are imported by their awarding body's authors and its content:write clients")
+    _check_unique_members(package)
+    case_package.check_texts(package)
+    case_package.check_servable(package)
+    identifier = uuid.UUID(package["CFDocument"]["identifier"])
+    framework = CaseFramework.get_or_none(CaseFramework.id == identifier)
+    if framework is None:
+        try:
+            with db.savepoint():
+                framework = CaseFramework.create(id=identifier, owner=owner.id)
+        except IntegrityError:
+            raise Conflict(f"framework {identifier} was created by another request just now: retry") from None
+    elif framework.owner_id != owner.id:
+        holder = AwardingBody.get_by_id(framework.owner_id)
+        raise Conflict(f"framework {identifier} (its CFDocument's identifier) is held by {holder.name}: an awarding "
+                       "body imports only its own frameworks")
+    _lock(framework)
+    digest, newest = _hash(package), _newest(framework.id)
+    title = str(package["CFDocument"].get("title") or "")
+    if newest is not None and newest.package_hash == digest:
+        return _outcome(newest, "unchanged")
+    if newest is not None and newest.status == "draft":
+        newest.package, newest.package_hash, newest.title, newest.updated_at = package, digest, title, utcnow()
+        newest.save()
+        outcome = "updated"
+    else:
+        newest = CaseFrameworkVersion.create(
+            id=new_id(), framework=framework.id, number=(newest.number + 1) if newest else 1, status="draft",
+            title=title, package=package, package_hash=digest)
+        outcome = "created"
+    _index(newest, package)
+    audit.record(principal, f"framework.{'draft_created' if outcome == 'created' else 'draft_edited'}",
+                 "case_framework", framework.id, after={"version": newest.number, "status": "draft"})
+    return _outcome(newest, outcome)
+
+
+def _outcome(version: CaseFrameworkVersion, outcome: str) -> dict:
+    return {"identifier": str(version.framework_id), "version": version.number, "status": version.status,
+            "outcome": outcome, "href": f"/v1/frameworks/{version.framework_id}"}
+
+
+def _lock(framework: CaseFramework) -> None:
+    """Hold the framework until the transaction ends, so two imports or lifecycle changes of it take turns."""
+    if not db.is_sqlite():
+        db.fetch_rows("SELECT 1 FROM case_framework WHERE id = {p} FOR UPDATE", [framework.id.hex])
+
+
+def _check_unique_members(package: dict) -> None:
+    """Two members of one kind with one identifier would be one object to the provider: refused at the second."""
+    seen: dict = {}
+    errors: dict[str, list[str]] = {}
+    for key, records in [("CFRubrics", package.get("CFRubrics", []))] + list(package.get("CFDefinitions", {}).items()):
+        for index, record in enumerate(records):
+            path = f"$.{key}[{index}]" if key == "CFRubrics" else f"$.CFDefinitions.{key}[{index}]"
+            identifier = record.get("identifier")
+            if (key, identifier) in seen:
+                errors[f"{path}.identifier"] = [f"{identifier} is also the identifier of {seen[(key, identifier)]}"]
+            seen[(key, identifier)] = path
+    if errors:
+        raise ValidationFailed(f"the CASE package is not usable: {', '.join(errors)}", errors=errors)
+
+
+def _index(version: CaseFrameworkVersion, package: dict) -> None:
+    CaseFrameworkMember.delete().where(CaseFrameworkMember.version == version.id).execute()
+    rows = [{"version": version.id, "kind": kind, "identifier": str(record.get("identifier")), "position": position}
+            for position, (kind, record) in enumerate(case_package.members(package))]
+    for start in range(0, len(rows), 500):
+        CaseFrameworkMember.insert_many(rows[start:start + 500]).execute()
+
+
+def _writable(principal: Principal, framework_id: uuid.UUID) -> CaseFramework:
+    require_authenticated(principal)
+    framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
+    if framework is None or not (can_write_content(principal, framework.owner_id) or _served(framework.id)):
+        raise NotFound(f"no framework {framework_id} visible to you")
+    require(can_write_content(principal, framework.owner_id),
+            "frameworks are changed by their awarding body's authors and its content:write clients")
+    _lock(framework)
+    return framework
+
+
+def publish(principal: Principal, framework_id: uuid.UUID) -> dict:
+    """Publish the framework's draft: from now on it is the version served, and frozen. Publishing with no draft
+    while the newest version is published changes nothing."""
+    framework = _writable(principal, framework_id)
+    newest = _newest(framework.id)
+    if newest.status == "published":
+        return framework_body(framework, changed=False)
+    if newest.status != "draft":
+        raise Conflict(f"framework {framework.id} has no draft to publish: import its package again to make one")
+    newest.status, newest.published_at, newest.updated_at = "published", utcnow(), utcnow()
+    newest.save()
+    audit.record(principal, "framework.published", "case_framework", framework.id,
+                 after={"version": newest.number, "status": "published"})
+    return framework_body(framework)
+
+
+def withdraw(principal: Principal, framework_id: uuid.UUID) -> dict:
+    """Withdraw the framework's released version: it is served no more. Withdrawing again changes nothing."""
+    framework = _writable(principal, framework_id)
+    released = _newest(framework.id, released_only=True)
+    if released is None:
+        raise Conflict(f"framework {framework.id} has no released version to withdraw")
+    if released.status == "published":
+        released.status, released.withdrawn_at, released.updated_at = "withdrawn", utcnow(), utcnow()
+        released.save()
+        audit.record(principal, "framework.withdrawn", "case_framework", framework.id,
+                     after={"version": released.number, "status": "withdrawn"})
+        return framework_body(framework)
+    return framework_body(framework, changed=False)
+
+
+def get_framework(principal: Principal, framework_id: uuid.UUID) -> dict:
+    """A framework: its versions, and the one served if any; a framework never published is seen only by those who
+    may change it."""
+    framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
+    if framework is None or not (_served(framework.id) or can_write_content(principal, framework.owner_id)):
+        raise NotFound(f"no framework {framework_id} visible to you")
+    return framework_body(framework)
+
+
+def framework_body(framework: CaseFramework, *, changed: bool = True) -> dict:
+    versions = list(CaseFrameworkVersion.select(
+        CaseFrameworkVersion.number, CaseFrameworkVersion.status, CaseFrameworkVersion.title,
+        CaseFrameworkVersion.created_at, CaseFrameworkVersion.updated_at, CaseFrameworkVersion.published_at,
+        CaseFrameworkVersion.withdrawn_at).where(CaseFrameworkVersion.framework == framework.id)
+        .order_by(CaseFrameworkVersion.number))
+    served = _served(framework.id)
+    owner = AwardingBody.get_by_id(framework.owner_id)
+    return {
+        "id": str(framework.id), "owner": {"slug": owner.slug, "name": owner.name}, "title": versions[-1].title,
+        "status": versions[-1].status, "version": versions[-1].number,
+        "served_version": served.number if served else None, "changed": changed,
+        "versions": [{"number": v.number, "status": v.status, "title": v.title, "created_at": iso_utc(v.created_at),
+                      "updated_at": iso_utc(v.updated_at), "published_at": iso_utc(v.published_at),
+                      "withdrawn_at": iso_utc(v.withdrawn_at)} for v in versions],
+        "case": {"identifier": str(framework.id), "uri": f"/ims/case/v1p1/CFPackages/{framework.id}"},
+        "href": f"/v1/frameworks/{framework.id}",
+    }
+
+
+# -- the provider's side -----------------------------------------------------------------------------------------------
+
+def _served(framework_id) -> CaseFrameworkVersion | None:
+    """The version served: the newest that is not a draft, if it is published."""
+    released = _newest(framework_id, released_only=True)
+    return released if released is not None and released.status == "published" else None
+
+
+def served_versions() -> list[CaseFrameworkVersion]:
+    """The version served of every published framework, by title."""
+    newest = (CaseFrameworkVersion.select(CaseFrameworkVersion.framework, fn.MAX(CaseFrameworkVersion.number)
+                                          .alias("number"))
+              .where(CaseFrameworkVersion.status != "draft").group_by(CaseFrameworkVersion.framework))
+    found = [CaseFrameworkVersion.get((CaseFrameworkVersion.framework == row.framework_id)
+                                      & (CaseFrameworkVersion.number == row.number)) for row in newest]
+    return sorted((v for v in found if v.status == "published"), key=lambda v: (v.title, str(v.framework_id)))
+
+
+def served_version(framework_id: str) -> CaseFrameworkVersion | None:
+    try:
+        return _served(uuid.UUID(framework_id))
+    except ValueError:
+        return None
+
+
+def holding(kind: str, identifier: str) -> CaseFrameworkVersion | None:
+    """The served version holding the member ``identifier`` of ``kind`` (a provider path: CFItems, ...), if any."""
+    for member in CaseFrameworkMember.select().where(CaseFrameworkMember.identifier == identifier,
+                                                     CaseFrameworkMember.kind == kind):
+        version = CaseFrameworkVersion.get_by_id(member.version_id)
+        served = _served(version.framework_id)
+        if served is not None and served.id == version.id:
+            return version
+    return None
+
+
+def changed_at(version: CaseFrameworkVersion) -> datetime:
+    return version.published_at or version.updated_at
+
+
+def package_of(version: CaseFrameworkVersion, root: str) -> dict:
+    """The CFPackage of a served version, as this provider (at ``root``) serves it."""
+    return case_package.served(version.package, root.rstrip("/"), changed_at(version))
+
+
+def document_record(version: CaseFrameworkVersion, root: str) -> dict:
+    """The CFDocument of a served version, with its CFPackageURI."""
+    document = package_of(version, root)["CFDocument"]
+    identifier = document["identifier"]
+    return {**document, "CFPackageURI": {"title": document.get("title") or identifier, "identifier": identifier,
+                                         "uri": f"{root.rstrip('/')}/ims/case/v1p1/CFPackages/{identifier}"}}
+
+
+def member_record(version: CaseFrameworkVersion, kind: str, identifier: str, root: str) -> dict:
+    """One member of a served version as served alone: items and associations name their CFDocument."""
+    package = package_of(version, root)
+    candidates = package.get(kind) if kind in ("CFItems", "CFAssociations", "CFRubrics") else \
+        package.get("CFDefinitions", {}).get(kind, [])
+    record = next(r for r in candidates if r.get("identifier") == identifier)
+    if kind in ("CFItems", "CFAssociations"):
+        document = package["CFDocument"]
+        record = {**record, "CFDocumentURI": {"title": document.get("title") or document["identifier"],
+                                              "identifier": document["identifier"], "uri": document["uri"]}}
+    return record
+
+
+def item_associations(version: CaseFrameworkVersion, identifier: str, root: str) -> tuple[dict, list[dict]]:
+    """A served item, and every association of its framework that it is an end of."""
+    item = member_record(version, "CFItems", identifier, root)
+    mine = [a for a in package_of(version, root)["CFAssociations"]
+            if identifier in (a.get("originNodeURI", {}).get("identifier"),
+                              a.get("destinationNodeURI", {}).get("identifier"))]
+    return item, mine

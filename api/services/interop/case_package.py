@@ -1,0 +1,274 @@
+"""A CASE framework as it is stored and served: the imported CFPackage in CASE 1.1's shape, every member kept.
+
+``stored(package)`` reads what an exporter sent into what is stored: the document, items, associations, definitions
+(item types, concepts, subjects, licences, association groupings) and rubrics, in the order given, with their
+identifiers, codes, texts, sequence numbers, languages, dates and links as given, read leniently where exporters
+differ from CASE 1.1 (identifiers in upper case, a sequenceNumber as a numeric string, a timestamp without a time
+zone, a link given as a bare URI or without a title). Fields that CASE 1.1 does not define are not kept, and are
+listed. ``served(stored, links, ...)`` is what the provider answers: the stored package with the fields a provider
+sets itself, each object's ``uri`` (this provider's address of it) and, in links to members of the framework, their
+``uri`` too; ``lastChangeDateTime`` where the exporter gave none. The whole served package is checked against the
+official CFPackage schema when it is imported, so every answer the provider gives from it is valid.
+"""
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+
+from jsonschema import Draft201909Validator
+
+from api.config import PROJECT_ROOT
+from api.errors import ValidationFailed
+from api.models.base import content_id
+
+PACKAGE_SCHEMA = PROJECT_ROOT / "schema" / "case" / "case_v1p1_cfpackage-jsonschema1.json"
+UUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
+UUID = re.compile(UUID_IN.pattern.strip("()"))
+SEQUENCE = re.compile(r"-?[0-9]{1,9}")  # within the 32-bit integer CASE's schema allows
+# Each kind of member: where it is in a package, and the provider path it is served at.
+DEFINITIONS = {"CFItemTypes": "CFItemTypes", "CFConcepts": "CFConcepts", "CFSubjects": "CFSubjects",
+               "CFLicenses": "CFLicenses", "CFAssociationGroupings": "CFAssociationGroupings"}
+LINKS_TO = {"CFItemTypeURI": "CFItemTypes", "conceptKeywordsURI": "CFConcepts", "subjectURI": "CFSubjects",
+            "licenseURI": "CFLicenses", "CFAssociationGroupingURI": "CFAssociationGroupings",
+            "originNodeURI": "CFItems", "destinationNodeURI": "CFItems", "CFItemURI": "CFItems",
+            "CFDocumentURI": "CFDocuments"}
+MEMBER_KEYS = {"CFItems": "CFPckgItem", "CFAssociations": "CFPckgAssociation", "CFRubrics": "CFRubric",
+               "CFItemTypes": "CFItemType", "CFConcepts": "CFConcept", "CFSubjects": "CFSubject",
+               "CFLicenses": "CFLicense", "CFAssociationGroupings": "CFAssociationGrouping"}
+PLACEHOLDER_ROOT = "https://provider.invalid"
+MAX_TEXT = 10_000  # characters, as a unit document's free text
+TEXT_LIMITS = {"title": 1_000, "key": 200, "licenseText": 100_000}  # a title is a line; a licence may be long
+CONTROL = re.compile("[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]")
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(PACKAGE_SCHEMA.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator() -> Draft201909Validator:
+    return Draft201909Validator(_schema(), format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def _properties(definition: str) -> dict[str, dict]:
+    return _schema()["$defs"][definition]["properties"]
+
+
+def _uuid_text(value) -> str | None:
+    """A lower-case UUID from a string that is one (or a URI ending in one), else None."""
+    found = UUID_IN.findall(value) if isinstance(value, str) else []
+    return str(uuid.UUID(found[-1])) if found else None
+
+
+def _is_sequence(value) -> bool:
+    """A sequenceNumber as exporters write it: a whole number, or one as a string."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and SEQUENCE.fullmatch(value.strip()) is not None)
+
+
+def _timestamp(value) -> str | None:
+    """A timestamp as given if it is an RFC 3339 date-time; one without a time zone (as CASE 1.0 exporters write
+    them) or with a space for the T, in UTC; None if it is not a timestamp."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo and "T" in value and value == value.strip():
+        return value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+class _Reader:
+    """Reads one package, noting every field not kept."""
+
+    def __init__(self):
+        self.dropped: list[str] = []
+
+    def member(self, record, definition: str, path: str) -> dict:
+        if not isinstance(record, dict):
+            raise ValidationFailed(f"the CASE package is not usable: {path}: not an object", errors={path: [
+                "not an object"]})
+        known = _properties(definition)
+        kept = {}
+        for key, value in record.items():
+            if value is None:
+                continue  # exporters write null for a field they do not give
+            if key not in known:
+                if not (key == "CFDocumentURI" and definition == "CFPckgItem"):  # implied by the package it is in
+                    self.dropped.append(f"{path}.{key}")
+                continue
+            if key == "sequenceNumber" and not _is_sequence(value):
+                self.dropped.append(f"{path}.{key}")  # not a number: read as last, as case_import reads it
+                continue
+            kept[key] = self.value(key, value, known[key], f"{path}.{key}")
+        if isinstance(kept.get("identifier"), str) and (identifier := _uuid_text(kept["identifier"])):
+            kept["identifier"] = identifier
+        return kept
+
+    def value(self, key: str, value, schema: dict, path: str):
+        if schema.get("type") == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # a code or number written as a JSON number
+        if key == "sequenceNumber" and isinstance(value, str):
+            return int(value.strip())
+        if key in ("lastChangeDateTime",):
+            return _timestamp(value) or value
+        if key in LINKS_TO:
+            return [self.link(v) for v in value] if isinstance(value, list) else self.link(value)
+        if key in ("CFRubricCriteria", "CFRubricCriterionLevels") and isinstance(value, list):
+            child = "CFRubricCriterion" if key == "CFRubricCriteria" else "CFRubricCriterionLevel"
+            return [self.member(v, child, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    @staticmethod
+    def link(value):
+        """A link object from a link object (its identifier lower case if it is a UUID, else as given) or a bare URI
+        (identified by the UUID it ends in, else by itself)."""
+        if isinstance(value, str):
+            return {"identifier": _uuid_text(value) or value, "uri": value}
+        if isinstance(value, dict) and isinstance(value.get("identifier"), str):
+            identifier = value["identifier"]
+            return {**value, "identifier": str(uuid.UUID(identifier)) if UUID.fullmatch(identifier) else identifier}
+        return value
+
+
+def stored(package: dict) -> tuple[dict, list[str]]:
+    """(the package as stored, the JSON paths of the fields not kept). ``package`` has passed case_import's checks
+    (a CFDocument with a UUID identifier, unique identifiers, isChildOf ends that hold)."""
+    reader = _Reader()
+    result = {"CFDocument": reader.member(package["CFDocument"], "CFPckgDocument", "$.CFDocument")}
+    for key in ("CFItems", "CFAssociations", "CFRubrics"):
+        result[key] = [reader.member(record, MEMBER_KEYS[key], f"$.{key}[{i}]")
+                       for i, record in enumerate(package.get(key) or [])]
+    for index, association in enumerate(result["CFAssociations"]):
+        if "identifier" not in association:  # CASE requires one; the same package always gets the same
+            association["identifier"] = minted_identifier(result["CFDocument"].get("identifier"), index, association)
+    definitions = package.get("CFDefinitions") or {}
+    if not isinstance(definitions, dict):
+        raise ValidationFailed("the CASE package is not usable: $.CFDefinitions: not an object",
+                               errors={"$.CFDefinitions": ["not an object"]})
+    result["CFDefinitions"] = {key: [reader.member(record, MEMBER_KEYS[key], f"$.CFDefinitions.{key}[{i}]")
+                                     for i, record in enumerate(definitions.get(key) or [])]
+                               for key in DEFINITIONS if definitions.get(key)}
+    reader.dropped += [f"$.CFDefinitions.{key}" for key in definitions if key not in DEFINITIONS]
+    reader.dropped += [f"$.{key}" for key in package if key not in (*result, "CFDefinitions")]
+    return result, reader.dropped
+
+
+def minted_identifier(document: str, index: int, association: dict) -> str:
+    """The identifier of an association its exporter gave none: derived from its document, place and ends."""
+    ends = [str((association.get(k) or {}).get("identifier")) for k in ("originNodeURI", "destinationNodeURI")]
+    return str(content_id("case-association", document, index, association.get("associationType"), *ends))
+
+
+def check_texts(package: dict) -> None:
+    """ValidationFailed naming each path of a text that is too long or holds a control character: the limits unit
+    documents keep (schema/defs.schema.json), so a framework's texts are stored and served as given or not at all."""
+    errors: dict[str, list[str]] = {}
+
+    def walk(value, path: str, key: str) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(name, f"{path} (a key)", "key")
+                walk(inner, f"{path}.{name}", name)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{path}[{index}]", key)
+        elif isinstance(value, str):
+            limit = TEXT_LIMITS.get(key, MAX_TEXT)
+            if len(value) > limit:
+                errors.setdefault(path, []).append(f"is too long: {len(value)} characters, at most {limit}")
+            if CONTROL.search(value):
+                errors.setdefault(path, []).append("holds a control character (only tab, line feed and carriage "
+                                                   "return are text)")
+
+    walk(package, "$", "")
+    if errors:
+        shown = dict(list(errors.items())[:50])
+        raise ValidationFailed(f"the CASE package is not usable: {', '.join(shown)}", errors=shown)
+
+
+def members(package: dict):
+    """(path name a member is served at, member) for every member of a stored package, document excepted."""
+    for key in ("CFItems", "CFAssociations", "CFRubrics"):
+        for record in package.get(key, []):
+            yield key, record
+    for key, records in package.get("CFDefinitions", {}).items():
+        for record in records:
+            yield DEFINITIONS[key], record
+
+
+def served(package: dict, root: str, changed_at: datetime) -> dict:
+    """The stored ``package`` as this provider (at ``root``) serves it."""
+    own = {record.get("identifier"): kind for kind, record in members(package)}
+    own[package["CFDocument"]["identifier"]] = "CFDocuments"
+    when = changed_at.replace(tzinfo=UTC, microsecond=0).isoformat()
+
+    def member(record: dict, kind: str) -> dict:
+        result = {**record, "uri": f"{root}/ims/case/v1p1/{kind}/{record.get('identifier')}"}
+        result.setdefault("lastChangeDateTime", when)
+        for key, value in record.items():
+            if key in LINKS_TO:
+                result[key] = [link(v) for v in value] if isinstance(value, list) else link(value)
+            elif key in ("CFRubricCriteria", "CFRubricCriterionLevels"):
+                result[key] = [member(v, key) for v in value]
+        return result
+
+    def link(value):
+        if not isinstance(value, dict):
+            return value
+        identifier = value.get("identifier")
+        result = dict(value)
+        if identifier in own:
+            result["uri"] = f"{root}/ims/case/v1p1/{own[identifier]}/{identifier}"
+        elif "uri" not in result and isinstance(identifier, str):  # outside the package, given by identifier alone
+            result["uri"] = f"urn:uuid:{identifier}" if UUID.fullmatch(identifier) else identifier
+        result.setdefault("title", titles.get(identifier) or str(identifier))
+        return result
+
+    titles = {record.get("identifier"): _title(record) for _, record in members(package)}
+    titles[package["CFDocument"]["identifier"]] = package["CFDocument"].get("title")
+    result = {"CFDocument": member(package["CFDocument"], "CFDocuments")}
+    for key in ("CFItems", "CFAssociations"):
+        result[key] = [member(record, key) for record in package.get(key, [])]
+    if package.get("CFDefinitions"):
+        result["CFDefinitions"] = {key: [member(record, DEFINITIONS[key]) for record in records]
+                                   for key, records in package["CFDefinitions"].items()}
+    if package.get("CFRubrics"):
+        result["CFRubrics"] = [member(record, "CFRubrics") for record in package["CFRubrics"]]
+    return result
+
+
+def _title(record: dict) -> str | None:
+    """How a link names a member: its title, else its code and statement, as CASE tools write them."""
+    if record.get("title"):
+        return record["title"]
+    text = record.get("abbreviatedStatement") or record.get("fullStatement")
+    code = record.get("humanCodingScheme")
+    if isinstance(text, str):
+        return f"{code} {text}"[:200] if isinstance(code, str) and code else text[:200]
+    return None
+
+
+def check_servable(package: dict) -> None:
+    """ValidationFailed naming each path where the package, as served, would not be a valid CASE 1.1 CFPackage."""
+    errors: dict[str, list[str]] = {}
+    for error in _validator().iter_errors(served(package, PLACEHOLDER_ROOT, datetime(2000, 1, 1))):
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        errors.setdefault(path, []).append(_plain(error))
+        if len(errors) >= 50:
+            break
+    if errors:
+        raise ValidationFailed(f"the CASE package is not a valid CASE 1.1 framework: {', '.join(sorted(errors))}",
+                               errors=errors)
+
+
+def _plain(error) -> str:
+    """A schema error in a line: what the official schema expects there."""
+    message = error.message
+    return message if len(message) <= 300 else message[:297] + "..."

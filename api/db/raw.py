@@ -117,15 +117,15 @@ def db_timestamp(moment):
     return str(moment) if isinstance(database_proxy.obj, peewee.SqliteDatabase) else moment
 
 
-def fetch_in(sql: str, params: list, values: list) -> list[tuple]:
+def fetch_in(sql: str, params: list, values: list, after: Sequence = ()) -> list[tuple]:
     """Rows of a raw SELECT whose placeholders are written {p} and whose IN list is written {values}, filled with
-    ``values`` (after ``params``). Composing a long IN list with peewee costs far more than running the query; this
-    only joins placeholders."""
+    ``values`` (after ``params``, and before ``after``: the placeholders that follow the IN list). Composing a long
+    IN list with peewee costs far more than running the query; this only joins placeholders."""
     if not values:
         return []
     database = database_proxy.obj
     marks = ", ".join([database.param] * len(values))
-    return database.execute_sql(sql.format(p=database.param, values=marks), [*params, *values]).fetchall()
+    return database.execute_sql(sql.format(p=database.param, values=marks), [*params, *values, *after]).fetchall()
 
 
 def execute(sql: str, params: Sequence = ()) -> int:

@@ -6,11 +6,11 @@ A write that changes some criteria of one enrolment runs inside ``changing``: it
 KEY UPDATE, which does not wait on the key-share locks that inserting a decision takes; SQLite's writer holds the whole
 database already), derives the states of those criteria before and after the write with progress.criterion_states (the
 derivation every progress document uses, one criterion at a time), and adds the difference to the stored counts. So a
-write costs the same however many criteria its unit has, and of two writers on one enrolment the second reads the stored
-counts after the first commits. A write that changes the whole enrolment (a migration to another version) stores its
-whole derived document (``refresh``). Every enrolment has a tally from the moment it is created (``add_new``: its
-version's criteria and nothing else), so a centre's roll-up reads the centre's tallies and nothing else; ``drift``
-(``qualtrack check-progress``) compares each stored tally with the whole derivation.
+write costs the same however many criteria its unit has and however long their histories, and of two writers on one
+enrolment the second reads the stored counts after the first commits. A write that changes the whole enrolment (a
+migration to another version) stores its whole derived document (``refresh``). Every enrolment has a tally from the
+moment it is created (``add_new``: its version's criteria and nothing else), so a centre's roll-up reads the centre's
+tallies and nothing else; ``drift`` (``qualtrack check-progress``) compares each stored tally with the whole derivation.
 """
 
 import uuid
@@ -26,21 +26,34 @@ ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS T
 # The enrolment's tally and the state of some of its criteria, in one statement. Every row starts with the enrolment's
 # centre and unit version and its stored counts (COUNT_KEYS; NULLs if its tally is not of that version), then one of
 # the criteria that is in the version, how often it is claimed, and one of its decisions (NULLs if none) with that
-# decision's countersignature and IQA sample (progress.criterion_states reads these); decisions in the order they were
-# made. One row with NULL criterion if none of the criteria is in the version; no row if there is no such enrolment.
-# A criterion has few decisions: reading them all costs less than walking to the two its state depends on.
-# Parameters: the enrolment (hex), then the criteria (hex) as the IN list.
+# decision's countersignature and IQA sample (progress.criterion_states reads these): of its decisions, only the two
+# its state depends on (the newest, and the newest in effect), each found by walking the (enrolment, criterion,
+# sequence) index back from the newest, so a write costs the same however long the criterion's history; in the
+# order they were made. One row with NULL criterion if none of the criteria is in the version; no row if there is
+# no such enrolment.
+# Parameters: the enrolment (hex) three times, the criteria (hex) as the IN list, the enrolment again.
 TALLY_AND_STATES_SQL = f"""
+WITH w AS MATERIALIZED (
+  SELECT c.id, c.version_id,
+         (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = {{p}} AND k.criterion_id = c.id) AS claims,
+         (SELECT MAX(x.sequence) FROM decision x WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id) AS newest,
+         (SELECT x.sequence FROM decision x LEFT OUTER JOIN countersignature y ON y.decision_id = x.id
+          WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id
+            AND (x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)
+          ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
+  FROM assessment_criterion c WHERE c.id IN ({{values}}))
 SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)},
-       CAST(c.id AS TEXT), (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = e.id AND k.criterion_id = c.id),
+       CAST(w.id AS TEXT), w.claims,
        CAST(d.id AS TEXT), d.outcome, d.assessor_status, CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT),
        m.id IS NOT NULL, v.verdict
-FROM (SELECT id, centre_id, unit_version_id FROM enrolment WHERE id = {{p}}) e
+FROM enrolment e
 LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id AND t.unit_version_id = e.unit_version_id
-LEFT OUTER JOIN assessment_criterion c ON c.version_id = e.unit_version_id AND c.id IN ({{values}})
-LEFT OUTER JOIN decision d ON d.enrolment_id = e.id AND d.criterion_id = c.id
+LEFT OUTER JOIN w ON w.version_id = e.unit_version_id
+LEFT OUTER JOIN decision d ON d.enrolment_id = e.id AND d.criterion_id = w.id
+                          AND d.sequence IN (w.newest, w.newest_in_effect)
 LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
 LEFT OUTER JOIN iqa_sample m ON m.decision_id = d.id LEFT OUTER JOIN iqa_verdict v ON v.sample_id = m.id
+WHERE e.id = {{p}}
 ORDER BY d.sequence"""
 PLACE_COLUMNS, STATE_START = 2, 2 + len(COUNT_KEYS)
 ADD_CHANGES_SQL = (f"UPDATE enrolment_tally SET {', '.join(f'{k} = {{p}}' for k in COUNT_KEYS[1:])}, complete = {{p}} "
@@ -81,7 +94,7 @@ def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]):
     wanted = [c.hex for c in criterion_ids]
 
     def tally_and_states():
-        return fetch_in(TALLY_AND_STATES_SQL, [enrolment_id.hex], wanted)
+        return fetch_in(TALLY_AND_STATES_SQL, [enrolment_id.hex] * 3, wanted, [enrolment_id.hex])
 
     rows = _locked(enrolment_id, tally_and_states) if wanted else []
     yield

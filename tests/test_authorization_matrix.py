@@ -212,6 +212,8 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         # a published framework of Skills CFA: everyone reads it; its writers publish (a no-op) and withdraw it,
         # after which it is hidden from everyone else
         "sync.get_framework": [Probe("GET", f"/v1/frameworks/{ids['framework']}", EVERYONE)],
+        "sync.diff_framework_versions": [Probe("GET", f"/v1/frameworks/{ids['framework']}/versions/1/diff/1",
+                                               EVERYONE)],
         "sync.publish_framework": [Probe("POST", f"/v1/frameworks/{ids['framework']}/publish", SKILLS_CFA_CONTENT,
                                          refusals=frozenset({401, 403}))],
         "sync.withdraw_framework": [Probe("POST", f"/v1/frameworks/{ids['framework']}/withdraw", SKILLS_CFA_CONTENT,

@@ -185,6 +185,11 @@ def test_reimporting_changes_nothing_and_a_changed_package_is_a_new_version(clie
     assert (body["served_version"], [v["status"] for v in body["versions"]]) == (2, ["published", "published"])
     assert client.get(f"{BASE}/CFItems/{DEEPER}").get_json()["fullStatement"] == "Fourth level, third wording"
     assert publish(client, auth, DOC)["changed"] is False  # nothing left to publish
+    changes = client.get(f"/v1/frameworks/{DOC}/versions/1/diff/2").get_json()
+    assert changes["CFItems"] == {"added": [], "removed": [],
+                                  "changed": [{"identifier": DEEPER, "fields": ["fullStatement"]}]}
+    assert changes["CFAssociations"] == {"added": [], "removed": [], "changed": []} and changes["document"] == []
+    assert client.get(f"/v1/frameworks/{DOC}/versions/1/diff/3").status_code == 404
 
 
 def test_a_withdrawn_framework_is_served_no_more(client, auth):
@@ -215,8 +220,10 @@ def test_another_body_cannot_take_a_framework_over(client, auth):
 
 def test_fields_case_does_not_define_are_listed_and_nulls_are_not_given(client, auth):
     package = framework()
-    package["CFItems"][0] |= {"vendorScore": 7, "notes": None}
-    package["CFDocument"]["x-internal"] = "yes"
+    package["CFItems"][0] |= {"vendorScore": 7, "notes": None, "statusStartDate": "",  # "" for a date: not given
+                              "CFDocumentURI": {"identifier": DOC}}  # what the package implies: not listed
+    package["CFAssociations"][0]["CFDocumentURI"] = {"identifier": DOC}
+    package["CFDocument"] |= {"x-internal": "yes", "CFPackageURI": {"identifier": DOC}}
     answer = imported(client, auth, package)
     assert answer["fields_not_kept"] == ["$.CFDocument.x-internal", "$.CFItems[0].vendorScore"]
 

@@ -35,7 +35,8 @@ REST_ONLY = {
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
     **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes",
-                     "sync.import_case", "sync.get_framework", "sync.publish_framework", "sync.withdraw_framework"),
+                     "sync.import_case", "sync.get_framework", "sync.publish_framework", "sync.withdraw_framework",
+                     "sync.diff_framework_versions"),
                     "awarding-body sync is a REST integration (documents, ETags, the change feed)"),
     **{f"case.{name}": "the CASE 1.1 binding is REST by definition" for name in (
         "discovery", "get_all_documents", "get_document", "get_package", "get_item", "get_item_associations",

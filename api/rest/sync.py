@@ -155,3 +155,11 @@ def withdraw_framework(framework_id):
     parse_args(NO_ARGS)
     return json_response(case_frameworks.withdraw(current_principal(), parse_id(framework_id, "framework")),
                          cache_control="no-store")
+
+
+@bp.get("/frameworks/<framework_id>/versions/<int(signed=True):a>/diff/<int(signed=True):b>")
+def diff_framework_versions(framework_id, a, b):
+    """Members added, removed and changed from version a to version b of a framework."""
+    parse_args(NO_ARGS)
+    return json_response(case_frameworks.diff(current_principal(), parse_id(framework_id, "framework"), a, b),
+                         cache_control="private, no-cache")

@@ -254,3 +254,38 @@ def item_associations(version: CaseFrameworkVersion, identifier: str, root: str)
             if identifier in (a.get("originNodeURI", {}).get("identifier"),
                               a.get("destinationNodeURI", {}).get("identifier"))]
     return item, mine
+
+
+def diff(principal: Principal, framework_id: uuid.UUID, a: int, b: int) -> dict:
+    """What changed from version ``a`` to version ``b`` of a framework, member by member (matched by identifier):
+    added, removed, and changed with the names of the fields that differ; the document's changed fields too."""
+    framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
+    if framework is None or not (_served(framework.id) or can_write_content(principal, framework.owner_id)):
+        raise NotFound(f"no framework {framework_id} visible to you")
+    versions = {v.number: v for v in CaseFrameworkVersion.select().where(
+        CaseFrameworkVersion.framework == framework.id, CaseFrameworkVersion.number.in_([a, b]))}
+    missing = [n for n in (a, b) if n not in versions]
+    if missing:
+        raise NotFound(f"framework {framework.id} has no version {missing[0]}")
+    old, new = versions[a].package, versions[b].package
+    result = {"framework_id": str(framework.id), "from": a, "to": b,
+              "document": sorted(_changed_fields(old["CFDocument"], new["CFDocument"]))}
+    for kind in KINDS:
+        before, after = _by_identifier(old, kind), _by_identifier(new, kind)
+        result[kind] = {"added": [i for i in after if i not in before],
+                        "removed": [i for i in before if i not in after],
+                        "changed": [{"identifier": i, "fields": sorted(_changed_fields(before[i], after[i]))}
+                                    for i in after if i in before and before[i] != after[i]]}
+    return result
+
+
+KINDS = ("CFItems", "CFAssociations", "CFItemTypes", "CFConcepts", "CFSubjects", "CFLicenses",
+         "CFAssociationGroupings", "CFRubrics")
+
+
+def _by_identifier(package: dict, kind: str) -> dict:
+    return {record.get("identifier"): record for path, record in case_package.members(package) if path == kind}
+
+
+def _changed_fields(before: dict, after: dict) -> set[str]:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}

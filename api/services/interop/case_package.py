@@ -38,6 +38,9 @@ MEMBER_KEYS = {"CFItems": "CFPckgItem", "CFAssociations": "CFPckgAssociation", "
                "CFItemTypes": "CFItemType", "CFConcepts": "CFConcept", "CFSubjects": "CFSubject",
                "CFLicenses": "CFLicense", "CFAssociationGroupings": "CFAssociationGrouping"}
 PLACEHOLDER_ROOT = "https://provider.invalid"
+# Links CASE 1.0 exporters write on members of a package, which the package itself implies: not listed as dropped.
+IMPLIED = {"CFPckgItem": ("CFDocumentURI",), "CFPckgAssociation": ("CFDocumentURI",),
+           "CFPckgDocument": ("CFPackageURI",)}
 MAX_TEXT = 10_000  # characters, as a unit document's free text
 TEXT_LIMITS = {"title": 1_000, "key": 200, "licenseText": 100_000}  # a title is a line; a licence may be long
 CONTROL = re.compile("[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]")
@@ -97,10 +100,10 @@ class _Reader:
         known = _properties(definition)
         kept = {}
         for key, value in record.items():
-            if value is None:
-                continue  # exporters write null for a field they do not give
+            if value is None or (value == "" and "format" in known.get(key, {})):
+                continue  # exporters write null (or, for a date or a URI, "") for a field they do not give
             if key not in known:
-                if not (key == "CFDocumentURI" and definition == "CFPckgItem"):  # implied by the package it is in
+                if key not in IMPLIED.get(definition, ()):
                     self.dropped.append(f"{path}.{key}")
                 continue
             if key == "sequenceNumber" and not _is_sequence(value):

@@ -228,6 +228,20 @@ def test_fields_case_does_not_define_are_listed_and_nulls_are_not_given(client, 
     assert answer["fields_not_kept"] == ["$.CFDocument.x-internal", "$.CFItems[0].vendorScore"]
 
 
+def nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
+def test_a_body_too_deep_to_read_is_a_400(client, auth):
+    body = '{"CFDocument": ' + '{"x": ' * 5000 + "1" + "}" * 5000 + "}"
+    response = client.post("/v1/imports/case?awarding_body=ocr", data=body, content_type="application/json",
+                           headers=auth("author_ocr"))
+    assert response.status_code == 400 and "not valid JSON" in response.get_json()["detail"]
+
+
 @pytest.mark.parametrize(("change", "path"), [
     (lambda p: p["CFDocument"].pop("creator"), "$.CFDocument"),
     (lambda p: p["CFItems"][2].update(educationLevel="09"), "$.CFItems[2].educationLevel"),
@@ -240,6 +254,8 @@ def test_fields_case_does_not_define_are_listed_and_nulls_are_not_given(client, 
     (lambda p: p["CFItems"][2].update(notes="a\u0000b"), "$.CFItems[2].notes"),
     (lambda p: p["CFAssociations"][8]["extensions"].update({"k\u0007": 1}) if "extensions" in p["CFAssociations"][8]
      else p["CFAssociations"][8].update(extensions={"k\u0007": 1}), "$.CFAssociations[8].extensions (a key)"),
+    (lambda p: p["CFItems"][0].update(extensions=nested(100)), "$.CFItems[0].extensions" + ".x" * 29),
+    (lambda p: p["CFRubrics"][0].update(CFRubricCriteria="several"), "$.CFRubrics[0].CFRubricCriteria"),
 ])
 def test_a_package_that_would_not_be_valid_case_is_refused_at_its_path(client, auth, change, path):
     package = framework()

@@ -47,7 +47,7 @@ def import_case(path: Path, awarding_body: str) -> None:
     connect(settings)
     try:
         package = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise click.ClickException(f"{path} is not a JSON CFPackage: {exc}") from None
     try:
         with write_transaction():

@@ -93,6 +93,9 @@ def import_case():
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the CFPackage as application/json")
     body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidParameter("the body is not valid JSON (malformed, or nested too deep to read): send a CFPackage "
+                               "object")
     principal = current_principal()
     owner = args.get("awarding_body") or _single_body(principal)
     report = case_import.import_package(principal, body, owner)

@@ -42,6 +42,7 @@ PLACEHOLDER_ROOT = "https://provider.invalid"
 IMPLIED = {"CFPckgItem": ("CFDocumentURI",), "CFPckgAssociation": ("CFDocumentURI",),
            "CFPckgDocument": ("CFPackageURI",)}
 MAX_TEXT = 10_000  # characters, as a unit document's free text
+MAX_DEPTH = 32  # levels of JSON from the package down (a rubric level is 6; an extension may hold a little more)
 TEXT_LIMITS = {"title": 1_000, "key": 200, "licenseText": 100_000}  # a title is a line; a licence may be long
 CONTROL = re.compile("[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]")
 
@@ -174,14 +175,16 @@ def check_texts(package: dict) -> None:
     documents keep (schema/defs.schema.json), so a framework's texts are stored and served as given or not at all."""
     errors: dict[str, list[str]] = {}
 
-    def walk(value, path: str, key: str) -> None:
-        if isinstance(value, dict):
+    def walk(value, path: str, key: str, depth: int = 0) -> None:
+        if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+            errors.setdefault(path, []).append(f"is nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(value, dict):
             for name, inner in value.items():
                 walk(name, f"{path} (a key)", "key")
-                walk(inner, f"{path}.{name}", name)
+                walk(inner, f"{path}.{name}", name, depth + 1)
         elif isinstance(value, list):
             for index, inner in enumerate(value):
-                walk(inner, f"{path}[{index}]", key)
+                walk(inner, f"{path}[{index}]", key, depth + 1)
         elif isinstance(value, str):
             limit = TEXT_LIMITS.get(key, MAX_TEXT)
             if len(value) > limit:
@@ -218,8 +221,8 @@ def served(package: dict, root: str, changed_at: datetime) -> dict:
         for key, value in record.items():
             if key in LINKS_TO:
                 result[key] = [link(v) for v in value] if isinstance(value, list) else link(value)
-            elif key in ("CFRubricCriteria", "CFRubricCriterionLevels"):
-                result[key] = [member(v, key) for v in value]
+            elif key in ("CFRubricCriteria", "CFRubricCriterionLevels") and isinstance(value, list):
+                result[key] = [member(v, key) if isinstance(v, dict) else v for v in value]
         return result
 
     def link(value):

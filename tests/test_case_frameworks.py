@@ -263,3 +263,15 @@ def test_a_package_that_would_not_be_valid_case_is_refused_at_its_path(client, a
     response = import_case(client, auth, package)
     assert response.status_code == 422 and path in response.get_json()["errors"], response.get_json()
     assert client.get(f"/v1/frameworks/{DOC}", headers=auth("author_ocr")).status_code == 404  # nothing written
+
+
+def test_an_integer_beyond_64_bits_is_kept_as_the_cli_reads_it(database):
+    """The CLI reads a file with Python's json (integers of any size); the stored package and its digest keep them."""
+    from api.services.common.access import Principal
+    from api.services.interop import case_import
+
+    package = framework()
+    package["CFAssociations"][2]["sequenceNumber"] = 10**30
+    admin = Principal(kind="account", id=uuid.uuid4(), roles=frozenset({"admin"}))
+    assert case_import.import_package(admin, package, "ocr")["framework"]["outcome"] == "created"
+    assert case_import.import_package(admin, package, "ocr")["framework"]["outcome"] == "unchanged"

@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from datetime import datetime
 
-import orjson
 from peewee import IntegrityError, fn
 
 from api import db
@@ -26,7 +25,9 @@ from api.services.interop import case_package
 
 
 def _hash(package: dict) -> str:
-    return hashlib.sha256(orjson.dumps(package, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """The package's digest, as its stored JSON text would be (JSONTextField: orjson, or json for integers beyond
+    64 bits)."""
+    return hashlib.sha256(CaseFrameworkVersion.package.db_value(package).encode()).hexdigest()
 
 
 def _newest(framework_id, *, released_only: bool = False) -> CaseFrameworkVersion | None:

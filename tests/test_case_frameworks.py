@@ -275,3 +275,25 @@ def test_an_integer_beyond_64_bits_is_kept_as_the_cli_reads_it(database):
     admin = Principal(kind="account", id=uuid.uuid4(), roles=frozenset({"admin"}))
     assert case_import.import_package(admin, package, "ocr")["framework"]["outcome"] == "created"
     assert case_import.import_package(admin, package, "ocr")["framework"]["outcome"] == "unchanged"
+
+
+def test_each_change_of_a_framework_is_in_the_change_feed(client, auth):
+    start = client.get("/v1/changes?limit=500", headers=auth("author_ocr")).get_json()["next_cursor"]
+    imported(client, auth)
+    edited = framework()
+    edited["CFItems"][4]["fullStatement"] = "Fourth level, reworded"
+    imported(client, auth, edited)
+    publish(client, auth, DOC)
+    assert client.post(f"/v1/frameworks/{DOC}/withdraw", headers=auth("author_ocr")).status_code == 200
+
+    def feed(caller):
+        items = client.get(f"/v1/changes?since={start}&limit=500", headers=auth(caller)).get_json()["items"]
+        return [(i["action"], i["version"], i["status"]) for i in items if i["kind"] == "framework"]
+
+    assert feed("author_ocr") == [("created", 1, "draft"), ("draft_edited", 1, "draft"),
+                                  ("published", 1, "published"), ("withdrawn", 1, "withdrawn")]
+    assert feed("author_skills_cfa") == [("published", 1, "published")]  # others see what was published only
+    entry = next(i for i in client.get(f"/v1/changes?since={start}&limit=500").get_json()["items"]
+                 if i["kind"] == "framework")
+    assert (entry["framework_id"], entry["unit_id"], entry["code"], entry["href"]) == (
+        DOC, None, None, f"/v1/frameworks/{DOC}")

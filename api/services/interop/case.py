@@ -107,7 +107,8 @@ class Framework:
         """The latest release or withdrawal of any unit that is or was in it (so it never moves back when a unit
         leaves), or the qualification's own last change."""
         unit_ids = [v.unit_id for v in self.versions]
-        query = ContentChange.select(fn.MAX(ContentChange.occurred_at)).where(ContentChange.status != "draft")
+        query = ContentChange.select(fn.MAX(ContentChange.occurred_at)).where(ContentChange.status != "draft",
+                                                                               ContentChange.unit.is_null(False))
         if self.kind == "suite":
             query = query.where(ContentChange.owner == self.owner.id)
         else:

@@ -22,6 +22,7 @@ from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated
 from api.services.interop import case_package
+from api.services.sync import changes
 
 
 def _hash(package: dict) -> str:
@@ -72,8 +73,10 @@ def store(principal: Principal, owner: AwardingBody, package: dict) -> dict:
             title=title, package=package, package_hash=digest)
         outcome = "created"
     _index(newest, package)
-    audit.record(principal, f"framework.{'draft_created' if outcome == 'created' else 'draft_edited'}",
-                 "case_framework", framework.id, after={"version": newest.number, "status": "draft"})
+    action = "created" if outcome == "created" else "draft_edited"
+    audit.record(principal, f"framework.{action}", "case_framework", framework.id,
+                 after={"version": newest.number, "status": "draft"})
+    changes.record_framework(action, newest, framework.owner_id, audit.actor_of(principal))
     return _outcome(newest, outcome)
 
 
@@ -135,6 +138,7 @@ def publish(principal: Principal, framework_id: uuid.UUID) -> dict:
     newest.save()
     audit.record(principal, "framework.published", "case_framework", framework.id,
                  after={"version": newest.number, "status": "published"})
+    changes.record_framework("published", newest, framework.owner_id, audit.actor_of(principal))
     return framework_body(framework)
 
 
@@ -149,6 +153,7 @@ def withdraw(principal: Principal, framework_id: uuid.UUID) -> dict:
         released.save()
         audit.record(principal, "framework.withdrawn", "case_framework", framework.id,
                      after={"version": released.number, "status": "withdrawn"})
+        changes.record_framework("withdrawn", released, framework.owner_id, audit.actor_of(principal))
         return framework_body(framework)
     return framework_body(framework, changed=False)
 
@@ -192,12 +197,14 @@ def _served(framework_id) -> CaseFrameworkVersion | None:
 
 def served_versions() -> list[CaseFrameworkVersion]:
     """The version served of every published framework, by title."""
-    newest = (CaseFrameworkVersion.select(CaseFrameworkVersion.framework, fn.MAX(CaseFrameworkVersion.number)
-                                          .alias("number"))
+    newest = (CaseFrameworkVersion.select(CaseFrameworkVersion.framework.alias("framework_id"),
+                                          fn.MAX(CaseFrameworkVersion.number).alias("number"))
               .where(CaseFrameworkVersion.status != "draft").group_by(CaseFrameworkVersion.framework))
-    found = [CaseFrameworkVersion.get((CaseFrameworkVersion.framework == row.framework_id)
-                                      & (CaseFrameworkVersion.number == row.number)) for row in newest]
-    return sorted((v for v in found if v.status == "published"), key=lambda v: (v.title, str(v.framework_id)))
+    served = (CaseFrameworkVersion.select()
+              .join(newest, on=((CaseFrameworkVersion.framework == newest.c.framework_id)
+                                & (CaseFrameworkVersion.number == newest.c.number)))
+              .where(CaseFrameworkVersion.status == "published"))
+    return sorted(served, key=lambda v: (v.title, str(v.framework_id)))
 
 
 def served_version(framework_id: str) -> CaseFrameworkVersion | None:

@@ -1,4 +1,5 @@
-"""The content change feed: every unit version created, edited (draft), published or withdrawn, in commit order.
+"""The content change feed: every unit version, and every CASE framework version, created, edited (draft), published
+or withdrawn, in commit order.
 
 Why a reader's cursor never skips or repeats an entry: entries are numbered by ``seq`` and a writer appends its entry
 while holding a lock that it keeps until it commits, so no entry can become visible after an entry with a higher
@@ -6,9 +7,11 @@ while holding a lock that it keeps until it commits, so no entry can become visi
 database until commit). A cursor is the last ``seq`` a reader has seen, so the next page starts exactly after it.
 """
 
+from peewee import JOIN
+
 from api import db
 from api.errors import InvalidParameter
-from api.models import AwardingBody, ContentChange, Unit, UnitVersion
+from api.models import AwardingBody, CaseFrameworkVersion, ContentChange, Unit, UnitVersion
 from api.models.base import iso_utc
 from api.services.common.access import Principal, visible_content
 from api.services.common.pagination import decode_cursor, encode_cursor
@@ -26,13 +29,29 @@ def record(action: str, version: UnitVersion, actor: str) -> None:
                          status=version.status, etag=version.etag, actor=actor)
 
 
+def record_framework(action: str, version: CaseFrameworkVersion, owner_id, actor: str) -> None:
+    """Append one entry for a CASE framework's ``version`` (inside the caller's transaction, as its last write); its
+    etag is its package's digest."""
+    assert action in ACTIONS, action
+    db.hold_until_commit(FEED_LOCK)
+    ContentChange.create(action=action, framework=version.framework_id, owner=owner_id, framework_version=version.id,
+                         number=version.number, status=version.status, etag=f'"{version.package_hash[:64]}"',
+                         actor=actor)
+
+
 def _entry(change: ContentChange) -> dict:
-    unit_id = change.unit_id
+    if change.framework_id is not None:
+        framework_id = change.framework_id
+        subject = {"kind": "framework", "unit_id": None, "code": None, "framework_id": str(framework_id)}
+        version_id, href = change.framework_version_id, f"/v1/frameworks/{framework_id}"
+    else:
+        unit_id = change.unit_id
+        subject = {"kind": "unit", "unit_id": str(unit_id), "code": change.unit.code, "framework_id": None}
+        version_id, href = change.version_id, f"/v1/units/{unit_id}/versions/{change.number}?status={change.status}"
     return {"cursor": encode_cursor([change.seq]), "occurred_at": iso_utc(change.occurred_at),
-            "action": change.action, "unit_id": str(unit_id), "code": change.unit.code,
-            "owner": change.owner.slug, "version": change.number, "version_id": str(change.version_id),
-            "status": change.status, "etag": change.etag, "actor": change.actor,
-            "href": f"/v1/units/{unit_id}/versions/{change.number}?status={change.status}"}
+            "action": change.action, **subject, "owner": change.owner.slug, "version": change.number,
+            "version_id": str(version_id), "status": change.status, "etag": change.etag, "actor": change.actor,
+            "href": href}
 
 
 def list_changes(principal: Principal, since: str | None, limit: int) -> dict:
@@ -43,7 +62,7 @@ def list_changes(principal: Principal, since: str | None, limit: int) -> dict:
         (after,) = decode_cursor(since, 1, parameter="since")
         if not isinstance(after, int) or after < 0:
             raise InvalidParameter("since is not a cursor of this feed", errors={"since": ["not a feed cursor"]})
-    query = (ContentChange.select(ContentChange, Unit, AwardingBody).join(Unit)
+    query = (ContentChange.select(ContentChange, Unit, AwardingBody).join(Unit, JOIN.LEFT_OUTER)
              .join_from(ContentChange, AwardingBody).where(ContentChange.seq > after))
     query = visible_content(query, principal, ContentChange.status, ContentChange.owner)
     changes = list(query.order_by(ContentChange.seq).limit(limit))

@@ -93,6 +93,8 @@ def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth):
     assert item["fullStatement"] == "Understand 𝒸ustomers' needs"
     link = client.get(f"/v1/units/{units[0]['unit_id']}").get_json()["case"]  # the unit's own link resolves
     assert link["identifier"] == FOREIGN_UNIT and client.get(link["uri"]).status_code == 200
+    framework = client.get(f"/v1/frameworks/{FOREIGN_DOC.lower()}", headers=auth("author_ocr")).get_json()
+    assert [(u["unit_id"], u["code"]) for u in framework["units"]] == [(units[0]["unit_id"], "CC 1")]  # and back
 
 
 @pytest.mark.parametrize(("package", "message"), [

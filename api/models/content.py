@@ -229,6 +229,7 @@ class CaseFrameworkVersion(BaseModel):
     title = peewee.TextField()
     package = JSONTextField()
     package_hash = peewee.CharField(max_length=64)
+    units = JSONTextField(null=True)  # [{unit_id, code}]: the units made from its parts that have the unit shape
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
     published_at = peewee.DateTimeField(null=True)

@@ -38,9 +38,10 @@ def _newest(framework_id, *, released_only: bool = False) -> CaseFrameworkVersio
     return query.order_by(CaseFrameworkVersion.number.desc()).first()
 
 
-def store(principal: Principal, owner: AwardingBody, package: dict) -> dict:
+def store(principal: Principal, owner: AwardingBody, package: dict, units: list[dict]) -> dict:
     """Inside the caller's transaction: keep ``package`` (as case_package.stored gives it) as the newest version of
-    its framework; {identifier, version, status, outcome: created | updated | unchanged}."""
+    its framework, which names ``units`` ([{unit_id, code}], the units made from it); {identifier, version, status,
+    outcome: created | updated | unchanged}."""
     require(can_write_content(principal, owner.id),
             "frameworks are imported by their awarding body's authors and its content:write clients")
     _check_unique_members(package)
@@ -65,12 +66,13 @@ def store(principal: Principal, owner: AwardingBody, package: dict) -> dict:
         return _outcome(newest, "unchanged")
     if newest is not None and newest.status == "draft":
         newest.package, newest.package_hash, newest.title, newest.updated_at = package, digest, title, utcnow()
+        newest.units = units
         newest.save()
         outcome = "updated"
     else:
         newest = CaseFrameworkVersion.create(
             id=new_id(), framework=framework.id, number=(newest.number + 1) if newest else 1, status="draft",
-            title=title, package=package, package_hash=digest)
+            title=title, package=package, package_hash=digest, units=units)
         outcome = "created"
     _index(newest, package)
     action = "created" if outcome == "created" else "draft_edited"
@@ -168,17 +170,17 @@ def get_framework(principal: Principal, framework_id: uuid.UUID) -> dict:
 
 
 def framework_body(framework: CaseFramework, *, changed: bool = True) -> dict:
-    versions = list(CaseFrameworkVersion.select(
-        CaseFrameworkVersion.number, CaseFrameworkVersion.status, CaseFrameworkVersion.title,
-        CaseFrameworkVersion.created_at, CaseFrameworkVersion.updated_at, CaseFrameworkVersion.published_at,
-        CaseFrameworkVersion.withdrawn_at).where(CaseFrameworkVersion.framework == framework.id)
-        .order_by(CaseFrameworkVersion.number))
+    """A framework as /v1 shows it: its versions (without their packages), the units made from its newest one."""
+    v = CaseFrameworkVersion
+    versions = list(v.select(v.number, v.status, v.title, v.created_at, v.updated_at, v.published_at, v.withdrawn_at,
+                             v.units).where(v.framework == framework.id).order_by(v.number))
     served = _served(framework.id)
     owner = AwardingBody.get_by_id(framework.owner_id)
     return {
         "id": str(framework.id), "owner": {"slug": owner.slug, "name": owner.name}, "title": versions[-1].title,
         "status": versions[-1].status, "version": versions[-1].number,
         "served_version": served.number if served else None, "changed": changed,
+        "units": [{**unit, "href": f"/v1/units/{unit['unit_id']}"} for unit in versions[-1].units or []],
         "versions": [{"number": v.number, "status": v.status, "title": v.title, "created_at": iso_utc(v.created_at),
                       "updated_at": iso_utc(v.updated_at), "published_at": iso_utc(v.published_at),
                       "withdrawn_at": iso_utc(v.withdrawn_at)} for v in versions],

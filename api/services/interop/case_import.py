@@ -367,7 +367,8 @@ def import_package(principal: Principal, package, owner_slug: str) -> dict:
     framework, dropped = None, []
     if _identifier(package["CFDocument"].get("identifier"), "$.CFDocument.identifier") != suite_id(owner):
         stored, dropped = case_package.stored(package)
-        framework = case_frameworks.store(principal, owner, stored)
+        made = [{"unit_id": str(content_id("unit", owner.slug, d["code"])), "code": d["code"]} for d, _ in units]
+        framework = case_frameworks.store(principal, owner, stored, made)
         for row, association in zip(report["associations"], stored["CFAssociations"], strict=True):
             row["identifier"] = association["identifier"]  # as given, or minted where the exporter gave none
     elif why_no_units is not None:

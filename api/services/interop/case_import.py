@@ -119,8 +119,8 @@ class _Package:
 
 
 def _read(package: dict) -> _Package:
-    """The package's parts, refused at the path of the problem if an identifier is listed twice or an isChildOf
-    names an item the package does not hold."""
+    """The package's parts, refused at the path of the problem if an identifier is listed twice, an isChildOf names
+    an item the package does not hold, or isChildOf associations lead round in a cycle."""
     document = package.get("CFDocument")
     if not isinstance(document, dict):
         raise _problem("$.CFDocument", "a CFPackage has a CFDocument")
@@ -162,7 +162,32 @@ def _read(package: dict) -> _Package:
         parents.setdefault(child, []).append((parent, path))
     children = {parent: [(child, f"$.CFAssociations[{index}]") for _, index, child in sorted(found)]
                 for parent, found in kids.items()}
+    _refuse_cycles(parents)
     return _Package(document, root, items, children, parents, associations)
+
+
+def _refuse_cycles(parents: dict[str, list[tuple[str, str]]]) -> None:
+    """Refuse isChildOf associations that lead round in a cycle (an item its own ancestor), at the path of one of
+    them: a hierarchy has none. Iterative, so a long chain cannot exhaust the stack."""
+    state: dict[str, int] = {}  # 1: on the walk now, 2: done
+    for start in parents:
+        if start in state:
+            continue
+        stack = [(start, iter(parents.get(start, [])))]
+        state[start] = 1
+        while stack:
+            node, edges = stack[-1]
+            step = next(edges, None)
+            if step is None:
+                state[node] = 2
+                stack.pop()
+                continue
+            parent, path = step
+            if state.get(parent) == 1:
+                raise _problem(path, f"this isChildOf closes a cycle: item {parent} would be its own ancestor")
+            if parent not in state:
+                state[parent] = 1
+                stack.append((parent, iter(parents.get(parent, []))))
 
 
 def _document_text(document: dict, name: str, origins: dict, target: str) -> str | None:
@@ -205,14 +230,12 @@ def _placements(framework: _Package) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _why_unplaced(framework: _Package, identifier: str, placed: dict, unkept: dict) -> str:
-    """Why an item that no walk from the document reached is not kept: its first parents lead round in a cycle, or
-    to an item that is not kept, or to an item with no parent."""
+    """Why an item that no walk from the document reached is in no unit: its first parents lead to an item that is
+    in none, or to an item with no parent."""
     chain, node = [], identifier
     while framework.parents.get(node) and node not in chain:
         chain.append(node)
         node = framework.parents[node][0][0]
-    if node in chain:
-        return "it is in a cycle of isChildOf associations"
     if any(framework.parents[n][0][0] in placed or framework.parents[n][0][0] in unkept for n in chain):
         return "it is under an item that is not kept"
     return "it is not under the CFDocument by isChildOf associations"

@@ -297,3 +297,26 @@ def test_each_change_of_a_framework_is_in_the_change_feed(client, auth):
                  if i["kind"] == "framework")
     assert (entry["framework_id"], entry["unit_id"], entry["code"], entry["href"]) == (
         DOC, None, None, f"/v1/frameworks/{DOC}")
+
+
+def test_a_framework_cannot_stand_in_for_another_bodys_content(client, auth, content_ids):
+    """The provider serves a framework kept whole before what it builds from units, so a framework may not take the
+    identifier of another body's unit suite, nor hold another body's unit, outcome or criterion as an item."""
+    from api.models import AwardingBody
+    from api.services.interop.case import suite_id
+
+    suite = framework()
+    suite["CFDocument"]["identifier"] = suite_id(AwardingBody.get(AwardingBody.slug == "skills-cfa"))
+    for association in suite["CFAssociations"][:2]:
+        association["destinationNodeURI"]["identifier"] = suite["CFDocument"]["identifier"]
+    response = import_case(client, auth, suite)
+    assert response.status_code == 409 and "Skills CFA" in response.get_json()["detail"]
+    borrowed = framework()
+    borrowed["CFItems"][4]["identifier"] = content_ids["CS 34"]  # Skills CFA's unit, as our provider names it
+    for association in borrowed["CFAssociations"]:
+        for end in ("originNodeURI", "destinationNodeURI"):
+            if association[end]["identifier"] == DEEPER:
+                association[end]["identifier"] = content_ids["CS 34"]
+    response = import_case(client, auth, borrowed)
+    assert response.status_code == 409 and content_ids["CS 34"] in response.get_json()["detail"]
+    assert client.get(f"/v1/frameworks/{DOC}", headers=auth("author_ocr")).status_code == 404  # nothing kept

@@ -17,11 +17,22 @@ from peewee import IntegrityError, fn
 from api import db
 from api.errors import Conflict, NotFound, ValidationFailed
 from api.ids import new_id
-from api.models import AwardingBody, CaseFramework, CaseFrameworkMember, CaseFrameworkVersion
+from api.models import (
+    AssessmentCriterion,
+    AwardingBody,
+    CaseFramework,
+    CaseFrameworkMember,
+    CaseFrameworkVersion,
+    LearningOutcome,
+    Qualification,
+    Unit,
+    UnitVersion,
+)
 from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated
 from api.services.interop import case_package
+from api.services.interop.case import suite_id
 from api.services.sync import changes
 
 
@@ -59,6 +70,7 @@ def store(principal: Principal, owner: AwardingBody, package: dict, units: list[
         holder = AwardingBody.get_by_id(framework.owner_id)
         raise Conflict(f"framework {identifier} (its CFDocument's identifier) is held by {holder.name}: an awarding "
                        "body imports only its own frameworks")
+    _check_not_ours(package, owner)
     _lock(framework)
     digest, newest = _hash(package), _newest(framework.id)
     title = str(package["CFDocument"].get("title") or "")
@@ -106,6 +118,30 @@ def _check_unique_members(package: dict) -> None:
             seen[(key, identifier)] = path
     if errors:
         raise ValidationFailed(f"the CASE package is not usable: {', '.join(errors)}", errors=errors)
+
+
+def _check_not_ours(package: dict, owner: AwardingBody) -> None:
+    """Refuse a framework that would stand in for content another body publishes here: a CFDocument identifier
+    that is a body's unit suite or a qualification, or an item identifier that is another body's unit, outcome or
+    criterion (the provider serves a framework kept whole before what it builds from units)."""
+    document = package["CFDocument"]["identifier"]
+    suites = {suite_id(body): body.name for body in AwardingBody.select()}
+    if document in suites or Qualification.get_or_none(Qualification.id == document) is not None:
+        raise Conflict(f"{document} is the CASE identifier of {suites.get(document, 'a qualification')} on this "
+                       "provider: a framework kept here needs an identifier of its own")
+    items = [record["identifier"] for record in package.get("CFItems", [])]
+    for start in range(0, len(items), 500):
+        batch = [uuid.UUID(i) for i in items[start:start + 500]]
+        others = Unit.owner != owner.id
+        clash = (Unit.select(Unit.id).where(Unit.id.in_(batch), others).first()
+                 or LearningOutcome.select(LearningOutcome.id).join(UnitVersion).join(Unit)
+                 .where(LearningOutcome.id.in_(batch), others).first()
+                 or AssessmentCriterion.select(AssessmentCriterion.identity).join(UnitVersion).join(Unit)
+                 .where(AssessmentCriterion.identity.in_(batch), others).first())
+        if clash is not None:
+            held = getattr(clash, "identity", None) or clash.id
+            raise Conflict(f"CFItem {held} is content another awarding body publishes here: a framework holds "
+                           "items of its own")
 
 
 def _index(version: CaseFrameworkVersion, package: dict) -> None:

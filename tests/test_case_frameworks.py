@@ -320,3 +320,8 @@ def test_a_framework_cannot_stand_in_for_another_bodys_content(client, auth, con
     response = import_case(client, auth, borrowed)
     assert response.status_code == 409 and content_ids["CS 34"] in response.get_json()["detail"]
     assert client.get(f"/v1/frameworks/{DOC}", headers=auth("author_ocr")).status_code == 404  # nothing kept
+    imported(client, auth)  # OCR's framework; Skills CFA's own framework may not hold one of its items
+    theirs = {"CFDocument": {"identifier": str(uuid.uuid4()), "title": "Another", "creator": "Skills CFA"},
+              "CFItems": [{"identifier": DEEPER, "fullStatement": "Borrowed"}]}
+    response = client.post("/v1/imports/case?awarding_body=skills-cfa", json=theirs, headers=auth("admin"))
+    assert response.status_code == 409 and DEEPER in response.get_json()["detail"]

@@ -123,7 +123,8 @@ def _check_unique_members(package: dict) -> None:
 def _check_not_ours(package: dict, owner: AwardingBody) -> None:
     """Refuse a framework that would stand in for content another body publishes here: a CFDocument identifier
     that is a body's unit suite or a qualification, or an item identifier that is another body's unit, outcome or
-    criterion (the provider serves a framework kept whole before what it builds from units)."""
+    criterion, or an item of another body's framework (the provider serves a framework kept whole before what it
+    builds from units, and finds an item by its identifier)."""
     document = package["CFDocument"]["identifier"]
     suites = {suite_id(body): body.name for body in AwardingBody.select()}
     if document in suites or Qualification.get_or_none(Qualification.id == document) is not None:
@@ -138,8 +139,12 @@ def _check_not_ours(package: dict, owner: AwardingBody) -> None:
                  .where(LearningOutcome.id.in_(batch), others).first()
                  or AssessmentCriterion.select(AssessmentCriterion.identity).join(UnitVersion).join(Unit)
                  .where(AssessmentCriterion.identity.in_(batch), others).first())
-        if clash is not None:
-            held = getattr(clash, "identity", None) or clash.id
+        framed = (CaseFrameworkMember.select(CaseFrameworkMember.identifier).join(CaseFrameworkVersion)
+                  .join(CaseFramework).where(CaseFrameworkMember.identifier.in_([str(i) for i in batch]),
+                                             CaseFrameworkMember.kind == "CFItems", CaseFramework.owner != owner.id)
+                  .first())
+        if clash is not None or framed is not None:
+            held = framed.identifier if framed is not None else getattr(clash, "identity", None) or clash.id
             raise Conflict(f"CFItem {held} is content another awarding body publishes here: a framework holds "
                            "items of its own")
 

@@ -131,6 +131,7 @@ def _check_not_ours(package: dict, owner: AwardingBody) -> None:
         raise Conflict(f"{document} is the CASE identifier of {suites.get(document, 'a qualification')} on this "
                        "provider: a framework kept here needs an identifier of its own")
     items = [record["identifier"] for record in package.get("CFItems", [])]
+    _check_not_framed(package, owner)
     for start in range(0, len(items), 500):
         batch = [uuid.UUID(i) for i in items[start:start + 500]]
         others = Unit.owner != owner.id
@@ -139,14 +140,25 @@ def _check_not_ours(package: dict, owner: AwardingBody) -> None:
                  .where(LearningOutcome.id.in_(batch), others).first()
                  or AssessmentCriterion.select(AssessmentCriterion.identity).join(UnitVersion).join(Unit)
                  .where(AssessmentCriterion.identity.in_(batch), others).first())
-        framed = (CaseFrameworkMember.select(CaseFrameworkMember.identifier).join(CaseFrameworkVersion)
-                  .join(CaseFramework).where(CaseFrameworkMember.identifier.in_([str(i) for i in batch]),
-                                             CaseFrameworkMember.kind == "CFItems", CaseFramework.owner != owner.id)
-                  .first())
-        if clash is not None or framed is not None:
-            held = framed.identifier if framed is not None else getattr(clash, "identity", None) or clash.id
+        if clash is not None:
+            held = getattr(clash, "identity", None) or clash.id
             raise Conflict(f"CFItem {held} is content another awarding body publishes here: a framework holds "
                            "items of its own")
+
+
+def _check_not_framed(package: dict, owner: AwardingBody) -> None:
+    """Refuse items and associations that another body's framework holds: the provider finds them by identifier.
+    (Definitions, such as a licence, may be shared.)"""
+    for kind in ("CFItems", "CFAssociations"):
+        identifiers = [str(record.get("identifier")) for record in package.get(kind, [])]
+        for start in range(0, len(identifiers), 500):
+            framed = (CaseFrameworkMember.select(CaseFrameworkMember.identifier).join(CaseFrameworkVersion)
+                      .join(CaseFramework).where(CaseFrameworkMember.identifier.in_(identifiers[start:start + 500]),
+                                                 CaseFrameworkMember.kind == kind, CaseFramework.owner != owner.id)
+                      .first())
+            if framed is not None:
+                raise Conflict(f"{kind[2:-1]} {framed.identifier} belongs to another awarding body's framework "
+                               "here: a framework holds members of its own")
 
 
 def _index(version: CaseFrameworkVersion, package: dict) -> None:

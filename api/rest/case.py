@@ -164,33 +164,36 @@ def _framework(sourced_id: str) -> case.Framework:
         raise _unknown("CFDocument", identifier) from None
 
 
-def _stored(kind: str, sourced_id: str):
-    """The served version of a framework kept whole that holds this member (or is this document), if any."""
-    identifier = str(_sourced_id(sourced_id))
+def _stored(kind: str, sourced_id: str) -> tuple:
+    """(the served version of a framework kept whole that holds this member, or is this document, if any; the
+    identifier asked for, as a UUID: invalid_uuid if it is not one)."""
+    identifier = _sourced_id(sourced_id)
     if kind == "CFDocuments":
-        return case_frameworks.served_version(identifier)
-    return case_frameworks.holding(kind, identifier)
+        return case_frameworks.served_version(str(identifier)), identifier
+    return case_frameworks.holding(kind, str(identifier)), identifier
 
 
 @bp.get("/CFDocuments/<sourcedId>")
 def get_document(sourcedId):
-    if (version := _stored("CFDocuments", sourcedId)) is not None:
+    version, _ = _stored("CFDocuments", sourcedId)
+    if version is not None:
         return _json(case_frameworks.document_record(version, _links().root))
     return _json(case.document_record(_framework(sourcedId), _links()))
 
 
 @bp.get("/CFPackages/<sourcedId>")
 def get_package(sourcedId):
-    if (version := _stored("CFDocuments", sourcedId)) is not None:
+    version, _ = _stored("CFDocuments", sourcedId)
+    if version is not None:
         return _json(case_frameworks.package_of(version, _links().root))
     return _json(case.package(_framework(sourcedId), _links()))
 
 
 @bp.get("/CFItems/<sourcedId>")
 def get_item(sourcedId):
-    if (version := _stored("CFItems", sourcedId)) is not None:
-        return _json(case_frameworks.member_record(version, "CFItems", str(_sourced_id(sourcedId)), _links().root))
-    identifier = _sourced_id(sourcedId)
+    version, identifier = _stored("CFItems", sourcedId)
+    if version is not None:
+        return _json(case_frameworks.member_record(version, "CFItems", str(identifier), _links().root))
     try:
         item, _ = case.item_and_associations(identifier, _links())
     except case.UnknownObject:
@@ -200,10 +203,10 @@ def get_item(sourcedId):
 
 @bp.get("/CFItemAssociations/<sourcedId>")
 def get_item_associations(sourcedId):
-    if (version := _stored("CFItems", sourcedId)) is not None:
-        item, associations = case_frameworks.item_associations(version, str(_sourced_id(sourcedId)), _links().root)
+    version, identifier = _stored("CFItems", sourcedId)
+    if version is not None:
+        item, associations = case_frameworks.item_associations(version, str(identifier), _links().root)
         return _json({"CFItem": item, "CFAssociations": associations})
-    identifier = _sourced_id(sourcedId)
     try:
         item, associations = case.item_and_associations(identifier, _links())
     except case.UnknownObject:
@@ -213,10 +216,9 @@ def get_item_associations(sourcedId):
 
 @bp.get("/CFAssociations/<sourcedId>")
 def get_association(sourcedId):
-    if (version := _stored("CFAssociations", sourcedId)) is not None:
-        return _json(case_frameworks.member_record(version, "CFAssociations", str(_sourced_id(sourcedId)),
-                                                   _links().root))
-    identifier = _sourced_id(sourcedId)
+    version, identifier = _stored("CFAssociations", sourcedId)
+    if version is not None:
+        return _json(case_frameworks.member_record(version, "CFAssociations", str(identifier), _links().root))
     try:
         return _json(case.association(identifier, _links()))
     except case.UnknownObject:
@@ -225,10 +227,10 @@ def get_association(sourcedId):
 
 @bp.get("/CFItemTypes/<sourcedId>")
 def get_item_type(sourcedId):
-    if (version := _stored("CFItemTypes", sourcedId)) is not None:
-        return _json({"CFItemTypes": [case_frameworks.member_record(version, "CFItemTypes", str(_sourced_id(sourcedId)),
+    version, identifier = _stored("CFItemTypes", sourcedId)
+    if version is not None:
+        return _json({"CFItemTypes": [case_frameworks.member_record(version, "CFItemTypes", str(identifier),
                                                                     _links().root)]})
-    identifier = _sourced_id(sourcedId)
     try:
         return _json({"CFItemTypes": case.item_types(identifier, _links())})
     except case.UnknownObject:
@@ -239,10 +241,10 @@ def _held_by_frameworks(path: str, kind: str, listed: bool):
     """The view of a definition only frameworks kept whole hold (our own units have none): the member, alone or as
     a one-member list named ``path`` (``listed``), else unknownobject."""
     def view(sourcedId):
-        version = _stored(path, sourcedId)
+        version, identifier = _stored(path, sourcedId)
         if version is None:
-            raise _unknown(kind, _sourced_id(sourcedId))
-        record = case_frameworks.member_record(version, path, str(_sourced_id(sourcedId)), _links().root)
+            raise _unknown(kind, identifier)
+        record = case_frameworks.member_record(version, path, str(identifier), _links().root)
         return _json({path: [record]} if listed else record)
 
     view.__name__ = f"get_{kind.lower()}"

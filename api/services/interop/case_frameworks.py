@@ -87,11 +87,15 @@ def store(principal: Principal, owner: AwardingBody, package: dict, units: list[
             title=title, package=package, package_hash=digest, units=units)
         outcome = "created"
     _index(newest, package)
-    action = "created" if outcome == "created" else "draft_edited"
-    audit.record(principal, f"framework.{action}", "case_framework", framework.id,
-                 after={"version": newest.number, "status": "draft"})
-    changes.record_framework(action, newest, framework.owner_id, audit.actor_of(principal))
+    _log(principal, "created" if outcome == "created" else "draft_edited", framework, newest)
     return _outcome(newest, outcome)
+
+
+def _log(principal: Principal, action: str, framework: CaseFramework, version: CaseFrameworkVersion) -> None:
+    """Audit a change of the framework's ``version`` and append it to the change feed (as the last write)."""
+    audit.record(principal, f"framework.{action}", "case_framework", framework.id,
+                 after={"version": version.number, "status": version.status})
+    changes.record_framework(action, version, framework.owner_id, audit.actor_of(principal))
 
 
 def _outcome(version: CaseFrameworkVersion, outcome: str) -> dict:
@@ -169,11 +173,19 @@ def _index(version: CaseFrameworkVersion, package: dict) -> None:
         CaseFrameworkMember.insert_many(rows[start:start + 500]).execute()
 
 
-def _writable(principal: Principal, framework_id: uuid.UUID) -> CaseFramework:
-    require_authenticated(principal)
+def _visible(principal: Principal, framework_id: uuid.UUID) -> CaseFramework:
+    """The framework, if the principal may see it: everyone sees a served framework, and only those who may change
+    it one that is not served (NotFound otherwise, as for one that does not exist)."""
     framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
     if framework is None or not (can_write_content(principal, framework.owner_id) or _served(framework.id)):
         raise NotFound(f"no framework {framework_id} visible to you")
+    return framework
+
+
+def _writable(principal: Principal, framework_id: uuid.UUID) -> CaseFramework:
+    """The framework, locked for this transaction, if the principal may change it."""
+    require_authenticated(principal)
+    framework = _visible(principal, framework_id)
     require(can_write_content(principal, framework.owner_id),
             "frameworks are changed by their awarding body's authors and its content:write clients")
     _lock(framework)
@@ -191,9 +203,7 @@ def publish(principal: Principal, framework_id: uuid.UUID) -> dict:
         raise Conflict(f"framework {framework.id} has no draft to publish: import its package again to make one")
     newest.status, newest.published_at, newest.updated_at = "published", utcnow(), utcnow()
     newest.save()
-    audit.record(principal, "framework.published", "case_framework", framework.id,
-                 after={"version": newest.number, "status": "published"})
-    changes.record_framework("published", newest, framework.owner_id, audit.actor_of(principal))
+    _log(principal, "published", framework, newest)
     return framework_body(framework)
 
 
@@ -206,9 +216,7 @@ def withdraw(principal: Principal, framework_id: uuid.UUID) -> dict:
     if released.status == "published":
         released.status, released.withdrawn_at, released.updated_at = "withdrawn", utcnow(), utcnow()
         released.save()
-        audit.record(principal, "framework.withdrawn", "case_framework", framework.id,
-                     after={"version": released.number, "status": "withdrawn"})
-        changes.record_framework("withdrawn", released, framework.owner_id, audit.actor_of(principal))
+        _log(principal, "withdrawn", framework, released)
         return framework_body(framework)
     return framework_body(framework, changed=False)
 
@@ -216,10 +224,7 @@ def withdraw(principal: Principal, framework_id: uuid.UUID) -> dict:
 def get_framework(principal: Principal, framework_id: uuid.UUID) -> dict:
     """A framework: its versions, and the one served if any; a framework never published is seen only by those who
     may change it."""
-    framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
-    if framework is None or not (_served(framework.id) or can_write_content(principal, framework.owner_id)):
-        raise NotFound(f"no framework {framework_id} visible to you")
-    return framework_body(framework)
+    return framework_body(_visible(principal, framework_id))
 
 
 def framework_body(framework: CaseFramework, *, changed: bool = True) -> dict:
@@ -227,7 +232,8 @@ def framework_body(framework: CaseFramework, *, changed: bool = True) -> dict:
     v = CaseFrameworkVersion
     versions = list(v.select(v.number, v.status, v.title, v.created_at, v.updated_at, v.published_at, v.withdrawn_at,
                              v.units).where(v.framework == framework.id).order_by(v.number))
-    served = _served(framework.id)
+    released = [version for version in versions if version.status != "draft"]
+    served = released[-1] if released and released[-1].status == "published" else None
     owner = AwardingBody.get_by_id(framework.owner_id)
     return {
         "id": str(framework.id), "owner": {"slug": owner.slug, "name": owner.name}, "title": versions[-1].title,
@@ -284,14 +290,18 @@ def changed_at(version: CaseFrameworkVersion) -> datetime:
     return version.published_at or version.updated_at
 
 
+def _serving(version: CaseFrameworkVersion, root: str) -> case_package.Serving:
+    return case_package.Serving(version.package, root, changed_at(version))
+
+
 def package_of(version: CaseFrameworkVersion, root: str) -> dict:
     """The CFPackage of a served version, as this provider (at ``root``) serves it."""
-    return case_package.served(version.package, root.rstrip("/"), changed_at(version))
+    return _serving(version, root).whole()
 
 
 def document_record(version: CaseFrameworkVersion, root: str) -> dict:
     """The CFDocument of a served version, with its CFPackageURI."""
-    document = package_of(version, root)["CFDocument"]
+    document = _serving(version, root).document()
     identifier = document["identifier"]
     return {**document, "CFPackageURI": {"title": document.get("title") or identifier, "identifier": identifier,
                                          "uri": f"{root.rstrip('/')}/ims/case/v1p1/CFPackages/{identifier}"}}
@@ -299,32 +309,31 @@ def document_record(version: CaseFrameworkVersion, root: str) -> dict:
 
 def member_record(version: CaseFrameworkVersion, kind: str, identifier: str, root: str) -> dict:
     """One member of a served version as served alone: items and associations name their CFDocument."""
-    package = package_of(version, root)
-    candidates = package.get(kind) if kind in ("CFItems", "CFAssociations", "CFRubrics") else \
-        package.get("CFDefinitions", {}).get(kind, [])
-    record = next(r for r in candidates if r.get("identifier") == identifier)
+    return _alone(_serving(version, root), kind, identifier)
+
+
+def _alone(serving: case_package.Serving, kind: str, identifier: str) -> dict:
+    record = serving.member(serving.find(kind, identifier), kind)
     if kind in ("CFItems", "CFAssociations"):
-        document = package["CFDocument"]
-        record = {**record, "CFDocumentURI": {"title": document.get("title") or document["identifier"],
-                                              "identifier": document["identifier"], "uri": document["uri"]}}
+        document = serving.document()
+        record["CFDocumentURI"] = {"title": document.get("title") or document["identifier"],
+                                   "identifier": document["identifier"], "uri": document["uri"]}
     return record
 
 
 def item_associations(version: CaseFrameworkVersion, identifier: str, root: str) -> tuple[dict, list[dict]]:
-    """A served item, and every association of its framework that it is an end of."""
-    item = member_record(version, "CFItems", identifier, root)
-    mine = [a for a in package_of(version, root)["CFAssociations"]
-            if identifier in (a.get("originNodeURI", {}).get("identifier"),
-                              a.get("destinationNodeURI", {}).get("identifier"))]
-    return item, mine
+    """A served item (as served alone), and every association of its framework that it is an end of."""
+    serving = _serving(version, root)
+    ends = ("originNodeURI", "destinationNodeURI")
+    mine = [serving.member(a, "CFAssociations") for a in version.package.get("CFAssociations", [])
+            if identifier in ((a.get(end) or {}).get("identifier") for end in ends)]
+    return _alone(serving, "CFItems", identifier), mine
 
 
 def diff(principal: Principal, framework_id: uuid.UUID, a: int, b: int) -> dict:
     """What changed from version ``a`` to version ``b`` of a framework, member by member (matched by identifier):
     added, removed, and changed with the names of the fields that differ; the document's changed fields too."""
-    framework = CaseFramework.get_or_none(CaseFramework.id == framework_id)
-    if framework is None or not (_served(framework.id) or can_write_content(principal, framework.owner_id)):
-        raise NotFound(f"no framework {framework_id} visible to you")
+    framework = _visible(principal, framework_id)
     versions = {v.number: v for v in CaseFrameworkVersion.select().where(
         CaseFrameworkVersion.framework == framework.id, CaseFrameworkVersion.number.in_([a, b]))}
     missing = [n for n in (a, b) if n not in versions]
@@ -342,8 +351,7 @@ def diff(principal: Principal, framework_id: uuid.UUID, a: int, b: int) -> dict:
     return result
 
 
-KINDS = ("CFItems", "CFAssociations", "CFItemTypes", "CFConcepts", "CFSubjects", "CFLicenses",
-         "CFAssociationGroupings", "CFRubrics")
+KINDS = ("CFItems", "CFAssociations", *case_package.DEFINITIONS, "CFRubrics")  # the members, by kind
 
 
 def _by_identifier(package: dict, kind: str) -> dict:

@@ -5,7 +5,7 @@
 identifiers, codes, texts, sequence numbers, languages, dates and links as given, read leniently where exporters
 differ from CASE 1.1 (identifiers in upper case, a sequenceNumber as a numeric string, a timestamp without a time
 zone, a link given as a bare URI or without a title). Fields that CASE 1.1 does not define are not kept, and are
-listed. ``served(stored, links, ...)`` is what the provider answers: the stored package with the fields a provider
+listed. ``Serving(stored, root, ...)`` is what the provider answers: the stored package with the fields a provider
 sets itself, each object's ``uri`` (this provider's address of it) and, in links to members of the framework, their
 ``uri`` too; ``lastChangeDateTime`` where the exporter gave none. The whole served package is checked against the
 official CFPackage schema when it is imported, so every answer the provider gives from it is valid.
@@ -27,9 +27,8 @@ PACKAGE_SCHEMA = PROJECT_ROOT / "schema" / "case" / "case_v1p1_cfpackage-jsonsch
 UUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 UUID = re.compile(UUID_IN.pattern.strip("()"))
 SEQUENCE = re.compile(r"-?[0-9]{1,9}")  # within the 32-bit integer CASE's schema allows
-# Each kind of member: where it is in a package, and the provider path it is served at.
-DEFINITIONS = {"CFItemTypes": "CFItemTypes", "CFConcepts": "CFConcepts", "CFSubjects": "CFSubjects",
-               "CFLicenses": "CFLicenses", "CFAssociationGroupings": "CFAssociationGroupings"}
+# The kinds of definition: each is listed in a package's CFDefinitions, and served at /ims/case/v1p1/<kind>.
+DEFINITIONS = ("CFItemTypes", "CFConcepts", "CFSubjects", "CFLicenses", "CFAssociationGroupings")
 LINKS_TO = {"CFItemTypeURI": "CFItemTypes", "conceptKeywordsURI": "CFConcepts", "subjectURI": "CFSubjects",
             "licenseURI": "CFLicenses", "CFAssociationGroupingURI": "CFAssociationGroupings",
             "originNodeURI": "CFItems", "destinationNodeURI": "CFItems", "CFItemURI": "CFItems",
@@ -200,54 +199,73 @@ def check_texts(package: dict) -> None:
 
 
 def members(package: dict):
-    """(path name a member is served at, member) for every member of a stored package, document excepted."""
+    """(the provider path a member is served at: its kind, member) for every member of a stored package, document
+    excepted."""
     for key in ("CFItems", "CFAssociations", "CFRubrics"):
         for record in package.get(key, []):
             yield key, record
     for key, records in package.get("CFDefinitions", {}).items():
         for record in records:
-            yield DEFINITIONS[key], record
+            yield key, record
 
 
-def served(package: dict, root: str, changed_at: datetime) -> dict:
-    """The stored ``package`` as this provider (at ``root``) serves it."""
-    own = {record.get("identifier"): kind for kind, record in members(package)}
-    own[package["CFDocument"]["identifier"]] = "CFDocuments"
-    when = changed_at.replace(tzinfo=UTC, microsecond=0).isoformat()
+class Serving:
+    """How this provider (at ``root``) serves the members of one stored package: each object with its ``uri``, links
+    to members of the framework with theirs, links given by identifier alone with a URI and every link with a title,
+    and a ``lastChangeDateTime`` (``changed_at``) where the exporter gave none. Serving one member costs one pass over
+    the package to know its members, not the whole package served."""
 
-    def member(record: dict, kind: str) -> dict:
-        result = {**record, "uri": f"{root}/ims/case/v1p1/{kind}/{record.get('identifier')}"}
-        result.setdefault("lastChangeDateTime", when)
+    def __init__(self, package: dict, root: str, changed_at: datetime):
+        self.package, self.root = package, root.rstrip("/")
+        self.when = changed_at.replace(tzinfo=UTC, microsecond=0).isoformat()
+        document = package["CFDocument"]
+        self.own = {record.get("identifier"): kind for kind, record in members(package)}
+        self.own[document["identifier"]] = "CFDocuments"
+        self.titles = {record.get("identifier"): _title(record) for _, record in members(package)}
+        self.titles[document["identifier"]] = document.get("title")
+
+    def find(self, kind: str, identifier: str) -> dict | None:
+        """The stored member ``identifier`` of ``kind`` (a provider path: CFItems, CFAssociations, CFItemTypes...)."""
+        return next((record for path, record in members(self.package)
+                     if path == kind and record.get("identifier") == identifier), None)
+
+    def member(self, record: dict, kind: str) -> dict:
+        result = {**record, "uri": f"{self.root}/ims/case/v1p1/{kind}/{record.get('identifier')}"}
+        result.setdefault("lastChangeDateTime", self.when)
         for key, value in record.items():
             if key in LINKS_TO:
-                result[key] = [link(v) for v in value] if isinstance(value, list) else link(value)
+                result[key] = [self.link(v) for v in value] if isinstance(value, list) else self.link(value)
             elif key in ("CFRubricCriteria", "CFRubricCriterionLevels") and isinstance(value, list):
-                result[key] = [member(v, key) if isinstance(v, dict) else v for v in value]
+                result[key] = [self.member(v, key) if isinstance(v, dict) else v for v in value]
         return result
 
-    def link(value):
+    def link(self, value):
         if not isinstance(value, dict):
             return value
         identifier = value.get("identifier")
         result = dict(value)
-        if identifier in own:
-            result["uri"] = f"{root}/ims/case/v1p1/{own[identifier]}/{identifier}"
+        if identifier in self.own:
+            result["uri"] = f"{self.root}/ims/case/v1p1/{self.own[identifier]}/{identifier}"
         elif "uri" not in result and isinstance(identifier, str):  # outside the package, given by identifier alone
             result["uri"] = f"urn:uuid:{identifier}" if UUID.fullmatch(identifier) else identifier
-        result.setdefault("title", titles.get(identifier) or str(identifier))
+        result.setdefault("title", self.titles.get(identifier) or str(identifier))
         return result
 
-    titles = {record.get("identifier"): _title(record) for _, record in members(package)}
-    titles[package["CFDocument"]["identifier"]] = package["CFDocument"].get("title")
-    result = {"CFDocument": member(package["CFDocument"], "CFDocuments")}
-    for key in ("CFItems", "CFAssociations"):
-        result[key] = [member(record, key) for record in package.get(key, [])]
-    if package.get("CFDefinitions"):
-        result["CFDefinitions"] = {key: [member(record, DEFINITIONS[key]) for record in records]
-                                   for key, records in package["CFDefinitions"].items()}
-    if package.get("CFRubrics"):
-        result["CFRubrics"] = [member(record, "CFRubrics") for record in package["CFRubrics"]]
-    return result
+    def document(self) -> dict:
+        return self.member(self.package["CFDocument"], "CFDocuments")
+
+    def whole(self) -> dict:
+        """The whole CFPackage."""
+        package = self.package
+        result = {"CFDocument": self.document()}
+        for key in ("CFItems", "CFAssociations"):
+            result[key] = [self.member(record, key) for record in package.get(key, [])]
+        if package.get("CFDefinitions"):
+            result["CFDefinitions"] = {key: [self.member(record, key) for record in records]
+                                       for key, records in package["CFDefinitions"].items()}
+        if package.get("CFRubrics"):
+            result["CFRubrics"] = [self.member(record, "CFRubrics") for record in package["CFRubrics"]]
+        return result
 
 
 def _title(record: dict) -> str | None:
@@ -264,7 +282,7 @@ def _title(record: dict) -> str | None:
 def check_servable(package: dict) -> None:
     """ValidationFailed naming each path where the package, as served, would not be a valid CASE 1.1 CFPackage."""
     errors: dict[str, list[str]] = {}
-    for error in _validator().iter_errors(served(package, PLACEHOLDER_ROOT, datetime(2000, 1, 1))):
+    for error in _validator().iter_errors(Serving(package, PLACEHOLDER_ROOT, datetime(2000, 1, 1)).whole()):
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         errors.setdefault(path, []).append(_plain(error))
         if len(errors) >= 50:

@@ -53,7 +53,9 @@ WHERE d.enrolment_id IN ({values}) ORDER BY d.sequence"""
 # the newest; so a document costs the same however long its criteria's histories grow. (MATERIALIZED keeps SQLite
 # from merging the walk into a scan of every decision.) PostgreSQL keeps the statement above: it plans this one in
 # about 1.4 ms against 0.55. ``_newest_two(where)`` is the walk, over the enrolments and criteria ``where`` picks.
-_IN_EFFECT = "(x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)"
+# Whether decision x (with y, its countersignature) is in effect, as progress._criterion_state decides it; the tally
+# write (tallies.TALLY_AND_STATES_SQL) walks to the newest such decision as this walk does.
+IN_EFFECT_SQL = "(x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)"
 
 
 def _newest_two(where: str) -> str:
@@ -63,7 +65,7 @@ WITH wanted AS MATERIALIZED (
          (SELECT x.sequence FROM decision x WHERE x.enrolment_id = e.id AND x.criterion_id = c.id
           ORDER BY x.sequence DESC LIMIT 1) AS newest,
          (SELECT x.sequence FROM decision x LEFT OUTER JOIN countersignature y ON y.decision_id = x.id
-          WHERE x.enrolment_id = e.id AND x.criterion_id = c.id AND {_IN_EFFECT}
+          WHERE x.enrolment_id = e.id AND x.criterion_id = c.id AND {IN_EFFECT_SQL}
           ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
   FROM enrolment e JOIN assessment_criterion c ON c.version_id = e.unit_version_id
   WHERE {where})"""

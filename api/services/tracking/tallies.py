@@ -21,6 +21,7 @@ import peewee
 from api.db import database_proxy, execute, fetch_in, fetch_rows, insert_values, is_sqlite
 from api.models import Enrolment, EnrolmentTally
 from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
+from api.services.tracking.queries import IN_EFFECT_SQL
 
 ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
 # The enrolment's tally and the state of some of its criteria, in one statement. Every row starts with the enrolment's
@@ -38,8 +39,7 @@ WITH w AS MATERIALIZED (
          (SELECT COUNT(*) FROM claim k WHERE k.enrolment_id = {{p}} AND k.criterion_id = c.id) AS claims,
          (SELECT MAX(x.sequence) FROM decision x WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id) AS newest,
          (SELECT x.sequence FROM decision x LEFT OUTER JOIN countersignature y ON y.decision_id = x.id
-          WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id
-            AND (x.assessor_status = 'qualified' OR y.decision_id IS NOT NULL OR x.carried_from_id IS NOT NULL)
+          WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id AND {IN_EFFECT_SQL}
           ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
   FROM assessment_criterion c WHERE c.id IN ({{values}}))
 SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)},

@@ -447,11 +447,11 @@ def median(values: list[float]) -> float:
 
 def postgres_reachable(url: str) -> str | None:
     """None if ``url`` accepts a connection, else why not."""
-    import psycopg2
+    import psycopg
 
     try:
-        psycopg2.connect(url, connect_timeout=3).close()
-    except psycopg2.Error as exc:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.Error as exc:
         return str(exc).strip() or type(exc).__name__
     return None
 
@@ -459,12 +459,12 @@ def postgres_reachable(url: str) -> str | None:
 @contextmanager
 def postgres_schema(base_url: str):
     """Create a throwaway schema in ``base_url``; yield a database URL that uses it; always drop it."""
-    import psycopg2
+    import psycopg
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     try:
-        connection = psycopg2.connect(base_url)
-    except psycopg2.Error as exc:
+        connection = psycopg.connect(base_url)
+    except psycopg.Error as exc:
         raise BenchError(f"cannot connect to {base_url}: {exc}") from exc
     connection.autocommit = True
     try:
@@ -491,9 +491,9 @@ def count_rows(database_url: str, sql: str, params: tuple = ()) -> int:
             return connection.execute(sql.replace("%s", "?"), params).fetchone()[0]
         finally:
             connection.close()
-    import psycopg2
+    import psycopg
 
-    connection = psycopg2.connect(database_url)
+    connection = psycopg.connect(database_url)
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

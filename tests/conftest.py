@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import psycopg2
+import psycopg
 import pytest
 import yaml
 
@@ -33,13 +33,13 @@ def _database_of_this_worker(url: str) -> str:
         return url
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_{worker}"
-    server = psycopg2.connect(urlunsplit(parts._replace(query="")))
+    server = psycopg.connect(urlunsplit(parts._replace(query="")))
     server.autocommit = True
     try:
         with server.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cursor.fetchone() is None:
-                with suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                     cursor.execute(f'CREATE DATABASE "{name}"')  # unless another run makes it meanwhile
     finally:
         server.close()

@@ -45,3 +45,29 @@ def test_a_lock_held_until_commit_keeps_other_transactions_out_until_then(app_da
         other.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     finally:
         other.close()
+
+
+def _prepared_on_the_server(database: peewee.Database) -> int:
+    """Run one statement ten times on one connection of ``database``; how many statements the server then holds
+    prepared for that connection."""
+    with database.connection_context():
+        for n in range(10):
+            database.execute_sql("SELECT count(*) FROM pg_class WHERE relname = %s", (f"none_{n}",))
+        return database.execute_sql("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's prepared statements")
+def test_a_statement_a_connection_repeats_is_prepared_on_the_server_unless_the_url_says_none(fresh_url):
+    """Repeated statements are planned once per connection (most of a short statement's server time); behind a
+    pooler in transaction mode that cannot carry prepared statements, ``?prepare_threshold=none`` turns it off."""
+    separator = "&" if "?" in fresh_url else "?"
+    prepared = db.make_database(fresh_url, pool_size=2)
+    unprepared = db.make_database(f"{fresh_url}{separator}prepare_threshold=none", pool_size=2)
+    try:
+        assert _prepared_on_the_server(prepared) >= 1
+        assert _prepared_on_the_server(unprepared) == 0
+    finally:
+        prepared.close_all()
+        unprepared.close_all()
+    with pytest.raises(ValueError, match="prepare_threshold must be a whole number or none"):
+        db.make_database(f"{fresh_url}{separator}prepare_threshold=sometimes")

@@ -7,7 +7,7 @@ import random
 import threading
 import urllib.parse
 
-import psycopg2
+import psycopg
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL, empty_database_url
@@ -113,9 +113,9 @@ def test_a_page_stops_short_of_a_change_still_being_committed(served):
     since = served.send("GET", f"/v1/learners/{later_id}")[2]["updated_at"]
     url = f"/v1/learners?sort=updated_at&centre_id={served.centre_id}&updated_since={urllib.parse.quote(since)}"
     options = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(served.database_url).query))
-    held = psycopg2.connect(TEST_DATABASE_URL.split("?")[0], options=options["options"])
+    held = psycopg.connect(TEST_DATABASE_URL.split("?")[0], options=options["options"])
     try:
-        with held.cursor() as cursor:  # psycopg2 opens the transaction with this first statement
+        with held.cursor() as cursor:  # psycopg opens the transaction with this first statement
             cursor.execute("UPDATE learner SET given_name = 'held', updated_at = now() AT TIME ZONE 'UTC', "
                            "row_version = row_version + 1 WHERE id = %s", (held_id,))
         rename(served, later_id, "later")
@@ -158,7 +158,7 @@ def test_an_open_write_transaction_holds_changes_back_from_its_begin_and_a_reade
         return name in [item["given_name"] for item in served.send("GET", url)[2]["items"]]
 
     options = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(served.database_url).query))
-    reader = psycopg2.connect(TEST_DATABASE_URL.split("?")[0], options=options["options"])
+    reader = psycopg.connect(TEST_DATABASE_URL.split("?")[0], options=options["options"])
     writer = db.make_database(served.database_url)
     try:
         with reader.cursor() as cursor:

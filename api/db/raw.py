@@ -2,10 +2,7 @@
 batch (insert_rows, insert_values), and SELECTs written once with backend-neutral placeholders (fetch_rows,
 fetch_in). Each domain keeps the SQL it runs here in its own queries module."""
 
-import datetime
-import io
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import lru_cache
 
 import peewee
@@ -39,52 +36,26 @@ def _row_shape(model: type[peewee.Model], given: tuple[str, ...]) -> tuple[list[
 def insert_values(model: type[peewee.Model], field_names: list[str], values: list[tuple], *,
                   ignore_conflicts: bool = False) -> None:
     """Insert rows given as tuples of database values (ids as hex, dates as ISO strings, timestamps from
-    db_timestamp) for ``field_names``, in one statement per batch: for bulk writers, which build their values
-    directly (peewee's insert_many builds its SQL value by value, and psycopg2's executemany makes a round trip per
-    row, each costing more than the insert itself at thousands of rows), and for single rows on hot paths (the
-    statement is composed once per shape). Errors are peewee's (IntegrityError, OperationalError...), as from
-    Model.create."""
+    db_timestamp) for ``field_names``: for bulk writers, which build their values directly (peewee's insert_many
+    builds its SQL value by value), and for single rows on hot paths (the statement is composed once per shape).
+    On PostgreSQL a batch of COPY_FROM rows or more is sent as COPY, a smaller one in one pipeline (one round trip).
+    Errors are peewee's (IntegrityError, OperationalError...), as from Model.create."""
     if not values:
         return
     database = database_proxy.obj
     sqlite = isinstance(database, peewee.SqliteDatabase)
     statement = _insert_statement(model, tuple(field_names), sqlite, ignore_conflicts)
     with peewee.__exception_wrapper__:
-        if sqlite:
-            database.cursor().executemany(statement, values)
-        elif len(values) >= COPY_FROM and not ignore_conflicts and (text := _copy_text(values)) is not None:
-            database.cursor().copy_expert(_copy_statement(model, tuple(field_names)), io.StringIO(text))
+        cursor = database.cursor()
+        if sqlite or len(values) < COPY_FROM or ignore_conflicts:
+            cursor.executemany(statement, values)
         else:
-            from psycopg2.extras import execute_values
-
-            execute_values(database.cursor(), statement, values, page_size=1000)
-
-
-COPY_FROM = 100  # rows: from this many, PostgreSQL is sent COPY (no statement to build and parse), fewer an INSERT
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_PLAIN = (str, int, float, Decimal, datetime.date)  # bool is an int; datetime a date
+            with cursor.copy(_copy_statement(model, tuple(field_names))) as copy:
+                for row in values:
+                    copy.write_row(row)
 
 
-def _copy_text(values: list[tuple]) -> str | None:
-    """``values`` in COPY's text format, or None if one of them is of a type COPY is not given here (a JSON adapter,
-    say: that batch goes as an INSERT)."""
-    lines = []
-    for row in values:
-        cells = []
-        for value in row:
-            if value is None:
-                cells.append("\\N")
-            elif isinstance(value, str):
-                cells.append(value.translate(_COPY_ESCAPES))
-            elif isinstance(value, bool):
-                cells.append("t" if value else "f")
-            elif isinstance(value, _COPY_PLAIN):
-                cells.append(str(value))
-            else:
-                return None
-        lines.append("\t".join(cells))
-    lines.append("")
-    return "\n".join(lines)
+COPY_FROM = 100  # rows: from this many, PostgreSQL is sent COPY (no statement to bind per row), fewer an INSERT
 
 
 @lru_cache(maxsize=64)
@@ -98,10 +69,12 @@ def _insert_statement(model: type[peewee.Model], field_names: tuple[str, ...], s
                       ignore_conflicts: bool) -> str:
     columns = ", ".join(f'"{model._meta.fields[name].column_name}"' for name in field_names)
     table = f'"{model._meta.table_name}"'
+    placeholders = ", ".join(["?" if sqlite else "%s"] * len(field_names))
     if sqlite:
         verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
-        return f"{verb} INTO {table} ({columns}) VALUES ({', '.join(['?'] * len(field_names))})"
-    return f"INSERT INTO {table} ({columns}) VALUES %s{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''}"
+        return f"{verb} INTO {table} ({columns}) VALUES ({placeholders})"
+    conflicts = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){conflicts}"
 
 
 def bytewise(expression):

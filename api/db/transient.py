@@ -26,13 +26,13 @@ def is_transient(error: BaseException) -> bool:
         if isinstance(cause, sqlite3.Error):  # api.db.sqlite_writes.WriteWaitTimeout too: SQLITE_BUSY
             code = getattr(cause, "sqlite_errorcode", None)
             return code is not None and code & 0xFF in SQLITE_RETRYABLE
-        psycopg2 = sys.modules.get("psycopg2")  # no psycopg2 error without psycopg2 imported
-        if psycopg2 is not None and isinstance(cause, psycopg2.Error):
-            state = cause.pgcode
-            if isinstance(cause, psycopg2.InterfaceError):  # the connection is closed or broken
+        psycopg = sys.modules.get("psycopg")  # no psycopg error without psycopg imported
+        if psycopg is not None and isinstance(cause, psycopg.Error):
+            state = cause.sqlstate
+            if isinstance(cause, psycopg.InterfaceError):  # the connection is closed or broken
                 return True
             if state is None:  # no answer from the server: refused, reset, closed unexpectedly
-                return isinstance(cause, psycopg2.OperationalError)
+                return isinstance(cause, psycopg.OperationalError)
             return state in POSTGRES_RETRYABLE or state.startswith("08")
     return False
 

@@ -26,7 +26,7 @@ FROM evidence ev WHERE ev.enrolment_id = {p} AND ev.id IN ({values})"""
 
 
 # Progress (progress.progress_for): six queries, as SQL: composing them with peewee was a large share of the time of
-# a progress document on PostgreSQL. Ids are read as text: psycopg2 would build a uuid.UUID for every id, much of
+# a progress document on PostgreSQL. Ids are read as text: psycopg would build a uuid.UUID for every id, much of
 # the time taken to read the decisions; SQLite stores them as text already. Parameters: the unit version ids
 # (outcomes, criteria) or the enrolment ids (the rest), as hex.
 PROGRESS_ENROLMENTS_SQL = """

@@ -98,7 +98,21 @@ def fetch_in(sql: str, params: list, values: list, after: Sequence = ()) -> list
         return []
     database = database_proxy.obj
     marks = ", ".join([database.param] * len(values))
-    return database.execute_sql(sql.format(p=database.param, values=marks), [*params, *values, *after]).fetchall()
+    statement, bound = sql.format(p=database.param, values=marks), [*params, *values, *after]
+    if len(values) <= PREPARED_LIST_MAX or isinstance(database, peewee.SqliteDatabase):
+        return database.execute_sql(statement, bound).fetchall()
+    peewee.logger.debug((statement, bound))  # logged as execute_sql logs (tests count statements so)
+    with peewee.__exception_wrapper__:
+        cursor = database.cursor()
+        cursor.execute(statement, bound, prepare=False)
+        return cursor.fetchall()
+
+
+# Values in an IN list beyond which PostgreSQL plans the statement for the values given, never from a prepared plan:
+# a batch repeats one shape (an import's 2,000 rows), so it would be prepared, and a plan made for values not yet
+# known (a hash join over the whole table) took 0.5-0.9 s where the values' own plan, index lookups, takes
+# milliseconds. Short lists (a write's criteria, a page's ids) keep their prepared plans.
+PREPARED_LIST_MAX = 32
 
 
 def execute(sql: str, params: Sequence = ()) -> int:

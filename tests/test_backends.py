@@ -7,6 +7,7 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 from api import create_app, db
 from api.config import Settings
+from api.db.raw import PREPARED_LIST_MAX
 from tests.conftest import TEST_DATABASE_URL
 
 LOCK_KEY = 0x7465737421
@@ -71,3 +72,22 @@ def test_a_statement_a_connection_repeats_is_prepared_on_the_server_unless_the_u
         unprepared.close_all()
     with pytest.raises(ValueError, match="prepare_threshold must be a whole number or none"):
         db.make_database(f"{fresh_url}{separator}prepare_threshold=sometimes")
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL's prepared statements")
+def test_a_statement_with_a_long_list_of_values_is_planned_for_its_values_not_prepared(fresh_url, database):
+    """A batch repeats one statement shape with different values (an import's 2,000 external ids a batch); planned
+    from a prepared plan made for unknown values it scanned whole tables. Short lists stay prepared."""
+    pool = db.make_database(fresh_url, pool_size=2)
+    db.bind(pool)
+    long_list = [f"none_{n}" for n in range(PREPARED_LIST_MAX + 1)]
+    try:
+        with pool.connection_context():
+            for _ in range(10):
+                db.fetch_in("SELECT relname FROM pg_class WHERE relname IN ({values})", [], long_list)
+                db.fetch_in("SELECT relname FROM pg_class WHERE relname IN ({values})", [], long_list[:2])
+            prepared = [row[0] for row in pool.execute_sql("SELECT statement FROM pg_prepared_statements")]
+    finally:
+        pool.close_all()
+        db.bind(database)
+    assert [s.count("$") for s in prepared if "pg_class" in s] == [2]  # the short list's statement only

@@ -70,7 +70,7 @@ def exported_tree(client, title) -> list:
     return tree(listing[0]["identifier"])
 
 
-def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth):
+def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth, content_ids):
     response = import_case(client, auth, foreign_package())
     assert response.status_code == 200, response.get_json()
     units = response.get_json()["units"]
@@ -93,8 +93,17 @@ def test_a_foreign_package_is_read_leniently_and_exported_back(client, auth):
     assert item["fullStatement"] == "Understand 𝒸ustomers' needs"
     link = client.get(f"/v1/units/{units[0]['unit_id']}").get_json()["case"]  # the unit's own link resolves
     assert link["identifier"] == FOREIGN_UNIT and client.get(link["uri"]).status_code == 200
-    framework = client.get(f"/v1/frameworks/{FOREIGN_DOC.lower()}", headers=auth("author_ocr")).get_json()
+    assert (link["framework"]["identifier"], link["framework"]["title"]) == (FOREIGN_DOC.lower(), "Customer care")
+    framework = client.get(link["framework"]["href"], headers=auth("author_ocr")).get_json()  # the unit's framework
     assert [(u["unit_id"], u["code"]) for u in framework["units"]] == [(units[0]["unit_id"], "CC 1")]  # and back
+    assert client.post(f"{link['framework']['href']}/publish", headers=auth("author_ocr")).status_code == 200
+    served = valid(client.get(link["framework"]["uri"]), "getcfpackage")
+    assert served["CFDocument"]["identifier"].lower() == FOREIGN_DOC.lower()
+    query = "query($id: UUID!) { unit(id: $id) { case { identifier framework { identifier title uri href } } } }"
+    answer = client.post("/graphql", json={"query": query, "variables": {"id": units[0]["unit_id"]}}).get_json()
+    assert answer["data"]["unit"]["case"] == {k: v for k, v in link.items() if k != "uri"}  # GraphQL says the same
+    own = client.get(f"/v1/units/{content_ids['B13']}").get_json()["case"]
+    assert own["framework"] is None  # a unit authored here was imported from no framework
 
 
 @pytest.mark.parametrize(("package", "message"), [

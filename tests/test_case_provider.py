@@ -152,11 +152,13 @@ def test_a_new_version_moves_last_change_and_replaces_criteria(client, auth, uni
 
 def test_v1_and_graphql_units_name_their_case_item(client, unit_ids):
     document = client.get(f"/v1/units/{unit_ids['B13']}").get_json()
-    assert document["case"] == {"identifier": unit_ids["B13"], "uri": f"{BASE}/CFItems/{unit_ids['B13']}"}
+    assert document["case"] == {"identifier": unit_ids["B13"], "uri": f"{BASE}/CFItems/{unit_ids['B13']}",
+                                "framework": None}  # authored here, imported from no framework
     assert client.get(document["case"]["uri"]).status_code == 200
     from tests.graphql_helpers import gql
 
-    data = gql(client, "query($id: UUID!) { unit(id: $id) { case { identifier uri } learningOutcomes { criteria "
+    data = gql(client, "query($id: UUID!) { unit(id: $id) { case { identifier uri framework { href } } "
+                       "learningOutcomes { criteria "
                        "{ identity } } } }", {"id": unit_ids["B13"]})["data"]["unit"]
     assert data["case"] == document["case"]
     first = data["learningOutcomes"][0]["criteria"][0]["identity"]

@@ -177,10 +177,20 @@ class ReviewerComment:
     resolution: str | None
 
 
+@strawberry.type(description="The CASE framework a unit was imported from, kept whole beside it.")
+class CaseFrameworkReference:
+    identifier: uuid.UUID
+    title: str
+    uri: str = strawberry.field(description="Its CFPackage under /ims/case/v1p1 (once published).")
+    href: str = strawberry.field(description="The framework under /v1/frameworks.")
+
+
 @strawberry.type(description="Where an object is served as CASE 1.1: its CFItem identifier and uri (a path here).")
 class CaseReference:
     identifier: uuid.UUID
     uri: str
+    framework: CaseFrameworkReference | None = strawberry.field(
+        description="The CASE framework the unit was imported from; null for a unit authored here.")
 
 
 @strawberry.type

@@ -94,7 +94,7 @@ def render_unit_version(version: UnitVersion) -> tuple[str, str]:
         "source": source["source"],
         "created_at": iso_utc(version.created_at), "published_at": iso_utc(version.published_at),
         "withdrawn_at": iso_utc(version.withdrawn_at),
-        "case": _case_link(source.get("case_identifier") or str(unit.id)),
+        "case": _case_link(source.get("case_identifier") or str(unit.id), source.get("case_document")),
         "links": {"self": f"/v1/units/{unit.id}/versions/{version.number}", "unit": f"/v1/units/{unit.id}",
                   "versions": f"/v1/units/{unit.id}/versions"},
     }
@@ -164,6 +164,10 @@ def render_qualification(qualification: Qualification, source: dict) -> tuple[st
     return dump(document)
 
 
-def _case_link(identifier: str) -> dict:
-    """The unit as a CASE item: its own id, or the identifier of the CASE item it was imported from."""
-    return {"identifier": identifier, "uri": f"/ims/case/v1p1/CFItems/{identifier}"}
+def _case_link(identifier: str, framework: dict | None) -> dict:
+    """The unit as a CASE item: its own id, or the identifier of the CASE item it was imported from; and the framework
+    it was imported from (its CFDocument ``framework``), if any, which is kept whole beside the unit."""
+    return {"identifier": identifier, "uri": f"/ims/case/v1p1/CFItems/{identifier}",
+            "framework": {"identifier": framework["identifier"], "title": framework["title"],
+                          "uri": f"/ims/case/v1p1/CFPackages/{framework['identifier']}",
+                          "href": f"/v1/frameworks/{framework['identifier']}"} if framework else None}

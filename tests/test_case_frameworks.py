@@ -151,7 +151,12 @@ def test_every_member_is_served_alone_as_the_binding_describes(client, auth):
     publish(client, auth, DOC)
     listed = valid(client.get(f"{BASE}/CFDocuments"), "getallcfdocuments")["CFDocuments"]
     assert [d["identifier"] for d in listed].count(DOC) == 1
-    assert valid(client.get(f"{BASE}/CFDocuments/{DOC}"), "getcfdocument")["CFPackageURI"]["identifier"] == DOC
+    alone = valid(client.get(f"{BASE}/CFDocuments/{DOC}"), "getcfdocument")
+    assert alone["CFPackageURI"]["identifier"] == DOC
+    in_package = valid(client.get(f"{BASE}/CFPackages/{DOC}"), "getcfpackage")["CFDocument"]
+    assert [d for d in listed if d["identifier"] == DOC] == [alone] == [{**in_package, "CFPackageURI": alone[
+        "CFPackageURI"]}]  # listed, alone and in its package alike: links to its own licence and subject served here
+    assert alone["licenseURI"]["uri"] == f"http://localhost/ims/case/v1p1/CFLicenses/{LICENCE}"
     item = valid(client.get(f"{BASE}/CFItems/{DEEPER}"), "getcfitem")
     assert (item["fullStatement"], item["CFDocumentURI"]["identifier"]) == ("Fourth level", DOC)
     shared = valid(client.get(f"{BASE}/CFItemAssociations/{SHARED}"), "getcfitemassociations")

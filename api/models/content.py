@@ -228,6 +228,7 @@ class CaseFrameworkVersion(BaseModel):
     status = peewee.CharField(max_length=16, choices=[(s, s) for s in VERSION_STATUSES])
     title = peewee.TextField()
     package = JSONTextField()
+    document = JSONTextField(null=True)  # the CFDocument with the members it links to (case_package.document_part)
     package_hash = peewee.CharField(max_length=64)
     units = JSONTextField(null=True)  # [{unit_id, code}]: the units made from its parts that have the unit shape
     created_at = peewee.DateTimeField(default=utcnow)

@@ -42,8 +42,13 @@ def _hash(package: dict) -> str:
     return hashlib.sha256(CaseFrameworkVersion.package.db_value(package).encode()).hexdigest()
 
 
+# A version's columns but its package: what lifecycle and listing need. A row read so has no package; it is read
+# (_package) only to serve or compare members, and rows are saved with only= the fields changed.
+WITHOUT_PACKAGE = [f for f in CaseFrameworkVersion._meta.sorted_fields if f.name != "package"]
+
+
 def _newest(framework_id, *, released_only: bool = False) -> CaseFrameworkVersion | None:
-    query = CaseFrameworkVersion.select().where(CaseFrameworkVersion.framework == framework_id)
+    query = CaseFrameworkVersion.select(*WITHOUT_PACKAGE).where(CaseFrameworkVersion.framework == framework_id)
     if released_only:
         query = query.where(CaseFrameworkVersion.status != "draft")
     return query.order_by(CaseFrameworkVersion.number.desc()).first()
@@ -78,13 +83,15 @@ def store(principal: Principal, owner: AwardingBody, package: dict, units: list[
         return _outcome(newest, "unchanged")
     if newest is not None and newest.status == "draft":
         newest.package, newest.package_hash, newest.title, newest.updated_at = package, digest, title, utcnow()
-        newest.units = units
-        newest.save()
+        newest.units, newest.document = units, case_package.document_part(package)
+        newest.save(only=[CaseFrameworkVersion.package, CaseFrameworkVersion.package_hash, CaseFrameworkVersion.title,
+                          CaseFrameworkVersion.updated_at, CaseFrameworkVersion.units, CaseFrameworkVersion.document])
         outcome = "updated"
     else:
         newest = CaseFrameworkVersion.create(
             id=new_id(), framework=framework.id, number=(newest.number + 1) if newest else 1, status="draft",
-            title=title, package=package, package_hash=digest, units=units)
+            title=title, package=package, document=case_package.document_part(package), package_hash=digest,
+            units=units)
         outcome = "created"
     _index(newest, package)
     _log(principal, "created" if outcome == "created" else "draft_edited", framework, newest)
@@ -202,7 +209,7 @@ def publish(principal: Principal, framework_id: uuid.UUID) -> dict:
     if newest.status != "draft":
         raise Conflict(f"framework {framework.id} has no draft to publish: import its package again to make one")
     newest.status, newest.published_at, newest.updated_at = "published", utcnow(), utcnow()
-    newest.save()
+    newest.save(only=[CaseFrameworkVersion.status, CaseFrameworkVersion.published_at, CaseFrameworkVersion.updated_at])
     _log(principal, "published", framework, newest)
     return framework_body(framework)
 
@@ -215,7 +222,8 @@ def withdraw(principal: Principal, framework_id: uuid.UUID) -> dict:
         raise Conflict(f"framework {framework.id} has no released version to withdraw")
     if released.status == "published":
         released.status, released.withdrawn_at, released.updated_at = "withdrawn", utcnow(), utcnow()
-        released.save()
+        released.save(only=[CaseFrameworkVersion.status, CaseFrameworkVersion.withdrawn_at,
+                            CaseFrameworkVersion.updated_at])
         _log(principal, "withdrawn", framework, released)
         return framework_body(framework)
     return framework_body(framework, changed=False)
@@ -261,7 +269,7 @@ def served_versions() -> list[CaseFrameworkVersion]:
     newest = (CaseFrameworkVersion.select(CaseFrameworkVersion.framework.alias("framework_id"),
                                           fn.MAX(CaseFrameworkVersion.number).alias("number"))
               .where(CaseFrameworkVersion.status != "draft").group_by(CaseFrameworkVersion.framework))
-    served = (CaseFrameworkVersion.select()
+    served = (CaseFrameworkVersion.select(*WITHOUT_PACKAGE)
               .join(newest, on=((CaseFrameworkVersion.framework == newest.c.framework_id)
                                 & (CaseFrameworkVersion.number == newest.c.number)))
               .where(CaseFrameworkVersion.status == "published"))
@@ -277,9 +285,10 @@ def served_version(framework_id: str) -> CaseFrameworkVersion | None:
 
 def holding(kind: str, identifier: str) -> CaseFrameworkVersion | None:
     """The served version holding the member ``identifier`` of ``kind`` (a provider path: CFItems, ...), if any."""
-    for member in CaseFrameworkMember.select().where(CaseFrameworkMember.identifier == identifier,
-                                                     CaseFrameworkMember.kind == kind):
-        version = CaseFrameworkVersion.get_by_id(member.version_id)
+    holders = (CaseFrameworkVersion.select(*WITHOUT_PACKAGE).join(
+        CaseFrameworkMember, on=(CaseFrameworkMember.version == CaseFrameworkVersion.id))
+        .where(CaseFrameworkMember.identifier == identifier, CaseFrameworkMember.kind == kind))
+    for version in holders:
         served = _served(version.framework_id)
         if served is not None and served.id == version.id:
             return version
@@ -290,8 +299,14 @@ def changed_at(version: CaseFrameworkVersion) -> datetime:
     return version.published_at or version.updated_at
 
 
+def _package(version: CaseFrameworkVersion) -> dict:
+    """The version's whole package (a version row is read without it)."""
+    return (CaseFrameworkVersion.select(CaseFrameworkVersion.package)
+            .where(CaseFrameworkVersion.id == version.id).tuples().get()[0])
+
+
 def _serving(version: CaseFrameworkVersion, root: str) -> case_package.Serving:
-    return case_package.Serving(version.package, root, changed_at(version))
+    return case_package.Serving(_package(version), root, changed_at(version))
 
 
 def package_of(version: CaseFrameworkVersion, root: str) -> dict:
@@ -300,8 +315,9 @@ def package_of(version: CaseFrameworkVersion, root: str) -> dict:
 
 
 def document_record(version: CaseFrameworkVersion, root: str) -> dict:
-    """The CFDocument of a served version, with its CFPackageURI."""
-    document = _serving(version, root).document()
+    """The CFDocument of a served version, with its CFPackageURI (served from the version's document part: listing
+    the frameworks reads no package)."""
+    document = case_package.Serving(version.document, root, changed_at(version)).document()
     identifier = document["identifier"]
     return {**document, "CFPackageURI": {"title": document.get("title") or identifier, "identifier": identifier,
                                          "uri": f"{root.rstrip('/')}/ims/case/v1p1/CFPackages/{identifier}"}}
@@ -325,7 +341,7 @@ def item_associations(version: CaseFrameworkVersion, identifier: str, root: str)
     """A served item (as served alone), and every association of its framework that it is an end of."""
     serving = _serving(version, root)
     ends = ("originNodeURI", "destinationNodeURI")
-    mine = [serving.member(a, "CFAssociations") for a in version.package.get("CFAssociations", [])
+    mine = [serving.member(a, "CFAssociations") for a in serving.package.get("CFAssociations", [])
             if identifier in ((a.get(end) or {}).get("identifier") for end in ends)]
     return _alone(serving, "CFItems", identifier), mine
 

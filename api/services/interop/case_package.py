@@ -198,15 +198,34 @@ def check_texts(package: dict) -> None:
         raise ValidationFailed(f"the CASE package is not usable: {', '.join(shown)}", errors=shown)
 
 
+TOP_LEVEL = ("CFItems", "CFAssociations", "CFRubrics")  # the members a package holds outside CFDefinitions
+
+
 def members(package: dict):
     """(the provider path a member is served at: its kind, member) for every member of a stored package, document
     excepted."""
-    for key in ("CFItems", "CFAssociations", "CFRubrics"):
+    for key in TOP_LEVEL:
         for record in package.get(key, []):
             yield key, record
     for key, records in package.get("CFDefinitions", {}).items():
         for record in records:
             yield key, record
+
+
+def document_part(package: dict) -> dict:
+    """The package's CFDocument with only the members it links to (its licence, subjects...): Serving serves the
+    document from this part exactly as from the whole package."""
+    linked = set()
+    for key, value in package["CFDocument"].items():
+        if key in LINKS_TO:
+            linked.update(link.get("identifier") for link in (value if isinstance(value, list) else [value])
+                          if isinstance(link, dict))
+    part: dict = {"CFDocument": package["CFDocument"]}
+    for kind, record in members(package):
+        if record.get("identifier") in linked:
+            holder = part if kind in TOP_LEVEL else part.setdefault("CFDefinitions", {})
+            holder.setdefault(kind, []).append(record)
+    return part
 
 
 class Serving:

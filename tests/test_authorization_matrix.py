@@ -164,6 +164,8 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
                                      shows='"code": "CS 39"')],
         "content.get_unit": [Probe("GET", f"/v1/units/{b13}", EVERYONE),
                              Probe("GET", f"/v1/units/{cs39}?status=draft", SKILLS_CFA_CONTENT)],
+        "content.get_unit_source": [Probe("GET", f"/v1/units/{b13}/document", EVERYONE),
+                                    Probe("GET", f"/v1/units/{cs39}/document?status=draft", SKILLS_CFA_CONTENT)],
         "content.list_unit_versions": [Probe("GET", f"/v1/units/{b13}/versions", EVERYONE),
                                        Probe("GET", f"/v1/units/{cs39}/versions?status=draft", SKILLS_CFA_CONTENT)],
         "content.get_unit_version": [Probe("GET", f"/v1/units/{b13}/versions/1", EVERYONE),

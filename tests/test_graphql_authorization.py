@@ -34,6 +34,7 @@ REST_ONLY = {
     "learners.export_learner": "a download, REST only",
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
+    "content.get_unit_source": "the document PUT /v1/units/{id}/draft takes: awarding-body sync is REST",
     **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes",
                      "sync.import_case", "sync.get_framework", "sync.publish_framework", "sync.withdraw_framework",
                      "sync.diff_framework_versions"),

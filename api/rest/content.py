@@ -1,7 +1,7 @@
 """REST views over canonical content: units, versions, outcomes, criteria, evidence types, standards,
 qualifications. Thin: parse arguments, call api.services.content.catalog, shape the response."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from api.auth import current_principal
 from api.inputs.params import NO_ARGS, QUALIFICATION_LIST_ARGS, STANDARD_LIST_ARGS, STATUS_ARGS, UNIT_LIST_ARGS
@@ -31,6 +31,16 @@ def get_unit(unit_id):
     status = parse_args(STATUS_ARGS)["status"]
     document = catalog.get_unit_document(parse_id(unit_id, "unit"), status, current_principal())
     return document_response(document, cache_control_for(document.status))
+
+
+@bp.get("/units/<unit_id>/document")
+def get_unit_source(unit_id):
+    """The unit at its newest version of the requested status as the document PUT .../draft accepts."""
+    status = parse_args(STATUS_ARGS)["status"]
+    document, etag = catalog.get_unit_source(parse_id(unit_id, "unit"), status, current_principal())
+    response = json_response(document, cache_control_for(status))
+    response.headers["ETag"] = etag  # the version's: send it as If-Match with the PUT
+    return response.make_conditional(request)
 
 
 @bp.get("/units/<unit_id>/versions")

@@ -116,6 +116,17 @@ def get_unit_document(unit_id: uuid.UUID, status: str, principal: Principal) -> 
     return Document(row[0], row[1], row[2])
 
 
+def get_unit_source(unit_id: uuid.UUID, status: str, principal: Principal) -> tuple[dict, str]:
+    """The unit's head version of ``status`` as the unit document PUT /v1/units/{id}/draft accepts (the data/units
+    shape, as it was saved, with ``status: draft``: what a PUT makes of it), and that version's ETag, the If-Match of
+    the PUT. PUT back unchanged, it changes nothing."""
+    version = (UnitVersion.select(UnitVersion.source, UnitVersion.etag, Unit.owner).join(Unit)
+               .where(UnitVersion.unit == unit_id, UnitVersion.status == status, UnitVersion.is_head).first())
+    if version is None or not can_read_content(principal, status, version.unit.owner_id):
+        raise NotFound(_missing_unit_detail(unit_id, status))
+    return {**version.source, "status": "draft"}, version.etag
+
+
 class SharedDocument(dict):
     """A parsed stored document, shared between requests: never modify it (nor anything inside it). Its content
     is fixed by its strong ETag, so values derived from it alone may be cached with it (api.gql.projection)."""

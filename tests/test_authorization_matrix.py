@@ -86,6 +86,10 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
                                         {"assessor_a", "trainee_assessor_a"}, 201, {
                                             "criterion_id": criterion, "outcome": "met", "feedback": "f",
                                             "reason": "re-assessed", "evidence_ids": [evidence]}),
+        "assessment.record_decisions": p("POST", f"/v1/enrolments/{enrolment}/decisions/batch",
+                                         {"assessor_a", "trainee_assessor_a"}, 201, {"decisions": [{
+                                             "criterion_id": criterion, "outcome": "met", "feedback": "f",
+                                             "reason": "re-assessed", "evidence_ids": [evidence]}]}),
         "assessment.list_decisions": p("GET", f"/v1/enrolments/{enrolment}/decisions", READERS_A),
         "assessment.get_decision": p("GET", f"/v1/decisions/{decision}", READERS_A),
         "assessment.list_all_decisions": p("GET", "/v1/decisions?limit=500", READERS_A, shows=decision),

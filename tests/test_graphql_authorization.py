@@ -161,6 +161,10 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
             m('mutation($e: UUID!, $c: UUID!, $v: UUID!) { recordDecision(enrolmentId: $e, input: {criterionId: $c, '
               'outcome: MET, feedback: "f", reason: "re-assessed", evidenceIds: [$v]}) { __typename } }',
               "recordDecision", "Decision", e=e, c=ids["b13_criterion"], v=ids["evidence"])],
+        "assessment.record_decisions": [
+            m('mutation($e: UUID!, $c: UUID!, $v: UUID!) { recordDecisions(enrolmentId: $e, decisions: [{criterionId: '
+              '$c, outcome: MET, feedback: "f", reason: "re-assessed", evidenceIds: [$v]}]) { __typename } }',
+              "recordDecisions", "DecisionBatch", e=e, c=ids["b13_criterion"], v=ids["evidence"])],
         "assessment.list_decisions": [q("query($id: UUID!) { enrolment(id: $id) { decisions { id } } }",
                                         "enrolment.decisions", id=e)],
         "assessment.get_decision": [q("query($id: UUID!) { decision(id: $id) { id } }", "decision",

@@ -114,6 +114,10 @@ def json_routes(ids) -> dict[str, tuple]:
         "assessment.record_decision": ("POST", f"/v1/enrolments/{enrolment}/decisions", "assessor_a",
                                        bodies.DecisionCreate, {"criterion_id": ids["b13_criterion"], "outcome": "met",
                                                                "feedback": "f", "evidence_ids": [evidence]}),
+        "assessment.record_decisions": ("POST", f"/v1/enrolments/{enrolment}/decisions/batch", "assessor_a",
+                                        bodies.DecisionBatchCreate, {"decisions": [{
+                                            "criterion_id": ids["b13_criterion"], "outcome": "met", "feedback": "f",
+                                            "evidence_ids": [evidence]}]}),
         "assessment.create_plan": ("POST", "/v1/iqa/plans", "iqa_a", bodies.PlanCreate, {
             "centre_id": centre, "assessor_id": ids["assessor_a"], "rate": 0.25}),
         "assessment.take_sample": ("POST", "/v1/iqa/samples", "iqa_a", bodies.SampleCreate,

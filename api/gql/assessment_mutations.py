@@ -2,6 +2,7 @@
 verdicts), through the same services and body schemas as REST."""
 
 import uuid
+from typing import Annotated
 
 import strawberry
 
@@ -16,12 +17,13 @@ from api.gql.mutation_inputs import (
     json_value,
 )
 from api.gql.records import as_type
-from api.gql.tracking_types import Decision, Evidence, IqaSample, SamplingPlan
+from api.gql.tracking_types import Decision, DecisionBatch, Evidence, IqaSample, SamplingPlan
 from api.inputs import bodies, load_body
 from api.services.tracking import decisions, evidence, iqa
 
 EvidenceResult = result_union("EvidenceResult", Evidence)
 DecisionResult = result_union("DecisionResult", Decision)
+DecisionBatchResult = result_union("DecisionBatchResult", DecisionBatch)
 SamplingPlanResult = result_union("SamplingPlanResult", SamplingPlan)
 IqaSampleResult = result_union("IqaSampleResult", IqaSample)
 
@@ -51,6 +53,18 @@ class AssessmentMutation:
             return decisions.record_decision(principal, enrolment_id, data)
 
         return run_write(info, write, lambda d: as_type(Decision, decisions.decision_body(d)))
+
+    @strawberry.mutation(description="Record decisions on several criteria of one enrolment at once: all or none, "
+                                     "each under every rule of recordDecision.")
+    def record_decisions(self, info: Info, enrolment_id: uuid.UUID,
+                         items: Annotated[list[RecordDecisionInput], strawberry.argument(name="decisions")]
+                         ) -> DecisionBatchResult:
+        def write(principal):
+            data = load_body(bodies.DecisionBatchCreate(), {"decisions": [body_of(item) for item in items]})
+            return decisions.record_decisions(principal, enrolment_id, data["decisions"])
+
+        return run_write(info, write, lambda recorded: as_type(
+            DecisionBatch, {"items": [decisions.decision_body(d) for d in recorded]}))
 
     @strawberry.mutation(description="A qualified assessor countersigns a trainee's decision, which then takes effect.")
     def countersign_decision(self, info: Info, decision_id: uuid.UUID) -> DecisionResult:

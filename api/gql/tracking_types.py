@@ -194,6 +194,11 @@ class Decision:
     in_effect: bool
 
 
+@strawberry.type(description="Decisions recorded together on one enrolment, in the order they were sent.")
+class DecisionBatch:
+    items: list[Decision]
+
+
 @strawberry.type
 class IqaVerdict:
     verdict: Verdict

@@ -105,6 +105,14 @@ class DecisionCreate(StrictBody):
                                        validate=validate.Range(min=0, max=2**31 - 1))
 
 
+DECISION_BATCH_MAX = 100  # decisions a batch records: a unit's criteria, with room to spare
+
+
+class DecisionBatchCreate(StrictBody):
+    decisions = fields.List(fields.Nested(DecisionCreate), required=True,
+                            validate=validate.Length(min=1, max=DECISION_BATCH_MAX))
+
+
 class PlanCreate(StrictBody):
     centre_id = JsonUUID(required=True)
     assessor_id = JsonUUID(required=True)

@@ -11,6 +11,7 @@ from api.services.tracking import assessment_lists, decisions, evidence, iqa, pr
 
 bp = Blueprint("assessment", __name__)
 EVIDENCE_CREATE, CLAIM_CREATE, DECISION_CREATE = bodies.EvidenceCreate(), bodies.ClaimCreate(), bodies.DecisionCreate()
+DECISION_BATCH = bodies.DecisionBatchCreate()
 PLAN_CREATE, SAMPLE_CREATE, VERDICT_CREATE = bodies.PlanCreate(), bodies.SampleCreate(), bodies.VerdictCreate()
 PRIVATE = "private, no-cache"
 
@@ -69,6 +70,17 @@ def record_decision(enrolment_id):
                                          parse_body(DECISION_CREATE))
     body = decisions.decision_body(decision)
     return Created(body, body["href"])
+
+
+@bp.post("/enrolments/<enrolment_id>/decisions/batch")
+@write_endpoint
+def record_decisions(enrolment_id):
+    """Record decisions on several criteria of one enrolment at once: all or none, each under every rule."""
+    parse_args(NO_ARGS)
+    recorded = decisions.record_decisions(current_principal(), parse_id(enrolment_id, "enrolment"),
+                                          parse_body(DECISION_BATCH)["decisions"])
+    return Created({"items": [decisions.decision_body(d) for d in recorded]},
+                   f"/v1/enrolments/{enrolment_id}/decisions")
 
 
 @bp.get("/enrolments/<enrolment_id>/decisions")

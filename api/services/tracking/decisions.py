@@ -7,7 +7,7 @@ from typing import NamedTuple
 from peewee import IntegrityError
 
 from api import db
-from api.errors import Conflict, NotFound, ValidationFailed
+from api.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -130,6 +130,34 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
                  after={"id": str(decision.id), "enrolment_id": str(enrolment_id),
                         "criterion_id": str(criterion_id), "outcome": decision.outcome})
     return decision
+
+
+def record_decisions(principal: Principal, enrolment_id: uuid.UUID, items: list[dict]) -> list[Decision]:
+    """Record a decision on each of several criteria of one enrolment, in order, inside the caller's transaction:
+    each obeys every rule of record_decision, and one refused refuses them all (the caller rolls back), its problem
+    naming it (``decisions[i]``). A criterion may appear once."""
+    first: dict = {}
+    recorded = []
+    for i, data in enumerate(items):
+        earlier = first.setdefault(data["criterion_id"], i)
+        if earlier != i:  # found in turn, so the caller's own refusals (not theirs to see, not an assessor) come first
+            raise ValidationFailed(f"decisions[{i}]: decisions[{earlier}] is on the same criterion: a batch has one "
+                                   "decision per criterion", errors={f"decisions[{i}].criterion_id": [
+                                       f"decisions[{earlier}] is on this criterion too"]})
+        try:
+            recorded.append(record_decision(principal, enrolment_id, data))
+        except (ValidationFailed, Conflict, Forbidden) as error:
+            raise _naming(error, f"decisions[{i}]") from None
+    return recorded
+
+
+def _naming(error: ApiError, item: str) -> ApiError:
+    """``error`` with its detail and its errors' paths naming the batch item it is about."""
+    error.detail = f"{item}: {error.detail}"
+    error.args = (error.detail,)
+    if error.errors:
+        error.errors = {f"{item}.{path}": messages for path, messages in error.errors.items()}
+    return error
 
 
 def _evidence_of(enrolment_id: uuid.UUID, criterion_id: uuid.UUID, evidence_ids: list[uuid.UUID]) -> dict:

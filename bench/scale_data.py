@@ -171,8 +171,8 @@ def build(database_url: str, fraction: float, seed: int = 20261203) -> dict:
     counts["audit_event"] = out.write("audit_event", (
         "id", "occurred_at", "actor", "action", "subject_type", "subject_id", "centre_id", "request_id", "before",
         "after"), _audit_rows(rng, sizes["audit_events"], centres, counters["decision"]))
-    counts["content_change"] = out.write("content_change", (
-        "occurred_at", "action", "unit_id", "owner_id", "version_id", "number", "status", "etag", "actor"),
+    counts["feed_event"] = out.write("feed_event", (
+        "occurred_at", "type", "action", "unit_id", "owner_id", "version_id", "number", "status", "etag", "actor"),
         _change_rows(rng, sizes["changes"], versions))
     out.close()
     return {"fraction": fraction, "rows": counts, "large_centre": centres[0],
@@ -293,5 +293,5 @@ def _audit_rows(rng: random.Random, count: int, centres: list[str], decisions: i
 def _change_rows(rng: random.Random, count: int, versions: list[Version]):
     for n in range(count):
         version = versions[n % len(versions)]
-        yield ((START + timedelta(seconds=n * 11)).isoformat(sep=" "), "updated", version.unit_id, version.owner_id,
-               version.version_id, 1, "published", f'W/"{n:x}"', "system:scale")
+        yield ((START + timedelta(seconds=n * 11)).isoformat(sep=" "), "unit.published", "published", version.unit_id,
+               version.owner_id, version.version_id, 1, "published", f'W/"{n:x}"', "system:scale")

@@ -283,11 +283,17 @@ def bound_fresh_database(url: str, session_database, *, migrated_to: str | None 
     """The database at ``url`` as the app builds it (pooled on PostgreSQL), migrated (up to ``migrated_to`` if given)
     and loaded with data/units, bound until the block ends; the session's database is bound again afterwards."""
     from api.migrations_runner import router_for
+    from api.services.sync import feed
 
     fresh = db.database_for(Settings(database_url=url, env="test"))
     db.bind(fresh)
     router_for(fresh).run(migrated_to) if migrated_to else migrate(fresh)
-    assert load_path(UNITS_DIR).ok
+    if migrated_to:  # the feed's table as this code writes it comes with migration 025: load without feed events
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(feed, "append", lambda rows: None)
+            assert load_path(UNITS_DIR).ok
+    else:
+        assert load_path(UNITS_DIR).ok
     try:
         yield fresh
     finally:

@@ -14,7 +14,8 @@ import uuid
 from api import db
 from api.models import Unit
 from api.services.common.access import Principal
-from api.services.sync import changes, lifecycle
+from api.services.sync import feed as changes
+from api.services.sync import lifecycle
 from tests.conftest import UNITS_DIR
 
 WRITERS, EDITS = 4, 6

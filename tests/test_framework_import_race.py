@@ -12,7 +12,7 @@ import pytest
 
 from api import db
 from api.errors import Conflict
-from api.models import CaseFrameworkVersion, ContentChange
+from api.models import CaseFrameworkVersion, FeedEvent
 from api.services.common.access import Principal
 from api.services.interop import case_frameworks, case_import
 from tests.conftest import seed_identities
@@ -66,4 +66,4 @@ def test_the_second_of_two_simultaneous_imports_of_a_new_framework_is_a_409_and_
     assert outcomes["first"] == "created", outcomes
     assert isinstance(outcomes["second"], Conflict) and "retry" in str(outcomes["second"]), outcomes
     assert CaseFrameworkVersion.select().where(CaseFrameworkVersion.framework == DOC).count() == 1
-    assert ContentChange.select().where(ContentChange.framework == DOC).count() == 1
+    assert FeedEvent.select().where(FeedEvent.framework == DOC).count() == 1

@@ -12,12 +12,12 @@ from api.models import (
     AssessmentCriterion,
     AuditEvent,
     Claim,
-    ContentChange,
     Decision,
     Enrolment,
     EnrolmentStaff,
     EnrolmentTally,
     Evidence,
+    FeedEvent,
     Learner,
     UnitVersion,
 )
@@ -52,7 +52,7 @@ def _grow(identities) -> dict:
     assessor = identities.accounts["assessor_a"].id
     now = utcnow()
     rows: dict = {table: [] for table in ("learner", "enrolment", "enrolment_staff", "enrolment_tally", "evidence",
-                                          "claim", "decision", "audit_event", "content_change")}
+                                          "claim", "decision", "audit_event", "feed_event")}
     for n in range(2 * LEARNERS):
         centre = identities.centres["A" if n % 2 else "B"].id
         at = now - timedelta(minutes=n)
@@ -90,12 +90,12 @@ def _grow(identities) -> dict:
                                     "action": "decision.recorded", "subject_type": "decision",
                                     "subject_id": str(uuid.uuid4()), "centre": identities.centres["AB"[n % 2]].id})
         unit, version, owner, _ = versions[n % len(versions)]
-        rows["content_change"].append({"occurred_at": at, "action": "updated", "unit": unit, "owner": owner,
-                                       "version": version, "number": 1, "status": "published", "etag": f'W/"{n:x}"',
-                                       "actor": "system:test"})
+        rows["feed_event"].append({"occurred_at": at, "type": "unit.published", "action": "published", "unit": unit,
+                                   "owner": owner, "version": version, "number": 1, "status": "published",
+                                   "etag": f'W/"{n:x}"', "actor": "system:test"})
     models = {"learner": Learner, "enrolment": Enrolment, "enrolment_staff": EnrolmentStaff,
               "enrolment_tally": EnrolmentTally, "evidence": Evidence, "claim": Claim, "decision": Decision,
-              "audit_event": AuditEvent, "content_change": ContentChange}
+              "audit_event": AuditEvent, "feed_event": FeedEvent}
     for table, model in models.items():  # parents before children
         db.insert_rows(model, rows[table])
     return {table: len(added) for table, added in rows.items()}

@@ -17,7 +17,7 @@ from tests.query_counting import count_work
 
 # Tables that grow with learners, enrolments and assessment: the ones a whole read of would cost millions of rows.
 LARGE_TABLES = {"learner", "learner_external_id", "enrolment", "enrolment_staff", "enrolment_tally", "evidence",
-                "claim", "decision", "countersignature", "iqa_sample", "iqa_verdict", "audit_event", "content_change",
+                "claim", "decision", "countersignature", "iqa_sample", "iqa_verdict", "audit_event", "feed_event",
                 "idempotent_response", "learner_import_problem"}
 PLANNED = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.I)
 ENROLMENT_TREE = """query ($id: UUID!) { enrolment(id: $id) { id status progress { met criteria }

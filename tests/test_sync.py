@@ -6,7 +6,7 @@ import uuid
 import pytest
 import yaml
 
-from api.models import ContentChange, Decision, UnitVersion
+from api.models import Decision, FeedEvent, UnitVersion
 from api.services.tracking import tallies
 from tests.conftest import UNITS_DIR
 from tests.graphql_helpers import assert_same_values, gql
@@ -168,7 +168,7 @@ def test_change_feed_lists_every_change_in_order(client, auth, unit_ids):
 
 def test_loading_data_units_recorded_the_feed(client, auth):
     entries = feed(client, auth("admin"), limit=500)["items"]
-    assert ContentChange.select().count() == len(entries) > 0
+    assert FeedEvent.select().count() == len(entries) > 0
     assert {(e["code"], e["action"]) for e in entries} >= {("CS 34", "created"), ("CS 34", "published"),
                                                           ("CS 47", "created")}
 

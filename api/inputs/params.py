@@ -167,7 +167,11 @@ class AuditArgs(PageArgs):
 
 
 class ChangesArgs(Strict):
-    since = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))
+    since = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))  # a cursor, or a time (sync.feed)
+    type = fields.String(validate=validate.Length(min=1, max=1000))  # event types, comma-separated (sync.feed)
+    unit_id = JsonUUID()
+    centre_id = JsonUUID()
+    learner_id = JsonUUID()
     limit = QueryInteger(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE),
                          metadata={"description": f"page size, 1 to {MAX_PAGE}"})
 

@@ -4,7 +4,9 @@ from api.models.accounts import *  # noqa: F403
 from api.models.accounts import ACCOUNT_MODELS
 from api.models.content import *  # noqa: F403
 from api.models.content import CONTENT_MODELS
+from api.models.feed import *  # noqa: F403
+from api.models.feed import FEED_MODELS
 from api.models.tracking import *  # noqa: F403
 from api.models.tracking import TRACKING_MODELS
 
-ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS]
+ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS, *FEED_MODELS]

@@ -254,25 +254,4 @@ class CaseFrameworkMember(BaseModel):
         indexes = ((("identifier", "kind"), False),)
 
 
-class ContentChange(BaseModel):
-    """One entry of the change feed (GET /v1/changes): a unit version, or a CASE framework version, created, edited,
-    published or withdrawn. An entry names either a unit and its version or a framework and its version.
-
-    ``seq`` orders the feed. Writers take a lock before appending (api.services.sync.changes), so entries become visible
-    in ``seq`` order and a reader's cursor can never pass an entry that is still to commit."""
-
-    seq = peewee.AutoField()
-    occurred_at = peewee.DateTimeField(default=utcnow)
-    action = peewee.CharField(max_length=32)
-    unit = peewee.ForeignKeyField(Unit, null=True, on_delete="CASCADE")
-    owner = peewee.ForeignKeyField(AwardingBody, on_delete="RESTRICT")
-    version = peewee.ForeignKeyField(UnitVersion, null=True, on_delete="CASCADE")
-    framework = peewee.ForeignKeyField(CaseFramework, null=True, on_delete="CASCADE")
-    framework_version = peewee.ForeignKeyField(CaseFrameworkVersion, null=True, on_delete="CASCADE")
-    number = peewee.IntegerField()
-    status = peewee.CharField(max_length=16)
-    etag = peewee.CharField(max_length=80)
-    actor = peewee.CharField(max_length=80)
-
-
-CONTENT_MODELS += [CaseFramework, CaseFrameworkVersion, CaseFrameworkMember, ContentChange]
+CONTENT_MODELS += [CaseFramework, CaseFrameworkVersion, CaseFrameworkMember]

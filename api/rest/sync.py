@@ -10,7 +10,7 @@ from api.inputs.params import CHANGES_ARGS, IMPORT_ARGS, NO_ARGS
 from api.rest.http import json_response, parse_args, parse_body, parse_id, write_endpoint
 from api.services.content.catalog import Document
 from api.services.interop import case_frameworks, case_import
-from api.services.sync import changes, diff, lifecycle
+from api.services.sync import diff, feed, lifecycle
 from api.services.tracking import migration
 
 bp = Blueprint("sync", __name__)
@@ -79,10 +79,12 @@ def diff_versions(unit_id, a, b):
 
 @bp.get("/changes")
 def list_changes():
-    """Every content change after a cursor, in commit order; poll with next_cursor."""
+    """Every content and tracking event after a cursor (or from a time), in commit order; poll with next_cursor."""
     args = parse_args(CHANGES_ARGS)
-    return json_response(changes.list_changes(current_principal(), args.get("since"), args["limit"]),
-                         cache_control="private, no-cache")
+    page = feed.list_changes(current_principal(), feed.parse_since(args.get("since")), args["limit"],
+                             types=args.get("type"), unit_id=args.get("unit_id"), centre_id=args.get("centre_id"),
+                             learner_id=args.get("learner_id"))
+    return json_response(page, cache_control="private, no-cache")
 
 
 @bp.post("/imports/case")

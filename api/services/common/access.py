@@ -68,14 +68,21 @@ def content_body_ids(principal: Principal) -> frozenset | None:
     return frozenset()
 
 
-def visible_content(query, principal: Principal, status_field, owner_field):
-    """Restrict a content query to rows the principal may see (published, or unpublished of their own bodies)."""
+def content_condition(principal: Principal, status_field, owner_field):
+    """The condition a content row the principal may see meets (published, or unpublished of their own bodies);
+    None when they see every row (admins)."""
     bodies = content_body_ids(principal)
     if bodies is None:
-        return query
+        return None
     if not bodies:
-        return query.where(status_field == "published")
-    return query.where((status_field == "published") | owner_field.in_(list(bodies)))
+        return status_field == "published"
+    return (status_field == "published") | owner_field.in_(list(bodies))
+
+
+def visible_content(query, principal: Principal, status_field, owner_field):
+    """Restrict a content query to rows the principal may see (published, or unpublished of their own bodies)."""
+    condition = content_condition(principal, status_field, owner_field)
+    return query if condition is None else query.where(condition)
 
 
 def can_read_content(principal: Principal, status: str, owner_id: uuid.UUID) -> bool:
@@ -200,17 +207,29 @@ def can_read_centre_progress(principal: Principal, centre_id: uuid.UUID) -> bool
     return principal.is_admin or bool((staff or client) and _in_centre(principal, centre_id))
 
 
-def visible_learner_records(query, principal: Principal, centre_field, learner_field):
-    """Restrict a query over learner records to those the principal may read: all (admins), their centres' (staff
-    and tracking clients), or their own (learners). The list form of can_read_learner."""
+def learner_records_condition(principal: Principal, centre_field, learner_field):
+    """The condition a learner record the principal may read meets: their centres' (staff and tracking clients), or
+    their own (learners); None when they read every record (admins). The list form of can_read_learner."""
     if principal.is_admin:
-        return query
-    tracking_client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
-    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
-    condition = centre_field.in_(list(principal.centre_ids if tracking_client or staff else ()))
+        return None
+    condition = centre_field.in_(list(learner_record_centres(principal)))
     if principal.learner_id is not None:
         condition = condition | (learner_field == principal.learner_id)
-    return query.where(condition)
+    return condition
+
+
+def learner_record_centres(principal: Principal) -> frozenset:
+    """The centres all of whose learner records a (non-admin) principal may read: a staff account's or a tracking
+    client's centres, or none."""
+    tracking_client = principal.kind == "client" and principal.scopes & {"tracking:read", "tracking:write"}
+    staff = principal.kind == "account" and principal.roles & CENTRE_STAFF_ROLES
+    return principal.centre_ids if tracking_client or staff else frozenset()
+
+
+def visible_learner_records(query, principal: Principal, centre_field, learner_field):
+    """Restrict a query over learner records to those the principal may read (learner_records_condition)."""
+    condition = learner_records_condition(principal, centre_field, learner_field)
+    return query if condition is None else query.where(condition)
 
 
 def require(allowed: bool, detail: str) -> None:

@@ -27,7 +27,7 @@ from api.services.content import rendering
 from api.services.content.data_files import Problem, read_all, source_hash
 from api.services.content.references import check_references, find_unit
 from api.services.content.versions import UNRENDERED, edit_draft, new_version, render_version
-from api.services.sync import changes
+from api.services.sync import feed
 
 
 @dataclass
@@ -61,7 +61,7 @@ def load_path(root: Path) -> LoadReport:
     with write_transaction():
         rerender_all()
         for action, version in events:  # after rendering, so each entry carries its version's final ETag
-            changes.record(action, UnitVersion.get_by_id(version.id), LOADER_ACTOR)
+            feed.record(action, UnitVersion.get_by_id(version.id), LOADER_ACTOR)
     return report
 
 

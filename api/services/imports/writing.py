@@ -21,6 +21,7 @@ from api.services.imports.queries import (
     INACTIVE_ULNS_SQL,
     LEARNERS_BY_ULN_SQL,
 )
+from api.services.sync import feed
 from api.services.tracking import tallies
 
 LEARNER_FIELDS = ["id", "centre", "uln", "given_name", "family_name", "email", "date_of_birth", "status",
@@ -138,7 +139,8 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
 
 def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     """Make a plan's writes (inside the caller's transaction), audited: one event per batch lists the new learners,
-    one per changed learner names its changed fields. Its counts. peewee.IntegrityError if another writer made one
+    one per changed learner names its changed fields; in the feed, each learner created or updated and each
+    enrolment created. Its counts. peewee.IntegrityError if another writer made one
     of its learners or enrolments since the plan was made."""
     now = utcnow()
     events = [_update_learner(principal, learner_id, centre_hex, before, after, now)
@@ -154,6 +156,14 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     tallies.add_new([(row[0], row[2], row[4]) for row in plan.enrolments])  # (id, centre, unit version)
     insert_values(EnrolmentStaff, ["enrolment", "account", "centre", "role"], plan.staff)
     insert_rows(AuditEvent, events)
+    actor = audit.actor_of(principal)
+    feed.append([feed.tracking_row("learner.created", actor, centre_id=centre, learner_id=learner, subject_id=learner)
+                 for learner, centre, *_ in plan.learners]
+                + [feed.tracking_row("learner.updated", actor, centre_id=centre_hex, learner_id=learner,
+                                     subject_id=learner) for learner, _, _ in plan.updates]
+                + [feed.tracking_row("enrolment.created", actor, centre_id=centre, learner_id=learner,
+                                     enrolment_id=enrolment, unit_id=unit, subject_id=enrolment)
+                   for enrolment, learner, centre, unit, *_ in plan.enrolments])
     return plan.counts
 
 

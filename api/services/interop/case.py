@@ -22,7 +22,7 @@ from peewee import fn
 from api.models import (
     AssessmentCriterion,
     AwardingBody,
-    ContentChange,
+    FeedEvent,
     LearningOutcome,
     Mapping,
     Qualification,
@@ -107,12 +107,12 @@ class Framework:
         """The latest release or withdrawal of any unit that is or was in it (so it never moves back when a unit
         leaves), or the qualification's own last change."""
         unit_ids = [v.unit_id for v in self.versions]
-        query = ContentChange.select(fn.MAX(ContentChange.occurred_at)).where(ContentChange.status != "draft",
-                                                                               ContentChange.unit.is_null(False))
+        query = FeedEvent.select(fn.MAX(FeedEvent.occurred_at)).where(
+            FeedEvent.centre_id.is_null(), FeedEvent.status != "draft", FeedEvent.unit.is_null(False))
         if self.kind == "suite":
-            query = query.where(ContentChange.owner == self.owner.id)
+            query = query.where(FeedEvent.owner == self.owner.id)
         else:
-            query = query.where(ContentChange.unit.in_(unit_ids))
+            query = query.where(FeedEvent.unit.in_(unit_ids))
         times = [query.scalar(), *(v.published_at for v in self.versions)]
         if self.qualification is not None:
             times.append(self.qualification.updated_at)

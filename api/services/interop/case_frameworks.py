@@ -33,7 +33,7 @@ from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated
 from api.services.interop import case_package
 from api.services.interop.case import suite_id
-from api.services.sync import changes
+from api.services.sync import feed
 
 
 def _hash(package: dict) -> str:
@@ -102,7 +102,7 @@ def _log(principal: Principal, action: str, framework: CaseFramework, version: C
     """Audit a change of the framework's ``version`` and append it to the change feed (as the last write)."""
     audit.record(principal, f"framework.{action}", "case_framework", framework.id,
                  after={"version": version.number, "status": version.status})
-    changes.record_framework(action, version, framework.owner_id, audit.actor_of(principal))
+    feed.record_framework(action, version, framework.owner_id, audit.actor_of(principal))
 
 
 def _outcome(version: CaseFrameworkVersion, outcome: str) -> dict:

@@ -7,7 +7,7 @@
   enrolments pinned to it keep working.
 - Withdrawing keeps every enrolment pinned to the version working; nobody new can enrol on it.
 - If-Match (the ETag of the version being changed) makes each call conditional: a stale one is a 412.
-Every change appends to the change feed (api.services.sync.changes) and the audit log.
+Every change appends to the change feed (api.services.sync.feed) and the audit log.
 """
 
 import uuid
@@ -26,7 +26,7 @@ from api.services.common.preconditions import check_if_match
 from api.services.content.data_files import ContentFile, check_document, source_hash
 from api.services.content.references import check_references
 from api.services.content.versions import edit_draft, new_version, render_version
-from api.services.sync import changes
+from api.services.sync import feed
 
 
 @dataclass
@@ -192,4 +192,4 @@ def withdraw(principal: Principal, unit_id: uuid.UUID, if_match: str | None) -> 
 def _log(principal: Principal, action: str, version: UnitVersion, actor: str) -> None:
     audit.record(principal, f"unit.{action}", "unit_version", version.id,
                  after={"unit_id": str(version.unit_id), "version": version.number, "status": version.status})
-    changes.record(action, version, actor)
+    feed.record(action, version, actor)

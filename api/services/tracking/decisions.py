@@ -120,11 +120,14 @@ def record_decision(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
         supersedes=_uuid(previous_id), assessor=principal.id, assessor_status=facts.assessor_status,
         evidence_ids=[str(i) for i in evidence_ids], created_at=utcnow())
     decision.updated_at = decision.created_at
-    with tallies.changing(enrolment_id, [criterion_id]):
+    with tallies.changing(enrolment_id, [criterion_id], audit.actor_of(principal)) as events:
         try:
             db.insert_rows(Decision, [decision.__data__])
         except IntegrityError:
             raise Conflict("another decision on this criterion was recorded at the same moment: retry") from None
+        events.add("decision.recorded", decision.id)
+        if previous_id is not None:
+            events.add("decision.superseded", previous_id)
     audit.record(principal, "decision.recorded", "decision", decision.id, centre_id=centre_id,
                  before={"supersedes": str(decision.supersedes_id)} if previous_id else None,
                  after={"id": str(decision.id), "enrolment_id": str(enrolment_id),
@@ -176,11 +179,12 @@ def countersign(principal: Principal, decision_id: uuid.UUID) -> Countersignatur
     if decision.assessor_status != "trainee" or decision.carried_from_id is not None:
         raise Conflict("this decision needs no countersignature: it was made by a qualified assessor, or carried "
                        "over from a decision already in effect")
-    with tallies.changing(enrolment.id, [decision.criterion_id]):
+    with tallies.changing(enrolment.id, [decision.criterion_id], audit.actor_of(principal)) as events:
         try:  # one countersignature per decision: the unique constraint says so, for concurrent requests too
             signature = Countersignature.create(decision=decision.id, account=signer.id)
         except IntegrityError:
             raise Conflict("this decision is already countersigned") from None
+        events.add("decision.countersigned", decision.id)
     audit.record(principal, "decision.countersigned", "decision", decision.id, centre_id=enrolment.centre_id,
                  after={"countersigned_by": str(signer.id)})
     stamps.touch(decision)

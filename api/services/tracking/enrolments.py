@@ -31,6 +31,7 @@ from api.services.common.access import (
 from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
 from api.services.common.sorted_lists import by_time, sorted_page
+from api.services.sync import feed
 from api.services.tracking import tallies
 from api.services.tracking.identity import enrolment_duplicate, write_unique
 
@@ -114,6 +115,7 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
     tallies.add_new([(enrolment.id, enrolment.centre_id, version.id)])
     audit.record(principal, "enrolment.created", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  after=_snapshot(enrolment))
+    feed.append([feed.enrolment_event("enrolment.created", audit.actor_of(principal), enrolment)])
     return enrolment
 
 
@@ -172,6 +174,9 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
     enrolment = Enrolment.get_by_id(enrolment.id)
     audit.record(principal, "enrolment.updated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  before=before, after={**_snapshot(enrolment), "fields": sorted(changes)})
+    withdrawn = enrolment.status == "withdrawn" and before["status"] != "withdrawn"
+    feed.append([feed.enrolment_event("enrolment.withdrawn" if withdrawn else "enrolment.updated",
+                                      audit.actor_of(principal), enrolment)])
     return enrolment
 
 

@@ -98,7 +98,7 @@ def _claim(principal: Principal, enrolment: Enrolment, evidence: Evidence, crite
     new = [{"id": new_id(), "evidence": evidence.id, "enrolment": enrolment.id, "criterion": c}
            for c in wanted if c not in existing]
     if new:
-        with tallies.changing(enrolment.id, [r["criterion"] for r in new]):
+        with tallies.changing(enrolment.id, [r["criterion"] for r in new], audit.actor_of(principal)):
             Claim.insert_many(new).execute()
         audit.record(principal, "claims.created", "evidence", evidence.id, centre_id=enrolment.centre_id,
                      after={"criterion_ids": [str(r["criterion"]) for r in new]})

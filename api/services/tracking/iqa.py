@@ -93,11 +93,12 @@ def take_sample(principal: Principal, decision_id: uuid.UUID) -> IqaSample:
     decision, enrolment = visible_decision(principal, decision_id)
     require(can_verify_decisions(principal, enrolment.centre_id), "samples are taken by the centre's IQAs")
     _require_independent(principal, decision, "sample")
-    with tallies.changing(enrolment.id, [decision.criterion_id]):
+    with tallies.changing(enrolment.id, [decision.criterion_id], audit.actor_of(principal)) as events:
         try:
             sample = IqaSample.create(id=new_id(), decision=decision.id, enrolment=enrolment.id, iqa=principal.id)
         except IntegrityError:
             raise Conflict("this decision is already sampled") from None
+        events.add("iqa.sampled", sample.id)
     audit.record(principal, "iqa.sampled", "iqa_sample", sample.id, centre_id=enrolment.centre_id,
                  after={"decision_id": str(decision.id)})
     stamps.touch(decision)
@@ -113,12 +114,13 @@ def record_verdict(principal: Principal, sample_id: uuid.UUID, data: dict) -> Iq
     if data["verdict"] == "not_confirmed" and not (data.get("actions") or "").strip():
         raise ValidationFailed("say what the assessor must do when a decision is not confirmed",
                                errors={"actions": ["required for not_confirmed"]})
-    with tallies.changing(sample.enrolment_id, [decision.criterion_id]):
+    with tallies.changing(sample.enrolment_id, [decision.criterion_id], audit.actor_of(principal)) as events:
         try:
             verdict = IqaVerdict.create(id=new_id(), sample=sample.id, verdict=data["verdict"],
                                         actions=data.get("actions"), iqa=principal.id)
         except IntegrityError:
             raise Conflict("this sample already has a verdict; verdicts are never changed") from None
+        events.add("iqa.verdict_recorded", sample.id)
     audit.record(principal, "iqa.verdict", "iqa_sample", sample.id, centre_id=centre_id,
                  after={"decision_id": str(decision.id), "verdict": verdict.verdict})
     stamps.touch(decision)

@@ -34,6 +34,7 @@ from api.services.common.access import (
 from api.services.common.pagination import Page
 from api.services.common.preconditions import check_if_match, etag_of
 from api.services.common.sorted_lists import by_time, sorted_page
+from api.services.sync import feed
 from api.services.tracking import learner_search
 from api.services.tracking.identity import learner_duplicate, write_unique
 from api.services.tracking.uln import uln_problem
@@ -110,6 +111,7 @@ def create_learner(principal: Principal, data: dict) -> Learner:
     lock_centre_learners(centre.id)
     learner = write_unique(insert, lambda: learner_duplicate(centre.id, data["uln"], external_ids))
     audit.record(principal, "learner.created", "learner", learner.id, centre_id=centre.id, after=_snapshot(learner))
+    feed.append([feed.learner_event("learner.created", audit.actor_of(principal), learner)])
     return learner
 
 
@@ -167,6 +169,7 @@ def update_learner(principal: Principal, learner_id: uuid.UUID, changes: dict, i
     _bump(learner)
     audit.record(principal, "learner.updated", "learner", learner.id, centre_id=learner.centre_id, before=before,
                  after={**_snapshot(learner), "fields": sorted(changes)})
+    feed.append([feed.learner_event("learner.updated", audit.actor_of(principal), learner)])
     return learner
 
 
@@ -192,6 +195,7 @@ def withdraw_learner(principal: Principal, learner_id: uuid.UUID) -> Learner:
     _bump(learner)
     audit.record(principal, "learner.withdrawn", "learner", learner.id, centre_id=learner.centre_id, before=before,
                  after=_snapshot(learner))
+    feed.append([feed.learner_event("learner.withdrawn", audit.actor_of(principal), learner)])
     return learner
 
 
@@ -211,6 +215,7 @@ def pseudonymise_learner(principal: Principal, learner_id: uuid.UUID) -> Learner
     _bump(learner)
     audit.record(principal, "learner.pseudonymised", "learner", learner.id, centre_id=learner.centre_id,
                  before=before, after=_snapshot(learner))
+    feed.append([feed.learner_event("learner.pseudonymised", audit.actor_of(principal), learner)])
     return learner
 
 

@@ -29,6 +29,7 @@ from api.services.common.access import (
     visible_learner_records,
     visible_unit,
 )
+from api.services.sync import feed
 from api.services.tracking import progress, tallies
 from api.services.tracking.enrolments import enrolment_body
 
@@ -114,7 +115,8 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
                                                 Claim.criterion == uuid.UUID(row["from_criterion_id"]))]
     if claims:
         Claim.insert_many(claims).execute()
-    tallies.refresh(enrolment.id)
+    completion = tallies.refresh(enrolment.id, audit.actor_of(principal))
+    feed.append([feed.enrolment_event("enrolment.migrated", audit.actor_of(principal), enrolment), *completion])
     before = {"unit_version_id": str(enrolment.unit_version_id), "version": plan["from_version"]}
     audit.record(principal, "enrolment.migrated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,
                  before=before, after={"unit_version_id": plan["to_version_id"], "version": plan["to_version"],

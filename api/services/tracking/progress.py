@@ -219,26 +219,32 @@ def qualification_progress(principal: Principal, learner_id: uuid.UUID, qualific
                                                Qualification.status == "published")
     if qualification is None:
         raise NotFound(f"no published qualification {qualification_id}")
+    enrolled = {e.unit_id: e.id for e in Enrolment.select(Enrolment.id, Enrolment.unit)
+                .where(Enrolment.learner == learner.id, Enrolment.status != "withdrawn")}
+    documents = progress_for(list(enrolled.values()))
+    units = {unit: (str(enrolment), documents[enrolment]["complete"]) for unit, enrolment in enrolled.items()}
+    return {"learner_id": str(learner.id), **qualification_document(qualification, units)}
+
+
+def qualification_document(qualification: Qualification, units: dict) -> dict:
+    """Progress towards ``qualification`` given the learner's enrolments: {unit id: (enrolment id, complete)} for each
+    unit they are enrolled on (withdrawn enrolments left out)."""
     members = list(QualificationGroupUnit.select(QualificationGroupUnit, QualificationGroup)
                    .join(QualificationGroup).where(QualificationGroup.qualification == qualification.id)
                    .order_by(QualificationGroup.position, QualificationGroupUnit.position))
     credits = {u: c for u, c in UnitVersion.select(UnitVersion.unit, UnitVersion.credit_value)
                .where(UnitVersion.unit.in_([m.unit_id for m in members]), UnitVersion.status == "published",
                       UnitVersion.is_head).tuples()}
-    enrolled = {e.unit_id: e.id for e in Enrolment.select(Enrolment.id, Enrolment.unit)
-                .where(Enrolment.learner == learner.id, Enrolment.status != "withdrawn")}
-    documents = progress_for(list(enrolled.values()))
     groups: dict = {}
     for member in members:
         group = groups.setdefault(member.group.id, {"group": member.group, "units": []})
-        document = documents.get(enrolled.get(member.unit_id))
-        group["units"].append({"unit_id": str(member.unit_id), "enrolment_id": document and document["enrolment_id"],
-                               "complete": bool(document and document["complete"]),
-                               "credit_value": credits.get(member.unit_id)})
+        enrolment_id, complete = units.get(member.unit_id, (None, False))
+        group["units"].append({"unit_id": str(member.unit_id), "enrolment_id": enrolment_id,
+                               "complete": bool(complete), "credit_value": credits.get(member.unit_id)})
     group_docs = [_group_document(g["group"], g["units"]) for g in groups.values()]
     earned = sum(u["credit_value"] or 0 for g in group_docs for u in g["units"] if u["complete"])
     min_credits = qualification.source.get("min_credits")
-    return {"learner_id": str(learner.id), "qualification_id": str(qualification.id), "groups": group_docs,
+    return {"qualification_id": str(qualification.id), "groups": group_docs,
             "credits_earned": earned, "min_credits": min_credits,
             "achieved": all(g["satisfied"] for g in group_docs) and earned >= (min_credits or 0)}
 

@@ -20,10 +20,15 @@ import peewee
 
 from api.db import database_proxy, execute, fetch_in, fetch_rows, insert_values, is_sqlite
 from api.models import Enrolment, EnrolmentTally
+from api.services.sync import feed
+from api.services.tracking import progress_events
 from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
 from api.services.tracking.queries import IN_EFFECT_SQL
 
-ENROLMENT_PLACE_SQL = "SELECT CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment WHERE id = {p}"
+ENROLMENT_PLACE_SQL = """
+SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), CAST(e.learner_id AS TEXT), CAST(e.unit_id AS TEXT),
+       t.complete
+FROM enrolment e LEFT OUTER JOIN enrolment_tally t ON t.enrolment_id = e.id WHERE e.id = {p}"""
 # The enrolment's tally and the state of some of its criteria, in one statement. Every row starts with the enrolment's
 # centre and unit version and its stored counts (COUNT_KEYS; NULLs if its tally is not of that version), then one of
 # the criteria that is in the version, how often it is claimed, and one of its decisions (NULLs if none) with that
@@ -42,7 +47,8 @@ WITH w AS MATERIALIZED (
           WHERE x.enrolment_id = {{p}} AND x.criterion_id = c.id AND {IN_EFFECT_SQL}
           ORDER BY x.sequence DESC LIMIT 1) AS newest_in_effect
   FROM assessment_criterion c WHERE c.id IN ({{values}}))
-SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), {", ".join(f"t.{k}" for k in COUNT_KEYS)},
+SELECT CAST(e.centre_id AS TEXT), CAST(e.unit_version_id AS TEXT), CAST(e.learner_id AS TEXT), CAST(e.unit_id AS TEXT),
+       {", ".join(f"t.{k}" for k in COUNT_KEYS)},
        CAST(w.id AS TEXT), w.claims,
        CAST(d.id AS TEXT), d.outcome, d.assessor_status, CAST(s.decision_id AS TEXT), CAST(d.carried_from_id AS TEXT),
        m.id IS NOT NULL, v.verdict
@@ -55,7 +61,7 @@ LEFT OUTER JOIN countersignature s ON s.decision_id = d.id
 LEFT OUTER JOIN iqa_sample m ON m.decision_id = d.id LEFT OUTER JOIN iqa_verdict v ON v.sample_id = m.id
 WHERE e.id = {{p}}
 ORDER BY d.sequence"""
-PLACE_COLUMNS, STATE_START = 2, 2 + len(COUNT_KEYS)
+PLACE_COLUMNS, STATE_START = 4, 4 + len(COUNT_KEYS)
 ADD_CHANGES_SQL = (f"UPDATE enrolment_tally SET {', '.join(f'{k} = {{p}}' for k in COUNT_KEYS[1:])}, complete = {{p}} "
                    "WHERE enrolment_id = {p}")
 PLACES_SQL = ("SELECT CAST(id AS TEXT), CAST(centre_id AS TEXT), CAST(unit_version_id AS TEXT) FROM enrolment "
@@ -87,29 +93,64 @@ def _locked(enrolment_id: uuid.UUID, read) -> list[tuple]:
 
 
 @contextmanager
-def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID]):
+def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID], actor: str):
     """Around a write, inside its transaction, that changes the records of ``criterion_ids`` of one enrolment and
-    nothing else of its progress: afterwards the enrolment's tally counts what it did. If the write raises, nothing
-    is stored (and the transaction is the caller's to roll back)."""
+    nothing else of its progress: afterwards the enrolment's tally counts what it did, and the feed has the events
+    the caller adds to the WriteEvents this yields (decision.recorded, ...), then those of the progress it moved
+    (criterion met, outcome, enrolment and qualification completed, ...: progress_events), all by ``actor``. If the
+    write raises, nothing is stored (and the transaction is the caller's to roll back)."""
     wanted = [c.hex for c in criterion_ids]
 
-    def tally_and_states():
-        return fetch_in(TALLY_AND_STATES_SQL, [enrolment_id.hex] * 3, wanted, [enrolment_id.hex])
+    def tally_and_states(criteria=wanted):
+        return fetch_in(TALLY_AND_STATES_SQL, [enrolment_id.hex] * 3, criteria, [enrolment_id.hex])
 
     rows = _locked(enrolment_id, tally_and_states) if wanted else []
-    yield
-    if not rows:
-        return  # no such enrolment, or no criteria: nothing of it to tally
-    place, stored = rows[0][:PLACE_COLUMNS], rows[0][PLACE_COLUMNS:STATE_START]
+    events = WriteEvents(_place(enrolment_id, rows[0]) if rows else None, actor)
+    yield events
+    if rows:
+        events += _tally(enrolment_id, rows, actor, tally_and_states)
+    feed.append(events)
+
+
+class WriteEvents(list):
+    """The feed events of a write inside tallies.changing, in order: the caller adds its own (``add``), the progress
+    it moved follows."""
+
+    def __init__(self, place: progress_events.Place | None, actor: str):
+        super().__init__()
+        self.place, self.actor = place, actor
+
+    def add(self, event_type: str, subject_id) -> None:
+        """Add an event of ``event_type`` about ``subject_id`` in the changed enrolment."""
+        if self.place is not None:  # None: no such enrolment, nothing written
+            self.append(self.place.event(event_type, self.actor, subject_id))
+
+
+def _tally(enrolment_id: uuid.UUID, rows: list[tuple], actor: str, tally_and_states) -> list[dict]:
+    """Add to the enrolment's stored tally what changed since ``rows`` were read; the events of the progress moved."""
+    place = _place(enrolment_id, rows[0])
+    stored = rows[0][PLACE_COLUMNS:STATE_START]
     if stored[0] is None:  # no tally of the enrolment's version: store its whole document
-        _store_whole(enrolment_id, place)
-        return
+        return _store_whole(place, rows[0][1], actor, was_complete=None)
     before = criterion_states([row[STATE_START:] for row in rows])
     after = criterion_states([row[STATE_START:] for row in tally_and_states()])
-    counts = dict(zip(COUNT_KEYS, (int(value) for value in stored), strict=True))
+    was = dict(zip(COUNT_KEYS, (int(value) for value in stored), strict=True))
+    counts = dict(was)
     for key in COUNT_KEYS[1:]:
         counts[key] += sum(bool(s[key]) for s in after.values()) - sum(bool(s[key]) for s in before.values())
     _add_changes(enrolment_id, counts)
+
+    def states_of(criteria: list[str]) -> dict:
+        return criterion_states([row[STATE_START:] for row in tally_and_states(criteria)])
+
+    return (progress_events.criteria_moved(place, actor, before, after, states_of)
+            + progress_events.completion_moved(place, actor, enrolment_complete(was), enrolment_complete(counts)))
+
+
+def _place(enrolment_id: uuid.UUID, row: tuple) -> progress_events.Place:
+    """The enrolment's Place from a row that starts (centre, unit version, learner, unit)."""
+    centre, _, learner, unit = row[:PLACE_COLUMNS]
+    return progress_events.Place(enrolment_id, _uuid(centre), _uuid(learner), _uuid(unit))
 
 
 def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
@@ -117,17 +158,22 @@ def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
     execute(ADD_CHANGES_SQL, [*(counts[k] for k in COUNT_KEYS[1:]), enrolment_complete(counts), enrolment_id.hex])
 
 
-def refresh(enrolment_id: uuid.UUID) -> None:
+def refresh(enrolment_id: uuid.UUID, actor: str) -> list[dict]:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress as a whole
-    (a migration to another unit version): store the enrolment's tally as its progress document now counts it."""
-    [place] = _locked(enrolment_id, lambda: fetch_rows(ENROLMENT_PLACE_SQL, [enrolment_id.hex]))
-    _store_whole(enrolment_id, place)
+    (a migration to another unit version): store the enrolment's tally as its progress document now counts it. The
+    events of its completion (and its qualifications') if that moved, for the caller to append to the feed."""
+    [row] = _locked(enrolment_id, lambda: fetch_rows(ENROLMENT_PLACE_SQL, [enrolment_id.hex]))
+    was_complete = None if row[PLACE_COLUMNS] is None else bool(row[PLACE_COLUMNS])
+    return _store_whole(_place(enrolment_id, row), row[1], actor, was_complete)
 
 
-def _store_whole(enrolment_id: uuid.UUID, place: tuple) -> None:
-    """Store the enrolment's whole derived tally; ``place`` is its (centre id, unit version id) as read."""
-    centre, version = place
-    _store(progress_for([enrolment_id]), {enrolment_id: (uuid.UUID(str(centre)), uuid.UUID(str(version)))})
+def _store_whole(place: progress_events.Place, version, actor: str, was_complete: bool | None) -> list[dict]:
+    """Store the enrolment's whole derived tally (``version``: its unit version as read); the events of its completion
+    if that moved from ``was_complete`` (None: not known, taken as not complete)."""
+    document = progress_for([place.enrolment_id])
+    _store(document, {place.enrolment_id: (place.centre_id, _uuid(version))})
+    now_complete = document[place.enrolment_id]["complete"]
+    return progress_events.completion_moved(place, actor, bool(was_complete), now_complete)
 
 
 def add_new(enrolments: list[tuple]) -> None:
@@ -197,3 +243,7 @@ def drift(enrolment_ids: list[uuid.UUID] | None = None) -> list[dict]:
 
 def _key(raw) -> str:
     return str(raw).replace("-", "")
+
+
+def _uuid(raw) -> uuid.UUID:
+    return uuid.UUID(str(raw))

@@ -9,7 +9,7 @@ NODE_STAMP := tests/node/node_modules/.installed
 export QUALTRACK_DATABASE_URL ?= sqlite:///instance/qualtrack.db
 export QUALTRACK_PORT ?= 8000
 
-.PHONY: run test install install-test init-db load-units lint bench mutation clean
+.PHONY: run test install install-test init-db load-units lint bench mutation clean worker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ load-units: init-db
 run: export QUALTRACK_ENV ?= development
 run: load-units
 	$(BIN)/qualtrack serve
+
+## Deliver webhooks (beside `make run`, in another terminal).
+worker: export QUALTRACK_ENV ?= development
+worker: install
+	$(BIN)/qualtrack worker
 
 ## The whole suite, on SQLite (or on QUALTRACK_TEST_DATABASE_URL when set), one worker process per core, each with its
 ## own session database (PYTEST_WORKERS=0: in this process, as a debugger wants it).

@@ -54,6 +54,10 @@ class Settings:
     db_pool_recycle_seconds: int = 300  # a pooled PostgreSQL connection older than this is closed and replaced
     sqlite_write_wait_ms: int = 5000  # a SQLite write that cannot take the write lock within this is a 503
     trusted_proxies: int = 0  # proxies (load balancers) in front whose X-Forwarded-For/-Proto are believed
+    webhook_allow_private: bool = False  # deliver to loopback and private addresses (tests; a private network)
+    webhook_timeout_seconds: int = 10  # one delivery attempt: connect, send and read the answer
+    webhook_lease_seconds: int = 60  # a worker holds an endpoint this long per attempt; a dead one's lease lapses
+    webhook_poll_ms: int = 500  # how often a worker looks for new events of an endpoint with nothing to send
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -74,7 +78,8 @@ class Settings:
         settings.ratelimit_key_prefix = environ.get("QUALTRACK_RATELIMIT_KEY_PREFIX", settings.ratelimit_key_prefix)
         for attr in ("access_token_seconds", "refresh_token_seconds", "import_max_bytes", "graphql_max_depth",
                      "graphql_max_aliases", "graphql_max_tokens", "graphql_max_cost", "graphql_max_page_size",
-                     "max_body_bytes", "db_pool_size", "db_pool_recycle_seconds"):
+                     "max_body_bytes", "db_pool_size", "db_pool_recycle_seconds", "webhook_timeout_seconds",
+                     "webhook_lease_seconds", "webhook_poll_ms"):
             name = f"QUALTRACK_{attr.upper()}"
             if name in environ:
                 setattr(settings, attr, _positive_int(name, environ[name]))
@@ -86,6 +91,9 @@ class Settings:
                                                    environ["QUALTRACK_GRAPHQL_INTROSPECTION"])
         if environ.get("QUALTRACK_GRAPHQL_TRUSTED_DOCUMENTS"):
             settings.graphql_trusted_documents = Path(environ["QUALTRACK_GRAPHQL_TRUSTED_DOCUMENTS"])
+        if "QUALTRACK_WEBHOOK_ALLOW_PRIVATE" in environ:
+            settings.webhook_allow_private = _flag("QUALTRACK_WEBHOOK_ALLOW_PRIVATE",
+                                                   environ["QUALTRACK_WEBHOOK_ALLOW_PRIVATE"])
         if "QUALTRACK_ACCESS_LOG" in environ:
             settings.access_log = _flag("QUALTRACK_ACCESS_LOG", environ["QUALTRACK_ACCESS_LOG"])
         if environ.get("QUALTRACK_TRUSTED_PROXIES", "0") != "0":

@@ -99,6 +99,7 @@ CLIENTS = {
     "lms_client_a": {"scopes": ["content:read", "tracking:read", "tracking:write"], "centre": "A"},
     "import_client_b": {"scopes": ["import", "tracking:read"], "centre": "B"},
     "sync_client_skills_cfa": {"scopes": ["content:read", "content:write"], "awarding_body": "skills-cfa"},
+    "hooks_client_a": {"scopes": ["webhooks"], "centre": "A"},
 }
 
 
@@ -184,7 +185,7 @@ def _copy_sqlite(source: str, target: str) -> None:
 def app_for(database, database_url: str):
     """The app as the tests use it: on ``database``, with rate limits no test run reaches."""
     settings = Settings(database_url=database_url, env="test", token_rate_limit="10000 per minute",
-                        account_login_rate_limit="10000 per minute")
+                        account_login_rate_limit="10000 per minute", webhook_allow_private=True)
     app = create_app(settings, database=database)
     app.config["TESTING"] = True
     return app
@@ -392,11 +393,13 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
 
     spare = accounts.create_account("spare@example.test", TEST_PASSWORD, roles=["centre_admin"], centres=["A"])
     spare_client = accounts.create_client("spare client", ["tracking:read"], centre="A").client
+    webhook = post(client, auth, "centre_admin_a", "/v1/webhooks/endpoints", {"url": "http://127.0.0.1:9/hooks"})
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor,
-            "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id}
+            "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id,
+            "webhook": webhook["id"]}
 
 
 # A published CASE framework of Skills CFA that has no unit shape: kept and served as a framework only.

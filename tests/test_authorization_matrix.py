@@ -225,11 +225,37 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "sync.withdraw_framework": [Probe("POST", f"/v1/frameworks/{ids['framework']}/withdraw", SKILLS_CFA_CONTENT,
                                           refusals=frozenset({401, 403, 404}))],
         **case_probes(ids),
-        "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A),
+        "centres.get_centre": [Probe("GET", f"/v1/centres/{ids['centre_a']}", CENTRE_A | {"hooks_client_a"}),
                                Probe("GET", f"/v1/centres/{ids['centre_b']}",
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
         **tracking_probes(ids),
         **admin_probes(ids),
+        **webhook_probes(ids),
+    }
+
+
+def webhook_probes(ids: dict) -> dict[str, list[Probe]]:
+    """Webhook endpoints: centre A's are managed by its admins and its webhooks client (and admins)."""
+    managers = {"admin", "centre_admin_a", "hooks_client_a"}
+    endpoint = f"/v1/webhooks/endpoints/{ids['webhook']}"
+    refusals = frozenset({401, 403, 404})
+
+    def p(method, url, allowed=managers, **kw):
+        return [Probe(method, url, allowed, refusals=refusals, **kw)]
+
+    return {
+        "webhooks.create_endpoint": p("POST", "/v1/webhooks/endpoints", ok_status=201,
+                                      body={"url": "http://127.0.0.1:9/x", "centre_id": ids["centre_a"]}),
+        "webhooks.list_endpoints": p("GET", "/v1/webhooks/endpoints", shows=ids["webhook"]),
+        "webhooks.get_endpoint": p("GET", endpoint),
+        "webhooks.update_endpoint": p("PATCH", endpoint, body={"description": "probed"}),
+        "webhooks.get_secret": p("GET", f"{endpoint}/secret"),
+        "webhooks.rotate_secret": p("POST", f"{endpoint}/rotate-secret"),
+        "webhooks.recover": p("POST", f"{endpoint}/recover?since=2026-01-01T00:00:00Z"),
+        "webhooks.list_attempts": p("GET", f"{endpoint}/attempts"),
+        # the first caller allowed deletes it, and every later one finds nothing (404), so this probe can show one
+        # manager's right only; the others' are in tests/test_webhooks.py (test_who_manages_which_endpoints)
+        "webhooks.delete_endpoint": p("DELETE", endpoint, allowed={"admin"}, ok_status=204),
     }
 
 
@@ -253,7 +279,7 @@ def admin_probes(ids: dict) -> dict[str, list[Probe]]:
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
             "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
-            "framework")
+            "framework", "webhook")
 
 
 def app_endpoints(app) -> set[str]:

@@ -73,6 +73,8 @@ def variant_probes(ids: dict) -> dict[str, list[Probe]]:
                                      p("GET", f"/v1/enrolments?unit_id={b13}"),
                                      p("GET", f"/v1/enrolments?centre_id={centre}")],
         "assessment.list_audit": [p("GET", f"/v1/audit?subject_id={learner}")],
+        "sync.list_changes": [p("GET", f"/v1/changes?learner_id={learner}"), p("GET", f"/v1/changes?unit_id={b13}"),
+                              p("GET", f"/v1/changes?centre_id={centre}")],
         **{endpoint: [p("GET", f"{url}?enrolment_id={enrolment}"), p("GET", f"{url}?learner_id={learner}"),
                       p("GET", f"{url}?centre_id={centre}")]
            for endpoint, url in (("assessment.list_all_decisions", "/v1/decisions"),
@@ -112,6 +114,12 @@ def variant_operations(ids: dict) -> dict[str, list[Operation]]:
             q("query($c: UUID!) { enrolments(centreId: $c) { nodes { id } } }", "enrolments", c=ids["centre_a"])],
         "assessment.list_audit": [q("query($s: String!) { auditEvents(subjectId: $s) { totalCount } }",
                                     "auditEvents", s=ids["learner"])],
+        "sync.list_changes": [
+            q("query($l: UUID!) { changes(learnerId: $l) { items { cursor } nextCursor } }", "changes",
+              l=ids["learner"]),
+            q("query($u: UUID!) { changes(unitId: $u) { items { cursor } nextCursor } }", "changes", u=ids["B13"]),
+            q("query($c: UUID!) { changes(centreId: $c) { items { cursor } nextCursor } }", "changes",
+              c=ids["centre_a"])],
         **{endpoint: [q(f"query($e: UUID!) {{ {field}(enrolmentId: $e) {{ nodes {{ id }} }} }}", field,
                         e=ids["enrolment"]),
                       q(f"query($l: UUID!) {{ {field}(learnerId: $l) {{ nodes {{ id }} }} }}", field,
@@ -195,8 +203,9 @@ def _centre_b_records(app, client, auth, identities, ids) -> dict:
                       data=b"uln,given_name,family_name\n9999999999,Imported,Learner\n",
                       headers=auth("import_client_b"))
     assert job.status_code == 201, job.get_json()
+    webhook = post(client, auth, "centre_admin_b", "/v1/webhooks/endpoints", {"url": "http://127.0.0.1:9/b"})["id"]
     return {"learner": learner, "enrolment": enrolment, "evidence": evidence, "decision": decision, "sample": sample,
-            "plan": plan, "import_job": job.get_json()["id"], "iqa": str(iqa.id)}
+            "plan": plan, "import_job": job.get_json()["id"], "iqa": str(iqa.id), "webhook": webhook}
 
 
 @pytest.fixture
@@ -231,6 +240,7 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "spare_account": [(ids["spare_account"], "/v1/admin/accounts/{}")],
         "spare_client": [(ids["spare_client"], "/v1/admin/clients/{}")],
         "framework": [(_ocr_draft_framework(client, auth), "/v1/frameworks/{}")],
+        "webhook": both("webhook", "/v1/webhooks/endpoints/{}"),
     }
     return ids, hidden
 

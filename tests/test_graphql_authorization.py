@@ -35,7 +35,7 @@ REST_ONLY = {
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
     "content.get_unit_source": "the document PUT /v1/units/{id}/draft takes: awarding-body sync is REST",
-    **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions", "sync.list_changes",
+    **dict.fromkeys(("sync.save_draft", "sync.publish", "sync.withdraw", "sync.diff_versions",
                      "sync.import_case", "sync.get_framework", "sync.publish_framework", "sync.withdraw_framework",
                      "sync.diff_framework_versions"),
                     "awarding-body sync is a REST integration (documents, ETags, the change feed)"),
@@ -182,6 +182,39 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
         "assessment.list_audit": [
             q("query($c: UUID!) { auditEvents(centreId: $c) { nodes { centreId } } }", "auditEvents",
               shows=ids["centre_a"], c=ids["centre_a"])],
+        "sync.list_changes": [q("{ changes { items { cursor } nextCursor } }", "changes")],
+        **webhook_operations(ids),
+    }
+
+
+def webhook_operations(ids: dict) -> dict[str, list[Operation]]:
+    """As webhook_probes in the REST matrix."""
+    hook = {"id": ids["webhook"]}
+
+    def m(text, field, success_type, **variables):
+        return [Operation(f"mutation($id: UUID!) {{ {text} {{ __typename }} }}", {**hook, **variables}, field,
+                          success_type=success_type)]
+
+    return {
+        "webhooks.create_endpoint": [Operation(
+            'mutation($c: UUID!) { registerWebhookEndpoint(input: {url: "http://127.0.0.1:9/x", centreId: $c}) '
+            "{ __typename } }", {"c": ids["centre_a"]}, "registerWebhookEndpoint",
+            success_type="WebhookRegistration")],
+        "webhooks.list_endpoints": [Operation("{ webhookEndpoints { id } }", {}, "webhookEndpoints",
+                                              shows=ids["webhook"])],
+        "webhooks.get_endpoint": [Operation("query($id: UUID!) { webhookEndpoint(id: $id) { id } }", hook,
+                                            "webhookEndpoint")],
+        "webhooks.update_endpoint": m('updateWebhookEndpoint(id: $id, input: {description: "probed"})',
+                                      "updateWebhookEndpoint", "WebhookEndpoint"),
+        "webhooks.get_secret": [Operation("query($id: UUID!) { webhookSecret(id: $id) { secret } }", hook,
+                                          "webhookSecret")],
+        "webhooks.rotate_secret": m("rotateWebhookSecret(id: $id)", "rotateWebhookSecret", "WebhookSecret"),
+        "webhooks.recover": m('recoverWebhookEndpoint(id: $id, since: "2026-01-01T00:00:00Z")',
+                              "recoverWebhookEndpoint", "WebhookEndpoint"),
+        "webhooks.list_attempts": [Operation(
+            "query($id: UUID!) { webhookEndpoint(id: $id) { attempts { totalCount } } }", hook,
+            "webhookEndpoint.attempts")],
+        "webhooks.delete_endpoint": m("deleteWebhookEndpoint(id: $id)", "deleteWebhookEndpoint", "Deleted"),
     }
 
 

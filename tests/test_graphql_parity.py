@@ -205,3 +205,38 @@ def test_assessment_tree_puts_progress_and_decisions_beside_each_criterion(clien
                                                          if d["criterion_id"] == row["criterion"]["id"]]
     decided = next(r for r in rows if r["criterion"]["id"] == ids["b13_criterion"])
     assert len(decided["decisions"]) == 2 and decided["progress"]["met"] is True
+
+
+@pytest.mark.parametrize("caller", ["admin", "centre_admin_a", "lms_client_a", None])
+def test_the_feed_matches_page_by_page_and_filtered(client, auth, ids, caller):
+    headers = auth(caller)
+    query = f"query($s: String, $t: String, $l: UUID) {{ changes(since: $s, type: $t, learnerId: $l, limit: 7) " \
+            f"{{ items {{ {selection('FeedEvent')} }} nextCursor }} }}"
+    for filters in ({}, {"type": "decision.*,learner.created", "learner_id": ids["learner"]}):
+        since, pages = None, 0
+        while pages < 4:
+            params = {**filters, "limit": 7, **({"since": since} if since else {})}
+            page = rest(client, "/v1/changes?" + "&".join(f"{k}={v}" for k, v in params.items()), headers)
+            data = gql(client, query, {"s": since, "t": filters.get("type"), "l": filters.get("learner_id")},
+                       headers)["data"]["changes"]
+            assert_same_values(page["items"], data["items"])
+            assert page["next_cursor"] == data["nextCursor"]
+            since, pages = page["next_cursor"], pages + 1
+            if not page["items"]:
+                break
+
+
+def test_webhook_endpoints_and_their_log_match(client, auth, ids):
+    headers = auth("centre_admin_a")
+    endpoint = ids["webhook"]
+    data = gql(client, f"query($id: UUID!) {{ webhookEndpoints {{ {selection('WebhookEndpoint')} }} "
+                       f"webhookEndpoint(id: $id) {{ {selection('WebhookEndpoint')} attempts {{ totalCount nodes "
+                       f"{{ {selection('WebhookAttempt')} }} }} }} webhookSecret(id: $id) {{ secret "
+                       f"previousSecretExpiresAt }} }}", {"id": endpoint}, headers)["data"]
+    assert_same_values(rest(client, "/v1/webhooks/endpoints", headers)["items"], data["webhookEndpoints"])
+    one = rest(client, f"/v1/webhooks/endpoints/{endpoint}", headers)
+    assert_same_values(one, {k: v for k, v in data["webhookEndpoint"].items() if k != "attempts"})
+    attempts = rest(client, f"/v1/webhooks/endpoints/{endpoint}/attempts", headers)
+    assert data["webhookEndpoint"]["attempts"]["totalCount"] == attempts["total"]
+    assert_same_values(attempts["items"], data["webhookEndpoint"]["attempts"]["nodes"])
+    assert_same_values(rest(client, f"/v1/webhooks/endpoints/{endpoint}/secret", headers), data["webhookSecret"])

@@ -128,6 +128,10 @@ def json_routes(ids) -> dict[str, tuple]:
                                    {"dry_run": True}),
         "sync.migrate_cohort": ("POST", "/v1/enrolment-migrations", "admin", bodies.CohortMigrate,
                                 {"unit_id": unit, "centre_id": centre, "dry_run": True}),
+        "webhooks.create_endpoint": ("POST", "/v1/webhooks/endpoints", "centre_admin_a",
+                                     bodies.WebhookEndpointCreate, {"url": "http://127.0.0.1:9/x"}),
+        "webhooks.update_endpoint": ("PATCH", f"/v1/webhooks/endpoints/{ids['webhook']}", "centre_admin_a",
+                                     bodies.WebhookEndpointUpdate, {"description": "d"}),
     }
 
 
@@ -145,6 +149,9 @@ def bodiless_routes(ids) -> dict[str, tuple]:
            for verb in ("disable", "enable")},
         **{f"admin.{verb}_client": (f"/v1/admin/clients/{ids['spare_client']}/{verb}", "admin")
            for verb in ("disable", "enable")},
+        "webhooks.rotate_secret": (f"/v1/webhooks/endpoints/{ids['webhook']}/rotate-secret", "centre_admin_a"),
+        "webhooks.recover": (f"/v1/webhooks/endpoints/{ids['webhook']}/recover?since=2026-01-01T00:00:00Z",
+                             "centre_admin_a"),
     }
 
 

@@ -68,7 +68,7 @@ def rest_lists(app, ids) -> dict[str, tuple[str, str]]:
                 "job_id": ids["import_job"], "centre_id": ids["centre_a"], "qualification_id": ids["qualification"],
                 "evidence_id": ids["evidence"], "decision_id": ids["decision"], "sample_id": ids["sample"],
                 "plan_id": ids["plan"], "standard_id": ids["standard"], "outcome_id": ids["b13_outcome"],
-                "criterion_id": ids["b13_criterion"]}
+                "criterion_id": ids["b13_criterion"], "endpoint_id": ids["webhook"]}
     found = {}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
@@ -162,7 +162,7 @@ def test_a_cursor_of_one_list_is_refused_by_another(client, auth, ids):
 def graphql_lists(ids) -> dict[str, str]:
     """Name -> an operation reading the connection with ``after: $after``, for every field that takes ``after``
     (top-level, or on an object reached by its id)."""
-    by_id = {"Learner": ("learner", ids["learner"])}
+    by_id = {"Learner": ("learner", ids["learner"]), "WebhookEndpoint": ("webhookEndpoint", ids["webhook"])}
     operations = {}
     for type_name, type_ in SDL.type_map.items():
         if type_name.startswith("__") or not isinstance(type_, graphql.GraphQLObjectType):
@@ -192,6 +192,10 @@ def test_every_graphql_connection_refuses_cursors_it_did_not_issue(client, auth,
             assert errors, (name, forged_name, body)
             assert all(e["extensions"]["status"] == 400 and e["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
                        for e in errors), (name, forged_name, errors)
+    for forged_name, cursor in FORGED.items():  # the feed's cursor is `since`
+        errors = gql(client, "query($s: String) { changes(since: $s) { nextCursor } }", {"s": cursor}, admin,
+                     expect_errors=True).get("errors")
+        assert errors and all(e["extensions"]["status"] == 400 for e in errors), (forged_name, errors)
 
 
 @pytest.mark.parametrize("field", ["units", "centres"])

@@ -7,8 +7,9 @@ import strawberry
 
 from api.gql.assessment_mutations import AssessmentMutation
 from api.gql.learner_mutations import LearnerMutation
+from api.gql.webhooks import WebhookMutation
 
 
 @strawberry.type
-class Mutation(LearnerMutation, AssessmentMutation):
-    """Learners and enrolments first, then assessment."""
+class Mutation(LearnerMutation, AssessmentMutation, WebhookMutation):
+    """Learners and enrolments first, then assessment, then webhook endpoints."""

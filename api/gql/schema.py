@@ -11,6 +11,7 @@ from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
 from api.gql.scalars import SCALAR_OVERRIDES
 from api.gql.tracking import TrackingQuery
+from api.gql.webhooks import FeedQuery
 from api.problems import log_unexpected
 
 
@@ -41,8 +42,8 @@ class RememberingNameConverter(NameConverter):
 
 
 @strawberry.type
-class Query(ContentQuery, TrackingQuery):
-    """Everything readable: content (public when published) and tracking (for those allowed)."""
+class Query(ContentQuery, TrackingQuery, FeedQuery):
+    """Everything readable: content (public when published), tracking (for those allowed), the feed and webhooks."""
 
 
 def build_schema() -> strawberry.Schema:

@@ -12,6 +12,10 @@ from api.inputs.strict import JsonBoolean, JsonDate, JsonInteger, JsonNumber, Js
 from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, VERDICTS
 
 CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+# What JSON Schema's (ECMA-262's) \s matches, which the contract's patterns use: Text strips these and nothing else
+# (Python's str.strip() would also strip U+0085, which the contract counts as text).
+WHITESPACE = ("\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+              + "\u2028\u2029\u202f\u205f\u3000\ufeff")
 _CONTROL_CHARACTER = re.compile("[" + re.escape("".join(sorted(CONTROL))) + "]")
 
 
@@ -29,7 +33,7 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        return result.strip() if isinstance(result, str) else result
+        return result.strip(WHITESPACE) if isinstance(result, str) else result
 
 
 class ExternalId(StrictBody):
@@ -140,3 +144,23 @@ class CohortMigrate(EnrolmentMigrate):
     # given, at least one: an empty list must not mean "every enrolment on the unit" (as leaving it out does)
     enrolment_ids = fields.List(JsonUUID(), load_default=None, allow_none=False,
                                 validate=validate.Length(min=1, max=1000))
+
+
+EVENT_TYPE_FILTERS_MAX = 50
+
+
+class WebhookEndpointCreate(StrictBody):
+    url = Text(required=True, max_length=2000)
+    types = fields.List(Text(max_length=40), load_default=None, allow_none=True,
+                        validate=validate.Length(min=1, max=EVENT_TYPE_FILTERS_MAX))
+    description = Text(load_default=None, allow_none=True, max_length=500)
+    centre_id = JsonUUID(load_default=None, allow_none=True)
+    awarding_body = Text(load_default=None, allow_none=True, max_length=64)
+
+
+class WebhookEndpointUpdate(StrictBody):
+    url = Text(max_length=2000)
+    types = fields.List(Text(max_length=40), allow_none=True,
+                        validate=validate.Length(min=1, max=EVENT_TYPE_FILTERS_MAX))
+    description = Text(allow_none=True, max_length=500)
+    status = fields.String(validate=validate.OneOf(("active", "disabled")))

@@ -166,6 +166,10 @@ class AuditArgs(PageArgs):
     until = UtcTime()
 
 
+class RecoverArgs(Strict):
+    since = UtcTime(required=True)
+
+
 class ChangesArgs(Strict):
     since = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))  # a cursor, or a time (sync.feed)
     type = fields.String(validate=validate.Length(min=1, max=1000))  # event types, comma-separated (sync.feed)
@@ -188,5 +192,6 @@ class LearnerImportArgs(Strict):
 
 
 CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()
+RECOVER_ARGS = RecoverArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
 DECISION_LIST_ARGS, AUDIT_ARGS, ASSESSMENT_LIST_ARGS = DecisionListArgs(), AuditArgs(), AssessmentListArgs()

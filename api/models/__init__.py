@@ -8,5 +8,7 @@ from api.models.feed import *  # noqa: F403
 from api.models.feed import FEED_MODELS
 from api.models.tracking import *  # noqa: F403
 from api.models.tracking import TRACKING_MODELS
+from api.models.webhooks import *  # noqa: F403
+from api.models.webhooks import WEBHOOK_MODELS
 
-ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS, *FEED_MODELS]
+ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS, *FEED_MODELS, *WEBHOOK_MODELS]

@@ -9,7 +9,7 @@ from api.models.content import AwardingBody
 
 ROLES = ("admin", "author", "centre_admin", "assessor", "iqa", "learner")
 ASSESSOR_STATUSES = ("qualified", "trainee")
-SCOPES = ("content:read", "content:write", "tracking:read", "tracking:write", "import")
+SCOPES = ("content:read", "content:write", "tracking:read", "tracking:write", "import", "webhooks")
 
 
 class Centre(BaseModel):

@@ -2,7 +2,7 @@
 
 from flask import Flask, Response, request
 
-from api.rest import admin, assessment, auth, case, centres, content, docs, imports, learners, meta, sync
+from api.rest import admin, assessment, auth, case, centres, content, docs, imports, learners, meta, sync, webhooks
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sync.bp, url_prefix="/v1")
     app.register_blueprint(imports.bp, url_prefix="/v1")
     app.register_blueprint(admin.bp, url_prefix="/v1")
+    app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

@@ -75,6 +75,13 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         "learners.get_enrolment": p("GET", f"/v1/enrolments/{enrolment}", READERS_A),
         "learners.update_enrolment": p("PATCH", f"/v1/enrolments/{enrolment}", WRITERS_A,
                                        body={"planned_end_date": "2027-08-01"}, headers=any_match),
+        "enrolment_staff.list_staff": p("GET", f"/v1/enrolments/{enrolment}/staff", READERS_A),
+        "enrolment_staff.add_staff": p("POST", f"/v1/enrolments/{enrolment}/staff", WRITERS_A, 200,
+                                       {"account_id": ids["assessor_a"], "role": "assessor"}),  # already assigned
+        # the first caller allowed unassigns, and every later one finds nothing to unassign (404), so this probe can
+        # show one writer's right only; the others' are in tests/test_enrolment_staff.py
+        "enrolment_staff.remove_staff": p("DELETE", f"/v1/enrolments/{enrolment}/staff/{ids['assessor_a']}"
+                                                    "?role=assessor", {"admin"}, 204),
         "learners.enrolment_progress": p("GET", f"/v1/enrolments/{enrolment}/progress", READERS_A),
         "assessment.submit_evidence": p("POST", f"/v1/enrolments/{enrolment}/evidence", SUBMITTERS_A, 201, {
             "type": "observation", "title": "t", "date": "2026-10-01", "authenticity_declared": True}),

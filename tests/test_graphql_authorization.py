@@ -141,6 +141,14 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
             {"l": learner, "u": ids["CS 34"]}, "enrolLearner", success_type="Enrolment", repeatable=True)],
         "learners.list_enrolments": [q("{ enrolments(first: 100) { nodes { id } } }", "enrolments", e)],
         "learners.get_enrolment": [q("query($id: UUID!) { enrolment(id: $id) { id } }", "enrolment", id=e)],
+        "enrolment_staff.list_staff": [q("query($id: UUID!) { enrolment(id: $id) { staff { accountId role } } }",
+                                         "enrolment.staff", id=e)],
+        "enrolment_staff.add_staff": [
+            m("mutation($e: UUID!, $a: UUID!) { assignEnrolmentStaff(enrolmentId: $e, accountId: $a, role: ASSESSOR) "
+              "{ __typename } }", "assignEnrolmentStaff", "Enrolment", e=e, a=ids["assessor_a"])],
+        "enrolment_staff.remove_staff": [
+            m("mutation($e: UUID!, $a: UUID!) { unassignEnrolmentStaff(enrolmentId: $e, accountId: $a, "
+              "role: ASSESSOR) { __typename } }", "unassignEnrolmentStaff", "Enrolment", e=e, a=ids["assessor_a"])],
         "learners.enrolment_progress": [
             q("query($id: UUID!) { enrolment(id: $id) { progress { met } } }", "enrolment.progress", id=e)],
         "assessment.submit_evidence": [

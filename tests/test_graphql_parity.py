@@ -14,7 +14,7 @@ SCHEMA = build_schema()._schema
 # Fields that are GraphQL-only by design (batch-loaded relations and JSON views, and etag, REST's ETag header); each
 # is tested on its own.
 GRAPH_ONLY = {"versions", "document", "learner", "unitVersion", "progress", "evidence", "decisions", "iqaSamples",
-              "assessment", "enrolments", "etag"}
+              "assessment", "enrolments", "etag", "staff"}
 
 
 def selection(type_name: str, depth: int = 6) -> str:
@@ -240,3 +240,12 @@ def test_webhook_endpoints_and_their_log_match(client, auth, ids):
     assert data["webhookEndpoint"]["attempts"]["totalCount"] == attempts["total"]
     assert_same_values(attempts["items"], data["webhookEndpoint"]["attempts"]["nodes"])
     assert_same_values(rest(client, f"/v1/webhooks/endpoints/{endpoint}/secret", headers), data["webhookSecret"])
+
+
+def test_an_enrolment_s_staff_matches(client, auth, ids):
+    headers = auth("centre_admin_a")
+    data = gql(client, "query($e: UUID!) { enrolment(id: $e) { staff { accountId role } } }",
+               {"e": ids["enrolment"]}, headers)["data"]["enrolment"]["staff"]
+    items = rest(client, f"/v1/enrolments/{ids['enrolment']}/staff", headers)["items"]
+    assert len(items) == 3  # two assessors and an IQA
+    assert_same_values([{k: v for k, v in s.items() if k != "href"} for s in items], data)

@@ -128,6 +128,8 @@ def json_routes(ids) -> dict[str, tuple]:
                                    {"dry_run": True}),
         "sync.migrate_cohort": ("POST", "/v1/enrolment-migrations", "admin", bodies.CohortMigrate,
                                 {"unit_id": unit, "centre_id": centre, "dry_run": True}),
+        "enrolment_staff.add_staff": ("POST", f"/v1/enrolments/{enrolment}/staff", "admin", bodies.StaffAssign,
+                                      {"account_id": ids["assessor_a"], "role": "assessor"}),
         "webhooks.create_endpoint": ("POST", "/v1/webhooks/endpoints", "centre_admin_a",
                                      bodies.WebhookEndpointCreate, {"url": "http://127.0.0.1:9/x"}),
         "webhooks.update_endpoint": ("PATCH", f"/v1/webhooks/endpoints/{ids['webhook']}", "centre_admin_a",

@@ -7,7 +7,7 @@ import enum
 import strawberry
 
 from api.models.accounts import ASSESSOR_STATUSES
-from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, LEARNER_STATUSES, VERDICTS
+from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, LEARNER_STATUSES, STAFF_ROLES, VERDICTS
 from api.services.tracking.migration import CRITERION_LINKS
 
 
@@ -19,6 +19,7 @@ DecisionOutcome = _enum("DecisionOutcome", DECISION_OUTCOMES, "An assessor's jud
 Verdict = _enum("Verdict", VERDICTS, "An IQA's verdict on a sampled decision; NOT_CONFIRMED reopens the criterion.")
 EnrolmentStatus = _enum("EnrolmentStatus", ENROLMENT_STATUSES)
 LearnerStatus = _enum("LearnerStatus", LEARNER_STATUSES)
+StaffRole = _enum("StaffRole", STAFF_ROLES, "What an account is on an enrolment.")
 AssessorStatus = _enum("AssessorStatus", ASSESSOR_STATUSES,
                        "A trainee assessor's decisions need a qualified assessor's countersignature.")
 CriterionLink = _enum("CriterionLink", CRITERION_LINKS,

@@ -7,9 +7,10 @@ import strawberry
 
 from api.gql.assessment_mutations import AssessmentMutation
 from api.gql.learner_mutations import LearnerMutation
+from api.gql.staff import StaffMutation
 from api.gql.webhooks import WebhookMutation
 
 
 @strawberry.type
-class Mutation(LearnerMutation, AssessmentMutation, WebhookMutation):
+class Mutation(LearnerMutation, StaffMutation, AssessmentMutation, WebhookMutation):
     """Learners and enrolments first, then assessment, then webhook endpoints."""

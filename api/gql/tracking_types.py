@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
-from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, Verdict
+from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, StaffRole, Verdict
 from api.gql.records import Connection, connection_from_list
 from api.services.tracking import progress
 
@@ -243,6 +243,12 @@ class OutcomeAssessment:
     criteria: list[CriterionAssessment]
 
 
+@strawberry.type(description="An account assigned to an enrolment, in one role.")
+class StaffAssignment:
+    account_id: uuid.UUID
+    role: StaffRole
+
+
 @strawberry.type
 class Enrolment:
     id: uuid.UUID
@@ -287,6 +293,13 @@ class Enrolment:
     @strawberry.field
     def iqa_samples(self, parent: strawberry.Parent[dict], info: Info) -> list[IqaSample]:
         return info.context.load("enrolment", "iqa_samples", parent)
+
+    @strawberry.field(description="The assessors and IQAs assigned (REST: GET /v1/enrolments/{id}/staff).")
+    def staff(self, parent: strawberry.Parent[dict], info: Info) -> list[StaffAssignment]:
+        from api.services.tracking import enrolment_staff
+
+        return [{**s, "role": StaffRole(s["role"])}
+                for s in enrolment_staff.list_staff(info.context.principal, uuid.UUID(str(parent["id"])))]
 
     @strawberry.field(description="The pinned unit tree with progress and decisions beside each criterion.")
     def assessment(self, parent: strawberry.Parent[dict], info: Info) -> list[OutcomeAssessment]:

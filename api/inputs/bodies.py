@@ -9,7 +9,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from api.inputs.strict import JsonBoolean, JsonDate, JsonInteger, JsonNumber, JsonUUID, StrictBody
-from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, VERDICTS
+from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, STAFF_ROLES, VERDICTS
 
 CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
 # What JSON Schema's (ECMA-262's) \s matches, which the contract's patterns use: Text strips these and nothing else
@@ -164,3 +164,8 @@ class WebhookEndpointUpdate(StrictBody):
                         validate=validate.Length(min=1, max=EVENT_TYPE_FILTERS_MAX))
     description = Text(allow_none=True, max_length=500)
     status = fields.String(validate=validate.OneOf(("active", "disabled")))
+
+
+class StaffAssign(StrictBody):
+    account_id = JsonUUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.inputs.strict import JsonUUID
 from api.models.content import VERSION_STATUSES
+from api.models.tracking import STAFF_ROLES
 from api.services.common.pagination import MAX_CURSOR_LENGTH
 
 MAX_PAGE = 500
@@ -166,6 +167,10 @@ class AuditArgs(PageArgs):
     until = UtcTime()
 
 
+class StaffRemoveArgs(Strict):
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
+
+
 class RecoverArgs(Strict):
     since = UtcTime(required=True)
 
@@ -192,6 +197,6 @@ class LearnerImportArgs(Strict):
 
 
 CHANGES_ARGS, IMPORT_ARGS, LEARNER_IMPORT_ARGS = ChangesArgs(), ImportArgs(), LearnerImportArgs()
-RECOVER_ARGS = RecoverArgs()
+RECOVER_ARGS, STAFF_REMOVE_ARGS = RecoverArgs(), StaffRemoveArgs()
 LEARNER_LIST_ARGS, ENROLMENT_LIST_ARGS = LearnerListArgs(), EnrolmentListArgs()
 DECISION_LIST_ARGS, AUDIT_ARGS, ASSESSMENT_LIST_ARGS = DecisionListArgs(), AuditArgs(), AssessmentListArgs()

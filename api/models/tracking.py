@@ -15,6 +15,7 @@ LEARNER_STATUSES = ("active", "withdrawn")
 ENROLMENT_STATUSES = ("active", "completed", "withdrawn", "transferred")
 DECISION_OUTCOMES = ("met", "not_yet_met", "referred")
 VERDICTS = ("confirmed", "not_confirmed")
+STAFF_ROLES = ("assessor", "iqa")  # what an account is on an enrolment (EnrolmentStaff.role)
 
 
 class Learner(BaseModel):

@@ -2,7 +2,21 @@
 
 from flask import Flask, Response, request
 
-from api.rest import admin, assessment, auth, case, centres, content, docs, imports, learners, meta, sync, webhooks
+from api.rest import (
+    admin,
+    assessment,
+    auth,
+    case,
+    centres,
+    content,
+    docs,
+    enrolment_staff,
+    imports,
+    learners,
+    meta,
+    sync,
+    webhooks,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -12,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp, url_prefix="/v1")
     app.register_blueprint(centres.bp, url_prefix="/v1")
     app.register_blueprint(learners.bp, url_prefix="/v1")
+    app.register_blueprint(enrolment_staff.bp, url_prefix="/v1")
     app.register_blueprint(assessment.bp, url_prefix="/v1")
     app.register_blueprint(sync.bp, url_prefix="/v1")
     app.register_blueprint(imports.bp, url_prefix="/v1")

@@ -61,7 +61,7 @@ def _snapshot(enrolment: Enrolment) -> dict:
             "row_version": enrolment.row_version}
 
 
-def _staff(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUID]:
+def staff_of_centre(centre_id, account_ids: list, role: str, field: str) -> list[uuid.UUID]:
     """Check that every id is an account of ``centre_id`` with ``role``; 422 naming the ones that are not."""
     if not account_ids:
         return []
@@ -100,8 +100,8 @@ def create_enrolment(principal: Principal, data: dict) -> Enrolment:
     if data.get("planned_end_date") and data["planned_end_date"] < data["start_date"]:
         raise ValidationFailed("planned_end_date is before start_date",
                                errors={"planned_end_date": ["before start_date"]})
-    assessors = _staff(learner.centre_id, data.get("assessor_ids", []), "assessor", "assessor_ids")
-    iqas = _staff(learner.centre_id, data.get("iqa_ids", []), "iqa", "iqa_ids")
+    assessors = staff_of_centre(learner.centre_id, data.get("assessor_ids", []), "assessor", "assessor_ids")
+    iqas = staff_of_centre(learner.centre_id, data.get("iqa_ids", []), "iqa", "iqa_ids")
     enrolment = write_unique(
         lambda: Enrolment.create(id=new_id(), learner=learner.id, centre=learner.centre_id, unit=data["unit_id"],
                                  unit_version=version.id, start_date=data["start_date"],
@@ -153,7 +153,7 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
                                errors={"planned_end_date": ["before start_date"]})
     for role, field in (("assessor", "assessor_ids"), ("iqa", "iqa_ids")):
         if field in changes:
-            accounts = _staff(enrolment.centre_id, changes[field], role, field)
+            accounts = staff_of_centre(enrolment.centre_id, changes[field], role, field)
             EnrolmentStaff.delete().where(EnrolmentStaff.enrolment == enrolment.id,
                                           EnrolmentStaff.role == role).execute()
             if accounts:

@@ -21,10 +21,11 @@ class FeedEvent(BaseModel):
     type = peewee.CharField(max_length=40)
     action = peewee.CharField(max_length=32)
     unit = peewee.ForeignKeyField(Unit, null=True, on_delete="CASCADE", index=False)  # (unit, seq) below
-    owner = peewee.ForeignKeyField(AwardingBody, null=True, on_delete="RESTRICT")
-    version = peewee.ForeignKeyField(UnitVersion, null=True, on_delete="CASCADE")
-    framework = peewee.ForeignKeyField(CaseFramework, null=True, on_delete="CASCADE")
-    framework_version = peewee.ForeignKeyField(CaseFrameworkVersion, null=True, on_delete="CASCADE")
+    # Indexed only where set (partial indexes, below): a tracking event leaves them NULL and maintains none of them.
+    owner = peewee.ForeignKeyField(AwardingBody, null=True, on_delete="RESTRICT", index=False)
+    version = peewee.ForeignKeyField(UnitVersion, null=True, on_delete="CASCADE", index=False)
+    framework = peewee.ForeignKeyField(CaseFramework, null=True, on_delete="CASCADE", index=False)
+    framework_version = peewee.ForeignKeyField(CaseFrameworkVersion, null=True, on_delete="CASCADE", index=False)
     number = peewee.IntegerField(null=True)
     status = peewee.CharField(max_length=16, null=True)
     etag = peewee.CharField(max_length=80, null=True)
@@ -38,5 +39,8 @@ class FeedEvent(BaseModel):
         table_name = "feed_event"
         indexes = ((("unit", "seq"), False), (("centre_id", "seq"), False), (("learner_id", "seq"), False))
 
+
+for _content_column in (FeedEvent.owner, FeedEvent.version, FeedEvent.framework, FeedEvent.framework_version):
+    FeedEvent.add_index(FeedEvent.index(_content_column).where(_content_column.is_null(False)))
 
 FEED_MODELS = [FeedEvent]

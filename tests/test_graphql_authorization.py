@@ -139,6 +139,10 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
             "mutation($l: UUID!, $u: UUID!) { enrolLearner(input: {learnerId: $l, unitId: $u, "
             'startDate: "2026-09-01"}) { __typename ... on Conflict { existingId } } }',
             {"l": learner, "u": ids["CS 34"]}, "enrolLearner", success_type="Enrolment", repeatable=True)],
+        "learners.create_enrolments": [Operation(
+            "mutation($l: UUID!, $u: UUID!) { enrolLearners(input: [{learnerId: $l, unitId: $u, "
+            'startDate: "2026-09-01"}]) { __typename ... on Conflict { existingId } } }',
+            {"l": learner, "u": ids["CS 34"]}, "enrolLearners", success_type="Enrolments", repeatable=True)],
         "learners.list_enrolments": [q("{ enrolments(first: 100) { nodes { id } } }", "enrolments", e)],
         "learners.get_enrolment": [q("query($id: UUID!) { enrolment(id: $id) { id } }", "enrolment", id=e)],
         "enrolment_staff.list_staff": [q("query($id: UUID!) { enrolment(id: $id) { staff { accountId role } } }",

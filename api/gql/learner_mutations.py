@@ -82,6 +82,16 @@ class LearnerMutation:
         return run_write(info, lambda principal: enrolments.create_enrolment(
             principal, load_body(bodies.EnrolmentCreate(), body_of(input))), enrolment_record)
 
+    @strawberry.mutation(description="Make several enrolments at once: all or none, each under every rule of "
+                                     "enrolLearner; a refusal names the input it is about (enrolments[2]).")
+    def enrol_learners(self, info: Info, input: list[EnrolLearnerInput]) -> EnrolmentsResult:
+        def write(principal):
+            data = load_body(bodies.EnrolmentBatchCreate(), {"enrolments": [body_of(item) for item in input]})
+            return enrolments.create_enrolments(principal, data["enrolments"])
+
+        return run_write(info, write, lambda made: as_type(
+            Enrolments, {"items": [enrolments.enrolment_body(e) for e in made]}))
+
     @strawberry.mutation(description="Enrol a learner on every mandatory unit of a qualification, each pinned to its "
                                      "current published version (units they are enrolled on already are kept as "
                                      "they are). All or nothing.")

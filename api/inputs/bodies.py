@@ -68,6 +68,14 @@ class EnrolmentCreate(StrictBody):
     iqa_ids = fields.List(JsonUUID(), load_default=list, validate=validate.Length(max=20))
 
 
+ENROLMENT_BATCH_MAX = 100  # enrolments a batch makes: a cohort on a unit, or a learner on a qualification's units
+
+
+class EnrolmentBatchCreate(StrictBody):
+    enrolments = fields.List(fields.Nested(EnrolmentCreate), required=True,
+                             validate=validate.Length(min=1, max=ENROLMENT_BATCH_MAX))
+
+
 class QualificationEnrolmentCreate(StrictBody):
     start_date = JsonDate(required=True)
     planned_end_date = JsonDate(load_default=None, allow_none=True)

@@ -12,6 +12,7 @@ from api.services.tracking import enrolments, learners, progress
 bp = Blueprint("learners", __name__)
 LEARNER_CREATE, LEARNER_UPDATE = bodies.LearnerCreate(), bodies.LearnerUpdate()
 ENROLMENT_CREATE, ENROLMENT_UPDATE = bodies.EnrolmentCreate(), bodies.EnrolmentUpdate()
+ENROLMENT_BATCH_CREATE = bodies.EnrolmentBatchCreate()
 QUALIFICATION_ENROLMENT_CREATE = bodies.QualificationEnrolmentCreate()
 
 
@@ -121,6 +122,15 @@ def list_enrolments():
                                       status=args.get("status"), cursor=args.get("cursor"), limit=args["limit"],
                                       sort=args.get("sort"), updated_since=args.get("updated_since"))
     return page_response(page, cache_control="private, no-cache")
+
+
+@bp.post("/enrolments/batch")
+@write_endpoint
+def create_enrolments():
+    """Make up to 100 enrolments at once: all or none, each under every rule of POST /v1/enrolments."""
+    parse_args(NO_ARGS)
+    made = enrolments.create_enrolments(current_principal(), parse_body(ENROLMENT_BATCH_CREATE)["enrolments"])
+    return Created({"items": [enrolments.enrolment_body(e) for e in made]}, "/v1/enrolments?sort=created_at")
 
 
 @bp.get("/enrolments/<enrolment_id>")

@@ -7,7 +7,7 @@ from typing import NamedTuple
 from peewee import IntegrityError
 
 from api import db
-from api.errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from api.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -15,7 +15,7 @@ from api.models import (
     Decision,
 )
 from api.models.base import iso_utc, utcnow
-from api.services.common import audit
+from api.services.common import audit, batches
 from api.services.common.access import (
     Principal,
     can_read_learner,
@@ -150,17 +150,8 @@ def record_decisions(principal: Principal, enrolment_id: uuid.UUID, items: list[
         try:
             recorded.append(record_decision(principal, enrolment_id, data))
         except (ValidationFailed, Conflict, Forbidden) as error:
-            raise _naming(error, f"decisions[{i}]") from None
+            raise batches.naming(error, f"decisions[{i}]") from None
     return recorded
-
-
-def _naming(error: ApiError, item: str) -> ApiError:
-    """``error`` with its detail and its errors' paths naming the batch item it is about."""
-    error.detail = f"{item}: {error.detail}"
-    error.args = (error.detail,)
-    if error.errors:
-        error.errors = {f"{item}.{path}": messages for path, messages in error.errors.items()}
-    return error
 
 
 def _evidence_of(enrolment_id: uuid.UUID, criterion_id: uuid.UUID, evidence_ids: list[uuid.UUID]) -> dict:

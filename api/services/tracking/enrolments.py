@@ -3,7 +3,7 @@ assigned assessors and IQAs."""
 
 import uuid
 
-from api.errors import AlreadyExists, NotFound, PreconditionFailed, ValidationFailed
+from api.errors import AlreadyExists, Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Account,
@@ -17,7 +17,7 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import iso_utc, utcnow
-from api.services.common import audit
+from api.services.common import audit, batches
 from api.services.common.access import (
     Principal,
     can_manage_learners,
@@ -178,6 +178,24 @@ def update_enrolment(principal: Principal, enrolment_id: uuid.UUID, changes: dic
     feed.append([feed.enrolment_event("enrolment.withdrawn" if withdrawn else "enrolment.updated",
                                       audit.actor_of(principal), enrolment)])
     return enrolment
+
+
+def create_enrolments(principal: Principal, items: list[dict]) -> list[Enrolment]:
+    """Enrol several learners (or one learner on several units), in order, inside the caller's transaction: each
+    under every rule of create_enrolment, and one refused refuses them all (the caller rolls back), its problem
+    naming it (``enrolments[i]``). A learner and unit may appear once."""
+    first: dict = {}
+    made = []
+    for i, data in enumerate(items):
+        earlier = first.setdefault((data["learner_id"], data["unit_id"]), i)
+        if earlier != i:
+            raise ValidationFailed(f"enrolments[{i}]: enrolments[{earlier}] enrols the same learner on the same unit",
+                                   errors={f"enrolments[{i}].unit_id": [f"as enrolments[{earlier}]"]})
+        try:
+            made.append(create_enrolment(principal, data))
+        except (ValidationFailed, Conflict, Forbidden, NotFound) as error:
+            raise batches.naming(error, f"enrolments[{i}]") from None
+    return made
 
 
 def enrol_on_qualification(principal: Principal, learner_id: uuid.UUID, qualification_id: uuid.UUID,

@@ -71,7 +71,7 @@ def tracking_probes(ids: dict) -> dict[str, list[Probe]]:
             "GET", f"/v1/learners/{learner}/qualifications/{ids['qualification']}/progress", READERS_A),
         "learners.create_enrolment": p("POST", "/v1/enrolments", WRITERS_A, 201, {
             "learner_id": learner, "unit_id": ids["CS 34"], "start_date": "2026-09-01"}, repeat_status=409),
-        "learners.create_enrolments": p("POST", "/v1/enrolments/batch", WRITERS_A, 201, {"enrolments": [{
+        "learners.create_enrolments": p("POST", "/v1/enrolment-batches", WRITERS_A, 201, {"enrolments": [{
             "learner_id": learner, "unit_id": ids["CS 34"], "start_date": "2026-09-01"}]}, repeat_status=409),
         "learners.list_enrolments": p("GET", "/v1/enrolments", READERS_A, shows=enrolment),
         "learners.get_enrolment": p("GET", f"/v1/enrolments/{enrolment}", READERS_A),

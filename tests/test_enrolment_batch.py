@@ -5,7 +5,7 @@ from api.models import Enrolment
 from tests.graphql_helpers import gql
 from tests.tracking_helpers import make_learner, post
 
-URL = "/v1/enrolments/batch"
+URL = "/v1/enrolment-batches"
 
 
 def item(learner_id, unit_id, **extra) -> dict:

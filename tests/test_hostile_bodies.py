@@ -101,7 +101,7 @@ def json_routes(ids) -> dict[str, tuple]:
                                     {"given_name": "Ada"}),
         "learners.create_enrolment": ("POST", "/v1/enrolments", "admin", bodies.EnrolmentCreate, {
             "learner_id": ids["learner"], "unit_id": ids["CS 34"], "start_date": "2026-09-01"}),
-        "learners.create_enrolments": ("POST", "/v1/enrolments/batch", "admin", bodies.EnrolmentBatchCreate, {
+        "learners.create_enrolments": ("POST", "/v1/enrolment-batches", "admin", bodies.EnrolmentBatchCreate, {
             "enrolments": [{"learner_id": ids["learner"], "unit_id": ids["CS 34"], "start_date": "2026-09-01"}]}),
         "learners.update_enrolment": ("PATCH", f"/v1/enrolments/{enrolment}", "admin", bodies.EnrolmentUpdate,
                                       {"planned_end_date": "2027-08-01"}),

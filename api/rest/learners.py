@@ -124,7 +124,7 @@ def list_enrolments():
     return page_response(page, cache_control="private, no-cache")
 
 
-@bp.post("/enrolments/batch")
+@bp.post("/enrolment-batches")
 @write_endpoint
 def create_enrolments():
     """Make up to 100 enrolments at once: all or none, each under every rule of POST /v1/enrolments."""

@@ -58,10 +58,11 @@ class Receiver:
         return Response("ok", status=200)
 
     def stop(self):
-        self.released.set()
+        self.released.set()  # a held request answers now (into a closed connection)
         self.server.stop()
 
     def start(self):
+        self.released.clear()  # from now on a held request is held again
         self.server.start()  # the same port: the workers' retries find it again
 
     def messages(self, path="/a") -> list[tuple[dict, bytes]]:

@@ -136,7 +136,7 @@ class FeedQuery:
                 learner_id: uuid.UUID | None = None, limit: int | None = None) -> FeedPage:
         args = validated(CHANGES_ARGS, since=since, type=type_, unit_id=unit_id, centre_id=centre_id,
                          learner_id=learner_id, limit=limit)
-        return feed.list_changes(info.context.principal, feed.parse_since(args.get("since")), args["limit"],
+        return feed.list_changes(info.context.principal, args.get("since"), args["limit"],
                                  types=args.get("type"), unit_id=args.get("unit_id"),
                                  centre_id=args.get("centre_id"), learner_id=args.get("learner_id"))
 

@@ -35,6 +35,22 @@ class UtcTime(fields.NaiveDateTime):
         except OverflowError:
             raise ValidationError("out of range: in UTC it falls before year 1 or after year 9999") from None
 
+class FeedSince(fields.String):
+    """Where a feed page starts: a cursor (returned as given, for the feed to decode), or a time with its zone
+    (2026-12-06T09:00:00Z), read as UtcTime reads one."""
+
+    TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        validate.Length(min=1, max=MAX_CURSOR_LENGTH)(text)
+        if not self.TIME.match(text):
+            return text
+        if not re.search(r"(Z|[+-][0-9]{2}:?[0-9]{2})$", text):
+            raise ValidationError("a time needs its zone: 2026-12-06T09:00:00Z")
+        return UtcTime()._deserialize(text, attr, data, **kwargs)
+
+
 class QueryInteger(fields.Integer):
     """A whole number written in ASCII digits (at most 18 of them), or an int from GraphQL."""
 
@@ -176,7 +192,7 @@ class RecoverArgs(Strict):
 
 
 class ChangesArgs(Strict):
-    since = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_LENGTH))  # a cursor, or a time (sync.feed)
+    since = FeedSince()
     type = fields.String(validate=validate.Length(min=1, max=1000))  # event types, comma-separated (sync.feed)
     unit_id = JsonUUID()
     centre_id = JsonUUID()

@@ -81,7 +81,7 @@ def diff_versions(unit_id, a, b):
 def list_changes():
     """Every content and tracking event after a cursor (or from a time), in commit order; poll with next_cursor."""
     args = parse_args(CHANGES_ARGS)
-    page = feed.list_changes(current_principal(), feed.parse_since(args.get("since")), args["limit"],
+    page = feed.list_changes(current_principal(), args.get("since"), args["limit"],
                              types=args.get("type"), unit_id=args.get("unit_id"), centre_id=args.get("centre_id"),
                              learner_id=args.get("learner_id"))
     return json_response(page, cache_control="private, no-cache")

@@ -234,27 +234,29 @@ def visible_learner_records(query, principal: Principal, centre_field, learner_f
 
 # -- webhooks --------------------------------------------------------------------------------------------------------
 
+def _webhook_owners(principal: Principal) -> tuple[frozenset, frozenset]:
+    """(centres, awarding bodies) whose webhook endpoints a non-admin principal manages: a centre's admins and an
+    awarding body's authors, and their clients with the webhooks scope."""
+    client = principal.kind == "client" and "webhooks" in principal.scopes
+    centres = principal.centre_ids if client or "centre_admin" in principal.roles else frozenset()
+    bodies = principal.body_ids if client or "author" in principal.roles else frozenset()
+    return centres, bodies
+
+
 def can_manage_webhooks(principal: Principal, *, centre_id: uuid.UUID | None = None,
                         owner_id: uuid.UUID | None = None) -> bool:
-    """A centre's webhook endpoints: its admins and its clients with the webhooks scope; an awarding body's: its
-    authors and its webhooks clients; any: admins."""
+    """The endpoints of a centre or of an awarding body (_webhook_owners); any: admins."""
     if principal.is_admin:
         return True
-    client = principal.kind == "client" and "webhooks" in principal.scopes
-    if centre_id is not None:
-        return (client or "centre_admin" in principal.roles) and centre_id in principal.centre_ids
-    if owner_id is not None:
-        return (client or "author" in principal.roles) and owner_id in principal.body_ids
-    return False
+    centres, bodies = _webhook_owners(principal)
+    return (centre_id is not None and centre_id in centres) or (owner_id is not None and owner_id in bodies)
 
 
 def webhook_owners_condition(principal: Principal, centre_field, owner_field):
     """The condition the webhook endpoints a principal manages meet; None for every endpoint (admins)."""
     if principal.is_admin:
         return None
-    client = principal.kind == "client" and "webhooks" in principal.scopes
-    centres = principal.centre_ids if client or "centre_admin" in principal.roles else frozenset()
-    bodies = principal.body_ids if client or "author" in principal.roles else frozenset()
+    centres, bodies = _webhook_owners(principal)
     return centre_field.in_(list(centres)) | owner_field.in_(list(bodies))
 
 

@@ -12,9 +12,8 @@ clients); a tracking event as the learner record it is about (api.services.commo
 
 import functools
 import operator
-import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from peewee import JOIN
 
@@ -44,7 +43,6 @@ TRACKING_TYPES = (
     "learner.created", "learner.updated", "learner.withdrawn", "learner.pseudonymised",
 )
 TYPES = CONTENT_TYPES + TRACKING_TYPES
-_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def append(rows: list[dict]) -> None:
@@ -238,22 +236,3 @@ def seq_before(moment: datetime) -> int:
     first = FeedEvent.select(FeedEvent.seq).where(FeedEvent.occurred_at >= moment).order_by(
         FeedEvent.occurred_at, FeedEvent.seq).first()
     return first.seq - 1 if first is not None else last_seq()
-
-
-def parse_since(text: str | None) -> str | datetime | None:
-    """A ``since`` parameter as a cursor, or as a time when it is written as one (2026-12-06T09:00:00Z)."""
-    if text is None or not _TIME.match(text):
-        return text
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter("since is neither a feed cursor nor a time such as 2026-12-06T09:00:00Z",
-                               errors={"since": ["not a cursor or an ISO 8601 time"]}) from None
-    if moment.tzinfo is None:
-        raise InvalidParameter("since needs a time zone: 2026-12-06T09:00:00Z",
-                               errors={"since": ["a time without a zone"]})
-    try:
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    except OverflowError:
-        raise InvalidParameter("since is out of range: in UTC it falls before year 1 or after year 9999",
-                               errors={"since": ["out of range"]}) from None

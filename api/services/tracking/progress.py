@@ -226,15 +226,22 @@ def qualification_progress(principal: Principal, learner_id: uuid.UUID, qualific
     return {"learner_id": str(learner.id), **qualification_document(qualification, units)}
 
 
-def qualification_document(qualification: Qualification, units: dict) -> dict:
-    """Progress towards ``qualification`` given the learner's enrolments: {unit id: (enrolment id, complete)} for each
-    unit they are enrolled on (withdrawn enrolments left out)."""
+def qualification_rules(qualification: Qualification) -> tuple[list, dict]:
+    """A qualification's rules of combination: its group members in order, and each member unit's credit value."""
     members = list(QualificationGroupUnit.select(QualificationGroupUnit, QualificationGroup)
                    .join(QualificationGroup).where(QualificationGroup.qualification == qualification.id)
                    .order_by(QualificationGroup.position, QualificationGroupUnit.position))
     credits = {u: c for u, c in UnitVersion.select(UnitVersion.unit, UnitVersion.credit_value)
                .where(UnitVersion.unit.in_([m.unit_id for m in members]), UnitVersion.status == "published",
                       UnitVersion.is_head).tuples()}
+    return members, credits
+
+
+def qualification_document(qualification: Qualification, units: dict, rules: tuple | None = None) -> dict:
+    """Progress towards ``qualification`` given the learner's enrolments: {unit id: (enrolment id, complete)} for each
+    unit they are enrolled on (withdrawn enrolments left out); ``rules`` as qualification_rules gives them (read if
+    not given)."""
+    members, credits = rules or qualification_rules(qualification)
     groups: dict = {}
     for member in members:
         group = groups.setdefault(member.group.id, {"group": member.group, "units": []})

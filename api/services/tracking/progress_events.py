@@ -10,7 +10,7 @@ from peewee import JOIN
 from api.db import fetch_in
 from api.models import Enrolment, EnrolmentTally, Qualification, QualificationGroup, QualificationGroupUnit
 from api.services.sync.feed import tracking_row
-from api.services.tracking.progress import qualification_document
+from api.services.tracking.progress import qualification_document, qualification_rules
 
 # The criteria of the learning outcomes that some criteria (the IN list) belong to, each with its outcome.
 OUTCOME_CRITERIA_SQL = """
@@ -73,8 +73,9 @@ def completion_moved(place: Place, actor: str, was_complete: bool, now_complete:
         return events  # a withdrawn enrolment counts towards no qualification
     units_before = {**units, place.unit_id: (units[place.unit_id][0], was_complete)}
     for qualification in qualifications:
-        achieved = qualification_document(qualification, units)["achieved"]
-        if achieved != qualification_document(qualification, units_before)["achieved"]:
+        rules = qualification_rules(qualification)
+        achieved = qualification_document(qualification, units, rules)["achieved"]
+        if achieved != qualification_document(qualification, units_before, rules)["achieved"]:
             events.append(place.event("qualification.completed" if achieved else "qualification.uncompleted", actor,
                                       qualification.id))
     return events

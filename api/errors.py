@@ -35,6 +35,12 @@ class InvalidGrant(ApiError):
     status, title, type = 400, "Invalid grant", "/problems/invalid-grant"
 
 
+class UnauthorizedClient(ApiError):
+    """OAuth2 unauthorized_client: the client may not use this grant (acting for people without the scope)."""
+
+    status, title, type = 400, "Unauthorized client", "/problems/unauthorized-client"
+
+
 class InvalidRequest(ApiError):
     """OAuth2 invalid_request: a token, refresh or revoke request that is not well formed."""
 

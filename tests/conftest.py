@@ -96,7 +96,7 @@ PEOPLE = {
     "assessor_b": {"roles": ["assessor"], "centres": ["B"], "assessor_status": "qualified"},
 }
 CLIENTS = {
-    "lms_client_a": {"scopes": ["content:read", "tracking:read", "tracking:write"], "centre": "A"},
+    "lms_client_a": {"scopes": ["act_for_accounts", "content:read", "tracking:read", "tracking:write"], "centre": "A"},
     "import_client_b": {"scopes": ["import", "tracking:read"], "centre": "B"},
     "sync_client_skills_cfa": {"scopes": ["content:read", "content:write"], "awarding_body": "skills-cfa"},
     "hooks_client_a": {"scopes": ["webhooks"], "centre": "A"},

@@ -66,7 +66,7 @@ def test_client_gets_a_token_with_client_credentials_in_body_or_basic(client, id
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
         assert "refresh_token" not in body  # RFC 6749 4.4.3: none for client credentials
-        assert body["scope"] == "content:read tracking:read tracking:write"
+        assert body["scope"] == "act_for_accounts content:read tracking:read tracking:write"
         me = client.get("/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
         assert (me["kind"], me["client_id"], me["scopes"]) == ("client", lms.client_id, sorted(lms.scopes))
         assert secret not in json.dumps(me)

@@ -213,6 +213,9 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         "auth.refresh": [Probe("POST", "/v1/auth/refresh", set(), refusals=frozenset({401}), token_refusal=True)],
         "auth.revoke": [Probe("POST", "/v1/auth/revoke", AUTHENTICATED, ok_status=204)],
         "auth.me": [Probe("GET", "/v1/auth/me", AUTHENTICATED)],
+        # a person's own setting (allowing it again changes nothing); a client has none
+        "auth.set_delegation": [Probe("PUT", "/v1/auth/me/delegation", set(PEOPLE), body={"accepts_delegation": True},
+                                      refusals=frozenset({401, 403}))],
         "centres.list_centres": [Probe("GET", "/v1/centres", AUTHENTICATED)],
         "sync.save_draft": [Probe("PUT", f"/v1/units/{cs39}/draft", SKILLS_CFA_CONTENT, body=ids["cs39_document"],
                                   refusals=frozenset({401, 403, 404}))],

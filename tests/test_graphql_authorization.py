@@ -20,6 +20,7 @@ CALLERS = [None, *PEOPLE, *CLIENTS]
 REST_ONLY = {
     "auth.token": "tokens are issued by REST only", "auth.refresh": "tokens are issued by REST only",
     "auth.revoke": "tokens are revoked by REST only", "auth.me": "REST only",
+    "auth.set_delegation": "a person's token settings are REST only, beside the token endpoint",
     **{f"admin.{name}": "account administration is REST (and CLI) only: GraphQL has no account operations"
        for name in ("get_account", "disable_account", "enable_account", "get_client", "disable_client",
                     "enable_client")},

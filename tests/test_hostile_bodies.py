@@ -134,6 +134,8 @@ def json_routes(ids) -> dict[str, tuple]:
                                       {"account_id": ids["assessor_a"], "role": "assessor"}),
         "webhooks.create_endpoint": ("POST", "/v1/webhooks/endpoints", "centre_admin_a",
                                      bodies.WebhookEndpointCreate, {"url": "http://127.0.0.1:9/x"}),
+        "auth.set_delegation": ("PUT", "/v1/auth/me/delegation", "assessor_a", bodies.Delegation,
+                                {"accepts_delegation": True}),
         "webhooks.update_endpoint": ("PATCH", f"/v1/webhooks/endpoints/{ids['webhook']}", "centre_admin_a",
                                      bodies.WebhookEndpointUpdate, {"description": "d"}),
     }

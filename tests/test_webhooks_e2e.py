@@ -119,9 +119,24 @@ def wait_for(condition, what: str):
     return found
 
 
+def lms_acting_for(base: str, database_url: str, email: str) -> str:
+    """An access token that an LMS client of centre C1, made by the CLI, gets by token exchange to act for the
+    account with ``email``."""
+    printed = qualtrack("create-client", "--name", "Acme LMS", "--scope", "act_for_accounts", "--centre", "C1",
+                        database_url=database_url).stdout
+    client_id, secret = (line.split(":", 1)[1].strip() for line in printed.splitlines()[:2])
+    form = urllib.parse.urlencode({
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "client_id": client_id,
+        "client_secret": secret, "subject_token": email,
+        "subject_token_type": "urn:qualtrack:params:oauth:token-type:email"}).encode()
+    with urllib.request.urlopen(f"{base}/v1/auth/token", data=form) as response:
+        return json.load(response)["access_token"]
+
+
 @pytest.fixture
 def deployment(fresh_url):
-    """A served database with a centre, its admin and a qualified assessor (tokens), and a receiver."""
+    """A served database with a centre, its admin (a token) and a qualified assessor (a token an LMS holds to act
+    for them), and a receiver."""
     receiver = Receiver()
     with running_server(fresh_url, **WORKER_ENV) as base:
         qualtrack("create-centre", "--code", "C1", "--name", "Centre One", database_url=fresh_url)
@@ -129,8 +144,8 @@ def deployment(fresh_url):
             extra = ["--assessor-status", "qualified"] if role == "assessor" else []
             qualtrack("create-user", "--email", email, "--role", role, "--centre", "C1", *extra,
                       database_url=fresh_url, env={"QUALTRACK_NEW_PASSWORD": PASSWORD})
-        yield {"base": base, "url": fresh_url, "receiver": receiver,
-               "admin": token(base, "admin@c1.test"), "assessor": token(base, "assessor@c1.test")}
+        yield {"base": base, "url": fresh_url, "receiver": receiver, "admin": token(base, "admin@c1.test"),
+               "assessor": lms_acting_for(base, fresh_url, "assessor@c1.test")}
     receiver.stop()
 
 
@@ -148,6 +163,7 @@ def enrolment_on_b13(d: dict) -> tuple[str, list[str]]:
 
 
 def sign_off(d: dict, enrolment: str, criteria: list[str]) -> None:
+    """The LMS records decisions for the assessor: a batch of them, met."""
     call(d["base"], "POST", f"/v1/enrolments/{enrolment}/decisions/batch", d["assessor"],
          {"decisions": [{"criterion_id": c, "outcome": "met", "feedback": "seen"} for c in criteria]})
 
@@ -201,6 +217,9 @@ def test_decisions_reach_the_receiver_in_order_through_outages_and_a_killed_work
     types = [m["type"] for m in first.values()]
     assert types[0] == "enrolment.created" and types[-1] == "enrolment.completed"
     assert [m["data"]["subject_id"] for m in first.values() if m["type"] == "criterion.met"] == criteria
+    me = call(d["base"], "GET", "/v1/auth/me", d["assessor"])  # the LMS recorded them, as the assessor
+    assert me["acting_client"]["name"] == "Acme LMS"
+    assert {m["data"]["actor"] for m in first.values() if m["type"] == "decision.recorded"} == {f"account:{me['id']}"}
     seqs = [int(i.removeprefix("msg_")) for i in first]
     assert seqs == sorted(seqs)  # first arrivals in feed order
     completed = next(i for i, m in first.items() if m["type"] == "enrolment.completed")

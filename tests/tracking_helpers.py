@@ -22,6 +22,25 @@ def bearer(app, account) -> dict:
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+EMAIL_TOKEN_TYPE = "urn:qualtrack:params:oauth:token-type:email"
+
+
+def exchange_fields(client_id: str, secret: str, email: str) -> dict:
+    """A token-exchange request: the client, by its id and secret, asks to act for the account with ``email``."""
+    return {"grant_type": TOKEN_EXCHANGE, "client_id": client_id, "client_secret": secret,
+            "subject_token": email, "subject_token_type": EMAIL_TOKEN_TYPE}
+
+
+def acting_for(client, identities, person: str, lms: str = "lms_client_a") -> dict:
+    """Request headers with a token that client ``lms`` got, through token exchange, to act for seeded ``person``."""
+    fields = exchange_fields(identities.clients[lms].client_id, identities.client_secrets[lms],
+                             identities.accounts[person].email)
+    answer = client.post("/v1/auth/token", data=fields)
+    assert answer.status_code == 200, answer.get_json()
+    return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+
+
 def make_learner(client, auth, identities, uln=None, caller="centre_admin_a", **extra):
     """A new learner at centre A (with a ULN no other learner of this test run has, unless ``uln`` is given)."""
     body = {"centre_id": str(identities.centres["A"].id), "uln": uln or fresh_uln(), "given_name": "Ada",

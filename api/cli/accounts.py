@@ -6,6 +6,7 @@ import click
 from api import db
 from api.cli.group import connect, main, operator, report_failure
 from api.config import Settings
+from api.models.accounts import SCOPES
 
 
 @main.command("create-centre")
@@ -118,7 +119,7 @@ def set_assessor_status(email: str, assessor_status: str) -> None:
 @main.command("create-client")
 @click.option("--name", required=True, help="What the client is, e.g. 'Acme LMS'.")
 @click.option("--scope", "scopes", multiple=True, required=True,
-              type=click.Choice(["content:read", "content:write", "tracking:read", "tracking:write", "import"]))
+              type=click.Choice(SCOPES))
 @click.option("--centre", default=None, help="Bind to this centre code ...")
 @click.option("--awarding-body", default=None, help="... or to this awarding body slug.")
 def create_client(name, scopes, centre, awarding_body) -> None:

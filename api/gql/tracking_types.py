@@ -358,6 +358,8 @@ class AuditEvent:
     id: uuid.UUID
     occurred_at: dt.datetime
     actor: str
+    acting_client: str | None = strawberry.field(
+        description="The client that acted for the actor (client:<id>), when a client acted for a person.")
     action: str
     subject_type: str
     subject_id: str

@@ -174,6 +174,10 @@ class WebhookEndpointUpdate(StrictBody):
     status = fields.String(validate=validate.OneOf(("active", "disabled")))
 
 
+class Delegation(StrictBody):
+    accepts_delegation = JsonBoolean(required=True)
+
+
 class StaffAssign(StrictBody):
     account_id = JsonUUID(required=True)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))

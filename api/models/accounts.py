@@ -9,7 +9,7 @@ from api.models.content import AwardingBody
 
 ROLES = ("admin", "author", "centre_admin", "assessor", "iqa", "learner")
 ASSESSOR_STATUSES = ("qualified", "trainee")
-SCOPES = ("content:read", "content:write", "tracking:read", "tracking:write", "import", "webhooks")
+SCOPES = ("content:read", "content:write", "tracking:read", "tracking:write", "import", "webhooks", "act_for_accounts")
 
 
 class Centre(BaseModel):
@@ -34,6 +34,8 @@ class Account(BaseModel):
     learner_id = peewee.UUIDField(null=True)
     is_active = peewee.BooleanField(default=True)
     token_generation = peewee.IntegerField(default=0)  # tokens carry it; a disable bumps it: no older token works
+    accepts_delegation = peewee.BooleanField(default=True)  # may a centre's client act for this person
+    delegation_generation = peewee.IntegerField(default=0)  # tokens acting for the person carry it; a refusal bumps it
     created_at = peewee.DateTimeField(default=utcnow)
 
 

@@ -217,6 +217,7 @@ class AuditEvent(BaseModel):
     id = peewee.UUIDField(primary_key=True)
     occurred_at = peewee.DateTimeField(default=utcnow, index=True)
     actor = peewee.CharField(max_length=80)
+    acting_client = peewee.CharField(max_length=80, null=True)  # the client that acted for the actor, if one did
     action = peewee.CharField(max_length=64)
     subject_type = peewee.CharField(max_length=32)
     subject_id = peewee.CharField(max_length=64)
@@ -232,7 +233,7 @@ class AuditEvent(BaseModel):
 class IdempotentResponse(BaseModel):
     """The stored response to a POST sent with an Idempotency-Key, replayed when the same request comes again."""
 
-    subject = peewee.CharField(max_length=80)
+    subject = peewee.CharField(max_length=160)
     key = peewee.CharField(max_length=255)
     request_hash = peewee.CharField(max_length=64)
     status = peewee.IntegerField()

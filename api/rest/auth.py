@@ -1,4 +1,5 @@
-"""Tokens: POST /v1/auth/token (password, client_credentials and refresh_token grants), refresh, revoke, me."""
+"""Tokens: POST /v1/auth/token (password, client_credentials, refresh_token and token-exchange grants), refresh,
+revoke, me, and whether clients may act for you."""
 
 import base64
 import binascii
@@ -19,15 +20,21 @@ from api.auth import (
     revoke_payload,
     token_rate_limit,
 )
-from api.errors import ApiError, Forbidden, InvalidClient, InvalidGrant, InvalidRequest
+from api.db import write_transaction
+from api.errors import ApiError, Forbidden, InvalidClient, InvalidGrant, InvalidRequest, UnauthorizedClient
+from api.inputs import bodies
 from api.inputs.params import NO_ARGS
 from api.models import Account, ApiClient, Centre
-from api.rest.http import json_response, parse_args
+from api.rest.http import json_response, parse_args, parse_body, write_endpoint
 from api.services import accounts
+from api.services.accounts import delegation
 from api.services.common.access import can_revoke_any_token, require_authenticated
 
 bp = Blueprint("auth", __name__)
-GRANTS = ("password", "client_credentials", "refresh_token")
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+DELEGATION = bodies.Delegation()
+GRANTS = ("password", "client_credentials", "refresh_token", TOKEN_EXCHANGE)
 
 
 def _oauth(error: ApiError, code: str) -> ApiError:
@@ -90,14 +97,65 @@ def token():
             with limiter.counting_failures(f"client:{client_id}", account_login_rate_limit()):
                 client = accounts.authenticate_client(client_id, secret)
             body = issue_tokens(f"client:{client.id}", accounts.client_claims(client), with_refresh=False)
-        else:
+        elif grant == "refresh_token":
             (refresh_token,) = _require(fields, "refresh_token")
             body = _rotate(_decode_refresh(refresh_token))
+        else:
+            body = _exchange(fields)
     except InvalidGrant as error:
         raise _oauth(error, "invalid_grant") from None
     except InvalidClient as error:
         raise _oauth(error, "invalid_client") from None
+    except UnauthorizedClient as error:
+        raise _oauth(error, "unauthorized_client") from None
     return _token_response(body)
+
+
+def _exchange(fields: dict) -> dict:
+    """RFC 8693 token exchange: a client (authenticated by its id and secret, or by its access token as the
+    actor_token) gets an access token for a person of its centre, named by the subject_token. No refresh token: the
+    client exchanges again when it expires."""
+    subject_token, subject_type = _require(fields, "subject_token", "subject_token_type")
+    if subject_type not in delegation.SUBJECT_TOKEN_TYPES:
+        raise _oauth(InvalidRequest(f"subject_token_type must be one of {', '.join(delegation.SUBJECT_TOKEN_TYPES)}",
+                                    errors={"subject_token_type": ["unsupported"]}), "invalid_request")
+    if fields.get("requested_token_type", ACCESS_TOKEN_TYPE) != ACCESS_TOKEN_TYPE:
+        raise _oauth(InvalidRequest(f"requested_token_type can only be {ACCESS_TOKEN_TYPE}",
+                                    errors={"requested_token_type": ["unsupported"]}), "invalid_request")
+    for unsupported, error in (("scope", "invalid_scope"), ("audience", "invalid_target"),
+                               ("resource", "invalid_target")):
+        if unsupported in fields:
+            raise _oauth(InvalidRequest(f"{unsupported} is not supported here: the token carries the person's "
+                                        "roles in the client's centre, for this API",
+                                        errors={unsupported: ["not supported"]}), error)
+    client = _acting_client(fields)
+    account = delegation.account_to_act_for(client, subject_type, subject_token)
+    with write_transaction():
+        delegation.record_exchange(account, client)
+    body = issue_tokens(f"account:{account.id}", delegation.delegated_claims(account, client), with_refresh=False)
+    return {**body, "issued_token_type": ACCESS_TOKEN_TYPE}
+
+
+def _acting_client(fields: dict):
+    """The client asking to act for someone: by actor_token (its own access token), or by its id and secret."""
+    if "actor_token" not in fields:
+        client_id, secret = _require(fields, "client_id", "client_secret")
+        with limiter.counting_failures(f"client:{client_id}", account_login_rate_limit()):
+            return accounts.authenticate_client(client_id, secret)
+    if fields.get("actor_token_type") != ACCESS_TOKEN_TYPE:
+        raise _oauth(InvalidRequest(f"actor_token_type must be {ACCESS_TOKEN_TYPE}",
+                                    errors={"actor_token_type": ["required, and an access token"]}),
+                     "invalid_request")
+    try:
+        payload = decode_any(fields["actor_token"])
+    except (PyJWTError, JWTExtendedException) as error:
+        raise InvalidClient(f"the actor_token is not a valid access token of this API: {error}") from None
+    kind, _, raw_id = str(payload.get("sub", "")).partition(":")
+    if payload.get("type") != "access" or kind != "client" or "act" in payload:
+        raise InvalidClient("the actor_token must be an API client's own access token")
+    if accounts.token_is_revoked(payload):
+        raise InvalidClient("the actor_token has been revoked, or its client disabled")
+    return ApiClient.get_by_id(raw_id)
 
 
 def _decode_refresh(token: str) -> dict:
@@ -192,6 +250,21 @@ def _token_to_revoke() -> str | None:
     return body.get("token")
 
 
+def _client_ref(client_id) -> dict | None:
+    client = ApiClient.get_or_none(ApiClient.id == client_id)
+    return {"id": str(client.id), "client_id": client.client_id, "name": client.name} if client else None
+
+
+@bp.put("/auth/me/delegation")
+@write_endpoint
+def set_delegation():
+    """Allow or refuse API clients of your centres acting for you (token exchange). Refusing stops every token a
+    client holds for you at once."""
+    parse_args(NO_ARGS)
+    accepts = delegation.set_accepts_delegation(current_principal(), parse_body(DELEGATION)["accepts_delegation"])
+    return json_response({"accepts_delegation": accepts}, cache_control="no-store")
+
+
 @bp.get("/auth/me")
 def me():
     """Who the bearer token says you are: kind, roles or scopes, centres and awarding bodies. Never secrets."""
@@ -207,7 +280,9 @@ def me():
             "learner_id": str(principal.learner_id) if principal.learner_id else None}
     if principal.kind == "account":
         account = Account.get_or_none(Account.id == principal.id)
-        body.update(email=account.email if account else None, name=account.display_name if account else None)
+        body.update(email=account.email if account else None, name=account.display_name if account else None,
+                    accepts_delegation=bool(account.accepts_delegation) if account else None,
+                    acting_client=_client_ref(principal.acting_client) if principal.acting_client else None)
     else:
         client = ApiClient.get_or_none(ApiClient.id == principal.id)
         body.update(client_id=client.client_id if client else None, name=client.name if client else None)

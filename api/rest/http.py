@@ -205,11 +205,14 @@ def replayed(stored) -> Response:
 
 
 def _subject() -> str:
-    """Whose keys these are: the caller, as the audit log names it."""
+    """Whose keys these are: the caller, as the audit log names it (a person and the client acting for them are a
+    caller of their own, apart from the person calling themselves)."""
     from api.auth import current_principal
-    from api.services.common.audit import actor_of
+    from api.services.common.audit import acting_client_of, actor_of
 
-    return actor_of(current_principal())
+    principal = current_principal()
+    acting = acting_client_of(principal)
+    return actor_of(principal) + (f" via {acting}" if acting else "")
 
 
 def _rendered(result) -> Response:

@@ -171,10 +171,11 @@ def test_decisions_verdicts_and_audit_events_cannot_be_changed_or_deleted(app, c
     assert (Decision.select().count(), AuditEvent.select().count()) == before
     writable = {(rule.rule, m) for rule in app.url_map.iter_rules() for m in rule.methods & {"PUT", "PATCH", "DELETE"}}
     # the only routes that change or replace a record: learners, enrolments (and their staff), and a unit's draft
-    # (content, not records); and webhook endpoints (configuration)
+    # (content, not records); webhook endpoints and a person's delegation setting (configuration)
     assert {rule for rule, _ in writable} <= {"/v1/learners/<learner_id>", "/v1/enrolments/<enrolment_id>",
                                               "/v1/enrolments/<enrolment_id>/staff/<account_id>",
-                                              "/v1/units/<unit_id>/draft", "/v1/webhooks/endpoints/<endpoint_id>"}
+                                              "/v1/units/<unit_id>/draft", "/v1/webhooks/endpoints/<endpoint_id>",
+                                              "/v1/auth/me/delegation"}
 
 
 def test_retried_post_with_an_idempotency_key_writes_once(client, auth, identities):

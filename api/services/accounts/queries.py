@@ -9,6 +9,16 @@ SELECT EXISTS (SELECT 1 FROM revoked_token WHERE jti = {{p}}),
        (SELECT token_generation FROM {table} WHERE id = {{p}} AND is_active)""" for kind, table in (
     ("account", "account"), ("client", "api_client"))}
 
+# The same for a token a client holds for a person (token exchange): the person's token generation only while they
+# accept delegation at the generation the token carries, and the acting client's token generation if it is active.
+# Parameters: jti, family, account id, delegation generation, client id.
+DELEGATED_TOKEN_STATE_SQL = """
+SELECT EXISTS (SELECT 1 FROM revoked_token WHERE jti = {p}),
+       EXISTS (SELECT 1 FROM revoked_token_family WHERE family_id = {p}),
+       (SELECT token_generation FROM account
+         WHERE id = {p} AND is_active AND accepts_delegation AND delegation_generation = {p}),
+       (SELECT token_generation FROM api_client WHERE id = {p} AND is_active)"""
+
 # One primary-key lookup. Parameter: jti.
 REVOKED_TOKEN_SQL = "SELECT 1 FROM revoked_token WHERE jti = {p}"
 

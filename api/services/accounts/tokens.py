@@ -10,7 +10,13 @@ from api import db
 from api.errors import InvalidGrant
 from api.models import Account, AccountCentre, ApiClient, RevokedToken, RevokedTokenFamily
 from api.models.base import utcnow
-from api.services.accounts.queries import REVOKE_FAMILY_SQL, REVOKE_TOKEN_SQL, REVOKED_TOKEN_SQL, TOKEN_STATE_SQL
+from api.services.accounts.queries import (
+    DELEGATED_TOKEN_STATE_SQL,
+    REVOKE_FAMILY_SQL,
+    REVOKE_TOKEN_SQL,
+    REVOKED_TOKEN_SQL,
+    TOKEN_STATE_SQL,
+)
 from api.services.common.access import Principal
 
 
@@ -41,7 +47,19 @@ def principal_from_claims(subject: str, claims: dict) -> Principal:
         body_ids=frozenset(uuid.UUID(b) for b in claims.get("bodies", [])),
         scopes=frozenset(claims.get("scopes", [])), assessor_status=claims.get("assessor_status"),
         learner_id=uuid.UUID(claims["learner_id"]) if claims.get("learner_id") else None,
+        acting_client=_acting_client(claims),
     )
+
+
+def _acting_client(claims: dict) -> uuid.UUID | None:
+    """The client a token's ``act`` claim names (RFC 8693 section 4.1), if any."""
+    act = claims.get("act")
+    if act is None:
+        return None
+    kind, _, raw_id = act["sub"].partition(":")
+    if kind != "client":
+        raise ValueError("the act claim names no client")
+    return uuid.UUID(raw_id)
 
 
 def fresh_claims(subject: str) -> dict:
@@ -60,7 +78,8 @@ class TokenState:
 
     revoked: bool  # this token itself (signed out, or a refresh token already rotated)
     family_revoked: bool  # every token of its sign-in
-    subject_live: bool  # its account or client exists, is active, and was not disabled since the token was issued
+    subject_live: bool  # its account or client exists, is active, and was not disabled since the token was issued;
+    # for a token a client holds for a person, the client too, and the person has not refused delegation since
 
     @property
     def works(self) -> bool:
@@ -76,16 +95,30 @@ def token_family(payload: dict) -> str:
 def token_state(payload: dict) -> TokenState:
     """Ask the database about a verified token (one statement, asked on every authenticated request)."""
     kind, _, raw_id = str(payload.get("sub", "")).partition(":")
-    try:
-        subject_id = uuid.UUID(raw_id).hex
-    except ValueError:
-        subject_id = None
+    subject_id = _hex_id(raw_id)
     if kind not in TOKEN_STATE_SQL or subject_id is None:
         return TokenState(revoked=False, family_revoked=False, subject_live=False)
-    [(revoked, family_revoked, generation)] = db.fetch_rows(TOKEN_STATE_SQL[kind],
-                                                            [payload["jti"], token_family(payload), subject_id])
-    return TokenState(bool(revoked), bool(family_revoked),
-                      generation is not None and generation == payload.get("gen", 0))
+    act = payload.get("act")
+    if act is None:
+        [(revoked, family_revoked, generation)] = db.fetch_rows(TOKEN_STATE_SQL[kind],
+                                                                [payload["jti"], token_family(payload), subject_id])
+        return TokenState(bool(revoked), bool(family_revoked),
+                          generation is not None and generation == payload.get("gen", 0))
+    client_id = _hex_id(str(act.get("sub", "")).removeprefix("client:")) if isinstance(act, dict) else None
+    if kind != "account" or client_id is None:
+        return TokenState(revoked=False, family_revoked=False, subject_live=False)
+    [(revoked, family_revoked, generation, client_generation)] = db.fetch_rows(
+        DELEGATED_TOKEN_STATE_SQL, [payload["jti"], token_family(payload), subject_id, payload.get("dgen"), client_id])
+    live = (generation is not None and generation == payload.get("gen")
+            and client_generation is not None and client_generation == act.get("gen"))
+    return TokenState(bool(revoked), bool(family_revoked), live)
+
+
+def _hex_id(raw_id: str) -> str | None:
+    try:
+        return uuid.UUID(raw_id).hex
+    except ValueError:
+        return None
 
 
 def token_is_revoked(payload: dict) -> bool:

@@ -38,6 +38,7 @@ class Principal:
     scopes: frozenset = field(default_factory=frozenset)
     assessor_status: str | None = None
     learner_id: uuid.UUID | None = None
+    acting_client: uuid.UUID | None = None  # a person's token held by a client acting for them (token exchange)
 
     @property
     def is_authenticated(self) -> bool:

@@ -13,14 +13,21 @@ from api.services.common.pagination import Page, keyset_page
 
 
 def actor_of(principal: Principal) -> str:
-    """How the audit log names a caller: ``account:<id>`` or ``client:<id>``."""
+    """How the audit log names a caller: ``account:<id>`` or ``client:<id>`` (for a client acting for a person, the
+    person: see acting_client_of)."""
     return f"{principal.kind}:{principal.id}"
+
+
+def acting_client_of(principal: Principal) -> str | None:
+    """The client acting for the calling person, as the audit log names it (``client:<id>``), or None."""
+    return f"client:{principal.acting_client}" if principal.acting_client else None
 
 
 def event_row(principal: Principal, action: str, subject_type: str, subject_id, *, centre_id=None, before=None,
               after=None) -> dict:
     """One audit event as a row, for writers that insert many at once (AuditEvent.insert_many)."""
-    return {"id": new_id(), "occurred_at": utcnow(), "actor": actor_of(principal), "action": action,
+    return {"id": new_id(), "occurred_at": utcnow(), "actor": actor_of(principal),
+            "acting_client": acting_client_of(principal), "action": action,
             "subject_type": subject_type, "subject_id": str(subject_id), "centre": centre_id,
             "request_id": request_context.request_id.get(), "before": before, "after": after}
 
@@ -34,6 +41,7 @@ def record(principal: Principal, action: str, subject_type: str, subject_id, *, 
 
 def event_body(event: AuditEvent) -> dict:
     return {"id": str(event.id), "occurred_at": iso_utc(event.occurred_at), "actor": event.actor,
+            "acting_client": event.acting_client,
             "action": event.action, "subject_type": event.subject_type, "subject_id": event.subject_id,
             "centre_id": str(event.centre_id) if event.centre_id else None, "request_id": event.request_id,
             "before": event.before, "after": event.after}

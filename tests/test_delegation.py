@@ -172,7 +172,7 @@ def test_who_a_client_may_act_for(client, auth, identities):
     assert client.post("/v1/auth/token", json=good).status_code == 200  # JSON as well as a form
 
 
-def test_the_client_may_show_its_own_access_token_as_the_actor_token(client, auth, identities, token_for):
+def test_the_client_may_show_its_own_access_token_as_the_actor_token(client, identities, token_for):
     person = {"grant_type": TOKEN_EXCHANGE, "subject_token": "assessor.a@example.test",
               "subject_token_type": "urn:qualtrack:params:oauth:token-type:email",
               "actor_token_type": ACCESS_TOKEN_TYPE}
@@ -184,6 +184,10 @@ def test_the_client_may_show_its_own_access_token_as_the_actor_token(client, aut
                 "invalid_client")
     refused(client.post("/v1/auth/token", data={**person, "actor_token": token_for("hooks_client_a")}), 400,
             "unauthorized_client")
+    lms = identities.clients["lms_client_a"]
+    both = {**person, "actor_token": token_for("hooks_client_a"), "client_id": lms.client_id,
+            "client_secret": identities.client_secrets["lms_client_a"]}
+    refused(client.post("/v1/auth/token", data=both), 400, "invalid_request")
     refused(client.post("/v1/auth/token", data={**person, "actor_token": token_for("lms_client_a"),
                                                  "actor_token_type": "urn:ietf:params:oauth:token-type:jwt"}),
             400, "invalid_request")

@@ -138,6 +138,10 @@ def _exchange(fields: dict) -> dict:
 
 def _acting_client(fields: dict):
     """The client asking to act for someone: by actor_token (its own access token), or by its id and secret."""
+    if "actor_token" in fields and ("client_id" in fields or "client_secret" in fields):
+        raise _oauth(InvalidRequest("authenticate the client once: by client_id and client_secret, or by "
+                                    "actor_token, not both", errors={"actor_token": ["given with client credentials"]}),
+                     "invalid_request")
     if "actor_token" not in fields:
         client_id, secret = _require(fields, "client_id", "client_secret")
         with limiter.counting_failures(f"client:{client_id}", account_login_rate_limit()):

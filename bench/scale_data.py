@@ -148,8 +148,9 @@ def build(database_url: str, fraction: float, seed: int = 20261203) -> dict:
     assessors = [hex_id(2, n) for n in range(len(centres))]
     counts["account"] = out.write("account", (
         "id", "email", "display_name", "password_hash", "roles", "assessor_status", "is_active", "created_at",
-        "token_generation"), ((a, f"assessor{n}@scale.test", f"Assessor {n}", "!", '["assessor"]', "qualified",
-                               1, now, 0) for n, a in enumerate(assessors)))
+        "token_generation", "accepts_delegation", "delegation_generation"), (
+        (a, f"assessor{n}@scale.test", f"Assessor {n}", "!", '["assessor"]', "qualified", 1, now, 0, 1, 0)
+        for n, a in enumerate(assessors)))
     out.write("account_centre", ("account_id", "centre_id"), zip(assessors, centres, strict=True))
     plan = _learners_per_centre(sizes, rng)
     counters = {"learner": 0, "enrolment": 0, "enrolment_staff": 0, "decision": 0, "evidence": 0, "claim": 0,

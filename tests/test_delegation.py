@@ -74,7 +74,7 @@ def test_an_lms_records_an_assessors_decision_as_the_assessor(client, auth, iden
 
 
 @pytest.mark.parametrize("person", ["assessor_a", "trainee_assessor_a", "iqa_a", "centre_admin_a"])
-def test_every_rule_applies_to_the_person_as_if_they_had_called(client, auth, app, identities, content_ids, person):
+def test_every_rule_applies_to_the_person_as_if_they_had_called(client, auth, identities, content_ids, person):
     learner = make_learner(client, auth, identities)
     enrolment = enrol(client, auth, identities, learner["id"], content_ids["B13"],
                       assessors=("assessor_a", "trainee_assessor_a"))["id"]
@@ -103,7 +103,7 @@ def test_every_rule_applies_to_the_person_as_if_they_had_called(client, auth, ap
                 assert answers[0].get_json()["assessor_status"] == decision["assessor_status"]
 
 
-def test_a_learner_submits_their_own_evidence_and_nobody_elses(client, auth, app, identities, content_ids):
+def test_a_learner_submits_their_own_evidence_and_nobody_elses(client, auth, identities, content_ids):
     mine = make_learner(client, auth, identities)
     theirs = make_learner(client, auth, identities)
     accounts.create_account("delegated.learner@example.test", TEST_PASSWORD, roles=["learner"], centres=["A"],

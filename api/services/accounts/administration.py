@@ -15,7 +15,7 @@ from api.ids import new_id
 from api.models import Account, AccountCentre, ApiClient, AwardingBody, Learner
 from api.models.accounts import ASSESSOR_STATUSES, ROLES, SCOPES
 from api.services.accounts.centres import centres_by_code
-from api.services.accounts.credentials import hasher
+from api.services.accounts.credentials import account_by_email, hasher
 from api.services.common import audit
 from api.services.common.access import Principal, can_manage_accounts, require, require_authenticated
 
@@ -129,7 +129,7 @@ def _require_admin(principal: Principal) -> None:
 
 
 def _account_by_email(email: str) -> Account:
-    account = Account.get_or_none(Account.email == email.strip().lower())
+    account = account_by_email(email)
     if account is None:
         raise NotFound(f"no account with email {email.strip()!r}")
     return account

@@ -27,9 +27,14 @@ def _verify(hash_: str, secret: str) -> bool:
         return False
 
 
+def account_by_email(email: str) -> Account | None:
+    """The account with this email (stored trimmed and lower-cased, so looked up the same way), or None."""
+    return Account.get_or_none(Account.email == email.strip().lower())
+
+
 def authenticate_password(email: str, password: str) -> Account:
     """The active account with this email and password; InvalidGrant otherwise (the same answer for every cause)."""
-    account = Account.get_or_none(Account.email == email.strip().lower())
+    account = account_by_email(email)
     ok = _verify(account.password_hash if account else _dummy_hash(), password)
     if account is None or not ok or not account.is_active:
         raise InvalidGrant("the email or password is wrong, or the account is disabled")

@@ -12,6 +12,7 @@ import uuid
 
 from api.errors import Forbidden, InvalidGrant, UnauthorizedClient
 from api.models import Account, AccountCentre, ApiClient
+from api.services.accounts.credentials import account_by_email
 from api.services.accounts.tokens import account_claims, client_claims, principal_from_claims
 from api.services.common import audit
 from api.services.common.access import Principal, require, require_authenticated
@@ -50,7 +51,7 @@ def account_to_act_for(client: ApiClient, subject_token_type: str, subject_token
 
 def _named_account(subject_token_type: str, subject_token: str) -> Account | None:
     if subject_token_type == EMAIL_TOKEN_TYPE:
-        return Account.get_or_none(Account.email == subject_token.strip().lower())
+        return account_by_email(subject_token)
     try:
         return Account.get_or_none(Account.id == uuid.UUID(subject_token))
     except ValueError:

@@ -20,3 +20,8 @@ def new_id() -> uuid.UUID:
 def new_bulk_id() -> uuid_utils.UUID:
     """The same as new_id, for bulk writers: much cheaper to make, with ``.hex`` and ``str()`` as uuid.UUID has."""
     return uuid_utils.uuid7()
+
+
+def dashed(hex_id: str) -> str:
+    """A 32-digit hex id in the standard dashed form, as str(uuid.UUID(hex_id)) gives it (without checking it)."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

@@ -17,3 +17,6 @@ LEARNERS_BY_ULN_SQL = ("SELECT id, uln, given_name, family_name, email, date_of_
 
 # (learner, unit) of every enrolment of these learners. Parameters: learner ids.
 ENROLLED_UNITS_SQL = "SELECT learner_id, unit_id FROM enrolment WHERE learner_id IN ({values})"
+
+# (learner, system, external id) of every external id these learners hold. Parameters: learner ids.
+HELD_EXTERNAL_IDS_SQL = "SELECT learner_id, system, external_id FROM learner_external_id WHERE learner_id IN ({values})"

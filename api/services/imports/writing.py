@@ -10,7 +10,7 @@ import uuid
 from typing import NamedTuple
 
 from api.db import db_timestamp, fetch_in, insert_rows, insert_values
-from api.ids import new_bulk_id
+from api.ids import dashed, new_bulk_id
 from api.models import AuditEvent, Enrolment, EnrolmentStaff, Learner, LearnerExternalId
 from api.models.base import utcnow
 from api.services.common import audit
@@ -18,6 +18,7 @@ from api.services.common.access import Principal
 from api.services.imports.queries import (
     ENROLLED_UNITS_SQL,
     EXTERNAL_ID_HOLDERS_SQL,
+    HELD_EXTERNAL_IDS_SQL,
     INACTIVE_ULNS_SQL,
     LEARNERS_BY_ULN_SQL,
 )
@@ -98,13 +99,15 @@ def _hex(value) -> str:
 
 def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
     """The writes that upsert a batch of checked rows, given their learners already at the centre
-    (existing_learners), and their counts; reads the learners' enrolments, writes nothing."""
+    (existing_learners), and their counts; reads those learners' enrolments and external ids, writes nothing."""
     counts = dict.fromkeys(COUNTS, 0)
     plan = Plan([], [], [], [], [], counts)
     if not rows:
         return plan
-    enrolled = {(_hex(str(learner)), _hex(str(unit))) for learner, unit in fetch_in(
-        ENROLLED_UNITS_SQL, [], [learner_id for learner_id, _, _ in existing.values()])}
+    known_ids = [learner_id for learner_id, _, _ in existing.values()]
+    enrolled = {(_hex(str(learner)), _hex(str(unit))) for learner, unit in fetch_in(ENROLLED_UNITS_SQL, [], known_ids)}
+    held = {(_hex(str(learner)), system, external) for learner, system, external in fetch_in(
+        HELD_EXTERNAL_IDS_SQL, [], known_ids)}
     stamp = db_timestamp(utcnow())
     for _row, uln, given, family, email, born, system, external, units, start, end, assessor, kept in rows:
         known = existing.get(uln)
@@ -121,7 +124,7 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
             else:
                 plan.updates.append((learner_id, before, after))
                 counts["updated"] += 1
-        if system is not None:
+        if system is not None and (learner_id, system, external) not in held:
             plan.external_ids.append((learner_id, centre_hex, system, external))
         for unit_id, version_id in units:  # distinct units (imports.checking); a new learner has no enrolments yet
             if known is not None and (learner_id, unit_id) in enrolled:
@@ -140,18 +143,18 @@ def plan_batch(centre_hex: str, rows: list, existing: dict) -> Plan:
 def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
     """Make a plan's writes (inside the caller's transaction), audited: one event per batch lists the new learners,
     one per changed learner names its changed fields; in the feed, each learner created or updated and each
-    enrolment created. Its counts. peewee.IntegrityError if another writer made one
-    of its learners or enrolments since the plan was made."""
+    enrolment created. Its counts.
+    peewee.IntegrityError if another writer made one of its learners, enrolments or external ids since the plan was
+    made."""
     now = utcnow()
     events = [_update_learner(principal, learner_id, centre_hex, before, after, now)
               for learner_id, before, after in plan.updates]
     if plan.learners:
         centre_id = uuid.UUID(centre_hex)
         events.append(audit.event_row(principal, "learners.imported", "centre", centre_id, centre_id=centre_id,
-                                      after={"created": [_dashed(row[0]) for row in plan.learners]}))
+                                      after={"created": [dashed(row[0]) for row in plan.learners]}))
     insert_values(Learner, LEARNER_FIELDS, plan.learners)
-    insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], plan.external_ids,
-                  ignore_conflicts=True)
+    insert_values(LearnerExternalId, ["learner", "centre", "system", "external_id"], plan.external_ids)
     insert_values(Enrolment, ENROLMENT_FIELDS, plan.enrolments)
     tallies.add_new([(row[0], row[2], row[4]) for row in plan.enrolments])  # (id, centre, unit version)
     insert_values(EnrolmentStaff, ["enrolment", "account", "centre", "role"], plan.staff)
@@ -165,11 +168,6 @@ def apply_plan(principal: Principal, centre_hex: str, plan: Plan) -> dict:
                                      enrolment_id=enrolment, unit_id=unit, subject_id=enrolment)
                    for enrolment, learner, centre, unit, *_ in plan.enrolments])
     return plan.counts
-
-
-def _dashed(hex_id: str) -> str:
-    """A 32-digit hex id in the standard dashed form, as str(uuid.UUID(hex_id)) gives it."""
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 def _update_learner(principal, learner_hex: str, centre_hex: str, before: tuple, after: tuple, now) -> dict:

@@ -19,6 +19,7 @@ from peewee import JOIN
 
 from api import db
 from api.errors import InvalidParameter
+from api.ids import dashed
 from api.models import AwardingBody, CaseFrameworkVersion, FeedEvent, Unit, UnitVersion
 from api.models.base import iso_utc, utcnow
 from api.services.common.access import (
@@ -45,59 +46,81 @@ TRACKING_TYPES = (
 TYPES = CONTENT_TYPES + TRACKING_TYPES
 
 
-def append(rows: list[dict]) -> None:
-    """Append events (FeedEvent rows as dicts, one shape), in order, inside the caller's transaction: the lock that
-    keeps the feed in commit order is held from here to the end of the transaction, so append as the last write."""
+TRACKING_COLUMNS = ["type", "action", "actor", "centre_id", "learner_id", "enrolment_id", "unit", "subject_id",
+                    "occurred_at"]
+
+
+def append(rows: list[tuple]) -> None:
+    """Append tracking events (tracking_row's tuples), in order, inside the caller's transaction: the lock that keeps
+    the feed in commit order is held from here to the end of the transaction, so append as the last write."""
     if not rows:
         return
     db.hold_until_commit(FEED_LOCK)
-    now = utcnow()
-    db.insert_rows(FeedEvent, [{**row, "occurred_at": now} for row in rows])
+    now = db.db_timestamp(utcnow())
+    db.insert_values(FeedEvent, TRACKING_COLUMNS, [(*row, now) for row in rows])
+
+
+def _append_content(row: dict) -> None:
+    """Append one content event (a FeedEvent row as a dict), as ``append`` appends tracking events."""
+    db.hold_until_commit(FEED_LOCK)
+    db.insert_rows(FeedEvent, [{**row, "occurred_at": utcnow()}])
 
 
 def record(action: str, version: UnitVersion, actor: str) -> None:
     """Append one content event for a unit's ``version`` (inside the caller's transaction, as its last write)."""
     assert action in CONTENT_ACTIONS, action
     unit = Unit.get_by_id(version.unit_id)
-    append([{"type": f"unit.{action}", "action": action, "unit": unit.id, "owner": unit.owner_id,
-             "version": version.id, "number": version.number, "status": version.status, "etag": version.etag,
-             "actor": actor}])
+    _append_content({"type": f"unit.{action}", "action": action, "unit": unit.id, "owner": unit.owner_id,
+                     "version": version.id, "number": version.number, "status": version.status,
+                     "etag": version.etag, "actor": actor})
 
 
 def record_framework(action: str, version: CaseFrameworkVersion, owner_id, actor: str) -> None:
     """Append one content event for a CASE framework's ``version`` (inside the caller's transaction, as its last
     write); its etag is its package's digest."""
     assert action in CONTENT_ACTIONS, action
-    append([{"type": f"framework.{action}", "action": action, "framework": version.framework_id, "owner": owner_id,
-             "framework_version": version.id, "number": version.number, "status": version.status,
-             "etag": f'"{version.package_hash[:64]}"', "actor": actor}])
+    _append_content({"type": f"framework.{action}", "action": action, "framework": version.framework_id,
+                     "owner": owner_id, "framework_version": version.id, "number": version.number,
+                     "status": version.status, "etag": f'"{version.package_hash[:64]}"', "actor": actor})
 
 
 def tracking_row(event_type: str, actor: str, *, centre_id, learner_id, subject_id, enrolment_id=None,
-                 unit_id=None) -> dict:
-    """One tracking event as a row for ``append``: ids only (UUIDs or their hex), never personal data."""
+                 unit_id=None) -> tuple:
+    """One tracking event for ``append``, in TRACKING_COLUMNS order but its time: ids only, never personal data. Ids
+    may be UUIDs, their text, or the 32 hex digits the database stores (taken as they are: bulk writers' own ids)."""
     assert event_type in TRACKING_TYPES, event_type
-    return {"type": event_type, "action": event_type.split(".", 1)[1], "actor": actor, "centre_id": _id(centre_id),
-            "learner_id": _id(learner_id), "enrolment_id": _id(enrolment_id), "unit": _id(unit_id),
-            "subject_id": str(_id(subject_id))}  # a text column: any id, always in the dashed form
+    return (event_type, event_type.split(".", 1)[1], actor, _hex(centre_id), _hex(learner_id), _hex(enrolment_id),
+            _hex(unit_id), _dashed(subject_id))  # subject_id: a text column, any id, always in the dashed form
 
 
-def enrolment_event(event_type: str, actor: str, enrolment) -> dict:
+def enrolment_event(event_type: str, actor: str, enrolment) -> tuple:
     """A tracking event about an enrolment (an Enrolment, or anything with its id, centre_id, learner_id and
     unit_id)."""
     return tracking_row(event_type, actor, centre_id=enrolment.centre_id, learner_id=enrolment.learner_id,
                         enrolment_id=enrolment.id, unit_id=enrolment.unit_id, subject_id=enrolment.id)
 
 
-def learner_event(event_type: str, actor: str, learner) -> dict:
+def learner_event(event_type: str, actor: str, learner) -> tuple:
     """A tracking event about a learner (a Learner, or anything with its id and centre_id)."""
     return tracking_row(event_type, actor, centre_id=learner.centre_id, learner_id=learner.id, subject_id=learner.id)
 
 
-def _id(value) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _hex(value) -> str | None:
+    """An id as insert_values stores it (32 hex digits), or None."""
+    if value is None or (isinstance(value, str) and len(value) == 32):
         return value
-    return uuid.UUID(str(value))
+    return _uuid(value).hex
+
+
+def _dashed(value) -> str:
+    """An id in the standard dashed form."""
+    if isinstance(value, str) and len(value) == 32:
+        return dashed(value)
+    return str(_uuid(value))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------

@@ -26,12 +26,12 @@ class Place(NamedTuple):
     learner_id: uuid.UUID
     unit_id: uuid.UUID
 
-    def event(self, event_type: str, actor: str, subject_id) -> dict:
+    def event(self, event_type: str, actor: str, subject_id) -> tuple:
         return tracking_row(event_type, actor, centre_id=self.centre_id, learner_id=self.learner_id,
                             enrolment_id=self.enrolment_id, unit_id=self.unit_id, subject_id=subject_id)
 
 
-def criteria_moved(place: Place, actor: str, before: dict, after: dict, states_of) -> list[dict]:
+def criteria_moved(place: Place, actor: str, before: dict, after: dict, states_of) -> list[tuple]:
     """Events for the criteria whose met changed from ``before`` to ``after`` (criterion_states, keyed by criterion
     id as hex or UUID text), then for the outcomes that became complete or stopped being; ``states_of(ids)`` derives
     the current states of other criteria (read only when some criterion moved)."""
@@ -53,7 +53,7 @@ def criteria_moved(place: Place, actor: str, before: dict, after: dict, states_o
     return events
 
 
-def completion_moved(place: Place, actor: str, was_complete: bool, now_complete: bool) -> list[dict]:
+def completion_moved(place: Place, actor: str, was_complete: bool, now_complete: bool) -> list[tuple]:
     """Events for the enrolment becoming complete or no longer complete, and for each published qualification with
     its unit whose rules of combination the learner meets now and did not, or the other way round."""
     if was_complete == now_complete:

@@ -126,7 +126,7 @@ class WriteEvents(list):
             self.append(self.place.event(event_type, self.actor, subject_id))
 
 
-def _tally(enrolment_id: uuid.UUID, rows: list[tuple], actor: str, tally_and_states) -> list[dict]:
+def _tally(enrolment_id: uuid.UUID, rows: list[tuple], actor: str, tally_and_states) -> list[tuple]:
     """Add to the enrolment's stored tally what changed since ``rows`` were read; the events of the progress moved."""
     place = _place(enrolment_id, rows[0])
     stored = rows[0][PLACE_COLUMNS:STATE_START]
@@ -158,7 +158,7 @@ def _add_changes(enrolment_id: uuid.UUID, counts: dict) -> None:
     execute(ADD_CHANGES_SQL, [*(counts[k] for k in COUNT_KEYS[1:]), enrolment_complete(counts), enrolment_id.hex])
 
 
-def refresh(enrolment_id: uuid.UUID, actor: str) -> list[dict]:
+def refresh(enrolment_id: uuid.UUID, actor: str) -> list[tuple]:
     """Inside the caller's write transaction, after it has written what changes the enrolment's progress as a whole
     (a migration to another unit version): store the enrolment's tally as its progress document now counts it. The
     events of its completion (and its qualifications') if that moved, for the caller to append to the feed."""
@@ -167,7 +167,7 @@ def refresh(enrolment_id: uuid.UUID, actor: str) -> list[dict]:
     return _store_whole(_place(enrolment_id, row), row[1], actor, was_complete)
 
 
-def _store_whole(place: progress_events.Place, version, actor: str, was_complete: bool | None) -> list[dict]:
+def _store_whole(place: progress_events.Place, version, actor: str, was_complete: bool | None) -> list[tuple]:
     """Store the enrolment's whole derived tally (``version``: its unit version as read); the events of its completion
     if that moved from ``was_complete`` (None: not known, taken as not complete)."""
     document = progress_for([place.enrolment_id])

@@ -213,6 +213,22 @@ def server_cpu_seconds(process: subprocess.Popen) -> tuple[float, float]:
     return user, system
 
 
+def local_postgres_cpu_seconds() -> float:
+    """User and system CPU seconds used so far by this machine's PostgreSQL processes (the server and its backends,
+    Linux /proc; 0.0 where none runs here). Read around a run, it tells what the database did for it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):  # the process ended while being read
+            continue
+        if name == "postgres":
+            values = fields.split()
+            total += (int(values[11]) + int(values[12])) / tick
+    return total
+
+
 def log_tail(log_path: Path, chars: int = 4000) -> str:
     """The end of a server log, for error messages."""
     text = log_path.read_text(errors="replace") if log_path.exists() else ""

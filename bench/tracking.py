@@ -10,7 +10,10 @@ Both apps run under gunicorn with the same settings as bench/unit_read.py (sync 
 other, on fresh servers, for --rounds rounds (baseline, then SQLite, then PostgreSQL with --postgres); the ratios
 reported are the medians of the rounds' ratios. wrk is required (the POST needs a Lua script). Results are printed and
 written to bench/results/tracking-<timestamp>.json. Exit status 0 means the benchmark ran (whether or not the target
-was met); 1 means it could not run, or a response was wrong, or writes were lost or duplicated.
+was met); 1 means it could not run, or a response was wrong, or writes were lost or duplicated. Each row also gives
+the CPU time a request cost the app (gunicorn's master and workers) and, on PostgreSQL on this machine, the database
+server (its backends): on a machine whose cores the load generator, the app and the database share, throughput
+follows their sum.
 
     .venv/bin/python bench/tracking.py [--duration 10] [--connections 4] [--rounds 3] [--postgres URL]
 """
@@ -22,7 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,6 +46,7 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     get_ok,
     gunicorn,
     http_request,
+    local_postgres_cpu_seconds,
     machine,
     median,
     postgres_schema,
@@ -52,6 +56,7 @@ from harness import (  # noqa: E402 - the shared harness lives beside this scrip
     run_cli,
     run_streams,
     run_wrk,
+    server_cpu_seconds,
     stream_request,
     utc_stamp,
     valid_uln,
@@ -327,11 +332,34 @@ def measure_side(side: Side, fixture: Fixture, args: argparse.Namespace, work_di
             require_clean(f"{side.label}: progress warm-up", run_wrk(url, args.warmup, args.connections,
                                                                      headers=auth))
             measure_writes(side, base_url, fixture, args.warmup, args.connections, work_dir)
-        read = require_clean(f"{side.label}: progress read",
-                             run_wrk(url, args.duration, args.connections, headers=auth))
-        write, check = measure_writes(side, base_url, fixture, args.duration, args.connections, work_dir)
+        with cpu_per_request(process) as read_cpu:
+            read = require_clean(f"{side.label}: progress read",
+                                 run_wrk(url, args.duration, args.connections, headers=auth))
+            read_cpu.requests = read.requests
+        with cpu_per_request(process) as write_cpu:
+            write, check = measure_writes(side, base_url, fixture, args.duration, args.connections, work_dir)
+            write_cpu.requests = write.requests
         ensure_running(side.label, process, log_path)
-    return {"progress_read": asdict(read), "decision_write": {**asdict(write), **check}}
+    return {"progress_read": {**asdict(read), **read_cpu.per_request},
+            "decision_write": {**asdict(write), **check, **write_cpu.per_request}}
+
+
+class _CpuUse:
+    requests = 0
+    per_request: dict = {}
+
+
+@contextmanager
+def cpu_per_request(process):
+    """Around a measured run: the CPU microseconds per request of the app (gunicorn master and workers) and of the
+    local PostgreSQL (its server and backends: nothing for SQLite or a remote server), set on the yielded object's
+    ``per_request`` once the caller has set its ``requests``."""
+    use = _CpuUse()
+    app_before, database_before = sum(server_cpu_seconds(process)), local_postgres_cpu_seconds()
+    yield use
+    app, database = sum(server_cpu_seconds(process)) - app_before, local_postgres_cpu_seconds() - database_before
+    per = 1e6 / max(use.requests, 1)
+    use.per_request = {"app_cpu_us": round(app * per), "database_cpu_us": round(database * per)}
 
 
 def run_round(sides: list[Side], fixtures: dict[str, Fixture], args: argparse.Namespace, work_dir: Path) -> dict:
@@ -350,7 +378,9 @@ def run_round(sides: list[Side], fixtures: dict[str, Fixture], args: argparse.Na
 def summarize(rounds: list[dict], key: str, kind: str) -> dict:
     runs = [r[key][kind] for r in rounds]
     summary = {"requests_per_second": median([r["requests_per_second"] for r in runs]),
-               "p99_ms": median([r["p99_ms"] for r in runs]), "requests": sum(r["requests"] for r in runs)}
+               "p99_ms": median([r["p99_ms"] for r in runs]), "requests": sum(r["requests"] for r in runs),
+               "app_cpu_us": median([r["app_cpu_us"] for r in runs]),
+               "database_cpu_us": median([r["database_cpu_us"] for r in runs])}
     if "ratio" in runs[0]:
         summary["ratio"] = median([r["ratio"] for r in runs])
         summary["round_ratios"] = [r["ratio"] for r in runs]
@@ -425,12 +455,14 @@ def print_report(report: dict) -> None:
     print(f"machine load average (1 min) before the run: {report['loadavg_before'][0]:.2f}; after: "
           f"{report['loadavg_after'][0]:.2f}")
     print()
-    print(f"{'median over rounds':36}{'req/s':>10}{'p99 ms':>10}{'total req':>11}")
+    print(f"{'median over rounds':36}{'req/s':>10}{'p99 ms':>10}{'total req':>11}{'app CPU us/req':>16}"
+          f"{'db CPU us/req':>15}")
     for kind, title in TITLES.items():
         print(title)
         for key, label in report["labels"].items():
             row = report["summary"][kind][key]
-            print(f"  {label:34}{row['requests_per_second']:>10.1f}{row['p99_ms']:>10.2f}{row['requests']:>11}")
+            print(f"  {label:34}{row['requests_per_second']:>10.1f}{row['p99_ms']:>10.2f}{row['requests']:>11}"
+                  f"{row['app_cpu_us']:>16.0f}{row['database_cpu_us']:>15.0f}")
     print()
     for kind, title in TITLES.items():
         for key, label in report["labels"].items():

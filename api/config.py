@@ -58,6 +58,8 @@ class Settings:
     webhook_timeout_seconds: int = 10  # one delivery attempt: connect, send and read the answer
     webhook_lease_seconds: int = 60  # a worker holds an endpoint this long per attempt; a dead one's lease lapses
     webhook_poll_ms: int = 500  # how often a worker looks for new events of an endpoint with nothing to send
+    public_url: str | None = None  # where the public reaches this API: credentials name it in their ids (else the host)
+    issuer_key_secret: str | None = None  # seals issuers' private keys (else a key derived from the JWT secret)
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -99,6 +101,8 @@ class Settings:
         if environ.get("QUALTRACK_TRUSTED_PROXIES", "0") != "0":
             settings.trusted_proxies = _positive_int("QUALTRACK_TRUSTED_PROXIES", environ["QUALTRACK_TRUSTED_PROXIES"])
         settings.cors_origins = _origins(environ.get("QUALTRACK_CORS_ORIGINS", ""))
+        settings.public_url = _public_url(environ.get("QUALTRACK_PUBLIC_URL", ""))
+        settings.issuer_key_secret = environ.get("QUALTRACK_ISSUER_KEY_SECRET") or None
         settings.log_format = _choice("QUALTRACK_LOG_FORMAT", environ.get("QUALTRACK_LOG_FORMAT", "json"),
                                       ("json", "text"))
         settings.log_level = _choice("QUALTRACK_LOG_LEVEL", environ.get("QUALTRACK_LOG_LEVEL", "INFO").upper(),
@@ -161,6 +165,19 @@ def _origins(value: str) -> tuple[str, ...]:
             raise ConfigurationError(f"QUALTRACK_CORS_ORIGINS: {origin!r} is not an origin; write e.g. "
                                      "https://lms.example.ac.uk (scheme, host and port only), comma-separated")
     return origins
+
+
+def _public_url(value: str) -> str | None:
+    """QUALTRACK_PUBLIC_URL: an absolute http(s) URL (a path is allowed, for an API served under one), without its
+    trailing slash; None when unset."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or rest.startswith("/") or any(c in value for c in "?# "):
+        raise ConfigurationError(f"QUALTRACK_PUBLIC_URL: {value!r} is not an absolute URL; write e.g. "
+                                 "https://api.example.ac.uk (credentials name it in their ids)")
+    return value
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -292,6 +292,7 @@ def bound_fresh_database(url: str, session_database, *, migrated_to: str | None 
     if migrated_to:  # the feed's table as this code writes it comes with migration 025: load without feed events
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(feed, "append", lambda rows: None)
+            patch.setattr(feed, "_append_content", lambda row: None)
             assert load_path(UNITS_DIR).ok
     else:
         assert load_path(UNITS_DIR).ok
@@ -369,6 +370,7 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
         "criterion_id": criterion, "outcome": "met", "feedback": "f", "reason": "second look",
         "evidence_ids": [evidence]})["id"]
     sample = post(client, auth, "iqa_a", "/v1/iqa/samples", {"decision_id": decision})["id"]
+    credential_learner, credential = completed_unit(client, auth, identities, content_ids)
     assessor = str(identities.accounts["assessor_a"].id)
     plan = post(client, auth, "iqa_a", "/v1/iqa/plans", {"centre_id": content_ids["centre_a"],
                                                          "assessor_id": assessor, "rate": 1.0})["id"]
@@ -399,7 +401,20 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor,
             "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id,
-            "webhook": webhook["id"]}
+            "webhook": webhook["id"], "credential_learner": credential_learner, "credential": credential}
+
+
+def completed_unit(client, auth, identities: Identities, content_ids: dict) -> tuple[str, str]:
+    """A second learner at centre A whose B13 enrolment every criterion of which is met: (learner id, the id of the
+    credential that completing it issued)."""
+    from tests.tracking_helpers import criteria_of, enrol, make_learner, post
+
+    learner = make_learner(client, auth, identities)["id"]
+    enrolment = enrol(client, auth, identities, learner, content_ids["B13"])["id"]
+    post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment}/decisions/batch", {"decisions": [
+        {"criterion_id": c, "outcome": "met", "feedback": "seen"} for c in criteria_of(client, content_ids["B13"])]})
+    [credential] = client.get(f"/v1/learners/{learner}/credentials", headers=auth("admin")).get_json()["items"]
+    return learner, credential["id"]
 
 
 # A published CASE framework of Skills CFA that has no unit shape: kept and served as a framework only.

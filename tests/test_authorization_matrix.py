@@ -242,6 +242,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
                                      {"admin", "centre_admin_b", "assessor_b", "import_client_b"})],
         **tracking_probes(ids),
         **admin_probes(ids),
+        **credential_probes(ids),
         **webhook_probes(ids),
     }
 
@@ -271,6 +272,19 @@ def webhook_probes(ids: dict) -> dict[str, list[Probe]]:
     }
 
 
+def credential_probes(ids: dict) -> dict[str, list[Probe]]:
+    """Credentials: a learner's list is for those who read the learner's records; a credential, its issuer's profile
+    and status list are public (a verifier has no account)."""
+    centre_a, credential = ids["centre_a"], ids["credential"]
+    return {
+        "credentials.list_learner_credentials": [Probe("GET", f"/v1/learners/{ids['credential_learner']}/credentials",
+                                                       READERS_A, shows=credential, refusals=TRACKING_REFUSALS)],
+        "credentials.get_credential": [Probe("GET", f"/v1/credentials/{credential}", EVERYONE)],
+        "credentials.get_issuer": [Probe("GET", f"/v1/issuers/{centre_a}", EVERYONE)],
+        "credentials.get_status_list": [Probe("GET", f"/v1/issuers/{centre_a}/status/1", EVERYONE)],
+    }
+
+
 def admin_probes(ids: dict) -> dict[str, list[Probe]]:
     """Account administration: admins only (on an account and a client that no caller uses; ids without them, as
     the GraphQL matrix passes, get placeholders: these endpoints are REST only)."""
@@ -291,7 +305,7 @@ def admin_probes(ids: dict) -> dict[str, list[Probe]]:
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
             "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
-            "framework", "webhook")
+            "framework", "webhook", "credential_learner", "credential")
 
 
 def app_endpoints(app) -> set[str]:

@@ -23,7 +23,8 @@ from tests.test_graphql_authorization import Operation, operations
 from tests.tracking_helpers import VALID_ULN, criteria_of, post
 
 CALLERS = [None, *PEOPLE, *CLIENTS]  # None is the anonymous caller
-NOT_IDS = {"cs39_document": "a unit document, not an id", "standard": "standards are public: none is hidden"}
+NOT_IDS = {"cs39_document": "a unit document, not an id", "standard": "standards are public: none is hidden",
+           "credential": "credentials are public by id: none is hidden"}
 # Path parameters that are not record ids (version numbers are swapped through the "draft_version" variants).
 NOT_ID_ARGUMENTS = {"a", "b", "number", "name", "filename"}
 # Endpoints whose ids lead to nothing that can be hidden: the CASE binding serves published frameworks only.
@@ -31,6 +32,8 @@ NOTHING_HIDDEN = {
     "case.get_document": "a CFDocument is a body's published suite", "case.get_package": "as CFDocuments",
     "case.get_association": "associations of published content only",
     "case.get_item_type": "item types are a fixed public vocabulary",
+    "credentials.get_credential": "a credential is public by id, so a verifier needs no account",
+    "credentials.get_issuer": "an issuer's profile is public", "credentials.get_status_list": "as issuers' profiles",
 }
 # Where a missing id in the path may be refused for the caller's role: the request creates what the id names.
 CREATES_AT_ID = {"sync.save_draft": "PUT creates the unit its document names; only the body's writers may"}
@@ -241,6 +244,7 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "spare_client": [(ids["spare_client"], "/v1/admin/clients/{}")],
         "framework": [(_ocr_draft_framework(client, auth), "/v1/frameworks/{}")],
         "webhook": both("webhook", "/v1/webhooks/endpoints/{}"),
+        "credential_learner": [(ids["credential_learner"], "/v1/learners/{}"), (b["learner"], "/v1/learners/{}")],
     }
     return ids, hidden
 

@@ -33,6 +33,8 @@ REST_ONLY = {
     "imports.import_learners": "bulk import takes a file: REST only", "imports.get_import": "bulk import: REST only",
     "imports.import_template": "a file to download: REST only",
     "learners.export_learner": "a download, REST only",
+    **dict.fromkeys(("credentials.get_credential", "credentials.get_issuer", "credentials.get_status_list"),
+                    "public documents a verifier fetches by the URL in a credential: REST by definition"),
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
     "content.get_unit_source": "the document PUT /v1/units/{id}/draft takes: awarding-body sync is REST",
@@ -133,6 +135,9 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
         "learners.get_learner": [q("query($id: UUID!) { learner(id: $id) { id } }", "learner", id=learner)],
         "learners.learner_progress": [
             q("query($id: UUID!) { learner(id: $id) { progress { units } } }", "learner.progress", id=learner)],
+        "credentials.list_learner_credentials": [
+            q("query($id: UUID!) { learner(id: $id) { credentials { id } } }", "learner.credentials",
+              shows=ids["credential"], id=ids["credential_learner"])],
         "learners.qualification_progress": [
             q("query($l: UUID!, $q: UUID!) { qualificationProgress(learnerId: $l, qualificationId: $q) { achieved } }",
               "qualificationProgress", l=learner, q=ids["qualification"])],

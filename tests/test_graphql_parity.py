@@ -14,7 +14,7 @@ SCHEMA = build_schema()._schema
 # Fields that are GraphQL-only by design (batch-loaded relations and JSON views, and etag, REST's ETag header); each
 # is tested on its own.
 GRAPH_ONLY = {"versions", "document", "learner", "unitVersion", "progress", "evidence", "decisions", "iqaSamples",
-              "assessment", "enrolments", "etag", "staff"}
+              "assessment", "enrolments", "etag", "staff", "credentials"}
 
 
 def selection(type_name: str, depth: int = 6) -> str:
@@ -249,3 +249,15 @@ def test_an_enrolment_s_staff_matches(client, auth, ids):
     items = rest(client, f"/v1/enrolments/{ids['enrolment']}/staff", headers)["items"]
     assert len(items) == 3  # two assessors and an IQA
     assert_same_values([{k: v for k, v in s.items() if k != "href"} for s in items], data)
+
+
+def test_a_learner_s_credentials_match(client, auth, ids):
+    headers = auth("assessor_a")
+    data = gql(client, f"query($l: UUID!) {{ learner(id: $l) {{ credentials {{ {selection('Credential')} "
+                       "credential } } }", {"l": ids["credential_learner"]}, headers)["data"]["learner"]["credentials"]
+    items = rest(client, f"/v1/learners/{ids['credential_learner']}/credentials", headers)["items"]
+    assert [c["id"] for c in items] == [ids["credential"]]
+    assert_same_values([{k: v for k, v in c.items() if k != "credential"} for c in items],
+                       [{k: v for k, v in c.items() if k != "credential"} for c in data])
+    # the signed credential is JSON as it is (no key renamed), the same as REST serves it
+    assert data[0]["credential"] == items[0]["credential"] == rest(client, f"/v1/credentials/{ids['credential']}")

@@ -24,6 +24,25 @@ def create_centre(code: str, name: str) -> None:
     click.echo(f"centre {centre.code}: {centre.id}")
 
 
+@main.command("rotate-issuer-key")
+@click.option("--centre", "centre_code", required=True, help="The centre's code.")
+def rotate_issuer_key(centre_code: str) -> None:
+    """Give a centre a new key to sign its credentials with. The old one is retired but stays on the centre's issuer
+    profile, so every credential it signed stays verifiable."""
+    from api.models import Centre
+    from api.services.credentials import keys
+
+    connect(Settings.from_env())
+    centre = Centre.get_or_none(Centre.code == centre_code)
+    if centre is None:
+        raise click.ClickException(f"no centre with code {centre_code!r}")
+    try:
+        key = keys.rotate(operator(), centre.id)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        report_failure(error)
+    click.echo(f"centre {centre.code}: new signing key {key.public_key_multibase}")
+
+
 @main.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: the email).")

@@ -2,6 +2,7 @@
 are the REST bodies of api.services; nested fields are batch-loaded per level (api.gql.context)."""
 
 import datetime as dt
+import enum
 import uuid
 
 import strawberry
@@ -11,6 +12,7 @@ from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
 from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, StaffRole, Verdict
 from api.gql.records import Connection, connection_from_list
+from api.services.credentials import reading
 from api.services.tracking import progress
 
 
@@ -319,6 +321,25 @@ class Enrolment:
         return tree
 
 
+@strawberry.enum
+class CredentialStatus(enum.Enum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@strawberry.type(description="An Open Badges 3.0 credential issued when an enrolment became complete.")
+class Credential:
+    id: uuid.UUID
+    href: str
+    enrolment_id: uuid.UUID
+    unit_version_id: uuid.UUID
+    issued_at: dt.datetime
+    revoked_at: dt.datetime | None
+    status: CredentialStatus
+    credential: JSON = strawberry.field(description="The signed OpenBadgeCredential, as GET /v1/credentials/{id} "
+                                                    "serves it (anyone may fetch and verify it).")
+
+
 @strawberry.type
 class Learner:
     id: uuid.UUID
@@ -344,6 +365,11 @@ class Learner:
                    after: str | None = None) -> Connection[Enrolment]:
         items = info.context.load("learner", "enrolments", parent)
         return connection_from_list(items, lambda e: e["id"], page_size(info, first), after)
+
+    @strawberry.field(description="Every credential issued to the learner (revoked ones too), newest first.")
+    def credentials(self, parent: strawberry.Parent[dict], info: Info) -> list[Credential]:
+        return [{**c, "status": CredentialStatus(c["status"])}
+                for c in reading.learner_credentials(info.context.principal, uuid.UUID(str(parent["id"])))]
 
     @strawberry.field
     def progress(self, parent: strawberry.Parent[dict], info: Info) -> LearnerProgress:

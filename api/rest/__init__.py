@@ -9,6 +9,7 @@ from api.rest import (
     case,
     centres,
     content,
+    credentials,
     docs,
     enrolment_staff,
     imports,
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(imports.bp, url_prefix="/v1")
     app.register_blueprint(admin.bp, url_prefix="/v1")
     app.register_blueprint(webhooks.bp, url_prefix="/v1")
+    app.register_blueprint(credentials.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

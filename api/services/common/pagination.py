@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
 from api.errors import InvalidParameter
+from api.services.common.secrets import signing_secret
 
 MAX_CURSOR_LENGTH = 4096  # what a list or feed accepts; our own cursors stay far below it
 MAX_KEY_TEXT = 1000  # characters of one text value in a sort key (the longest sorted column holds 255)
@@ -54,7 +55,7 @@ class Page:
 def encode_cursor(key: list, scope: str = DEFAULT_SCOPE) -> str:
     """An opaque cursor for the row whose sort key is ``key``, valid only for lists sorted as ``scope`` names."""
     plain = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
-    return _b64(_sealer(_signing_secret()).encrypt(_NONCE, plain, scope.encode()))
+    return _b64(_sealer(signing_secret()).encrypt(_NONCE, plain, scope.encode()))
 
 
 def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, parameter: str = "cursor") -> list:
@@ -66,7 +67,7 @@ def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, paramete
             if "." in cursor:  # never in a sealed cursor
                 key = _signed_key(cursor, scope)
             else:
-                key = json.loads(_sealer(_signing_secret()).decrypt(_NONCE, _unb64(cursor), scope.encode()))
+                key = json.loads(_sealer(signing_secret()).decrypt(_NONCE, _unb64(cursor), scope.encode()))
         except (binascii.Error, ValueError, UnicodeError, InvalidTag):
             key = None
     if not (isinstance(key, list) and len(key) == length and all(map(_plain_value, key))):
@@ -138,26 +139,11 @@ def _after(fields: list, key: list):
     return (first > key[0]) | ((first == key[0]) & _after(rest, key[1:]))
 
 
-def _signing_secret() -> str:
-    """The app's token signing secret; outside a request (a service called by the CLI or a test), the one the
-    environment configures, as create_app would take it."""
-    from flask import current_app, has_app_context
-
-    return current_app.config["JWT_SECRET_KEY"] if has_app_context() else _environment_secret()
-
-
-@lru_cache(maxsize=1)
-def _environment_secret() -> str:
-    from api.config import Settings
-
-    return Settings.from_env().signing_secret()
-
-
 def _signed_key(cursor: str, scope: str):
     """The key of a cursor as earlier releases issued it (the key's JSON in base64, a dot, an HMAC of it), so that
     positions clients stored, such as a change-feed ``since``, stay valid; None unless its HMAC is right."""
     payload, _, mac = cursor.partition(".")
-    expected = hmac.new(_signing_key(_signing_secret()), f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:16]
+    expected = hmac.new(_signing_key(signing_secret()), f"{scope}\n{payload}".encode(), hashlib.sha256).digest()[:16]
     return json.loads(_unb64(payload)) if hmac.compare_digest(mac.encode(), _b64(expected).encode()) else None
 
 

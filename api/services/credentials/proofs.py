@@ -64,11 +64,19 @@ def sign(document: dict, key: SigningKey, created: str, proof_purpose: str = "as
 
 
 def verify(document: dict, public_key_of: Callable[[str], str], proof_purpose: str = "assertionMethod") -> None:
-    """Check a credential's eddsa-rdfc-2022 proof; ProofError says what is wrong. ``public_key_of(verification
-    method)`` gives the publicKeyMultibase of the key a proof names (raising ProofError for one it does not know)."""
-    proof = document.get("proof") if isinstance(document, dict) else None
-    if not isinstance(proof, dict):
-        raise ProofError("the credential has no proof (or more than one)")
+    """Check a credential's eddsa-rdfc-2022 proof (an object, or a set of them: each must verify); ProofError says
+    what is wrong. ``public_key_of(verification method)`` gives the publicKeyMultibase of the key a proof names
+    (raising ProofError for one it does not know)."""
+    proof_set = document.get("proof") if isinstance(document, dict) else None
+    proof_set = [proof_set] if isinstance(proof_set, dict) else proof_set
+    if not isinstance(proof_set, list) or not proof_set or not all(isinstance(p, dict) for p in proof_set):
+        raise ProofError("the credential has no proof")
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    for proof in proof_set:
+        _verify_one(unsecured, proof, public_key_of, proof_purpose)
+
+
+def _verify_one(unsecured: dict, proof: dict, public_key_of, proof_purpose: str) -> None:
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise ProofError(f"the proof is not a {PROOF_TYPE} with the {CRYPTOSUITE} cryptosuite")
     if proof.get("proofPurpose") != proof_purpose:
@@ -80,9 +88,8 @@ def verify(document: dict, public_key_of: Callable[[str], str], proof_purpose: s
         signature = base58.b58decode(value[1:])
     except ValueError as error:
         raise ProofError("the proofValue is not base58-btc") from error
-    if "@context" in proof and proof["@context"] != document.get("@context"):
+    if "@context" in proof and proof["@context"] != unsecured.get("@context"):
         raise ProofError("the proof's @context differs from the credential's")
-    unsecured = {name: value for name, value in document.items() if name != "proof"}
     options = {name: value for name, value in proof.items() if name not in ("proofValue", "@context")}
     try:
         data = _hash_data(unsecured, options)

@@ -29,6 +29,7 @@ from api.services.common.access import (
     visible_learner_records,
     visible_unit,
 )
+from api.services.credentials import issuing
 from api.services.sync import feed
 from api.services.tracking import progress, tallies
 from api.services.tracking.enrolments import enrolment_body
@@ -116,6 +117,7 @@ def _apply(principal: Principal, enrolment: Enrolment, plan: dict) -> None:
     if claims:
         Claim.insert_many(claims).execute()
     completion = tallies.refresh(enrolment.id, audit.actor_of(principal))
+    issuing.follow(completion)
     feed.append([feed.enrolment_event("enrolment.migrated", audit.actor_of(principal), enrolment), *completion])
     before = {"unit_version_id": str(enrolment.unit_version_id), "version": plan["from_version"]}
     audit.record(principal, "enrolment.migrated", "enrolment", enrolment.id, centre_id=enrolment.centre_id,

@@ -20,6 +20,7 @@ import peewee
 
 from api.db import database_proxy, execute, fetch_in, fetch_rows, insert_values, is_sqlite
 from api.models import Enrolment, EnrolmentTally
+from api.services.credentials import issuing
 from api.services.sync import feed
 from api.services.tracking import progress_events
 from api.services.tracking.progress import COUNT_KEYS, criterion_states, enrolment_complete, progress_for
@@ -98,7 +99,8 @@ def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID], actor: str
     nothing else of its progress: afterwards the enrolment's tally counts what it did, and the feed has the events
     the caller adds to the WriteEvents this yields (decision.recorded, ...), then those of the progress it moved
     (criterion met, outcome, enrolment and qualification completed, ...: progress_events), all by ``actor``. If the
-    write raises, nothing is stored (and the transaction is the caller's to roll back)."""
+    write raises, nothing is stored (and the transaction is the caller's to roll back). An enrolment that became
+    complete is issued its credential, and one that stopped being has its credential revoked (credentials.issuing)."""
     wanted = [c.hex for c in criterion_ids]
 
     def tally_and_states(criteria=wanted):
@@ -109,6 +111,7 @@ def changing(enrolment_id: uuid.UUID, criterion_ids: list[uuid.UUID], actor: str
     yield events
     if rows:
         events += _tally(enrolment_id, rows, actor, tally_and_states)
+    issuing.follow(events)
     feed.append(events)
 
 

@@ -1,0 +1,123 @@
+"""The JSON-LD documents of Open Badges 3.0 as this service writes them: a unit's AchievementCredential, a centre's
+issuer Profile (with the Multikeys its credentials name), and a BitstringStatusListCredential."""
+
+import base64
+import gzip
+import hashlib
+import os
+import uuid
+from datetime import datetime
+
+from api.models import Centre, Enrolment, IssuerKey, Learner, UnitVersion
+from api.models.tracking import TEMPORARY_ULN
+from api.services.credentials.contexts import DATA_INTEGRITY_V2, OB_V3, VC_V2
+from api.services.credentials.keys import issuer_id, verification_method
+from api.services.interop.case import BASE_PATH, home_of
+
+ACHIEVEMENT_TYPE = "ext:QualificationUnit"  # the spec's extension form: OB 3.0 has no term for a unit
+LIST_LENGTH = 131_072  # bits in a status list: the minimum BitstringStatusList asks for, for group privacy
+
+
+def xsd_datetime(moment: datetime) -> str:
+    """A naive UTC datetime as an XML Schema dateTime, to the second: 2026-12-06T10:00:00Z."""
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def credential_url(root: str, credential_id: uuid.UUID) -> str:
+    return f"{root}/v1/credentials/{credential_id}"
+
+
+def status_list_url(root: str, centre_id: uuid.UUID, number: int) -> str:
+    return f"{root}/v1/issuers/{centre_id}/status/{number}"
+
+
+def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, learner: Learner, centre: Centre,
+                    version: UnitVersion, outcomes: list, decisions: list, issued_at: datetime, status: tuple) -> dict:
+    """The unsigned AchievementCredential of a completed enrolment. ``outcomes``: (number, title) of its version's
+    learning outcomes; ``decisions``: (decision id, criterion number) of the decisions in effect that met its
+    criteria; ``status``: (list number, index) in the centre's revocation list."""
+    unit = version.unit
+    _, framework_title = home_of(version)
+    case_item = (version.source or {}).get("case_identifier") or str(unit.id)  # as the unit's document names it
+    facts = [f"level {version.level}" if version.level is not None else None,
+             f"{version.credit_value} credits" if version.credit_value is not None else None]
+    achievement = {
+        "id": f"{root}/v1/units/{unit.id}/versions/{version.number}",
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPE,
+        "name": version.title,
+        "description": f"Unit {unit.code} of {unit.owner.name}: {version.title}"
+                       + (f" ({', '.join(f for f in facts if f)})" if any(facts) else "") + ".",
+        "criteria": {"narrative": "Every assessment criterion of each learning outcome met, as the unit sets them:\n"
+                                  + "\n".join(f"{number}. {title}" for number, title in outcomes)},
+        "humanCode": unit.code,
+        "version": str(version.number),
+        "alignment": [{"type": ["Alignment"], "targetType": "CFItem", "targetName": version.title,
+                       "targetCode": unit.code, "targetFramework": framework_title,
+                       "targetUrl": f"{root}{BASE_PATH}/CFItems/{case_item}"}],
+    }
+    if version.credit_value is not None:
+        achievement["creditsAvailable"] = version.credit_value
+    if version.level is not None:
+        achievement["tag"] = [f"Level {version.level}"]
+    subject = {"type": ["AchievementSubject"], "achievement": achievement}
+    identity = _identity(learner)
+    if identity:
+        subject["identifier"] = [identity]
+    if version.credit_value is not None:
+        subject["creditsEarned"] = version.credit_value
+    list_number, index = status
+    status_url = status_list_url(root, centre.id, list_number)
+    return {
+        "@context": [VC_V2, OB_V3],
+        "id": credential_url(root, credential_id),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": issuer_id(root, centre.id), "type": ["Profile"], "name": centre.name},
+        "validFrom": xsd_datetime(issued_at),
+        "name": f"{unit.code}: {version.title}",
+        "credentialSubject": subject,
+        "evidence": [{"id": f"{root}/v1/decisions/{decision_id}", "type": ["Evidence"],
+                      "name": f"Assessment criterion {number} met"} for decision_id, number in decisions],
+        "credentialStatus": {"id": f"{status_url}#{index}", "type": "BitstringStatusListEntry",
+                             "statusPurpose": "revocation", "statusListIndex": str(index),
+                             "statusListCredential": status_url},
+    }
+
+
+def _identity(learner: Learner) -> dict | None:
+    """The learner as a salted SHA-256 of their ULN (or, without a real ULN, of their email), as OB 3.0's
+    IdentityObject allows: a verifier who is told the ULN can check it; nobody else learns it."""
+    uln = learner.uln
+    if uln and uln != TEMPORARY_ULN and uln.isdigit() and len(uln) == 10:
+        value, kind = uln, "ext:UniqueLearnerNumber"
+    elif learner.email:
+        value, kind = learner.email.strip().lower(), "emailAddress"
+    else:
+        return None
+    salt = os.urandom(16).hex()
+    return {"type": "IdentityObject", "identityType": kind, "hashed": True, "salt": salt,
+            "identityHash": "sha256$" + hashlib.sha256((value + salt).encode()).hexdigest()}
+
+
+def issuer_profile(root: str, centre: Centre, keys: list[IssuerKey]) -> dict:
+    """A centre's issuer Profile: who issues its credentials, and every key they were signed with (Multikeys)."""
+    profile_id = issuer_id(root, centre.id)
+    methods = [{"id": verification_method(root, centre.id, key.public_key_multibase), "type": "Multikey",
+                "controller": profile_id, "publicKeyMultibase": key.public_key_multibase} for key in keys]
+    return {"@context": [VC_V2, OB_V3, DATA_INTEGRITY_V2], "id": profile_id, "type": ["Profile"],
+            "name": centre.name, "verificationMethod": methods,
+            "assertionMethod": [method["id"] for method in methods]}
+
+
+def status_list_credential(root: str, centre: Centre, number: int, revoked: list[int], valid_from: datetime) -> dict:
+    """The unsigned BitstringStatusListCredential of a centre's revocation list ``number``: the bit of each index in
+    ``revoked`` set."""
+    bits = bytearray(LIST_LENGTH // 8)
+    for index in revoked:
+        bits[index // 8] |= 0x80 >> (index % 8)  # the first index is the left-most bit
+    encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode().rstrip("=")
+    url = status_list_url(root, centre.id, number)
+    return {"@context": [VC_V2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer_id(root, centre.id), "validFrom": xsd_datetime(valid_from),
+            "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
+                                  "encodedList": encoded}}

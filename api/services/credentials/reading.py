@@ -1,0 +1,61 @@
+"""Reading credentials. A credential, its issuer's profile and the issuer's status lists are public by id (a
+verifier needs no account); the list of a learner's credentials is for whoever may read the learner's records."""
+
+import json
+import uuid
+
+from api.errors import NotFound
+from api.models import Centre, Credential
+from api.models.base import iso_utc, utcnow
+from api.services.common.access import Principal, visible_learner
+from api.services.credentials import documents, keys, proofs
+from api.services.credentials.issuing import public_root
+
+MAX_LIST = 2**31 - 1  # list numbers are stored as 32-bit integers: a larger one names no list
+
+
+def credential_body(credential: Credential) -> dict:
+    """A credential as the learner's list shows it: its record, and the signed credential itself."""
+    return {"id": str(credential.id), "href": f"/v1/credentials/{credential.id}",
+            "enrolment_id": str(credential.enrolment_id), "unit_version_id": str(credential.unit_version_id),
+            "issued_at": iso_utc(credential.issued_at),
+            "revoked_at": iso_utc(credential.revoked_at) if credential.revoked_at else None,
+            "status": "revoked" if credential.revoked_at else "active",
+            "credential": json.loads(credential.document)}
+
+
+def learner_credentials(principal: Principal, learner_id: uuid.UUID) -> list[dict]:
+    """Every credential issued to the learner, newest first, revoked ones included."""
+    learner = visible_learner(principal, learner_id)
+    return [credential_body(c) for c in Credential.select().where(Credential.learner == learner.id)
+            .order_by(Credential.issued_at.desc(), Credential.id.desc())]
+
+
+def credential_document(credential_id: uuid.UUID) -> dict:
+    """The signed credential (public)."""
+    credential = Credential.get_or_none(Credential.id == credential_id)
+    if credential is None:
+        raise NotFound(f"no credential {credential_id}")
+    return json.loads(credential.document)
+
+
+def issuer_profile(centre_id: uuid.UUID) -> dict:
+    """A centre's issuer Profile with every key it has signed with (public)."""
+    centre = Centre.get_or_none(Centre.id == centre_id)
+    if centre is None:
+        raise NotFound(f"no issuer {centre_id}")
+    return documents.issuer_profile(public_root(), centre, keys.public_keys(centre.id))
+
+
+def status_list(centre_id: uuid.UUID, number: int) -> dict:
+    """The centre's revocation list ``number`` as a BitstringStatusListCredential signed now with its current key
+    (public)."""
+    centre = Centre.get_or_none(Centre.id == centre_id) if 1 <= number <= MAX_LIST else None
+    entries = list(Credential.select(Credential.status_index, Credential.revoked_at).where(
+        (Credential.centre == centre_id) & (Credential.status_list == number)).tuples()) if centre else []
+    if not entries:
+        raise NotFound(f"no status list {number} of issuer {centre_id}")
+    revoked = [index for index, revoked_at in entries if revoked_at is not None]
+    root, now = public_root(), utcnow()
+    document = documents.status_list_credential(root, centre, number, revoked, now)
+    return proofs.sign(document, keys.current_key(root, centre.id), documents.xsd_datetime(now))

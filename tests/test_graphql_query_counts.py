@@ -70,3 +70,17 @@ def test_enrolment_list_with_trees_is_constant_in_the_page_size(client, auth, id
     learners = "query($n: Int!) { learners(first: $n) { nodes { enrolments { nodes { progress { met } } } " \
                "progress { units } } } }"
     assert queries(client, learners, {"n": 1}, headers) == queries(client, learners, {"n": 4}, headers)
+
+
+def test_learner_list_with_credentials_is_constant_in_the_page_size(client, auth, identities, unit_ids):
+    criteria = criteria_of(client, unit_ids["B13"])
+    for n in range(4):
+        learner = make_learner(client, auth, identities, uln=valid_uln(n + 20))["id"]
+        enrolment = enrol(client, auth, identities, learner, unit_ids["B13"])["id"]
+        post(client, auth, "assessor_a", f"/v1/enrolments/{enrolment}/decisions/batch", {"decisions": [
+            {"criterion_id": c, "outcome": "met", "feedback": "seen"} for c in criteria]})
+    query = "query($n: Int!) { learners(first: $n) { nodes { id credentials { id status credential } } } }"
+    headers = auth("centre_admin_a")
+    listed = gql(client, query, {"n": 4}, headers)["data"]["learners"]["nodes"]
+    assert sum(len(learner["credentials"]) for learner in listed) == 4
+    assert queries(client, query, {"n": 1}, headers) == queries(client, query, {"n": 4}, headers)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from api.services.common.access import Principal
 from api.services.content import catalog
+from api.services.credentials import reading
 from api.services.tracking import batch_reads, progress
 
 
@@ -101,7 +102,9 @@ def _learner_loaders(context: Context) -> dict[str, BatchLoader]:
         return found
 
     return {"enrolments": BatchLoader(_field("id"), enrolments, default=[]),
-            "etag": BatchLoader(_field("id"), lambda ids: batch_reads.learner_etags(context.principal, ids))}
+            "etag": BatchLoader(_field("id"), lambda ids: batch_reads.learner_etags(context.principal, ids)),
+            "credentials": BatchLoader(_field("id"), lambda ids: reading.credentials_by_learner(context.principal, ids),
+                                       default=[])}
 
 
 def _unit_loaders(context: Context) -> dict[str, BatchLoader]:

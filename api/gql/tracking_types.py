@@ -12,7 +12,6 @@ from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
 from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, StaffRole, Verdict
 from api.gql.records import Connection, connection_from_list
-from api.services.credentials import reading
 from api.services.tracking import progress
 
 
@@ -369,7 +368,7 @@ class Learner:
     @strawberry.field(description="Every credential issued to the learner (revoked ones too), newest first.")
     def credentials(self, parent: strawberry.Parent[dict], info: Info) -> list[Credential]:
         return [{**c, "status": CredentialStatus(c["status"])}
-                for c in reading.learner_credentials(info.context.principal, uuid.UUID(str(parent["id"])))]
+                for c in info.context.load("learner", "credentials", parent)]
 
     @strawberry.field
     def progress(self, parent: strawberry.Parent[dict], info: Info) -> LearnerProgress:

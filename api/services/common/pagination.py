@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
 from api.errors import InvalidParameter
-from api.services.common.secrets import signing_secret
+from api.services.common.app_settings import signing_secret
 
 MAX_CURSOR_LENGTH = 4096  # what a list or feed accepts; our own cursors stay far below it
 MAX_KEY_TEXT = 1000  # characters of one text value in a sort key (the longest sorted column holds 255)

@@ -34,8 +34,8 @@ def status_list_url(root: str, centre_id: uuid.UUID, number: int) -> str:
 def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, learner: Learner, centre: Centre,
                     version: UnitVersion, outcomes: list, decisions: list, issued_at: datetime, status: tuple) -> dict:
     """The unsigned AchievementCredential of a completed enrolment. ``outcomes``: (number, title) of its version's
-    learning outcomes; ``decisions``: (decision id, criterion number) of the decisions in effect that met its
-    criteria; ``status``: (list number, index) in the centre's revocation list."""
+    learning outcomes; ``decisions``: (decision id, criterion number) of the latest decision on each criterion,
+    where it is met; ``status``: (list number, index) in the centre's revocation list."""
     unit = version.unit
     _, framework_title = home_of(version)
     case_item = (version.source or {}).get("case_identifier") or str(unit.id)  # as the unit's document names it

@@ -2,9 +2,9 @@
 write that moved them (tallies.changing and enrolment migration call ``follow`` with the events they append).
 
 One credential is live per enrolment (the database's unique index says so), so issuing is idempotent: an enrolment
-already holding a live credential keeps it. Taking an enrolment out of complete (a superseding decision, an IQA
-verdict that does not confirm) revokes its credential: the bit at its index in the centre's status list is set.
-Completing it again issues a new credential, at a new index."""
+already holding a live credential keeps it. Taking an enrolment out of complete (a superseding decision, IQA
+sampling, a verdict that does not confirm) revokes its credential: the bit at its index in the centre's status list
+is set. Completing it again issues a new credential, at a new index."""
 
 import json
 import random
@@ -27,7 +27,7 @@ from api.models import (
     UnitVersion,
 )
 from api.models.base import utcnow
-from api.services.common.secrets import settings
+from api.services.common.app_settings import settings
 from api.services.credentials import documents, keys, proofs
 from api.services.sync.feed import TRACKING_COLUMNS
 
@@ -114,9 +114,9 @@ def _decisions_met(enrolment_id: uuid.UUID) -> list[tuple[str, str]]:
 def _free_index(centre_id: uuid.UUID) -> tuple[int, int]:
     """(list number, index) not yet taken in the centre's status lists, chosen at random (so an index tells nothing
     of when a credential was issued) in its newest list, or in a new list once the newest is half full."""
-    newest = (Credential.select(Credential.status_list).where(Credential.centre == centre_id)
-              .order_by(Credential.status_list.desc()).limit(1).scalar()) or 1
-    taken = Credential.select().where((Credential.centre == centre_id) & (Credential.status_list == newest)).count()
+    newest, taken = (Credential.select(Credential.status_list, fn.COUNT(Credential.id))
+                     .where(Credential.centre == centre_id).group_by(Credential.status_list)
+                     .order_by(Credential.status_list.desc()).tuples().first()) or (1, 0)
     if taken >= documents.LIST_LENGTH // 2:
         newest += 1
     while True:

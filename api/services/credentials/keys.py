@@ -23,7 +23,7 @@ from api.models import IssuerKey
 from api.models.base import utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, require, visible_centre
-from api.services.common.secrets import settings, signing_secret
+from api.services.common.app_settings import settings, signing_secret
 from api.services.credentials.proofs import SigningKey, public_key_multibase
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,9 @@ from api.ids import new_id
 from api.models import WebhookAttempt, WebhookEndpoint
 from api.models.base import utcnow
 from api.services.common.access import Principal
+from api.services.common.app_settings import settings as app_settings
 from api.services.sync import feed
 from api.services.webhooks import signing, targets
-from api.services.webhooks.settings import webhook_settings
 
 log = logging.getLogger(__name__)
 # Seconds to wait before each retry of one event: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h (x3), 12 h, 24 h: 73.7 hours.
@@ -93,7 +93,7 @@ def claim(worker: str, lease_seconds: int) -> uuid.UUID | None:
 def work_on(endpoint_id: uuid.UUID, worker: str, client: httpx.Client) -> int:
     """Send the claimed endpoint's next events, one at a time, until it has none, one fails, the lease is lost or
     it has had its turn; then let it go. How many were delivered."""
-    settings = webhook_settings()
+    settings = app_settings()
     delivered = 0
     while delivered < EVENTS_PER_TURN:
         started = _start_attempt(endpoint_id, worker, settings.webhook_lease_seconds)
@@ -232,7 +232,7 @@ def _since(started: float) -> int:
 def run(worker: str, *, stop, idle_wait) -> None:
     """Deliver until ``stop()`` is true: claim an endpoint that is due, work on it, repeat; when none is due, call
     ``idle_wait()`` (which waits a little, or until stopping)."""
-    settings = webhook_settings()
+    settings = app_settings()
     with httpx.Client(follow_redirects=False, headers={"user-agent": USER_AGENT}) as client:
         while not stop():
             try:

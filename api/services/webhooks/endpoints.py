@@ -19,10 +19,10 @@ from api.services.common.access import (
     visible_centre,
     webhook_owners_condition,
 )
+from api.services.common.app_settings import settings as app_settings
 from api.services.common.pagination import Page, keyset_page
 from api.services.sync import feed
 from api.services.webhooks import signing, targets
-from api.services.webhooks.settings import webhook_settings
 
 SECRET_GRACE = timedelta(hours=24)  # a rotated secret still signs (beside the new one) for this long
 MAX_ENDPOINTS_PER_OWNER = 20
@@ -87,7 +87,7 @@ def _owner(principal: Principal, data: dict) -> tuple[uuid.UUID | None, uuid.UUI
 
 
 def _checked_url(url: str) -> str:
-    problem = targets.url_problem(url) or targets.address_problem(url, webhook_settings().webhook_allow_private)
+    problem = targets.url_problem(url) or targets.address_problem(url, app_settings().webhook_allow_private)
     if problem:
         raise ValidationFailed(f"url {problem}", errors={"url": [problem]})
     return url

@@ -1,4 +1,5 @@
-"""The deployment's settings as services need them, inside a request or outside one (a CLI command, a test)."""
+"""The deployment's settings as services need them: the app's inside a request, the environment's outside one (a CLI
+command such as `qualtrack worker`, a test)."""
 
 from functools import lru_cache
 

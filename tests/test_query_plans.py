@@ -33,6 +33,7 @@ def _requests(ids: dict) -> dict:
         "unit list": ("GET", "/v1/units?status=published&limit=50", None),
         "learner list": ("GET", f"/v1/learners?centre_id={centre}&limit=50", None),
         "learner list by name": ("GET", f"/v1/learners?centre_id={centre}&sort=name&limit=50", None),
+        "learner list of every centre": ("GET", "/v1/learners?limit=50", None),
         "learner delta sync": ("GET", f"/v1/learners?sort=updated_at&updated_since={since}&limit=50", None),
         "enrolment delta sync": ("GET", f"/v1/enrolments?sort=updated_at&updated_since={since}&limit=50", None),
         "enrolments of a learner": ("GET", f"/v1/enrolments?learner_id={learner}", None),
@@ -71,8 +72,13 @@ def _statements(client, auth, method: str, path: str, body) -> list[tuple]:
     return [query.msg for query in counter.get_queries() if PLANNED.match(query.msg[0])]
 
 
+# Nodes that read all of their input before giving a row: a LIMIT above one of them does not stop the read below it.
+READ_WHOLE_FIRST = {"Sort", "Aggregate", "Hash", "Materialize", "WindowAgg", "SetOp"}
+
+
 def _postgres_whole_reads(plan: dict, limited: bool = False) -> list[str]:
-    """Nodes of a PostgreSQL JSON plan that read a large table whole."""
+    """Nodes of a PostgreSQL JSON plan that read a large table whole (a LIMIT stops an unconditioned index scan,
+    unless a sort or the like lies between them)."""
     found = []
     table = plan.get("Relation Name")
     if table in LARGE_TABLES:
@@ -81,14 +87,17 @@ def _postgres_whole_reads(plan: dict, limited: bool = False) -> list[str]:
         elif plan["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan and not limited:
             found.append(f"{plan['Node Type']} of all of {table} ({plan.get('Index Name')})")
     for child in plan.get("Plans", []):
-        found += _postgres_whole_reads(child, limited or plan["Node Type"] == "Limit")
+        found += _postgres_whole_reads(child, (limited or plan["Node Type"] == "Limit")
+                                       and plan["Node Type"] not in READ_WHOLE_FIRST)
     return found
 
 
 def _sqlite_whole_reads(sql: str, rows: list) -> list[str]:
     """``SCAN <large table>`` steps of a SQLite query plan (which names a table by its alias), unless the statement
-    stops at a LIMIT."""
-    if re.search(r"\bLIMIT\b", sql, re.I):
+    stops at a LIMIT that no sort of every row comes before (a temporary B-tree for the whole ORDER BY; one for its
+    right part only sorts the ties of an index's order)."""
+    sorts_first = any(row[-1] == "USE TEMP B-TREE FOR ORDER BY" for row in rows)
+    if re.search(r"\bLIMIT\b", sql, re.I) and not sorts_first:
         return []
     tables = {alias or table: table for table, alias in re.findall(
         r'\b(?:FROM|JOIN)\s+"?(\w+)"?(?:\s+(?:AS\s+)?"?(?!ON\b|WHERE\b|LEFT\b|JOIN\b|INNER\b)(\w+)"?)?', sql, re.I)}

@@ -29,13 +29,13 @@ from api.db.connections import (
 )
 from api.db.horizon import settled_before
 from api.db.locks import STARTUP_LOCK_KEY, Lease, held, startup_lock
-from api.db.raw import bytewise, db_timestamp, execute, fetch_in, fetch_rows, insert_rows, insert_values
+from api.db.raw import bytewise, capped_count, db_timestamp, execute, fetch_in, fetch_rows, insert_rows, insert_values
 from api.db.transactions import for_update, hold_until_commit, savepoint, write_transaction
 from api.db.transient import POSTGRES_RETRYABLE, SQLITE_RETRYABLE, is_transient
 
 __all__ = [
     "POSTGRES_RETRYABLE", "SQLITE_PRAGMAS", "SQLITE_RETRYABLE", "STARTUP_LOCK_KEY", "Lease", "bind", "bytewise",
-    "can_reconnect", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
+    "can_reconnect", "capped_count", "checkpoints_beside", "database_for", "database_proxy", "db_timestamp",
     "ensure_connected", "execute", "fetch_in", "fetch_rows", "for_update", "held", "hold_until_commit", "insert_rows",
     "insert_values", "is_sqlite", "is_transient", "keep_checkpointing", "make_database", "release",
     "release_connection", "savepoint", "settled_before", "startup_lock", "unconnected_copy", "write_transaction",

@@ -134,3 +134,18 @@ def fetch_rows(sql: str, params: Sequence = ()) -> list[tuple]:
 @lru_cache(maxsize=256)
 def _with_placeholders(sql: str, param: str) -> str:
     return sql.format(p=param)
+
+
+def capped_count(query: peewee.Select, cap: int, order: Sequence = ()) -> int:
+    """How many rows ``query`` matches, counting no further than ``cap`` (a larger answer means "more than cap - 1").
+
+    ``order`` is the order an index serves (the order the list's pages are read in). On PostgreSQL the count walks
+    that index as the pages do: counted in no order, the planner prefers a sequential scan of the table, and once a
+    table outgrows a quarter of shared_buffers such a scan reads through a small ring of buffers, so every count
+    reads its pages from outside the cache again. SQLite counts in no order: without statistics its planner may take
+    the order's index over a filter's more selective one."""
+    sqlite = isinstance(database_proxy.obj, peewee.SqliteDatabase)
+    capped = query.order_by(*(() if sqlite else order)).limit(cap).alias("capped")
+    if capped._count_can_project_one():  # peewee's own test (Select.count): no grouping or DISTINCT to keep
+        capped = capped.select(peewee.SQL("1"))
+    return peewee.Select([capped], [peewee.fn.COUNT(peewee.SQL("1"))]).scalar(database_proxy.obj)

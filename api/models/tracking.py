@@ -34,7 +34,8 @@ class Learner(BaseModel):
 
     class Meta:
         indexes = ((("centre", "uln"), False),  # also serves lookups by centre alone
-                   (("updated_at", "id"), False))  # lists in updated_at order (sync)
+                   (("updated_at", "id"), False),  # lists in updated_at order (sync)
+                   (("family_name", "given_name", "id"), False))  # lists in name order (migration 030)
         # and (centre_id, lower(family_name)), (centre_id, lower(given_name)): name search, on expressions a model
         # cannot declare (migration 014; tests/test_schema_drift.py checks they exist)
 

@@ -25,6 +25,7 @@ import peewee
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
+from api import db
 from api.errors import InvalidParameter
 from api.services.common.app_settings import signing_secret
 
@@ -75,14 +76,15 @@ def decode_cursor(cursor: str, length: int, scope: str = DEFAULT_SCOPE, paramete
     return key
 
 
-def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of) -> Page:
+def keyset_page(query, sort_fields: list, cursor: str | None, limit: int, key_of, *, indexed: bool = False) -> Page:
     """Run ``query`` ordered by ``sort_fields`` (ascending, last one unique) from after ``cursor``.
 
     ``key_of(row)`` returns a row's sort key as a JSON-able list. Two queries: the page (limit + 1 rows) and a count
     that stops past TOTAL_COUNTED_UP_TO, so a page of a list of millions costs what a page of a short one does.
+    ``indexed``: an index serves ``sort_fields`` in this order, so the count may follow it (db.capped_count).
     """
     scope = ",".join(f"{f.model._meta.table_name}.{f.column_name}" for f in sort_fields)
-    counted = query.order_by().limit(TOTAL_COUNTED_UP_TO + 1).count()
+    counted = db.capped_count(query, TOTAL_COUNTED_UP_TO + 1, sort_fields if indexed else ())
     total = counted if counted <= TOTAL_COUNTED_UP_TO else None
     if cursor:
         key = decode_cursor(cursor, len(sort_fields), scope)

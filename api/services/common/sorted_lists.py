@@ -15,13 +15,16 @@ from api import db
 from api.services.common.pagination import Page, keyset_page
 
 SORTS = ("name", "updated_at", "created_at")
+INDEXED_BY_DEFAULT = ("updated_at",)  # every list that syncs has an (updated_at, id) index
 
 
 def sorted_page(query: peewee.Select, model: type[peewee.Model], orders: dict[str, tuple[list, Callable]], *,
-                sort: str | None, updated_since: datetime | None, cursor: str | None, limit: int) -> Page:
+                sort: str | None, updated_since: datetime | None, cursor: str | None, limit: int,
+                indexed: tuple[str, ...] = INDEXED_BY_DEFAULT) -> Page:
     """A page of ``query`` in the order ``orders[sort]`` gives as (sort fields, key of a row); without ``sort``,
     ``updated_at`` order if ``updated_since`` is given, else the first order. Only rows of ``model`` updated at or
-    after ``updated_since``; in ``updated_at`` order, only rows stamped before the sync horizon."""
+    after ``updated_since``; in ``updated_at`` order, only rows stamped before the sync horizon. ``indexed`` names
+    the orders an index of ``model`` serves (pagination.keyset_page)."""
     sort = sort or ("updated_at" if updated_since else next(iter(orders)))
     if updated_since is not None:
         query = query.where(model.updated_at >= updated_since)
@@ -30,7 +33,7 @@ def sorted_page(query: peewee.Select, model: type[peewee.Model], orders: dict[st
         if horizon is not None:
             query = query.where(model.updated_at < horizon)
     fields, key_of = orders[sort]
-    return keyset_page(query, fields, cursor, limit, key_of)
+    return keyset_page(query, fields, cursor, limit, key_of, indexed=sort in indexed)
 
 
 def by_time(model: type[peewee.Model]) -> dict[str, tuple[list, Callable]]:

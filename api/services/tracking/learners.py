@@ -135,7 +135,7 @@ def list_learners(principal: Principal, *, centre_id, uln, external_system, exte
             matches = matches.where(LearnerExternalId.external_id == external_id)
         query = query.where(Learner.id.in_(matches))
     page = sorted_page(query, Learner, LEARNER_ORDERS, sort=sort, updated_since=updated_since, cursor=cursor,
-                       limit=limit)
+                       limit=limit, indexed=("name", "updated_at"))
     ids = [r.id for r in page.items]
     external: dict = {}
     for ref in LearnerExternalId.select().where(LearnerExternalId.learner.in_(ids)):

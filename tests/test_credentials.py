@@ -200,3 +200,48 @@ def test_a_rotated_key_keeps_what_it_signed_verifiable(client, auth, identities,
     assert not revoked(client, after["credential"])  # the status list is signed with the new key
     rotations = client.get(f"/v1/audit?centre_id={centre}", headers=auth("admin")).get_json()["items"]
     assert any(e["action"] == "issuer_key.rotated" for e in rotations)
+
+
+def test_meeting_a_qualification_s_rules_issues_its_credential_naming_the_unit_credentials(client, auth, identities,
+                                                                                          ids):
+    """The test qualification (TEST/0001/1) asks for B13 (mandatory), one unit of its optional group (CS 34) and 10
+    credits: its credential comes with the second unit's, once, with the two unit credentials as its evidence; it is
+    revoked when B13 stops being complete, and a new one comes when B13 is complete again."""
+    learner = make_learner(client, auth, identities)
+    b13, cs34 = (enrol(client, auth, identities, learner["id"], ids[code]) for code in ("B13", "CS 34"))
+    b13_criteria, cs34_criteria = criteria_of(client, ids["B13"]), criteria_of(client, ids["CS 34"])
+    sign_off(client, auth, b13["id"], b13_criteria)
+    assert [c["achievement"] for c in credentials_of(client, auth, learner["id"])] == ["unit"]
+    sign_off(client, auth, cs34["id"], cs34_criteria)
+    qualification, *units = credentials_of(client, auth, learner["id"])
+    assert (qualification["achievement"], qualification["qualification_id"]) == ("qualification", ids["qualification"])
+    assert qualification["enrolment_id"] is None and qualification["unit_version_id"] is None
+    assert sorted(u["enrolment_id"] for u in units) == sorted([b13["id"], cs34["id"]])
+    credential = qualification["credential"]
+    verify(client, credential)
+    assert not revoked(client, credential)
+    document = client.get(f"/v1/qualifications/{ids['qualification']}").get_json()
+    achievement = credential["credentialSubject"]["achievement"]
+    assert (achievement["name"], achievement["humanCode"]) == (document["title"], document["code"])
+    assert achievement["achievementType"] == "Diploma" and achievement["tag"] == [f"Level {document['level']}"]
+    assert "Mandatory: every one of B13." in achievement["criteria"]["narrative"]
+    assert "Optional: at least 1 of CS 34." in achievement["criteria"]["narrative"]
+    [alignment] = achievement["alignment"]
+    assert alignment["targetType"] == "ext:CFDocument"
+    assert public_get(client, alignment["targetUrl"])["identifier"] == ids["qualification"]
+    assert sorted(e["id"] for e in credential["evidence"]) == sorted(u["credential"]["id"] for u in units)
+    assert credential["credentialSubject"]["creditsEarned"] == sum(
+        u["credential"]["credentialSubject"].get("creditsEarned", 0) for u in units)
+    sign_off(client, auth, cs34["id"], cs34_criteria[:1], reason="seen again")  # still complete: nothing new
+    assert len(credentials_of(client, auth, learner["id"])) == 3
+
+    sign_off(client, auth, b13["id"], b13_criteria[:1], outcome="not_yet_met", reason="misread")
+    assert {c["id"]: c["status"] for c in credentials_of(client, auth, learner["id"])}[qualification["id"]] \
+        == "revoked"
+    assert revoked(client, credential)
+    sign_off(client, auth, b13["id"], b13_criteria[:1], reason="seen again")
+    now = [c for c in credentials_of(client, auth, learner["id"]) if c["status"] == "active"]
+    [again] = [c for c in now if c["achievement"] == "qualification"]
+    assert again["id"] != qualification["id"] and not revoked(client, again["credential"])
+    assert sorted(e["id"] for e in again["credential"]["evidence"]) == sorted(
+        c["credential"]["id"] for c in now if c["achievement"] == "unit")

@@ -326,12 +326,23 @@ class CredentialStatus(enum.Enum):
     REVOKED = "revoked"
 
 
-@strawberry.type(description="An Open Badges 3.0 credential issued when an enrolment became complete.")
+@strawberry.enum(description="What a credential records: a unit completed, or a qualification achieved.")
+class CredentialAchievement(enum.Enum):
+    UNIT = "unit"
+    QUALIFICATION = "qualification"
+
+
+@strawberry.type(description="An Open Badges 3.0 credential issued when an enrolment became complete, or when the "
+                             "learner met a qualification's rules of combination.")
 class Credential:
     id: uuid.UUID
     href: str
-    enrolment_id: uuid.UUID
-    unit_version_id: uuid.UUID
+    achievement: CredentialAchievement
+    enrolment_id: uuid.UUID | None = strawberry.field(description="The completed enrolment (a unit's credential).")
+    unit_version_id: uuid.UUID | None = strawberry.field(
+        description="The unit version the enrolment was on when it completed (a unit's credential).")
+    qualification_id: uuid.UUID | None = strawberry.field(
+        description="The qualification achieved (a qualification's credential).")
     issued_at: dt.datetime
     revoked_at: dt.datetime | None
     status: CredentialStatus
@@ -367,7 +378,7 @@ class Learner:
 
     @strawberry.field(description="Every credential issued to the learner (revoked ones too), newest first.")
     def credentials(self, parent: strawberry.Parent[dict], info: Info) -> list[Credential]:
-        return [{**c, "status": CredentialStatus(c["status"])}
+        return [{**c, "status": CredentialStatus(c["status"]), "achievement": CredentialAchievement(c["achievement"])}
                 for c in info.context.load("learner", "credentials", parent)]
 
     @strawberry.field

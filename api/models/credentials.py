@@ -1,10 +1,11 @@
-"""Open Badges credentials: each centre's signing keys, and the credentials issued for completed units."""
+"""Open Badges credentials: each centre's signing keys, and the credentials issued for completed units and
+achieved qualifications."""
 
 import peewee
 
 from api.models.accounts import Centre
 from api.models.base import BaseModel, utcnow
-from api.models.content import UnitVersion
+from api.models.content import Qualification, UnitVersion
 from api.models.tracking import Enrolment, Learner
 
 
@@ -26,16 +27,18 @@ IssuerKey.add_index(IssuerKey.index(IssuerKey.centre, unique=True, where=IssuerK
 
 
 class Credential(BaseModel):
-    """An OpenBadgeCredential a centre issued when a learner's enrolment became complete: its signed ``document``
-    as served, and its place in the centre's revocation status list (``status_list``, ``status_index``). One is live
-    (``revoked_at`` null) per enrolment; completing an enrolment again after its credential was revoked issues a new
-    one."""
+    """An OpenBadgeCredential a centre issued when a learner's enrolment became complete (``enrolment`` and
+    ``unit_version`` set), or when the learner met a qualification's rules of combination (``qualification`` set):
+    its signed ``document`` as served, and its place in the centre's revocation status list (``status_list``,
+    ``status_index``). One is live (``revoked_at`` null) per enrolment, and per learner and qualification; achieving
+    it again after its credential was revoked issues a new one."""
 
     id = peewee.UUIDField(primary_key=True)
     centre = peewee.ForeignKeyField(Centre, on_delete="RESTRICT", index=False)  # (centre, list, index) below
     learner = peewee.ForeignKeyField(Learner, on_delete="RESTRICT", index=False)  # (learner, issued_at) below
-    enrolment = peewee.ForeignKeyField(Enrolment, on_delete="RESTRICT")
-    unit_version = peewee.ForeignKeyField(UnitVersion, on_delete="RESTRICT", index=False)
+    enrolment = peewee.ForeignKeyField(Enrolment, on_delete="RESTRICT", null=True)
+    unit_version = peewee.ForeignKeyField(UnitVersion, on_delete="RESTRICT", index=False, null=True)
+    qualification = peewee.ForeignKeyField(Qualification, on_delete="RESTRICT", index=False, null=True)
     document = peewee.TextField()
     status_list = peewee.IntegerField()
     status_index = peewee.IntegerField()
@@ -48,5 +51,8 @@ class Credential(BaseModel):
 
 Credential.add_index(Credential.index(Credential.enrolment, unique=True, where=Credential.revoked_at.is_null(),
                                      name="credential_enrolment_id_live"))
+Credential.add_index(Credential.index(Credential.learner, Credential.qualification, unique=True,
+                                      where=Credential.revoked_at.is_null() & Credential.qualification.is_null(False),
+                                      name="credential_learner_qualification_live"))
 
 CREDENTIAL_MODELS = [IssuerKey, Credential]

@@ -1,5 +1,6 @@
-"""The JSON-LD documents of Open Badges 3.0 as this service writes them: a unit's AchievementCredential, a centre's
-issuer Profile (with the Multikeys its credentials name), and a BitstringStatusListCredential."""
+"""The JSON-LD documents of Open Badges 3.0 as this service writes them: the AchievementCredential of a unit or of a
+qualification, a centre's issuer Profile (with the Multikeys its credentials name), and a
+BitstringStatusListCredential."""
 
 import base64
 import gzip
@@ -8,13 +9,15 @@ import os
 import uuid
 from datetime import datetime
 
-from api.models import Centre, Enrolment, IssuerKey, Learner, UnitVersion
+from api.models import Centre, Enrolment, IssuerKey, Learner, Qualification, UnitVersion
 from api.models.tracking import TEMPORARY_ULN
 from api.services.credentials.contexts import DATA_INTEGRITY_V2, OB_V3, VC_V2
 from api.services.credentials.keys import issuer_id, verification_method
 from api.services.interop.case import BASE_PATH, home_of
 
 ACHIEVEMENT_TYPE = "ext:QualificationUnit"  # the spec's extension form: OB 3.0 has no term for a unit
+# A qualification's type is the size its title names (RQF titles say Award, Certificate or Diploma), else Achievement
+QUALIFICATION_SIZES = ("Award", "Certificate", "Diploma")
 LIST_LENGTH = 131_072  # bits in a status list: the minimum BitstringStatusList asks for, for group privacy
 
 
@@ -66,6 +69,62 @@ def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, l
         subject["identifier"] = [identity]
     if version.credit_value is not None:
         subject["creditsEarned"] = version.credit_value
+    evidence = [{"id": f"{root}/v1/decisions/{decision_id}", "type": ["Evidence"],
+                 "name": f"Assessment criterion {number} met"} for decision_id, number in decisions]
+    return _credential(root, credential_id, centre, f"{unit.code}: {version.title}", subject, evidence, issued_at,
+                       status)
+
+
+def qualification_credential(root: str, credential_id: uuid.UUID, qualification: Qualification, learner: Learner,
+                             centre: Centre, progress: dict, codes: dict, units: list, issued_at: datetime,
+                             status: tuple) -> dict:
+    """The unsigned AchievementCredential of a qualification whose rules of combination the learner met.
+    ``progress``: progress.qualification_document of the learner; ``codes``: unit id -> unit code of its members;
+    ``units``: (credential id, unit code, unit title) of the live credential of each unit that counted."""
+    rules = [_group_rule(group, codes) for group in progress["groups"]]
+    if progress["min_credits"]:
+        rules.append(f"At least {progress['min_credits']} credits in all.")
+    size = next((word for word in QUALIFICATION_SIZES if word in qualification.title.split()), "Achievement")
+    achievement = {
+        "id": f"{root}/v1/qualifications/{qualification.id}",
+        "type": ["Achievement"],
+        "achievementType": size,
+        "name": qualification.title,
+        "description": f"Qualification {qualification.code} of {qualification.owner.name}: {qualification.title}"
+                       + (f" (level {qualification.level})" if qualification.level is not None else "") + ".",
+        "criteria": {"narrative": "The rules of combination met, as the qualification sets them:\n"
+                                  + "\n".join(rules)},
+        "humanCode": qualification.code,
+        "alignment": [{"type": ["Alignment"], "targetType": "ext:CFDocument", "targetName": qualification.title,
+                       "targetCode": qualification.code,
+                       "targetUrl": f"{root}{BASE_PATH}/CFDocuments/{qualification.id}"}],
+    }
+    if qualification.level is not None:
+        achievement["tag"] = [f"Level {qualification.level}"]
+    subject = {"type": ["AchievementSubject"], "achievement": achievement,
+               "creditsEarned": progress["credits_earned"]}
+    identity = _identity(learner)
+    if identity:
+        subject["identifier"] = [identity]
+    evidence = [{"id": credential_url(root, unit_credential_id), "type": ["Evidence"],
+                 "name": f"Unit {code}: {title}"} for unit_credential_id, code, title in units]
+    return _credential(root, credential_id, centre, qualification.title, subject, evidence, issued_at, status)
+
+
+def _group_rule(group: dict, codes: dict) -> str:
+    """One group of a qualification's rules of combination, in words: "Mandatory: every one of B13, CS 34."."""
+    members = ", ".join(codes.get(unit["unit_id"], unit["unit_id"]) for unit in group["units"])
+    if group["mandatory"]:
+        return f"{group['name']}: every one of {members}."
+    wanted = [f"at least {group['min_units']} of {members}" if group["min_units"] else None,
+              f"at least {group['min_credits']} credits from {members}" if group["min_credits"] else None]
+    return f"{group['name']}: {' and '.join(w for w in wanted if w) or f'any of {members}'}."
+
+
+def _credential(root: str, credential_id: uuid.UUID, centre: Centre, name: str, subject: dict, evidence: list,
+                issued_at: datetime, status: tuple) -> dict:
+    """An unsigned OpenBadgeCredential of ``centre`` about ``subject``, at ``status`` (list number, index) of the
+    centre's revocation list."""
     list_number, index = status
     status_url = status_list_url(root, centre.id, list_number)
     return {
@@ -74,10 +133,9 @@ def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, l
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": {"id": issuer_id(root, centre.id), "type": ["Profile"], "name": centre.name},
         "validFrom": xsd_datetime(issued_at),
-        "name": f"{unit.code}: {version.title}",
+        "name": name,
         "credentialSubject": subject,
-        "evidence": [{"id": f"{root}/v1/decisions/{decision_id}", "type": ["Evidence"],
-                      "name": f"Assessment criterion {number} met"} for decision_id, number in decisions],
+        "evidence": evidence,
         "credentialStatus": {"id": f"{status_url}#{index}", "type": "BitstringStatusListEntry",
                              "statusPurpose": "revocation", "statusListIndex": str(index),
                              "statusListCredential": status_url},

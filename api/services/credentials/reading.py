@@ -15,9 +15,14 @@ MAX_LIST = 2**31 - 1  # list numbers are stored as 32-bit integers: a larger one
 
 
 def credential_body(credential: Credential) -> dict:
-    """A credential as the learner's list shows it: its record, and the signed credential itself."""
+    """A credential as the learner's list shows it: its record (what it is for: a unit, through its enrolment, or a
+    qualification), and the signed credential itself."""
+    unit = credential.enrolment_id is not None
     return {"id": str(credential.id), "href": f"/v1/credentials/{credential.id}",
-            "enrolment_id": str(credential.enrolment_id), "unit_version_id": str(credential.unit_version_id),
+            "achievement": "unit" if unit else "qualification",
+            "enrolment_id": str(credential.enrolment_id) if unit else None,
+            "unit_version_id": str(credential.unit_version_id) if unit else None,
+            "qualification_id": None if unit else str(credential.qualification_id),
             "issued_at": iso_utc(credential.issued_at),
             "revoked_at": iso_utc(credential.revoked_at) if credential.revoked_at else None,
             "status": "revoked" if credential.revoked_at else "active",

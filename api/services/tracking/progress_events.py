@@ -65,10 +65,7 @@ def completion_moved(place: Place, actor: str, was_complete: bool, now_complete:
                           .distinct().order_by(Qualification.id))
     if not qualifications:
         return events
-    units = {unit: (str(enrolment), bool(complete)) for unit, enrolment, complete in
-             Enrolment.select(Enrolment.unit, Enrolment.id, EnrolmentTally.complete)
-             .join(EnrolmentTally, JOIN.LEFT_OUTER).where(Enrolment.learner == place.learner_id,
-                                                          Enrolment.status != "withdrawn").tuples()}
+    units = learner_units(place.learner_id)
     if place.unit_id not in units:
         return events  # a withdrawn enrolment counts towards no qualification
     units_before = {**units, place.unit_id: (units[place.unit_id][0], was_complete)}
@@ -79,6 +76,15 @@ def completion_moved(place: Place, actor: str, was_complete: bool, now_complete:
             events.append(place.event("qualification.completed" if achieved else "qualification.uncompleted", actor,
                                       qualification.id))
     return events
+
+
+def learner_units(learner_id) -> dict:
+    """{unit id: (enrolment id, complete)} of the learner's enrolments that count towards a qualification (every
+    one but the withdrawn), as progress.qualification_document takes them."""
+    return {unit: (str(enrolment), bool(complete)) for unit, enrolment, complete in
+            Enrolment.select(Enrolment.unit, Enrolment.id, EnrolmentTally.complete)
+            .join(EnrolmentTally, JOIN.LEFT_OUTER).where(Enrolment.learner == learner_id,
+                                                         Enrolment.status != "withdrawn").tuples()}
 
 
 def _uuid(raw) -> uuid.UUID:

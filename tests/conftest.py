@@ -2,6 +2,7 @@
 loaded with data/units once per session; every test runs inside a transaction that is rolled back afterwards."""
 
 import atexit
+import json
 import os
 import shutil
 import sqlite3
@@ -396,12 +397,18 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
     spare = accounts.create_account("spare@example.test", TEST_PASSWORD, roles=["centre_admin"], centres=["A"])
     spare_client = accounts.create_client("spare client", ["tracking:read"], centre="A").client
     webhook = post(client, auth, "centre_admin_a", "/v1/webhooks/endpoints", {"url": "http://127.0.0.1:9/hooks"})
+    standard = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "apprenticeships" / "ST0072_1.1.json").read_text())
+    in_development = {**standard, "version": "1.2", "status": "In development"}  # for admins only
+    assert client.post("/v1/imports/apprenticeship-standards", json=[standard, in_development],
+                       headers=admin).status_code == 200
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
             "trainee_decision": trainee_decision, "sample": sample, "plan": plan, "assessor_a": assessor,
             "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id,
-            "webhook": webhook["id"], "credential_learner": credential_learner, "credential": credential}
+            "webhook": webhook["id"], "credential_learner": credential_learner, "credential": credential,
+            "apprenticeship_standard": "ST0072", "apprenticeship_version": "1.1",
+            "apprenticeship_version_in_development": "1.2"}
 
 
 def completed_unit(client, auth, identities: Identities, content_ids: dict) -> tuple[str, str]:

@@ -243,6 +243,7 @@ def probes(ids: dict) -> dict[str, list[Probe]]:
         **tracking_probes(ids),
         **admin_probes(ids),
         **credential_probes(ids),
+        **apprenticeship_probes(ids),
         **webhook_probes(ids),
     }
 
@@ -285,6 +286,25 @@ def credential_probes(ids: dict) -> dict[str, list[Probe]]:
     }
 
 
+def apprenticeship_probes(ids: dict) -> dict[str, list[Probe]]:
+    """Apprenticeship standards: versions published for delivery are everyone's; one in development, and imports,
+    are admins' (anyone else finds no such version: 404)."""
+    standard = f"/v1/apprenticeship-standards/{ids['apprenticeship_standard']}"
+    published = f"{standard}/versions/{ids['apprenticeship_version']}"
+    in_development = f"{standard}/versions/{ids['apprenticeship_version_in_development']}"
+    return {
+        "apprenticeships.list_standards": [Probe("GET", "/v1/apprenticeship-standards", EVERYONE,
+                                                 shows=ids["apprenticeship_standard"])],
+        "apprenticeships.get_standard": [Probe("GET", standard, EVERYONE)],
+        "apprenticeships.get_standard_version": [Probe("GET", published, EVERYONE),
+                                                 Probe("GET", in_development, {"admin"})],
+        "apprenticeships.get_standard_version_changes": [
+            Probe("GET", f"{published}/changes?since={ids['apprenticeship_version']}", EVERYONE)],
+        "apprenticeships.import_standards": [Probe("POST", "/v1/imports/apprenticeship-standards", {"admin"},
+                                                   body=[], refusals=frozenset({401, 403}))],
+    }
+
+
 def admin_probes(ids: dict) -> dict[str, list[Probe]]:
     """Account administration: admins only (on an account and a client that no caller uses; ids without them, as
     the GraphQL matrix passes, get placeholders: these endpoints are REST only)."""
@@ -305,7 +325,8 @@ def admin_probes(ids: dict) -> dict[str, list[Probe]]:
 ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_criterion", "b13_outcome", "cs39_outcome",
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
             "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
-            "framework", "webhook", "credential_learner", "credential")
+            "framework", "webhook", "credential_learner", "credential", "apprenticeship_standard",
+            "apprenticeship_version", "apprenticeship_version_in_development")
 
 
 def app_endpoints(app) -> set[str]:

@@ -9,6 +9,7 @@ must be the same bytes once the id is masked. Whether a caller can see a record 
 route, so the sweep needs no list of who sees what.
 """
 
+import json
 import re
 import uuid
 
@@ -178,6 +179,14 @@ def _draft_qualification(tmp_path) -> str:
     return str(Qualification.get(Qualification.code == "TEST/0002/1").id)
 
 
+def _standard_in_development(client, auth) -> str:
+    """A standard whose only version is in development: hidden from everyone but admins."""
+    source = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "apprenticeships" / "ST0072_1.1.json").read_text())
+    source |= {"referenceNumber": "ST0999", "status": "In development"}
+    assert client.post("/v1/imports/apprenticeship-standards", json=source, headers=auth("admin")).status_code == 200
+    return "ST0999"
+
+
 def _centre_b_records(app, client, auth, identities, ids) -> dict:
     """Centre B's learner, enrolment, evidence, decision, IQA sample, plan and import job."""
     from api.auth import issue_tokens
@@ -245,6 +254,10 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "framework": [(_ocr_draft_framework(client, auth), "/v1/frameworks/{}")],
         "webhook": both("webhook", "/v1/webhooks/endpoints/{}"),
         "credential_learner": [(ids["credential_learner"], "/v1/learners/{}"), (b["learner"], "/v1/learners/{}")],
+        "apprenticeship_standard": [(_standard_in_development(client, auth), "/v1/apprenticeship-standards/{}")],
+        **dict.fromkeys(("apprenticeship_version", "apprenticeship_version_in_development"), [(
+            ids["apprenticeship_version_in_development"],
+            f"/v1/apprenticeship-standards/{ids['apprenticeship_standard']}/versions/{{}}")]),
     }
     return ids, hidden
 
@@ -291,7 +304,11 @@ def _in_path(probe: Probe, value) -> bool:
 
 
 def _nonexistent(name: str):
-    return RANDOM_VERSION + uuid.uuid4().int % 1000 if name == "draft_version" else str(uuid.uuid4())
+    if name == "draft_version":
+        return RANDOM_VERSION + uuid.uuid4().int % 1000
+    if name.startswith("apprenticeship_version"):
+        return f"9.{uuid.uuid4().int % 1000}"  # a version no standard has, spelt as versions are
+    return str(uuid.uuid4())
 
 
 def _missing(ids: dict, name: str, value) -> tuple[dict, object]:

@@ -35,6 +35,7 @@ REST_ONLY = {
     "learners.export_learner": "a download, REST only",
     **dict.fromkeys(("credentials.get_credential", "credentials.get_issuer", "credentials.get_status_list"),
                     "public documents a verifier fetches by the URL in a credential: REST by definition"),
+    "apprenticeships.import_standards": "a document import: REST and the command line, as the CASE import",
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
     "content.get_unit_source": "the document PUT /v1/units/{id}/draft takes: awarding-body sync is REST",
@@ -135,6 +136,20 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
         "learners.get_learner": [q("query($id: UUID!) { learner(id: $id) { id } }", "learner", id=learner)],
         "learners.learner_progress": [
             q("query($id: UUID!) { learner(id: $id) { progress { units } } }", "learner.progress", id=learner)],
+        "apprenticeships.list_standards": [
+            q("{ apprenticeshipStandards { nodes { referenceNumber } } }", "apprenticeshipStandards",
+              shows=ids["apprenticeship_standard"])],
+        "apprenticeships.get_standard": [
+            q("query($r: String!) { apprenticeshipStandard(referenceNumber: $r) { id } }", "apprenticeshipStandard",
+              r=ids["apprenticeship_standard"])],
+        "apprenticeships.get_standard_version": [
+            q("query($r: String!, $v: String!) { apprenticeshipStandardVersion(referenceNumber: $r, version: $v) "
+              "{ id } }", "apprenticeshipStandardVersion", r=ids["apprenticeship_standard"], v=version)
+            for version in (ids["apprenticeship_version"], ids["apprenticeship_version_in_development"])],
+        "apprenticeships.get_standard_version_changes": [
+            q("query($r: String!, $v: String!, $s: String!) { apprenticeshipStandardVersion(referenceNumber: $r, "
+              "version: $v) { changesSince(since: $s) } }", "apprenticeshipStandardVersion.changesSince",
+              r=ids["apprenticeship_standard"], v=ids["apprenticeship_version"], s=ids["apprenticeship_version"])],
         "credentials.list_learner_credentials": [
             q("query($id: UUID!) { learner(id: $id) { credentials { id } } }", "learner.credentials",
               shows=ids["credential"], id=ids["credential_learner"])],

@@ -162,9 +162,10 @@ def bodiless_routes(ids) -> dict[str, tuple]:
 
 
 # Writes whose body is not a JSON object of fields: checked by their own tests (test_hostile_documents.py for unit
-# drafts and CASE packages; the import and token tests for files and credentials).
+# drafts and CASE packages; the import and token tests for files and credentials; test_apprenticeship_standards.py
+# for published standards).
 OTHER_BODIES = {"sync.save_draft", "sync.import_case", "imports.import_learners", "auth.token", "auth.refresh",
-                "auth.revoke"}
+                "auth.revoke", "apprenticeships.import_standards"}
 
 
 def row_counts() -> tuple:

@@ -1,5 +1,5 @@
-"""qualtrack commands for content: load data/units files, import a CASE package, export the GraphQL schema, build a
-trusted-documents manifest."""
+"""qualtrack commands for content: load data/units files, import a CASE package or apprenticeship standards, export
+the GraphQL schema, build a trusted-documents manifest."""
 
 import sys
 from pathlib import Path
@@ -68,6 +68,33 @@ def import_case(path: Path, awarding_body: str) -> None:
                 click.echo(f"  {where}: {row['path']} ({row.get('identifier') or 'no identifier'}): {row['reason']}")
     for field in report["fields_not_kept"]:
         click.echo(f"  not kept: {field} (not a CASE 1.1 field)")
+
+
+@main.command("import-standards")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_standards(path: Path) -> None:
+    """Import apprenticeship standards from a JSON file as Skills England publishes them (one standard version, or
+    the API's whole array). Prints each version's outcome, then every fault with its JSON path; importing the same
+    file again changes nothing. Exits 1 if no version could be read."""
+    from api.db import write_transaction
+    from api.errors import ApiError
+    from api.services.apprenticeships import importing
+
+    connect(Settings.from_env())
+    try:
+        with write_transaction():
+            report = importing.import_standards(operator(), path.read_bytes())
+    except ApiError as error:
+        for fault in error.extensions.get("faults", []):
+            click.echo(f"  {fault['severity']}: {fault['path']}: {fault['message']}", err=True)
+        raise explained(error) from None
+    for version in report["versions"]:
+        click.echo(f"  {version['outcome']:<9} {version['reference_number']} version {version['version']}")
+    for fault in report["faults"]:
+        click.echo(f"  {fault['severity']}: {fault['path']}: {fault['message']}", err=True)
+    counts = report["counts"]
+    click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged; "
+               f"{len(report['faults'])} fault(s)")
 
 
 @main.command("export-schema")

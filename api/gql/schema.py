@@ -4,6 +4,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 
+from api.gql.apprenticeships import ApprenticeshipQuery
 from api.gql.content import ContentQuery
 from api.gql.limits import is_expected
 from api.gql.mutations import Mutation
@@ -42,8 +43,9 @@ class RememberingNameConverter(NameConverter):
 
 
 @strawberry.type
-class Query(ContentQuery, TrackingQuery, FeedQuery):
-    """Everything readable: content (public when published), tracking (for those allowed), the feed and webhooks."""
+class Query(ContentQuery, ApprenticeshipQuery, TrackingQuery, FeedQuery):
+    """Everything readable: content (public when published), apprenticeship standards, tracking (for those allowed),
+    the feed and webhooks."""
 
 
 def build_schema() -> strawberry.Schema:

@@ -135,6 +135,12 @@ class NoArgs(Strict):
     pass
 
 
+class VersionChangesArgs(Strict):
+    since = fields.String(required=True, validate=validate.Length(min=1, max=16),
+                          metadata={"description": "the earlier version to compare with, e.g. 1.2"})
+
+
+VERSION_CHANGES_ARGS = VersionChangesArgs()
 STATUS_ARGS, UNIT_LIST_ARGS, STANDARD_LIST_ARGS = StatusArgs(), UnitListArgs(), StandardListArgs()
 QUALIFICATION_LIST_ARGS, NO_ARGS, PAGE_ARGS = QualificationListArgs(), NoArgs(), PageArgs()
 

@@ -33,13 +33,13 @@ class JSONTextField(peewee.TextField):
 
     def db_value(self, value):
         """Compact JSON with sorted keys, by orjson (json.dumps took many times as long, on every decision write);
-        what orjson refuses (integers beyond 64 bits) is written by json.dumps."""
+        what orjson refuses (integers beyond 64 bits, lone surrogates) is written by json.dumps, in ASCII."""
         if value is None:
             return None
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:  # orjson.JSONEncodeError is a TypeError
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return json.dumps(value, sort_keys=True, separators=(",", ":"))  # ASCII: a lone surrogate is escaped
 
     def python_value(self, value):
         return None if value is None else json.loads(value)

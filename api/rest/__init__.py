@@ -4,6 +4,7 @@ from flask import Flask, Response, request
 
 from api.rest import (
     admin,
+    apprenticeships,
     assessment,
     auth,
     case,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp, url_prefix="/v1")
     app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(credentials.bp, url_prefix="/v1")
+    app.register_blueprint(apprenticeships.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

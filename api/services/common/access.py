@@ -103,6 +103,15 @@ def can_write_content(principal: Principal, owner_id) -> bool:
     return principal.kind == "client" and "content:write" in principal.scopes and owner_id in principal.body_ids
 
 
+def apprenticeship_version_condition(principal: Principal, status_field):
+    """The apprenticeship standard versions the principal may read: those published for delivery at some time
+    (approved, retired or withdrawn: anyone, anonymous callers included); admins also see those in development or
+    of a status Skills England does not publish. None when they see every version."""
+    from api.models.apprenticeships import PUBLIC_STATUSES
+
+    return None if principal.is_admin else status_field.in_(PUBLIC_STATUSES)
+
+
 def centre_ids_visible(principal: Principal) -> frozenset | None:
     """Centres the principal may see; None means every centre (admins)."""
     if principal.is_admin:

@@ -1,0 +1,1 @@
+"""Apprenticeship standards: published standard versions, their KSBs and duties."""

@@ -219,3 +219,25 @@ def test_hostile_text_is_stored_without_what_no_column_holds_and_reported(client
     assert served["title"] == "Team leader" and served["knowledge"][0]["detail"] == "Performance management."
     assert served["skills"][0]["ksb_id"] is None and served["unstructured_options"] == ["Option A"]
     assert send(client, auth, hostile)["versions"][0]["outcome"] == "unchanged"
+
+
+def test_imports_tell_the_change_feed_and_only_admins_see_versions_in_development(client, auth):
+    seen = client.get("/v1/changes?type=apprenticeship_standard.*", headers=auth("admin")).get_json()
+    since = seen["next_cursor"]
+    send(client, auth, [published("ST0071_1.2"), {**published("ST0071_1.3"), "status": "In development"}])
+    send(client, auth, published("ST0071_1.2"))  # unchanged: no event
+    changed = {**published("ST0071_1.2"), "minimumHoursForCompliance": "400"}
+    send(client, auth, changed)
+
+    def events(caller):
+        page = client.get(f"/v1/changes?type=apprenticeship_standard.*&since={since}", headers=auth(caller))
+        return [(e["type"], e["code"], e["href"]) for e in page.get_json()["items"]]
+
+    created, updated = "apprenticeship_standard.created", "apprenticeship_standard.updated"
+    path = "/v1/apprenticeship-standards/ST0071/versions/"
+    assert events("admin") == [(created, "ST0071", path + "1.2"), (created, "ST0071", path + "1.3"),
+                               (updated, "ST0071", path + "1.2")]
+    assert events("centre_admin_a") == [(created, "ST0071", path + "1.2"), (updated, "ST0071", path + "1.2")]
+    [entry] = [e for e in client.get(f"/v1/changes?since={since}", headers=auth("admin")).get_json()["items"]
+               if e["type"] == updated]
+    assert entry["version_id"] == version(client, "ST0071", "1.2")["id"] == entry["subject_id"]

@@ -2,7 +2,6 @@
 (its KSBs and duties), and what changed between two versions. Versions published for delivery at some time are
 public; others are for admins (access.apprenticeship_version_condition), and to anyone else they do not exist."""
 
-import json
 from dataclasses import dataclass
 
 from api.errors import NotFound
@@ -72,9 +71,18 @@ def _visible_version(principal: Principal, reference_number: str, version: str) 
     return row
 
 
+SUMMARY_COLUMNS = (ApprenticeshipStandardVersion.standard, ApprenticeshipStandardVersion.version,
+                   ApprenticeshipStandardVersion.status, ApprenticeshipStandardVersion.title,
+                   ApprenticeshipStandardVersion.earliest_start_date, ApprenticeshipStandardVersion.latest_start_date,
+                   ApprenticeshipStandardVersion.minimum_otj_hours, ApprenticeshipStandardVersion.updated_at)
+
+
 def _versions_of(principal: Principal, standard_ids: list) -> dict:
+    """{standard id: its versions the principal may read, oldest first}, with the columns a summary shows (not the
+    stored documents, which hold every KSB)."""
     found: dict = {}
-    for row in _visible_versions(principal).where(ApprenticeshipStandardVersion.standard.in_(standard_ids)):
+    for row in _visible_versions(principal).select(*SUMMARY_COLUMNS).where(
+            ApprenticeshipStandardVersion.standard.in_(standard_ids)):
         found.setdefault(row.standard_id, []).append(row)
     for rows in found.values():
         rows.sort(key=lambda row: documents.version_order(row.version))
@@ -85,12 +93,15 @@ def _standard_body(standard: ApprenticeshipStandard, versions: list) -> dict:
     return {"id": str(standard.id), "reference_number": standard.reference_number, "title": standard.title,
             "level": standard.level, "route": standard.route,
             "href": f"/v1/apprenticeship-standards/{standard.reference_number}",
-            "versions": [_version_summary(row) for row in versions]}
+            "versions": [_version_summary(standard, row) for row in versions]}
 
 
-def _version_summary(row: ApprenticeshipStandardVersion) -> dict:
-    document = json.loads(row.document)
+def _version_summary(standard: ApprenticeshipStandard, row: ApprenticeshipStandardVersion) -> dict:
     return {"version": row.version, "status": row.status, "title": row.title,
-            "earliest_start_date": document["earliest_start_date"],
-            "latest_start_date": document["latest_start_date"], "minimum_otj_hours": row.minimum_otj_hours,
-            "updated_at": iso_utc(row.updated_at), "href": document["href"]}
+            "earliest_start_date": _day(row.earliest_start_date), "latest_start_date": _day(row.latest_start_date),
+            "minimum_otj_hours": row.minimum_otj_hours, "updated_at": iso_utc(row.updated_at),
+            "href": documents.version_href(standard.reference_number, row.version)}
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None

@@ -5,7 +5,8 @@ dropped without a fault saying so (api.services.apprenticeships.reading).
 Idempotent: a version is keyed by (reference number, version) and its published object's SHA-256, so importing the
 same object again changes nothing, and a changed object replaces the version's content (its KSBs and duties keep
 their ids: they are content ids of their codes). Each version created or changed is audited, and the report gives
-what changed: against the version it replaced, or a new version against the one before it."""
+what changed: against the version it replaced, or a new version against the one before it; the change feed gets an
+apprenticeship_standard.created or .updated event for each."""
 
 import hashlib
 import json
@@ -14,6 +15,7 @@ from datetime import date
 from api import db
 from api.errors import ValidationFailed
 from api.models import ApprenticeshipDuty, ApprenticeshipKsb, ApprenticeshipStandard, ApprenticeshipStandardVersion
+from api.models.apprenticeships import PUBLIC_STATUSES
 from api.models.base import utcnow
 from api.services.apprenticeships import documents
 from api.services.apprenticeships.reading import parse_document, read_standards
@@ -21,6 +23,7 @@ from api.services.apprenticeships.records import Fault, StandardVersion
 from api.services.apprenticeships.versions_diff import diff_versions
 from api.services.common import audit
 from api.services.common.access import Principal, require, require_authenticated
+from api.services.sync import feed
 
 IMPORT_LOCK = 0x71617073  # one import of standards at a time ("qaps"): a version's first import happens once
 
@@ -111,6 +114,8 @@ def _store(principal: Principal, record: StandardVersion, source: dict, faults: 
     audit.record(principal, action, "apprenticeship_standard_version", version_id,
                  before={"source_hash": existing.source_hash} if existing else None,
                  after={"reference_number": ref, "version": number, "source_hash": digest, "status": record.status})
+    feed.record_standard("created" if existing is None else "updated", version_id,
+                         record.status in PUBLIC_STATUSES, fields["etag"], audit.actor_of(principal))
     return {**outcome, "outcome": "created" if existing is None else "updated", "changes": changes}
 
 

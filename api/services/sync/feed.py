@@ -20,7 +20,15 @@ from peewee import JOIN
 from api import db
 from api.errors import InvalidParameter
 from api.ids import dashed
-from api.models import AwardingBody, CaseFrameworkVersion, FeedEvent, Unit, UnitVersion
+from api.models import (
+    ApprenticeshipStandard,
+    ApprenticeshipStandardVersion,
+    AwardingBody,
+    CaseFrameworkVersion,
+    FeedEvent,
+    Unit,
+    UnitVersion,
+)
 from api.models.base import iso_utc, utcnow
 from api.services.common.access import (
     Principal,
@@ -32,7 +40,9 @@ from api.services.common.pagination import decode_cursor, encode_cursor
 
 FEED_LOCK = 0x71756C74  # advisory lock key for appending to the feed ("qult")
 CONTENT_ACTIONS = ("created", "draft_edited", "published", "withdrawn")
-CONTENT_TYPES = tuple(f"{kind}.{action}" for kind in ("unit", "framework") for action in CONTENT_ACTIONS)
+STANDARD_ACTIONS = ("created", "updated")  # an apprenticeship standard version imported, or its content changed
+CONTENT_TYPES = (tuple(f"{kind}.{action}" for kind in ("unit", "framework") for action in CONTENT_ACTIONS)
+                 + tuple(f"apprenticeship_standard.{action}" for action in STANDARD_ACTIONS))
 TRACKING_TYPES = (
     "decision.recorded", "decision.superseded", "decision.countersigned",
     "criterion.met", "criterion.unmet",
@@ -82,6 +92,15 @@ def record_framework(action: str, version: CaseFrameworkVersion, owner_id, actor
     _append_content({"type": f"framework.{action}", "action": action, "framework": version.framework_id,
                      "owner": owner_id, "framework_version": version.id, "number": version.number,
                      "status": version.status, "etag": f'"{version.package_hash[:64]}"', "actor": actor})
+
+
+def record_standard(action: str, version_id: uuid.UUID, public: bool, etag: str, actor: str) -> None:
+    """Append one content event for an apprenticeship standard version imported (``created``) or changed
+    (``updated``), inside the caller's transaction. ``public``: anyone may read the version (the event's status is
+    then published, else draft, which only admins see)."""
+    assert action in STANDARD_ACTIONS, action
+    _append_content({"type": f"apprenticeship_standard.{action}", "action": action, "subject_id": str(version_id),
+                     "status": "published" if public else "draft", "etag": etag, "actor": actor})
 
 
 def tracking_row(event_type: str, actor: str, *, centre_id, learner_id, subject_id, enrolment_id=None,
@@ -142,7 +161,9 @@ def _href(event: FeedEvent, kind: str) -> str:
     return HREFS[kind].format(subject=event.subject_id, enrolment=event.enrolment_id, learner=event.learner_id)
 
 
-def _entry(event: FeedEvent) -> dict:
+def _entry(event: FeedEvent, standards: dict) -> dict:
+    """An event as the feed shows it; ``standards``: {version id: (reference number, version)} of the apprenticeship
+    standard versions the events name."""
     kind = event.type.split(".", 1)[0]
     entry = {"cursor": encode_cursor([event.seq]), "occurred_at": iso_utc(event.occurred_at), "type": event.type,
              "kind": kind, "action": event.action, "actor": event.actor,
@@ -153,6 +174,10 @@ def _entry(event: FeedEvent) -> dict:
     if event.centre_id is not None:
         entry.update(centre_id=str(event.centre_id), learner_id=str(event.learner_id), subject_id=event.subject_id,
                      enrolment_id=str(event.enrolment_id) if event.enrolment_id else None, href=_href(event, kind))
+    elif kind == "apprenticeship_standard":
+        reference, number = standards.get(event.subject_id, (None, None))
+        entry.update(code=reference, version_id=event.subject_id, subject_id=event.subject_id,
+                     href=f"/v1/apprenticeship-standards/{reference}/versions/{number}")
     elif event.framework_id is not None:
         entry.update(framework_id=str(event.framework_id), owner=event.owner.slug,
                      version_id=str(event.framework_version_id), href=f"/v1/frameworks/{event.framework_id}")
@@ -172,7 +197,8 @@ def list_changes(principal: Principal, since: str | datetime | None, limit: int,
     after = _start(since)
     events = _events(principal, after, limit, event_types(types), unit_id=unit_id, centre_id=centre_id,
                      learner_id=learner_id)
-    items = [_entry(e) for e in events]
+    standards = _standard_versions(events)
+    items = [_entry(e, standards) for e in events]
     return {"items": items, "next_cursor": items[-1]["cursor"] if items else encode_cursor([after])}
 
 
@@ -180,7 +206,21 @@ def events_after(principal: Principal, after: int, limit: int, types: list[str] 
     """(seq, event) of the events after ``seq`` ``after`` that the principal may see, of ``types`` (types or kinds
     as ``decision.*``; all if None), oldest first: what a webhook endpoint is sent."""
     wanted = event_types(",".join(types)) if types else set(TYPES)
-    return [(e.seq, _entry(e)) for e in _events(principal, after, limit, wanted)]
+    events = _events(principal, after, limit, wanted)
+    standards = _standard_versions(events)
+    return [(e.seq, _entry(e, standards)) for e in events]
+
+
+def _standard_versions(events: list[FeedEvent]) -> dict:
+    """{version id: (reference number, version)} of the apprenticeship standard versions ``events`` name (one
+    query, none without such events)."""
+    ids = {e.subject_id for e in events if e.centre_id is None and e.type.startswith("apprenticeship_standard.")}
+    if not ids:
+        return {}
+    version = ApprenticeshipStandardVersion
+    rows = (version.select(version.id, ApprenticeshipStandard.reference_number, version.version)
+            .join(ApprenticeshipStandard).where(version.id.in_(sorted(ids))).tuples())
+    return {str(version_id): (reference, number) for version_id, reference, number in rows}
 
 
 def _events(principal: Principal, after: int, limit: int, wanted: set, *, unit_id=None, centre_id=None,

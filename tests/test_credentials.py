@@ -184,9 +184,10 @@ def test_a_rotated_key_keeps_what_it_signed_verifiable(client, auth, identities,
     centre = identities.centres["A"].id
     assessor = Principal(kind="account", id=identities.accounts["assessor_a"].id, roles=frozenset({"assessor"}),
                          centre_ids=frozenset({centre}))
+    issuer = keys.centre_issuer(identities.centres["A"])
     with pytest.raises(Forbidden):
-        keys.rotate(assessor, centre)
-    new_key = keys.rotate(operator(), centre)
+        keys.rotate(assessor, issuer)
+    new_key = keys.rotate(operator(), issuer)
     profile = client.get(f"/v1/issuers/{centre}").get_json()
     assert [m["publicKeyMultibase"] for m in profile["verificationMethod"]][0] == new_key.public_key_multibase
     assert old_method in profile["assertionMethod"]
@@ -245,3 +246,45 @@ def test_meeting_a_qualification_s_rules_issues_its_credential_naming_the_unit_c
     assert again["id"] != qualification["id"] and not revoked(client, again["credential"])
     assert sorted(e["id"] for e in again["credential"]["evidence"]) == sorted(
         c["credential"]["id"] for c in now if c["achievement"] == "unit")
+
+
+def test_an_awarding_body_that_issues_signs_its_units_and_qualifications_with_its_own_keys_and_lists(
+        client, auth, identities, ids):
+    """With OCR issuing, B13 (OCR's) and the test qualification (OCR's) are issued by OCR: its profile, its keys,
+    its status list, verifiable and revocable there; CS 34 (Skills CFA's) is still issued by the centre. Credentials
+    issued before the change keep their issuer."""
+    from api.cli.group import operator
+    from api.models import AwardingBody
+    from api.services.credentials import keys
+
+    ocr = AwardingBody.get(AwardingBody.slug == "ocr")
+    before = make_learner(client, auth, identities)
+    earlier = enrol(client, auth, identities, before["id"], ids["B13"])
+    sign_off(client, auth, earlier["id"], criteria_of(client, ids["B13"]))
+    [centre_issued] = credentials_of(client, auth, before["id"])
+    keys.set_body_issuing(operator(), ocr, True)
+    learner = make_learner(client, auth, identities)
+    b13, cs34 = (enrol(client, auth, identities, learner["id"], ids[code]) for code in ("B13", "CS 34"))
+    sign_off(client, auth, b13["id"], criteria_of(client, ids["B13"]))
+    sign_off(client, auth, cs34["id"], criteria_of(client, ids["CS 34"]))
+    issued = {c["achievement"] + ":" + (c["enrolment_id"] or ""): c["credential"]
+              for c in credentials_of(client, auth, learner["id"])}
+    body_issuer, centre_issuer = (f"http://localhost/v1/issuers/{ocr.id}",
+                                  f"http://localhost/v1/issuers/{identities.centres['A'].id}")
+    assert issued[f"unit:{b13['id']}"]["issuer"] == {"id": body_issuer, "type": ["Profile"], "name": ocr.name}
+    assert issued["qualification:"]["issuer"]["id"] == body_issuer
+    assert issued[f"unit:{cs34['id']}"]["issuer"]["id"] == centre_issuer
+    assert centre_issued["credential"]["issuer"]["id"] == centre_issuer
+    profile = public_get(client, body_issuer)
+    jsonschema.Draft201909Validator(PROFILE_SCHEMA).validate(profile)
+    assert profile["name"] == ocr.name and len(profile["verificationMethod"]) == 1
+    for credential in issued.values():
+        verify(client, credential)
+        assert credential["credentialStatus"]["statusListCredential"].startswith(credential["issuer"]["id"] + "/")
+        assert not revoked(client, credential)
+    verify(client, centre_issued["credential"])
+    sign_off(client, auth, b13["id"], criteria_of(client, ids["B13"])[:1], outcome="not_yet_met", reason="misread")
+    assert revoked(client, issued[f"unit:{b13['id']}"]) and revoked(client, issued["qualification:"])
+    assert not revoked(client, issued[f"unit:{cs34['id']}"]) and not revoked(client, centre_issued["credential"])
+    keys.set_body_issuing(operator(), ocr, False)
+    assert client.get(f"/v1/issuers/{ocr.id}").status_code == 200  # what it signed stays verifiable

@@ -44,7 +44,7 @@ def get_operations(app, ids) -> dict[str, dict[str, str]]:
                 "criterion_id": ids["b13_criterion"], "sourcedId": ids["B13"], "number": 1, "a": 1, "b": 2,
                 "name": "unit.schema.json", "filename": "x",
                 "account_id": ids["spare_account"], "client_id": ids["spare_client"], "framework_id": ids["framework"],
-                "endpoint_id": ids["webhook"], "credential_id": ids["credential"],
+                "endpoint_id": ids["webhook"], "credential_id": ids["credential"], "issuer_id": ids["centre_a"],
                 "reference_number": ids["apprenticeship_standard"], "version": ids["apprenticeship_version"]}
     found = {}
     for rule in app.url_map.iter_rules():

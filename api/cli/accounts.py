@@ -25,22 +25,59 @@ def create_centre(code: str, name: str) -> None:
 
 
 @main.command("rotate-issuer-key")
-@click.option("--centre", "centre_code", required=True, help="The centre's code.")
-def rotate_issuer_key(centre_code: str) -> None:
-    """Give a centre a new key to sign its credentials with. The old one is retired but stays on the centre's issuer
-    profile, so every credential it signed stays verifiable."""
-    from api.models import Centre
+@click.option("--centre", "centre_code", default=None, help="The centre's code.")
+@click.option("--awarding-body", "body_slug", default=None, help="Or the awarding body's slug.")
+def rotate_issuer_key(centre_code: str | None, body_slug: str | None) -> None:
+    """Give a centre (or an awarding body that issues its own credentials) a new key to sign credentials with. The
+    old one is retired but stays on the issuer's profile, so every credential it signed stays verifiable."""
     from api.services.credentials import keys
 
     connect(Settings.from_env())
-    centre = Centre.get_or_none(Centre.code == centre_code)
-    if centre is None:
-        raise click.ClickException(f"no centre with code {centre_code!r}")
+    issuer = _issuer(centre_code, body_slug)
     try:
-        key = keys.rotate(operator(), centre.id)
+        key = keys.rotate(operator(), issuer)
     except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
         report_failure(error)
-    click.echo(f"centre {centre.code}: new signing key {key.public_key_multibase}")
+    click.echo(f"{issuer.name}: new signing key {key.public_key_multibase}")
+
+
+@main.command("set-credential-issuer")
+@click.option("--awarding-body", "body_slug", required=True, help="The awarding body's slug.")
+@click.option("--off", is_flag=True, help="Go back to credentials issued by the learners' centres.")
+def set_credential_issuer(body_slug: str, off: bool) -> None:
+    """Have an awarding body issue (sign, and keep the status lists of) the credentials of its own units and
+    qualifications, from now on, instead of the learners' centres. Credentials issued before keep their issuer."""
+    from api.models import AwardingBody
+    from api.services.credentials import keys
+
+    connect(Settings.from_env())
+    body = AwardingBody.get_or_none(AwardingBody.slug == body_slug)
+    if body is None:
+        raise click.ClickException(f"no awarding body {body_slug!r}")
+    try:
+        keys.set_body_issuing(operator(), body, not off)
+    except Exception as error:  # noqa: BLE001 - reported as a clean CLI error
+        report_failure(error)
+    click.echo(f"{body.name} {'no longer issues' if off else 'issues'} the credentials of its units and "
+               f"qualifications (issuer id {body.id})")
+
+
+def _issuer(centre_code: str | None, body_slug: str | None):
+    """The issuer a command names: exactly one of a centre's code and an awarding body's slug."""
+    from api.models import AwardingBody, Centre
+    from api.services.credentials import keys
+
+    if (centre_code is None) == (body_slug is None):
+        raise click.UsageError("name either --centre or --awarding-body")
+    if centre_code is not None:
+        centre = Centre.get_or_none(Centre.code == centre_code)
+        if centre is None:
+            raise click.ClickException(f"no centre with code {centre_code!r}")
+        return keys.centre_issuer(centre)
+    body = AwardingBody.get_or_none(AwardingBody.slug == body_slug)
+    if body is None:
+        raise click.ClickException(f"no awarding body {body_slug!r}")
+    return keys.Issuer(body.id, body.name, body=True)
 
 
 @main.command("create-user")

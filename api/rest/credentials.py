@@ -27,16 +27,17 @@ def get_credential(credential_id):
                          cache_control="public, max-age=300")
 
 
-@bp.get("/issuers/<centre_id>")
-def get_issuer(centre_id):
-    """A centre's issuer Profile, with the Multikeys its credentials are signed with (public)."""
+@bp.get("/issuers/<issuer_id>")
+def get_issuer(issuer_id):
+    """An issuer's Profile (a centre's, or an awarding body's that issues), with the Multikeys its credentials are
+    signed with (public)."""
     parse_args(NO_ARGS)
-    return json_response(reading.issuer_profile(parse_id(centre_id, "issuer")), cache_control="public, max-age=300")
+    return json_response(reading.issuer_profile(parse_id(issuer_id, "issuer")), cache_control="public, max-age=300")
 
 
-@bp.get("/issuers/<centre_id>/status/<int(signed=True):number>")
-def get_status_list(centre_id, number):
-    """One of the centre's revocation lists, a BitstringStatusListCredential signed when served (public)."""
+@bp.get("/issuers/<issuer_id>/status/<int(signed=True):number>")
+def get_status_list(issuer_id, number):
+    """One of the issuer's revocation lists, a BitstringStatusListCredential signed when served (public)."""
     parse_args(NO_ARGS)
-    return json_response(reading.status_list(parse_id(centre_id, "issuer"), number),
+    return json_response(reading.status_list(parse_id(issuer_id, "issuer"), number),
                          cache_control="public, max-age=60")

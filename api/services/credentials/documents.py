@@ -1,5 +1,5 @@
 """The JSON-LD documents of Open Badges 3.0 as this service writes them: the AchievementCredential of a unit or of a
-qualification, a centre's issuer Profile (with the Multikeys its credentials name), and a
+qualification, an issuer's Profile (a centre's or an awarding body's, with the Multikeys its credentials name), and a
 BitstringStatusListCredential."""
 
 import base64
@@ -9,10 +9,10 @@ import os
 import uuid
 from datetime import datetime
 
-from api.models import Centre, Enrolment, IssuerKey, Learner, Qualification, UnitVersion
+from api.models import Enrolment, IssuerKey, Learner, Qualification, UnitVersion
 from api.models.tracking import TEMPORARY_ULN
 from api.services.credentials.contexts import DATA_INTEGRITY_V2, OB_V3, VC_V2
-from api.services.credentials.keys import issuer_id, verification_method
+from api.services.credentials.keys import Issuer, issuer_id, verification_method
 from api.services.interop.case import BASE_PATH, home_of
 
 ACHIEVEMENT_TYPE = "ext:QualificationUnit"  # the spec's extension form: OB 3.0 has no term for a unit
@@ -30,15 +30,15 @@ def credential_url(root: str, credential_id: uuid.UUID) -> str:
     return f"{root}/v1/credentials/{credential_id}"
 
 
-def status_list_url(root: str, centre_id: uuid.UUID, number: int) -> str:
-    return f"{root}/v1/issuers/{centre_id}/status/{number}"
+def status_list_url(root: str, issuer_uuid: uuid.UUID, number: int) -> str:
+    return f"{root}/v1/issuers/{issuer_uuid}/status/{number}"
 
 
-def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, learner: Learner, centre: Centre,
+def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, learner: Learner, issuer: Issuer,
                     version: UnitVersion, outcomes: list, decisions: list, issued_at: datetime, status: tuple) -> dict:
     """The unsigned AchievementCredential of a completed enrolment. ``outcomes``: (number, title) of its version's
     learning outcomes; ``decisions``: (decision id, criterion number) of the latest decision on each criterion,
-    where it is met; ``status``: (list number, index) in the centre's revocation list."""
+    where it is met; ``status``: (list number, index) in the issuer's revocation list."""
     unit = version.unit
     _, framework_title = home_of(version)
     case_item = (version.source or {}).get("case_identifier") or str(unit.id)  # as the unit's document names it
@@ -71,12 +71,12 @@ def unit_credential(root: str, credential_id: uuid.UUID, enrolment: Enrolment, l
         subject["creditsEarned"] = version.credit_value
     evidence = [{"id": f"{root}/v1/decisions/{decision_id}", "type": ["Evidence"],
                  "name": f"Assessment criterion {number} met"} for decision_id, number in decisions]
-    return _credential(root, credential_id, centre, f"{unit.code}: {version.title}", subject, evidence, issued_at,
+    return _credential(root, credential_id, issuer, f"{unit.code}: {version.title}", subject, evidence, issued_at,
                        status)
 
 
 def qualification_credential(root: str, credential_id: uuid.UUID, qualification: Qualification, learner: Learner,
-                             centre: Centre, progress: dict, codes: dict, units: list, issued_at: datetime,
+                             issuer: Issuer, progress: dict, codes: dict, units: list, issued_at: datetime,
                              status: tuple) -> dict:
     """The unsigned AchievementCredential of a qualification whose rules of combination the learner met.
     ``progress``: progress.qualification_document of the learner; ``codes``: unit id -> unit code of its members;
@@ -108,7 +108,7 @@ def qualification_credential(root: str, credential_id: uuid.UUID, qualification:
         subject["identifier"] = [identity]
     evidence = [{"id": credential_url(root, unit_credential_id), "type": ["Evidence"],
                  "name": f"Unit {code}: {title}"} for unit_credential_id, code, title in units]
-    return _credential(root, credential_id, centre, qualification.title, subject, evidence, issued_at, status)
+    return _credential(root, credential_id, issuer, qualification.title, subject, evidence, issued_at, status)
 
 
 def _group_rule(group: dict, codes: dict) -> str:
@@ -121,17 +121,17 @@ def _group_rule(group: dict, codes: dict) -> str:
     return f"{group['name']}: {' and '.join(w for w in wanted if w) or f'any of {members}'}."
 
 
-def _credential(root: str, credential_id: uuid.UUID, centre: Centre, name: str, subject: dict, evidence: list,
+def _credential(root: str, credential_id: uuid.UUID, issuer: Issuer, name: str, subject: dict, evidence: list,
                 issued_at: datetime, status: tuple) -> dict:
-    """An unsigned OpenBadgeCredential of ``centre`` about ``subject``, at ``status`` (list number, index) of the
-    centre's revocation list."""
+    """An unsigned OpenBadgeCredential of ``issuer`` about ``subject``, at ``status`` (list number, index) of the
+    issuer's revocation list."""
     list_number, index = status
-    status_url = status_list_url(root, centre.id, list_number)
+    status_url = status_list_url(root, issuer.id, list_number)
     return {
         "@context": [VC_V2, OB_V3],
         "id": credential_url(root, credential_id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer_id(root, centre.id), "type": ["Profile"], "name": centre.name},
+        "issuer": {"id": issuer_id(root, issuer.id), "type": ["Profile"], "name": issuer.name},
         "validFrom": xsd_datetime(issued_at),
         "name": name,
         "credentialSubject": subject,
@@ -157,25 +157,25 @@ def _identity(learner: Learner) -> dict | None:
             "identityHash": "sha256$" + hashlib.sha256((value + salt).encode()).hexdigest()}
 
 
-def issuer_profile(root: str, centre: Centre, keys: list[IssuerKey]) -> dict:
-    """A centre's issuer Profile: who issues its credentials, and every key they were signed with (Multikeys)."""
-    profile_id = issuer_id(root, centre.id)
-    methods = [{"id": verification_method(root, centre.id, key.public_key_multibase), "type": "Multikey",
+def issuer_profile(root: str, issuer: Issuer, keys: list[IssuerKey]) -> dict:
+    """An issuer's Profile: who issues its credentials, and every key they were signed with (Multikeys)."""
+    profile_id = issuer_id(root, issuer.id)
+    methods = [{"id": verification_method(root, issuer.id, key.public_key_multibase), "type": "Multikey",
                 "controller": profile_id, "publicKeyMultibase": key.public_key_multibase} for key in keys]
     return {"@context": [VC_V2, OB_V3, DATA_INTEGRITY_V2], "id": profile_id, "type": ["Profile"],
-            "name": centre.name, "verificationMethod": methods,
+            "name": issuer.name, "verificationMethod": methods,
             "assertionMethod": [method["id"] for method in methods]}
 
 
-def status_list_credential(root: str, centre: Centre, number: int, revoked: list[int], valid_from: datetime) -> dict:
-    """The unsigned BitstringStatusListCredential of a centre's revocation list ``number``: the bit of each index in
+def status_list_credential(root: str, issuer: Issuer, number: int, revoked: list[int], valid_from: datetime) -> dict:
+    """The unsigned BitstringStatusListCredential of an issuer's revocation list ``number``: the bit of each index in
     ``revoked`` set."""
     bits = bytearray(LIST_LENGTH // 8)
     for index in revoked:
         bits[index // 8] |= 0x80 >> (index % 8)  # the first index is the left-most bit
     encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode().rstrip("=")
-    url = status_list_url(root, centre.id, number)
+    url = status_list_url(root, issuer.id, number)
     return {"@context": [VC_V2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-            "issuer": issuer_id(root, centre.id), "validFrom": xsd_datetime(valid_from),
+            "issuer": issuer_id(root, issuer.id), "validFrom": xsd_datetime(valid_from),
             "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": "revocation",
                                   "encodedList": encoded}}

@@ -81,7 +81,8 @@ def revoke_qualification(learner_id: uuid.UUID, qualification_id: uuid.UUID) -> 
 
 
 def issue(enrolment_id: uuid.UUID) -> Credential:
-    """The enrolment's live credential: the one it holds, or a new one, signed with its centre's current key."""
+    """The enrolment's live credential: the one it holds, or a new one, signed with the current key of its centre, or
+    of the unit's awarding body where that issues its own."""
     def live():
         return Credential.get_or_none((Credential.enrolment == enrolment_id) & Credential.revoked_at.is_null())
 
@@ -96,16 +97,20 @@ def issue(enrolment_id: uuid.UUID) -> Credential:
                     .where(LearningOutcome.version == version.id).order_by(LearningOutcome.position).tuples())
     decisions = _decisions_met(enrolment_id)
 
+    issuer = keys.issuer_for(version.unit.owner, centre)
+
     def document(root, credential_id, issued_at, status):
-        return documents.unit_credential(root, credential_id, enrolment, learner, centre, version, outcomes,
+        return documents.unit_credential(root, credential_id, enrolment, learner, issuer, version, outcomes,
                                          decisions, issued_at, status)
 
-    return _signed_and_stored(centre, learner, document, live, enrolment=enrolment_id, unit_version=version.id)
+    return _signed_and_stored(issuer, centre, learner, document, live, enrolment=enrolment_id,
+                              unit_version=version.id)
 
 
 def issue_qualification(learner_id: uuid.UUID, qualification_id: uuid.UUID) -> Credential:
-    """The learner's live credential for the qualification: the one they hold, or a new one signed by their
-    centre, naming as evidence the live credentials of the units that met its rules of combination."""
+    """The learner's live credential for the qualification: the one they hold, or a new one signed by their centre
+    (or the qualification's awarding body, where that issues its own), naming as evidence the live credentials of
+    the units that met its rules of combination."""
     def live():
         return Credential.get_or_none((Credential.learner == learner_id) & Credential.revoked_at.is_null()
                                       & (Credential.qualification == qualification_id))
@@ -127,21 +132,25 @@ def issue_qualification(learner_id: uuid.UUID, qualification_id: uuid.UUID) -> C
                  .where(Credential.enrolment.in_(completed) & Credential.revoked_at.is_null())
                  .order_by(Unit.code).tuples())
 
+    issuer = keys.issuer_for(qualification.owner, centre)
+
     def document(root, credential_id, issued_at, status):
-        return documents.qualification_credential(root, credential_id, qualification, learner, centre, progress,
+        return documents.qualification_credential(root, credential_id, qualification, learner, issuer, progress,
                                                   codes, units, issued_at, status)
 
-    return _signed_and_stored(centre, learner, document, live, qualification=qualification.id)
+    return _signed_and_stored(issuer, centre, learner, document, live, qualification=qualification.id)
 
 
-def _signed_and_stored(centre: Centre, learner: Learner, document, live, **subject) -> Credential:
-    """A new credential made by ``document(root, id, issued_at, (list, index))``, signed with the centre's current
-    key and stored with ``subject`` (its enrolment and unit version, or its qualification) at a free index of the
-    centre's status list; if another writer stored the live one meanwhile, that one (``live()``)."""
+def _signed_and_stored(issuer: keys.Issuer, centre: Centre, learner: Learner, document, live,
+                       **subject) -> Credential:
+    """A new credential to a learner of ``centre``, made by ``document(root, id, issued_at, (list, index))``, signed
+    with the issuer's current key and stored with ``subject`` (its enrolment and unit version, or its qualification)
+    at a free index of the issuer's status list; if another writer stored the live one meanwhile, that one
+    (``live()``)."""
     root, issued_at = public_root(), utcnow()
-    key = keys.current_key(root, centre.id)
+    key = keys.current_key(root, issuer)
     for _ in range(ATTEMPTS):
-        credential_id, status = new_id(), _free_index(centre.id)
+        credential_id, status = new_id(), _free_index(issuer)
         signed = proofs.sign(document(root, credential_id, issued_at, status), key,
                              documents.xsd_datetime(issued_at))
         signed["proof"] = [signed["proof"]]  # a proof set, as the Open Badges schema has it
@@ -149,13 +158,20 @@ def _signed_and_stored(centre: Centre, learner: Learner, document, live, **subje
             with savepoint():
                 return Credential.create(
                     id=credential_id, centre=centre.id, learner=learner.id, issued_at=issued_at,
-                    document=json.dumps(signed, ensure_ascii=False), status_list=status[0], status_index=status[1],
-                    **subject)
+                    issuer_body=issuer.id if issuer.body else None, document=json.dumps(signed, ensure_ascii=False),
+                    status_list=status[0], status_index=status[1], **subject)
         except IntegrityError:  # another writer took the index, or issued this credential
             found = live()
             if found is not None:
                 return found
-    raise RuntimeError(f"no free status list index was found for centre {centre.id}")
+    raise RuntimeError(f"no free status list index was found for issuer {issuer.id}")
+
+
+def listed_by(issuer: keys.Issuer):
+    """The condition a credential in the issuer's status lists meets."""
+    if issuer.body:
+        return Credential.issuer_body == issuer.id
+    return (Credential.centre == issuer.id) & Credential.issuer_body.is_null()
 
 
 def _decisions_met(enrolment_id: uuid.UUID) -> list[tuple[str, str]]:
@@ -171,16 +187,16 @@ def _decisions_met(enrolment_id: uuid.UUID) -> list[tuple[str, str]]:
     return [(str(decision_id), number) for decision_id, number in rows]
 
 
-def _free_index(centre_id: uuid.UUID) -> tuple[int, int]:
-    """(list number, index) not yet taken in the centre's status lists, chosen at random (so an index tells nothing
+def _free_index(issuer: keys.Issuer) -> tuple[int, int]:
+    """(list number, index) not yet taken in the issuer's status lists, chosen at random (so an index tells nothing
     of when a credential was issued) in its newest list, or in a new list once the newest is half full."""
     newest, taken = (Credential.select(Credential.status_list, fn.COUNT(Credential.id))
-                     .where(Credential.centre == centre_id).group_by(Credential.status_list)
+                     .where(listed_by(issuer)).group_by(Credential.status_list)
                      .order_by(Credential.status_list.desc()).tuples().first()) or (1, 0)
     if taken >= documents.LIST_LENGTH // 2:
         newest += 1
     while True:
         index = random.randrange(documents.LIST_LENGTH)
-        if not Credential.select().where((Credential.centre == centre_id) & (Credential.status_list == newest)
+        if not Credential.select().where(listed_by(issuer) & (Credential.status_list == newest)
                                          & (Credential.status_index == index)).exists():
             return newest, index

@@ -5,11 +5,11 @@ import json
 import uuid
 
 from api.errors import NotFound
-from api.models import Centre, Credential
+from api.models import Credential
 from api.models.base import iso_utc, utcnow
 from api.services.common.access import Principal, visible_learner, visible_learner_records
 from api.services.credentials import documents, keys, proofs
-from api.services.credentials.issuing import public_root
+from api.services.credentials.issuing import listed_by, public_root
 
 MAX_LIST = 2**31 - 1  # list numbers are stored as 32-bit integers: a larger one names no list
 
@@ -54,23 +54,24 @@ def credential_document(credential_id: uuid.UUID) -> dict:
     return json.loads(credential.document)
 
 
-def issuer_profile(centre_id: uuid.UUID) -> dict:
-    """A centre's issuer Profile with every key it has signed with (public)."""
-    centre = Centre.get_or_none(Centre.id == centre_id)
-    if centre is None:
-        raise NotFound(f"no issuer {centre_id}")
-    return documents.issuer_profile(public_root(), centre, keys.public_keys(centre.id))
-
-
-def status_list(centre_id: uuid.UUID, number: int) -> dict:
-    """The centre's revocation list ``number`` as a BitstringStatusListCredential signed now with its current key
+def issuer_profile(issuer_uuid: uuid.UUID) -> dict:
+    """An issuer's Profile (a centre's, or an awarding body's that issues) with every key it has signed with
     (public)."""
-    centre = Centre.get_or_none(Centre.id == centre_id) if 1 <= number <= MAX_LIST else None
+    issuer = keys.find_issuer(issuer_uuid)
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_uuid}")
+    return documents.issuer_profile(public_root(), issuer, keys.public_keys(issuer))
+
+
+def status_list(issuer_uuid: uuid.UUID, number: int) -> dict:
+    """The issuer's revocation list ``number`` as a BitstringStatusListCredential signed now with its current key
+    (public)."""
+    issuer = keys.find_issuer(issuer_uuid) if 1 <= number <= MAX_LIST else None
     entries = list(Credential.select(Credential.status_index, Credential.revoked_at).where(
-        (Credential.centre == centre_id) & (Credential.status_list == number)).tuples()) if centre else []
+        listed_by(issuer) & (Credential.status_list == number)).tuples()) if issuer else []
     if not entries:
-        raise NotFound(f"no status list {number} of issuer {centre_id}")
+        raise NotFound(f"no status list {number} of issuer {issuer_uuid}")
     revoked = [index for index, revoked_at in entries if revoked_at is not None]
     root, now = public_root(), utcnow()
-    document = documents.status_list_credential(root, centre, number, revoked, now)
-    return proofs.sign(document, keys.current_key(root, centre.id), documents.xsd_datetime(now))
+    document = documents.status_list_credential(root, issuer, number, revoked, now)
+    return proofs.sign(document, keys.current_key(root, issuer), documents.xsd_datetime(now))

@@ -85,7 +85,7 @@ def test_a_new_version_says_what_changed_since_the_one_before(client, auth):
     send(client, auth, published("ST0071_1.2"))
     [created] = send(client, auth, published("ST0071_1.3"))["versions"]
     assert created["outcome"] == "created"
-    changes = client.get("/v1/apprenticeship-standards/ST0071/versions/1.3/changes?since=1.2").get_json()
+    changes = client.get("/v1/apprenticeship-standards/ST0071/versions/1.3/changes?from_version=1.2").get_json()
     assert changes == created["changes"]
     assert changes["ksbs_added"] == changes["ksbs_removed"] == changes["ksbs_reworded"] == []
     assert {change["field"] for change in changes["fields_changed"]} == {"status", "earliest_start_date",
@@ -183,12 +183,13 @@ def test_graphql_serves_what_rest_serves(client, auth):
 
     send(client, auth, [published("ST0071_1.2"), published("ST0071_1.3"), published("ST0384_1.4")])
     query = f"""query($r: String!, $v: String!) {{ apprenticeshipStandardVersion(referenceNumber: $r, version: $v)
-      {{ {VERSION_FIELDS} changesSince(since: "1.2") }} }}"""
+      {{ {VERSION_FIELDS} changesFrom(version: "1.2") }} }}"""
     for reference, number in (("ST0071", "1.3"), ("ST0384", "1.4")):
         served = gql(client, query, {"r": reference, "v": number})["data"]["apprenticeshipStandardVersion"]
-        changes = served.pop("changesSince")
+        changes = served.pop("changesFrom")
         assert snake_keys(served) == version(client, reference, number)
-        rest_changes = client.get(f"/v1/apprenticeship-standards/{reference}/versions/{number}/changes?since=1.2")
+        rest_changes = client.get(f"/v1/apprenticeship-standards/{reference}/versions/{number}/changes",
+                                  query_string={"from_version": "1.2"})
         assert changes == (rest_changes.get_json() if rest_changes.status_code == 200 else None)
     listed = gql(client, """{ apprenticeshipStandards { nodes { id referenceNumber title level route href
       versions { version status title earliestStartDate latestStartDate minimumOtjHours updatedAt href } } } }""")

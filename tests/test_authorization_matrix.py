@@ -299,7 +299,7 @@ def apprenticeship_probes(ids: dict) -> dict[str, list[Probe]]:
         "apprenticeships.get_standard_version": [Probe("GET", published, EVERYONE),
                                                  Probe("GET", in_development, {"admin"})],
         "apprenticeships.get_standard_version_changes": [
-            Probe("GET", f"{published}/changes?since={ids['apprenticeship_version']}", EVERYONE)],
+            Probe("GET", f"{published}/changes?from_version={ids['apprenticeship_version']}", EVERYONE)],
         "apprenticeships.import_standards": [Probe("POST", "/v1/imports/apprenticeship-standards", {"admin"},
                                                    body=[], refusals=frozenset({401, 403}))],
     }

@@ -148,7 +148,7 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
             for version in (ids["apprenticeship_version"], ids["apprenticeship_version_in_development"])],
         "apprenticeships.get_standard_version_changes": [
             q("query($r: String!, $v: String!, $s: String!) { apprenticeshipStandardVersion(referenceNumber: $r, "
-              "version: $v) { changesSince(since: $s) } }", "apprenticeshipStandardVersion.changesSince",
+              "version: $v) { changesFrom(version: $s) } }", "apprenticeshipStandardVersion.changesFrom",
               r=ids["apprenticeship_standard"], v=ids["apprenticeship_version"], s=ids["apprenticeship_version"])],
         "credentials.list_learner_credentials": [
             q("query($id: UUID!) { learner(id: $id) { credentials { id } } }", "learner.credentials",

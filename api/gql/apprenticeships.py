@@ -97,11 +97,11 @@ class ApprenticeshipStandardVersion:
     import_faults: list[ImportFault]
     licence: str
 
-    @strawberry.field(description="What changed from an earlier version `since` of the same standard (REST's "
-                                  ".../changes?since=); null if that version is not one you may read.")
-    def changes_since(self, info: Info, since: str, parent: strawberry.Parent[dict]) -> JSON | None:
+    @strawberry.field(description="What changed from an earlier version of the same standard (REST's "
+                                  ".../changes?from_version=); null if that version is not one you may read.")
+    def changes_from(self, info: Info, version: str, parent: strawberry.Parent[dict]) -> JSON | None:
         return or_none(lambda: catalog.version_changes(info.context.principal, parent["reference_number"],
-                                                       parent["version"], since))
+                                                       parent["version"], version))
 
 
 @strawberry.type(description="A summary of one version, as the standard lists it.")

@@ -136,8 +136,8 @@ class NoArgs(Strict):
 
 
 class VersionChangesArgs(Strict):
-    since = fields.String(required=True, validate=validate.Length(min=1, max=16),
-                          metadata={"description": "the earlier version to compare with, e.g. 1.2"})
+    from_version = fields.String(required=True, validate=validate.Length(min=1, max=16),
+                                 metadata={"description": "the earlier version to compare with, e.g. 1.2"})
 
 
 VERSION_CHANGES_ARGS = VersionChangesArgs()

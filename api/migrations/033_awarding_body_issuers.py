@@ -1,13 +1,22 @@
-"""Awarding bodies as credential issuers: a body that issues signs the credentials of its units and qualifications
-with its own keys and keeps its own status lists (an issuer key names a centre or a body; a credential names the
-body that issued it, when one did)."""
+"""Awarding bodies as credential issuers: a body that issues (a row of issuing_body) signs the credentials of its
+units and qualifications with its own keys and keeps its own status lists (an issuer key names a centre or a body;
+a credential names the body that issued it, when one did)."""
 
 import peewee as pw
 from peewee_migrate import Migrator
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
-    migrator.add_fields("awarding_body", issues_credentials=pw.BooleanField(default=False))
+    @migrator.create_model
+    class IssuingBody(pw.Model):
+        awarding_body = pw.ForeignKeyField(column_name="awarding_body_id", field="id",
+                                           model=migrator.orm["awarding_body"], primary_key=True,
+                                           on_delete="CASCADE")
+        since = pw.DateTimeField()
+
+        class Meta:
+            table_name = "issuing_body"
+
     migrator.drop_not_null("issuer_key", "centre")
     migrator.add_fields("issuer_key", awarding_body=pw.ForeignKeyField(
         column_name="awarding_body_id", field="id", model=migrator.orm["awarding_body"], null=True,
@@ -29,4 +38,4 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.remove_fields("credential", "issuer_body")
     migrator.remove_fields("issuer_key", "awarding_body")
     migrator.add_not_null("issuer_key", "centre")
-    migrator.remove_fields("awarding_body", "issues_credentials")
+    migrator.remove_model("issuing_body")

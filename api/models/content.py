@@ -12,13 +12,9 @@ MAPPING_STRENGTHS = ("full", "partial")
 
 
 class AwardingBody(BaseModel):
-    """An awarding body. ``issues_credentials``: the credentials of its units and qualifications are issued (signed)
-    by the body, not by the learner's centre (an operator sets it: ``qualtrack set-credential-issuer``)."""
-
     id = peewee.UUIDField(primary_key=True)
     slug = peewee.CharField(max_length=64, unique=True)
     name = peewee.CharField(max_length=200)
-    issues_credentials = peewee.BooleanField(default=False)
 
 
 class EvidenceType(BaseModel):

@@ -65,4 +65,12 @@ Credential.add_index(Credential.index(Credential.issuer_body, Credential.status_
                                       unique=True, where=Credential.issuer_body.is_null(False),
                                       name="credential_issuer_body_status"))
 
-CREDENTIAL_MODELS = [IssuerKey, Credential]
+class IssuingBody(BaseModel):
+    """An awarding body that issues (signs, and keeps the status lists of) the credentials of its own units and
+    qualifications, since ``since``, instead of the learners' centres (``qualtrack set-credential-issuer``)."""
+
+    awarding_body = peewee.ForeignKeyField(AwardingBody, primary_key=True, on_delete="CASCADE")
+    since = peewee.DateTimeField(default=utcnow)
+
+
+CREDENTIAL_MODELS = [IssuerKey, Credential, IssuingBody]

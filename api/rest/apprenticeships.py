@@ -42,9 +42,9 @@ def get_standard_version(reference_number, version):
 
 @bp.get("/apprenticeship-standards/<reference_number>/versions/<version>/changes")
 def get_standard_version_changes(reference_number, version):
-    """What changed from an earlier version (``since``) to this one."""
-    since = parse_args(VERSION_CHANGES_ARGS)["since"]
-    changes = catalog.version_changes(current_principal(), reference_number, version, since)
+    """What changed from an earlier version (``from_version``) to this one."""
+    earlier = parse_args(VERSION_CHANGES_ARGS)["from_version"]
+    changes = catalog.version_changes(current_principal(), reference_number, version, earlier)
     return json_response(changes, _cache_control())
 
 

@@ -55,10 +55,10 @@ def get_version(principal: Principal, reference_number: str, version: str) -> Ve
     return VersionDocument(row.document, row.etag, row.status)
 
 
-def version_changes(principal: Principal, reference_number: str, version: str, since: str) -> dict:
-    """What changed from version ``since`` to ``version`` of one standard: KSBs and duties added, removed, reworded
+def version_changes(principal: Principal, reference_number: str, version: str, earlier: str) -> dict:
+    """What changed from version ``earlier`` to ``version`` of one standard: KSBs and duties added, removed, reworded
     or recoded (matched by their published GUIDs), duty mappings, and fields."""
-    old = stored_record(_visible_version(principal, reference_number, since))
+    old = stored_record(_visible_version(principal, reference_number, earlier))
     new = stored_record(_visible_version(principal, reference_number, version))
     return diff_versions(old, new).to_dict()
 

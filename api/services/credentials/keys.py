@@ -1,5 +1,5 @@
 """Issuers and their Ed25519 signing keys. An issuer is a centre, or an awarding body that issues the credentials of
-its own units and qualifications (``AwardingBody.issues_credentials``). An issuer gets its first key when it first
+its own units and qualifications (an IssuingBody row). An issuer gets its first key when it first
 issues a credential; rotating retires the current key (it stays listed on the issuer's profile, so what it signed
 stays verifiable) and makes a new one. A private key is stored sealed with AES-GCM under a key derived (HKDF) from
 QUALTRACK_ISSUER_KEY_SECRET, or from the JWT secret when that is unset; a key that can no longer be unsealed (the
@@ -21,7 +21,7 @@ from peewee import IntegrityError
 from api.db import savepoint, write_transaction
 from api.errors import Conflict
 from api.ids import new_id
-from api.models import AwardingBody, Centre, IssuerKey
+from api.models import AwardingBody, Centre, IssuerKey, IssuingBody
 from api.models.base import utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, require
@@ -51,7 +51,8 @@ def centre_issuer(centre: Centre) -> Issuer:
 def issuer_for(owner: AwardingBody, centre: Centre) -> Issuer:
     """Who issues a credential for content of ``owner`` to a learner of ``centre``: the body if it issues its own,
     else the centre."""
-    return Issuer(owner.id, owner.name, body=True) if owner.issues_credentials else centre_issuer(centre)
+    issues = IssuingBody.select().where(IssuingBody.awarding_body == owner.id).exists()
+    return Issuer(owner.id, owner.name, body=True) if issues else centre_issuer(centre)
 
 
 def find_issuer(issuer_id: uuid.UUID) -> Issuer | None:
@@ -60,8 +61,9 @@ def find_issuer(issuer_id: uuid.UUID) -> Issuer | None:
     if centre is not None:
         return centre_issuer(centre)
     body = AwardingBody.get_or_none(AwardingBody.id == issuer_id)
-    has_issued = body is not None and (body.issues_credentials or IssuerKey.select().where(
-        IssuerKey.awarding_body == body.id).exists())
+    has_issued = body is not None and (
+        IssuingBody.select().where(IssuingBody.awarding_body == body.id).exists()
+        or IssuerKey.select().where(IssuerKey.awarding_body == body.id).exists())
     return Issuer(body.id, body.name, body=True) if has_issued else None
 
 
@@ -113,9 +115,13 @@ def set_body_issuing(principal: Principal, body: AwardingBody, issues: bool) -> 
     units and qualifications; credentials issued before keep the issuer that signed them. Audited; admins only."""
     require(principal.is_admin, "who issues credentials is set by admins")
     with write_transaction():
-        AwardingBody.update(issues_credentials=issues).where(AwardingBody.id == body.id).execute()
+        issued = IssuingBody.select().where(IssuingBody.awarding_body == body.id).exists()
+        if issues and not issued:
+            IssuingBody.insert(awarding_body=body.id, since=utcnow()).on_conflict_ignore().execute()
+        elif not issues:
+            IssuingBody.delete().where(IssuingBody.awarding_body == body.id).execute()
         audit.record(principal, "awarding_body.credential_issuer_set", "awarding_body", body.id,
-                     before={"issues_credentials": body.issues_credentials}, after={"issues_credentials": issues})
+                     before={"issues_credentials": issued}, after={"issues_credentials": issues})
 
 
 def public_keys(issuer: Issuer) -> list[IssuerKey]:

@@ -98,10 +98,8 @@ def _standard_body(standard: ApprenticeshipStandard, versions: list) -> dict:
 
 def _version_summary(standard: ApprenticeshipStandard, row: ApprenticeshipStandardVersion) -> dict:
     return {"version": row.version, "status": row.status, "title": row.title,
-            "earliest_start_date": _day(row.earliest_start_date), "latest_start_date": _day(row.latest_start_date),
+            "earliest_start_date": documents.iso_day(row.earliest_start_date),
+            "latest_start_date": documents.iso_day(row.latest_start_date),
             "minimum_otj_hours": row.minimum_otj_hours, "updated_at": iso_utc(row.updated_at),
             "href": documents.version_href(standard.reference_number, row.version)}
 
-
-def _day(value) -> str | None:
-    return value.isoformat() if value else None

@@ -40,18 +40,19 @@ def version_document(record: StandardVersion, faults: list[Fault]) -> dict:
         "status": record.status, "status_source": record.status_source,
         "title": record.title, "title_source": record.title_source, "level": record.level, "route": record.route,
         "lars_code": record.lars_code, "typical_duration_months": record.typical_duration_months,
-        "earliest_start_date": _day(record.earliest_start_date), "latest_start_date": _day(record.latest_start_date),
-        "latest_end_date": _day(record.latest_end_date),
-        "approved_for_delivery": _day(record.approved_for_delivery),
+        "earliest_start_date": iso_day(record.earliest_start_date),
+        "latest_start_date": iso_day(record.latest_start_date),
+        "latest_end_date": iso_day(record.latest_end_date),
+        "approved_for_delivery": iso_day(record.approved_for_delivery),
         "minimum_otj_hours": record.minimum_otj_hours,
-        "minimum_otj_hours_read_on": _day(record.minimum_otj_hours_read_on),
+        "minimum_otj_hours_read_on": iso_day(record.minimum_otj_hours_read_on),
         "core_and_options": record.core_and_options,
         "options": [{"option_id": o.option_id, "title": o.title, "occupation_code": o.occupation_code}
                     for o in record.options],
         "unstructured_options": list(record.unstructured_options),
         "overview_of_role": record.overview_of_role, "overview_of_role_source": record.overview_of_role_source,
-        "change_note": record.change_note, "changed_date": _day(record.changed_date), "source_url": record.url,
-        "last_updated": _day(record.last_updated),
+        "change_note": record.change_note, "changed_date": iso_day(record.changed_date), "source_url": record.url,
+        "last_updated": iso_day(record.last_updated),
         "knowledge": ksbs["knowledge"], "skills": ksbs["skill"], "behaviours": ksbs["behaviour"],
         "duties": [{"id": str(part_id(ref, number, d.code)), "duty_id": d.duty_id, "code": d.code,
                     "detail": d.detail, "detail_source": d.detail_source, "is_core": d.is_core,
@@ -77,5 +78,6 @@ def version_order(version: str) -> tuple:
     return (0, tuple(int(p) for p in parts)) if all(p.isdigit() for p in parts) else (1, version)
 
 
-def _day(value: date | None) -> str | None:
+def iso_day(value: date | None) -> str | None:
+    """A date as ISO text, None for none."""
     return value.isoformat() if value else None

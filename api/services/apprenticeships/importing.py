@@ -138,10 +138,18 @@ def _store_parts(record: StandardVersion, version_id) -> None:
 
 def _previous_version(reference: str, version: str) -> ApprenticeshipStandardVersion | None:
     """The stored version of the standard that comes last before ``version``."""
-    earlier = [row for row in ApprenticeshipStandardVersion.select().where(
-        ApprenticeshipStandardVersion.standard == documents.standard_id(reference))
-        if documents.version_order(row.version) < documents.version_order(version)]
-    return max(earlier, key=lambda row: documents.version_order(row.version), default=None)
+    earlier = [number for number in _version_numbers(reference)
+               if documents.version_order(number) < documents.version_order(version)]
+    if not earlier:
+        return None
+    latest = max(earlier, key=documents.version_order)
+    return ApprenticeshipStandardVersion.get_by_id(documents.version_id(reference, latest))
+
+
+def _version_numbers(reference: str) -> list[str]:
+    """The versions stored of a standard (their numbers only: a row holds its whole published object)."""
+    return [number for (number,) in ApprenticeshipStandardVersion.select(ApprenticeshipStandardVersion.version)
+            .where(ApprenticeshipStandardVersion.standard == documents.standard_id(reference)).tuples()]
 
 
 def _ensure_standard(record: StandardVersion) -> None:
@@ -154,9 +162,8 @@ def _ensure_standard(record: StandardVersion) -> None:
 
 def _refresh_standard(reference: str) -> None:
     """A standard's title, level and route are its latest version's."""
-    rows = list(ApprenticeshipStandardVersion.select().where(
-        ApprenticeshipStandardVersion.standard == documents.standard_id(reference)))
-    latest = json.loads(max(rows, key=lambda row: documents.version_order(row.version)).document)
+    newest = max(_version_numbers(reference), key=documents.version_order)
+    latest = json.loads(ApprenticeshipStandardVersion.get_by_id(documents.version_id(reference, newest)).document)
     ApprenticeshipStandard.update(title=latest["title"], level=latest["level"], route=latest["route"],
                                   updated_at=utcnow()).where(
         ApprenticeshipStandard.id == documents.standard_id(reference)).execute()

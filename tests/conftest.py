@@ -401,6 +401,17 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
     in_development = {**standard, "version": "1.2", "status": "In development"}  # for admins only
     assert client.post("/v1/imports/apprenticeship-standards", json=[standard, in_development],
                        headers=admin).status_code == 200
+    cs34 = client.get(f"/v1/units/{content_ids['CS 34']}").get_json()
+    cs34_criterion = cs34["learning_outcomes"][0]["criteria"][0]["id"]
+    mapping = post(client, auth, "author_skills_cfa", "/v1/ksb-mappings", {
+        "unit_version_id": cs34["version_id"], "criterion_id": cs34_criterion, "reference_number": "ST0072",
+        "version": "1.1", "ksb_code": "K1"})["id"]
+    apprenticeship = post(client, auth, "centre_admin_a", "/v1/apprenticeships", {
+        "learner_id": learner, "reference_number": "ST0072", "start_date": "2026-01-05",
+        "planned_end_date": "2027-01-04", "enrolment_ids": [enrolment]})["id"]
+    otj_activity = post(client, auth, "assessor_a", f"/v1/apprenticeships/{apprenticeship}/otj-activities", {
+        "activity_date": "2026-02-02", "hours": 6, "kind": "teaching", "description": "Workshop",
+        "ksb_codes": ["K1"], "external_ref": "world-1"})["id"]
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
@@ -408,7 +419,9 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
             "spare_account": str(spare.id), "spare_client": str(spare_client.id), "framework": framework_id,
             "webhook": webhook["id"], "credential_learner": credential_learner, "credential": credential,
             "apprenticeship_standard": "ST0072", "apprenticeship_version": "1.1",
-            "apprenticeship_version_in_development": "1.2"}
+            "apprenticeship_version_in_development": "1.2", "cs34_version": cs34["version_id"],
+            "cs34_criterion": cs34_criterion, "ksb_mapping": mapping, "apprenticeship": apprenticeship,
+            "otj_activity": otj_activity}
 
 
 def completed_unit(client, auth, identities: Identities, content_ids: dict) -> tuple[str, str]:

@@ -302,6 +302,62 @@ def apprenticeship_probes(ids: dict) -> dict[str, list[Probe]]:
             Probe("GET", f"{published}/changes?from_version={ids['apprenticeship_version']}", EVERYONE)],
         "apprenticeships.import_standards": [Probe("POST", "/v1/imports/apprenticeship-standards", {"admin"},
                                                    body=[], refusals=frozenset({401, 403}))],
+        **apprenticeship_tracking_probes(ids),
+    }
+
+
+def apprenticeship_tracking_probes(ids: dict) -> dict[str, list[Probe]]:
+    """KSB mappings are written by the unit's authors and read by anyone who may read both sides; a learner's
+    apprenticeship and OTJ ledger follow the learner's records (centre A's)."""
+    mapping, apprenticeship = f"/v1/ksb-mappings/{ids['ksb_mapping']}", f"/v1/apprenticeships/{ids['apprenticeship']}"
+    activity = f"/v1/otj-activities/{ids['otj_activity']}"
+    mapping_body = {"unit_version_id": ids["cs34_version"], "criterion_id": ids["cs34_criterion"],
+                    "reference_number": ids["apprenticeship_standard"], "version": ids["apprenticeship_version"],
+                    "ksb_code": "K2"}
+    otj_csv = (f"apprenticeship_id,activity_date,hours,kind,description,external_ref\n{ids['apprenticeship']},"
+               "2026-03-02,1.5,mentoring,Matrix probe,matrix-1\n").encode()
+    refusals = TRACKING_REFUSALS
+
+    def p(method, url, allowed, ok=200, **kw):
+        return [Probe(method, url, allowed, ok_status=ok, refusals=kw.pop("refusals", refusals), **kw)]
+
+    return {
+        "apprenticeship_tracking.create_mapping": p("POST", "/v1/ksb-mappings", SKILLS_CFA_CONTENT, 201,
+                                                    body=mapping_body, repeat_status=200),
+        "apprenticeship_tracking.list_mappings": p(
+            "GET", f"/v1/ksb-mappings?reference_number={ids['apprenticeship_standard']}&version="
+                   f"{ids['apprenticeship_version']}", EVERYONE, shows=ids["ksb_mapping"]),
+        "apprenticeship_tracking.get_mapping": p("GET", mapping, EVERYONE),
+        # the first caller allowed removes it and every later one finds nothing (404): one writer's right is shown
+        # here, the others' in tests/test_apprenticeship_tracking.py
+        "apprenticeship_tracking.delete_mapping": p("DELETE", mapping, {"admin"}, 204),
+        # to a version in development: only admins may name it (anyone else finds no such version: 422)
+        "apprenticeship_tracking.carry_mappings": p("POST", "/v1/ksb-mappings/carry", {"admin"}, body={
+            "reference_number": ids["apprenticeship_standard"], "from_version": ids["apprenticeship_version"],
+            "to_version": ids["apprenticeship_version_in_development"]}, refusals=frozenset({401, 422})),
+        "apprenticeship_tracking.create_apprenticeship": p("POST", "/v1/apprenticeships", WRITERS_A, 201, body={
+            "learner_id": ids["credential_learner"], "reference_number": ids["apprenticeship_standard"],
+            "start_date": "2026-01-05", "planned_end_date": "2027-01-04"}, repeat_status=409),
+        "apprenticeship_tracking.get_apprenticeship": p("GET", apprenticeship, READERS_A),
+        "apprenticeship_tracking.update_apprenticeship": p("PATCH", apprenticeship, WRITERS_A,
+                                                           body={"weekly_hours": 30}, headers={"If-Match": "*"}),
+        "apprenticeship_tracking.list_apprenticeships": p(
+            "GET", f"/v1/learners/{ids['learner']}/apprenticeships", READERS_A, shows=ids["apprenticeship"]),
+        "apprenticeship_tracking.apprenticeship_progress": p("GET", f"{apprenticeship}/progress", READERS_A),
+        "apprenticeship_tracking.otj_ledger": p("GET", f"{apprenticeship}/otj", READERS_A),
+        "apprenticeship_tracking.record_otj_activity": p(
+            "POST", f"{apprenticeship}/otj-activities", SUBMITTERS_A, 201,
+            body={"activity_date": "2026-03-02", "hours": 1, "kind": "mentoring", "description": "Probe"}),
+        "apprenticeship_tracking.list_otj_activities": p("GET", f"{apprenticeship}/otj-activities", READERS_A,
+                                                         shows=ids["otj_activity"]),
+        "apprenticeship_tracking.get_otj_activity": p("GET", activity, READERS_A),
+        # assessor_a recorded it, so may not confirm it (403); the first other confirms, the rest change nothing
+        "apprenticeship_tracking.confirm_otj_activity": p(
+            "POST", f"{activity}/confirm", {"admin", "centre_admin_a", "trainee_assessor_a", "lms_client_a"}),
+        # a row for an apprenticeship the caller may not record for is refused on the row (422, nothing written)
+        "apprenticeship_tracking.import_otj_activities": p(
+            "POST", "/v1/imports/otj-activities", SUBMITTERS_A, headers={"Content-Type": "text/csv"}, raw=otj_csv,
+            refusals=frozenset({401, 422})),
     }
 
 
@@ -326,7 +382,8 @@ ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_cri
             "standard", "centre_a", "centre_b", "learner", "enrolment", "evidence", "decision", "trainee_decision",
             "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
             "framework", "webhook", "credential_learner", "credential", "apprenticeship_standard",
-            "apprenticeship_version", "apprenticeship_version_in_development")
+            "apprenticeship_version", "apprenticeship_version_in_development", "cs34_version", "cs34_criterion",
+            "ksb_mapping", "apprenticeship", "otj_activity")
 
 
 def app_endpoints(app) -> set[str]:

@@ -216,8 +216,22 @@ def _centre_b_records(app, client, auth, identities, ids) -> dict:
                       headers=auth("import_client_b"))
     assert job.status_code == 201, job.get_json()
     webhook = post(client, auth, "centre_admin_b", "/v1/webhooks/endpoints", {"url": "http://127.0.0.1:9/b"})["id"]
+    apprenticeship = post(client, auth, "centre_admin_b", "/v1/apprenticeships", {
+        "learner_id": learner, "reference_number": "ST0072", "start_date": "2026-01-05",
+        "planned_end_date": "2027-01-04", "enrolment_ids": [enrolment]})["id"]
+    activity = post(client, auth, "assessor_b", f"/v1/apprenticeships/{apprenticeship}/otj-activities", {
+        "activity_date": "2026-02-02", "hours": 2, "kind": "teaching", "description": "Centre B workshop"})["id"]
     return {"learner": learner, "enrolment": enrolment, "evidence": evidence, "decision": decision, "sample": sample,
-            "plan": plan, "import_job": job.get_json()["id"], "iqa": str(iqa.id), "webhook": webhook}
+            "plan": plan, "import_job": job.get_json()["id"], "iqa": str(iqa.id), "webhook": webhook,
+            "apprenticeship": apprenticeship, "otj_activity": activity}
+
+
+def _draft_mapping(client, auth, ids) -> str:
+    """A KSB mapping of draft CS 39's first criterion: hidden from all but Skills CFA's writers and admins."""
+    draft = client.get(f"/v1/units/{ids['CS 39']}?status=draft", headers=auth("admin")).get_json()
+    return post(client, auth, "author_skills_cfa", "/v1/ksb-mappings", {
+        "unit_version_id": draft["version_id"], "criterion_id": ids["cs39_criterion"], "reference_number": "ST0072",
+        "version": "1.1", "ksb_code": "K1"})["id"]
 
 
 @pytest.fixture
@@ -255,6 +269,11 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "webhook": both("webhook", "/v1/webhooks/endpoints/{}"),
         "credential_learner": [(ids["credential_learner"], "/v1/learners/{}"), (b["learner"], "/v1/learners/{}")],
         "apprenticeship_standard": [(_standard_in_development(client, auth), "/v1/apprenticeship-standards/{}")],
+        "cs34_version": [(client.get(f"/v1/units/{ocr['unit']}?status=draft", headers=auth("admin")).get_json()[
+            "version_id"], f"/v1/units/{ocr['unit']}?status=draft")],
+        "cs34_criterion": criteria, "ksb_mapping": [(_draft_mapping(client, auth, ids), "/v1/ksb-mappings/{}")],
+        "apprenticeship": both("apprenticeship", "/v1/apprenticeships/{}"),
+        "otj_activity": both("otj_activity", "/v1/otj-activities/{}"),
         **dict.fromkeys(("apprenticeship_version", "apprenticeship_version_in_development"), [(
             ids["apprenticeship_version_in_development"],
             f"/v1/apprenticeship-standards/{ids['apprenticeship_standard']}/versions/{{}}")]),
@@ -306,6 +325,8 @@ def _in_path(probe: Probe, value) -> bool:
 def _nonexistent(name: str):
     if name == "draft_version":
         return RANDOM_VERSION + uuid.uuid4().int % 1000
+    if name == "apprenticeship_standard":
+        return f"ST9{uuid.uuid4().int % 1000:03d}"  # a reference number no standard has, spelt as they are
     if name.startswith("apprenticeship_version"):
         return f"9.{uuid.uuid4().int % 1000}"  # a version no standard has, spelt as versions are
     return str(uuid.uuid4())

@@ -36,6 +36,7 @@ REST_ONLY = {
     **dict.fromkeys(("credentials.get_credential", "credentials.get_issuer", "credentials.get_status_list"),
                     "public documents a verifier fetches by the URL in a credential: REST by definition"),
     "apprenticeships.import_standards": "a document import: REST and the command line, as the CASE import",
+    "apprenticeship_tracking.import_otj_activities": "a CSV file import: REST, as the learner import",
     "assessment.plan_candidates": "a work list for IQA planning tools: REST only (sampleDecision takes its ids)",
     "content.get_qualification": "no qualification in data/units (the REST matrix has no probe either)",
     "content.get_unit_source": "the document PUT /v1/units/{id}/draft takes: awarding-body sync is REST",
@@ -217,6 +218,69 @@ def operations(ids: dict) -> dict[str, list[Operation]]:
               shows=ids["centre_a"], c=ids["centre_a"])],
         "sync.list_changes": [q("{ changes { items { cursor } nextCursor } }", "changes")],
         **webhook_operations(ids),
+        **apprenticeship_operations(ids),
+    }
+
+
+def apprenticeship_operations(ids: dict) -> dict[str, list[Operation]]:
+    """As apprenticeship_tracking_probes in the REST matrix."""
+    standard = {"r": ids["apprenticeship_standard"], "v": ids["apprenticeship_version"]}
+    apprenticeship, activity = {"a": ids["apprenticeship"]}, {"id": ids["otj_activity"]}
+
+    def q(text, field, shows=None, **variables):
+        return [Operation(text, variables, field, shows)]
+
+    def m(text, field, success_type, repeatable=False, **variables):
+        return [Operation(text, variables, field, success_type=success_type, repeatable=repeatable)]
+
+    return {
+        "apprenticeship_tracking.create_mapping": m(
+            "mutation($u: UUID!, $c: UUID!, $r: String!, $v: String!) { createKsbMapping(input: {unitVersionId: $u, "
+            'criterionId: $c, referenceNumber: $r, version: $v, ksbCode: "K2"}) { __typename } }', "createKsbMapping",
+            "KsbMapping", u=ids["cs34_version"], c=ids["cs34_criterion"], **standard),
+        "apprenticeship_tracking.list_mappings": q(
+            "query($r: String!, $v: String!) { ksbMappings(referenceNumber: $r, version: $v) { nodes { id } } }",
+            "ksbMappings", ids["ksb_mapping"], **standard),
+        "apprenticeship_tracking.get_mapping": q("query($id: UUID!) { ksbMapping(id: $id) { id } }", "ksbMapping",
+                                                 id=ids["ksb_mapping"]),
+        "apprenticeship_tracking.delete_mapping": m("mutation($id: UUID!) { deleteKsbMapping(id: $id) "
+                                                    "{ __typename } }", "deleteKsbMapping", "KsbMapping",
+                                                    id=ids["ksb_mapping"]),
+        "apprenticeship_tracking.carry_mappings": m(
+            "mutation($r: String!, $v: String!, $t: String!) { carryKsbMappings(input: {referenceNumber: $r, "
+            "fromVersion: $v, toVersion: $t}) { __typename } }", "carryKsbMappings", "KsbMappingCarry",
+            t=ids["apprenticeship_version_in_development"], **standard),
+        "apprenticeship_tracking.create_apprenticeship": m(
+            "mutation($l: UUID!, $r: String!) { createApprenticeship(input: {learnerId: $l, referenceNumber: $r, "
+            'startDate: "2026-01-05", plannedEndDate: "2027-01-04"}) { __typename ... on Conflict { existingId } } }',
+            "createApprenticeship", "Apprenticeship", repeatable=True, l=ids["credential_learner"],
+            r=ids["apprenticeship_standard"]),
+        "apprenticeship_tracking.get_apprenticeship": q("query($a: UUID!) { apprenticeship(id: $a) { id } }",
+                                                        "apprenticeship", **apprenticeship),
+        "apprenticeship_tracking.update_apprenticeship": m(
+            'mutation($a: UUID!) { updateApprenticeship(id: $a, etag: "*", input: {weeklyHours: 30}) '
+            "{ __typename } }", "updateApprenticeship", "Apprenticeship", **apprenticeship),
+        "apprenticeship_tracking.list_apprenticeships": q(
+            "query($l: UUID!) { learner(id: $l) { apprenticeships { nodes { id } } } }", "learner.apprenticeships",
+            ids["apprenticeship"], l=ids["learner"]),
+        "apprenticeship_tracking.apprenticeship_progress": q(
+            "query($a: UUID!) { apprenticeship(id: $a) { progress { ksbsTotal } } }", "apprenticeship.progress",
+            **apprenticeship),
+        "apprenticeship_tracking.otj_ledger": q(
+            "query($a: UUID!) { apprenticeship(id: $a) { otj { hoursRecorded } } }", "apprenticeship.otj",
+            **apprenticeship),
+        "apprenticeship_tracking.record_otj_activity": m(
+            'mutation($a: UUID!) { recordOtjActivity(apprenticeshipId: $a, input: {activityDate: "2026-03-02", '
+            'hours: 1, kind: "mentoring", description: "Probe"}) { __typename } }', "recordOtjActivity",
+            "OtjActivity", **apprenticeship),
+        "apprenticeship_tracking.list_otj_activities": q(
+            "query($a: UUID!) { apprenticeship(id: $a) { otjActivities { nodes { id } } } }",
+            "apprenticeship.otjActivities", ids["otj_activity"], **apprenticeship),
+        "apprenticeship_tracking.get_otj_activity": q("query($id: UUID!) { otjActivity(id: $id) { id } }",
+                                                      "otjActivity", **activity),
+        "apprenticeship_tracking.confirm_otj_activity": m(
+            "mutation($id: UUID!) { confirmOtjActivity(id: $id) { __typename } }", "confirmOtjActivity",
+            "OtjActivity", **activity),
     }
 
 

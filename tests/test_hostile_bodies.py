@@ -138,6 +138,33 @@ def json_routes(ids) -> dict[str, tuple]:
                                 {"accepts_delegation": True}),
         "webhooks.update_endpoint": ("PATCH", f"/v1/webhooks/endpoints/{ids['webhook']}", "centre_admin_a",
                                      bodies.WebhookEndpointUpdate, {"description": "d"}),
+        **apprenticeship_routes(ids),
+    }
+
+
+def apprenticeship_routes(ids) -> dict[str, tuple]:
+    """json_routes for KSB mappings, apprenticeships and off-the-job training."""
+    standard = {"reference_number": ids["apprenticeship_standard"]}
+    apprenticeship = f"/v1/apprenticeships/{ids['apprenticeship']}"
+    return {
+        "apprenticeship_tracking.create_mapping": ("POST", "/v1/ksb-mappings", "author_skills_cfa",
+                                                   bodies.KsbMappingCreate, {
+                                                       **standard, "unit_version_id": ids["cs34_version"],
+                                                       "version": ids["apprenticeship_version"], "ksb_code": "K2"}),
+        "apprenticeship_tracking.carry_mappings": ("POST", "/v1/ksb-mappings/carry", "admin", bodies.KsbMappingCarry, {
+            **standard, "from_version": ids["apprenticeship_version"],
+            "to_version": ids["apprenticeship_version_in_development"]}),
+        "apprenticeship_tracking.create_apprenticeship": ("POST", "/v1/apprenticeships", "admin",
+                                                          bodies.ApprenticeshipCreate, {
+                                                              **standard, "learner_id": ids["credential_learner"],
+                                                              "start_date": "2026-01-05",
+                                                              "planned_end_date": "2027-01-04"}),
+        "apprenticeship_tracking.update_apprenticeship": ("PATCH", apprenticeship, "admin", bodies.ApprenticeshipUpdate,
+                                                          {"weekly_hours": 30}),
+        "apprenticeship_tracking.record_otj_activity": ("POST", f"{apprenticeship}/otj-activities", "admin",
+                                                        bodies.OtjActivityCreate, {
+                                                            "activity_date": "2026-03-02", "hours": 1,
+                                                            "kind": "mentoring", "description": "d"}),
     }
 
 
@@ -156,6 +183,8 @@ def bodiless_routes(ids) -> dict[str, tuple]:
         **{f"admin.{verb}_client": (f"/v1/admin/clients/{ids['spare_client']}/{verb}", "admin")
            for verb in ("disable", "enable")},
         "webhooks.rotate_secret": (f"/v1/webhooks/endpoints/{ids['webhook']}/rotate-secret", "centre_admin_a"),
+        "apprenticeship_tracking.confirm_otj_activity": (f"/v1/otj-activities/{ids['otj_activity']}/confirm",
+                                                         "admin"),
         "webhooks.recover": (f"/v1/webhooks/endpoints/{ids['webhook']}/recover?since=2026-01-01T00:00:00Z",
                              "centre_admin_a"),
     }
@@ -163,9 +192,9 @@ def bodiless_routes(ids) -> dict[str, tuple]:
 
 # Writes whose body is not a JSON object of fields: checked by their own tests (test_hostile_documents.py for unit
 # drafts and CASE packages; the import and token tests for files and credentials; test_apprenticeship_standards.py
-# for published standards).
+# for published standards; test_apprenticeship_tracking.py for off-the-job CSV logs).
 OTHER_BODIES = {"sync.save_draft", "sync.import_case", "imports.import_learners", "auth.token", "auth.refresh",
-                "auth.revoke", "apprenticeships.import_standards"}
+                "auth.revoke", "apprenticeships.import_standards", "apprenticeship_tracking.import_otj_activities"}
 
 
 def row_counts() -> tuple:

@@ -68,7 +68,8 @@ def rest_lists(app, ids) -> dict[str, tuple[str, str]]:
                 "job_id": ids["import_job"], "centre_id": ids["centre_a"], "qualification_id": ids["qualification"],
                 "evidence_id": ids["evidence"], "decision_id": ids["decision"], "sample_id": ids["sample"],
                 "plan_id": ids["plan"], "standard_id": ids["standard"], "outcome_id": ids["b13_outcome"],
-                "criterion_id": ids["b13_criterion"], "endpoint_id": ids["webhook"]}
+                "criterion_id": ids["b13_criterion"], "endpoint_id": ids["webhook"],
+                "apprenticeship_id": ids["apprenticeship"]}
     found = {}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
@@ -162,7 +163,8 @@ def test_a_cursor_of_one_list_is_refused_by_another(client, auth, ids):
 def graphql_lists(ids) -> dict[str, str]:
     """Name -> an operation reading the connection with ``after: $after``, for every field that takes ``after``
     (top-level, or on an object reached by its id)."""
-    by_id = {"Learner": ("learner", ids["learner"]), "WebhookEndpoint": ("webhookEndpoint", ids["webhook"])}
+    by_id = {"Learner": ("learner", ids["learner"]), "WebhookEndpoint": ("webhookEndpoint", ids["webhook"]),
+             "Apprenticeship": ("apprenticeship", ids["apprenticeship"])}
     operations = {}
     for type_name, type_ in SDL.type_map.items():
         if type_name.startswith("__") or not isinstance(type_, graphql.GraphQLObjectType):

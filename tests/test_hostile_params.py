@@ -45,7 +45,9 @@ def get_operations(app, ids) -> dict[str, dict[str, str]]:
                 "name": "unit.schema.json", "filename": "x",
                 "account_id": ids["spare_account"], "client_id": ids["spare_client"], "framework_id": ids["framework"],
                 "endpoint_id": ids["webhook"], "credential_id": ids["credential"], "issuer_id": ids["centre_a"],
-                "reference_number": ids["apprenticeship_standard"], "version": ids["apprenticeship_version"]}
+                "reference_number": ids["apprenticeship_standard"], "version": ids["apprenticeship_version"],
+                "mapping_id": ids["ksb_mapping"], "apprenticeship_id": ids["apprenticeship"],
+                "activity_id": ids["otj_activity"]}
     found = {}
     for rule in app.url_map.iter_rules():
         template = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.replace("int(signed=True):", ""))

@@ -97,6 +97,25 @@ def import_standards(path: Path) -> None:
                f"{len(report['faults'])} fault(s)")
 
 
+@main.command("load-otj-rules")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=lambda: str(PROJECT_ROOT / "data" / "otj-rule-sets.json"))
+def load_otj_rules(path: Path) -> None:
+    """Replace the funding rule sets that planned off-the-job hours come from with those of a JSON file shaped as
+    data/otj-rule-sets.json (the default). Audited. Exits 1, changing nothing, if the file is not such a file."""
+    from api.db import write_transaction
+    from api.errors import ApiError
+    from api.services.apprenticeships import otj_rules
+
+    connect(Settings.from_env())
+    try:
+        with write_transaction():
+            report = otj_rules.load_rule_sets(path, operator())
+    except ApiError as error:
+        raise explained(error) from None
+    click.echo(f"{report['loaded']} rule set(s) loaded from {path}")
+
+
 @main.command("export-schema")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               default=lambda: str(PROJECT_ROOT / "schema" / "qualtrack.graphql"),

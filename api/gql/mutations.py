@@ -5,6 +5,7 @@ result union (api.gql.failures)."""
 
 import strawberry
 
+from api.gql.apprenticeship_tracking import ApprenticeshipMutation
 from api.gql.assessment_mutations import AssessmentMutation
 from api.gql.learner_mutations import LearnerMutation
 from api.gql.staff import StaffMutation
@@ -12,5 +13,5 @@ from api.gql.webhooks import WebhookMutation
 
 
 @strawberry.type
-class Mutation(LearnerMutation, StaffMutation, AssessmentMutation, WebhookMutation):
-    """Learners and enrolments first, then assessment, then webhook endpoints."""
+class Mutation(LearnerMutation, StaffMutation, AssessmentMutation, ApprenticeshipMutation, WebhookMutation):
+    """Learners and enrolments first, then assessment, then apprenticeships, then webhook endpoints."""

@@ -4,6 +4,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 
+from api.gql.apprenticeship_tracking import ApprenticeshipTrackingQuery
 from api.gql.apprenticeships import ApprenticeshipQuery
 from api.gql.content import ContentQuery
 from api.gql.limits import is_expected
@@ -43,7 +44,7 @@ class RememberingNameConverter(NameConverter):
 
 
 @strawberry.type
-class Query(ContentQuery, ApprenticeshipQuery, TrackingQuery, FeedQuery):
+class Query(ContentQuery, ApprenticeshipQuery, TrackingQuery, ApprenticeshipTrackingQuery, FeedQuery):
     """Everything readable: content (public when published), apprenticeship standards, tracking (for those allowed),
     the feed and webhooks."""
 

@@ -8,6 +8,7 @@ import uuid
 import strawberry
 from strawberry.scalars import JSON
 
+from api.gql.apprenticeship_tracking import Apprenticeship, learner_apprenticeships
 from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
 from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, StaffRole, Verdict
@@ -375,6 +376,11 @@ class Learner:
                    after: str | None = None) -> Connection[Enrolment]:
         items = info.context.load("learner", "enrolments", parent)
         return connection_from_list(items, lambda e: e["id"], page_size(info, first), after)
+
+    @strawberry.field(description="The learner's apprenticeships (REST's GET /v1/learners/{id}/apprenticeships).")
+    def apprenticeships(self, parent: strawberry.Parent[dict], info: Info, first: int | None = None,
+                        after: str | None = None) -> Connection[Apprenticeship]:
+        return learner_apprenticeships(info, uuid.UUID(str(parent["id"])), first, after)
 
     @strawberry.field(description="Every credential issued to the learner (revoked ones too), newest first.")
     def credentials(self, parent: strawberry.Parent[dict], info: Info) -> list[Credential]:

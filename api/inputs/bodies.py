@@ -9,6 +9,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from api.inputs.strict import JsonBoolean, JsonDate, JsonInteger, JsonNumber, JsonUUID, StrictBody
+from api.models.apprenticeship_tracking import OTJ_KINDS
 from api.models.tracking import DECISION_OUTCOMES, ENROLMENT_STATUSES, STAFF_ROLES, VERDICTS
 
 CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
@@ -181,3 +182,59 @@ class Delegation(StrictBody):
 class StaffAssign(StrictBody):
     account_id = JsonUUID(required=True)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+
+
+# -- apprenticeships --------------------------------------------------------------------------------------------------
+
+STANDARD_REFERENCE = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a reference number, e.g. ST0072")
+STANDARD_VERSION = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a version, e.g. 1.1")
+KSB_CODE = validate.Regexp(r"^[KSBD][0-9]{1,4}$", error="a KSB code, e.g. K1, S3 or B2")
+
+
+class KsbMappingCreate(StrictBody):
+    unit_version_id = JsonUUID(required=True)
+    criterion_id = JsonUUID(load_default=None, allow_none=True)
+    reference_number = fields.String(required=True, validate=STANDARD_REFERENCE)
+    version = fields.String(required=True, validate=STANDARD_VERSION)
+    ksb_code = fields.String(required=True, validate=KSB_CODE)
+
+
+class KsbMappingCarry(StrictBody):
+    reference_number = fields.String(required=True, validate=STANDARD_REFERENCE)
+    from_version = fields.String(required=True, validate=STANDARD_VERSION)
+    to_version = fields.String(required=True, validate=STANDARD_VERSION)
+    unit_version_id = JsonUUID(load_default=None, allow_none=True)
+
+
+class ApprenticeshipCreate(StrictBody):
+    learner_id = JsonUUID(required=True)
+    reference_number = fields.String(required=True, validate=STANDARD_REFERENCE)
+    version = fields.String(load_default=None, allow_none=True, validate=STANDARD_VERSION)
+    option_id = Text(load_default=None, allow_none=True, max_length=64)
+    start_date = JsonDate(required=True)
+    planned_end_date = JsonDate(required=True)
+    weekly_hours = JsonNumber(load_default=None, allow_none=True,
+                              validate=validate.Range(min=0, max=168, min_inclusive=False))
+    prior_learning_hours = JsonInteger(load_default=0, validate=validate.Range(min=0, max=10000))
+    enrolment_ids = fields.List(JsonUUID(), load_default=list, validate=validate.Length(max=100))
+
+
+class ApprenticeshipUpdate(StrictBody):
+    option_id = Text(allow_none=True, max_length=64)
+    start_date = JsonDate()
+    planned_end_date = JsonDate()
+    weekly_hours = JsonNumber(allow_none=True, validate=validate.Range(min=0, max=168, min_inclusive=False))
+    prior_learning_hours = JsonInteger(validate=validate.Range(min=0, max=10000))
+    gateway_date = JsonDate(allow_none=True)
+    status = fields.String(validate=validate.OneOf(("active", "completed", "withdrawn")))
+    enrolment_ids = fields.List(JsonUUID(), validate=validate.Length(max=100))
+
+
+class OtjActivityCreate(StrictBody):
+    activity_date = JsonDate(required=True)
+    hours = JsonNumber(required=True, validate=validate.Range(min=0, max=24, min_inclusive=False))
+    kind = fields.String(required=True, validate=validate.OneOf(OTJ_KINDS))
+    description = Text(required=True, max_length=2000)
+    ksb_codes = fields.List(fields.String(validate=KSB_CODE), load_default=list, validate=validate.Length(max=200))
+    evidence_id = JsonUUID(load_default=None, allow_none=True)
+    external_ref = Text(load_default=None, allow_none=True, max_length=128)

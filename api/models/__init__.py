@@ -2,6 +2,8 @@
 
 from api.models.accounts import *  # noqa: F403
 from api.models.accounts import ACCOUNT_MODELS
+from api.models.apprenticeship_tracking import *  # noqa: F403
+from api.models.apprenticeship_tracking import APPRENTICESHIP_TRACKING_MODELS
 from api.models.apprenticeships import *  # noqa: F403
 from api.models.apprenticeships import APPRENTICESHIP_MODELS
 from api.models.content import *  # noqa: F403
@@ -16,4 +18,4 @@ from api.models.webhooks import *  # noqa: F403
 from api.models.webhooks import WEBHOOK_MODELS
 
 ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS, *FEED_MODELS, *WEBHOOK_MODELS, *CREDENTIAL_MODELS,
-              *APPRENTICESHIP_MODELS]
+              *APPRENTICESHIP_MODELS, *APPRENTICESHIP_TRACKING_MODELS]

@@ -4,6 +4,7 @@ from flask import Flask, Response, request
 
 from api.rest import (
     admin,
+    apprenticeship_tracking,
     apprenticeships,
     assessment,
     auth,
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(credentials.bp, url_prefix="/v1")
     app.register_blueprint(apprenticeships.bp, url_prefix="/v1")
+    app.register_blueprint(apprenticeship_tracking.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from api.errors import NotFound
 from api.models import ApprenticeshipStandard, ApprenticeshipStandardVersion
 from api.models.base import iso_utc
-from api.services.apprenticeships import documents
+from api.services.apprenticeships import documents, mappings
 from api.services.apprenticeships.importing import stored_record
 from api.services.apprenticeships.versions_diff import diff_versions
 from api.services.common.access import Principal, apprenticeship_version_condition
@@ -57,10 +57,12 @@ def get_version(principal: Principal, reference_number: str, version: str) -> Ve
 
 def version_changes(principal: Principal, reference_number: str, version: str, earlier: str) -> dict:
     """What changed from version ``earlier`` to ``version`` of one standard: KSBs and duties added, removed, reworded
-    or recoded (matched by their published GUIDs), duty mappings, and fields."""
-    old = stored_record(_visible_version(principal, reference_number, earlier))
-    new = stored_record(_visible_version(principal, reference_number, version))
-    return diff_versions(old, new).to_dict()
+    or recoded (matched by their published GUIDs), duty mappings, and fields; and the unit criteria mapped to a KSB
+    of ``earlier`` that was removed, reworded or recoded (those visible to the principal)."""
+    old_row = _visible_version(principal, reference_number, earlier)
+    changes = diff_versions(stored_record(old_row), stored_record(_visible_version(principal, reference_number,
+                                                                                   version))).to_dict()
+    return {**changes, "ksb_mappings_affected": mappings.impact_of_changes(principal, old_row.id, changes)}
 
 
 def _visible_version(principal: Principal, reference_number: str, version: str) -> ApprenticeshipStandardVersion:

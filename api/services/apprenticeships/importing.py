@@ -17,7 +17,7 @@ from api.errors import ValidationFailed
 from api.models import ApprenticeshipDuty, ApprenticeshipKsb, ApprenticeshipStandard, ApprenticeshipStandardVersion
 from api.models.apprenticeships import PUBLIC_STATUSES
 from api.models.base import utcnow
-from api.services.apprenticeships import documents
+from api.services.apprenticeships import documents, mappings
 from api.services.apprenticeships.reading import parse_document, read_standards
 from api.services.apprenticeships.records import Fault, StandardVersion
 from api.services.apprenticeships.versions_diff import diff_versions
@@ -109,6 +109,7 @@ def _store(principal: Principal, record: StandardVersion, source: dict, faults: 
         ApprenticeshipKsb.delete().where(ApprenticeshipKsb.version == version_id).execute()
         ApprenticeshipDuty.delete().where(ApprenticeshipDuty.version == version_id).execute()
     _store_parts(record, version_id)
+    orphaned = [] if existing is None else mappings.recode_after_reimport(principal, version_id)
     action = "apprenticeship_standard_version.imported" if existing is None else \
         "apprenticeship_standard_version.updated"
     audit.record(principal, action, "apprenticeship_standard_version", version_id,
@@ -116,7 +117,8 @@ def _store(principal: Principal, record: StandardVersion, source: dict, faults: 
                  after={"reference_number": ref, "version": number, "source_hash": digest, "status": record.status})
     feed.record_standard("created" if existing is None else "updated", version_id,
                          record.status in PUBLIC_STATUSES, fields["etag"], audit.actor_of(principal))
-    return {**outcome, "outcome": "created" if existing is None else "updated", "changes": changes}
+    result = {**outcome, "outcome": "created" if existing is None else "updated", "changes": changes}
+    return {**result, "ksb_mappings_removed": orphaned} if orphaned else result
 
 
 def _changes(before: StandardVersion | None, after: StandardVersion) -> dict | None:

@@ -21,7 +21,19 @@ import uuid
 from dataclasses import dataclass, field
 
 from api.errors import Forbidden, NotFound, Unauthorized
-from api.models import Centre, Decision, Enrolment, Evidence, IqaSample, Learner, SamplingPlan, Unit, UnitVersion
+from api.models import (
+    Apprenticeship,
+    Centre,
+    Decision,
+    Enrolment,
+    Evidence,
+    IqaSample,
+    Learner,
+    OtjActivity,
+    SamplingPlan,
+    Unit,
+    UnitVersion,
+)
 
 CONTENT_SCOPES = frozenset({"content:read", "content:write"})
 
@@ -374,3 +386,23 @@ def visible_plan(principal: Principal, plan_id: uuid.UUID) -> SamplingPlan:
     if plan is None or not (principal.is_admin or (quality_staff and _in_centre(principal, plan.centre_id))):
         raise _not_found("sampling plan", plan_id)
     return plan
+
+
+def visible_apprenticeship(principal: Principal, apprenticeship_id: uuid.UUID):
+    """A learner's apprenticeship, if the principal may read the learner's records."""
+    return _visible_learner_record(principal, Apprenticeship, "apprenticeship", apprenticeship_id,
+                                   lambda row: row.learner_id)
+
+
+def visible_otj_activity(principal: Principal, activity_id: uuid.UUID):
+    """An off-the-job training activity, if the principal may read its learner's records."""
+    return _visible_learner_record(principal, OtjActivity, "off-the-job activity", activity_id,
+                                   lambda row: row.learner_id)
+
+
+def can_confirm_otj(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """Confirming an apprentice's off-the-job training: the centre's admins and assessors, its tracking:write
+    clients, and admins (never the apprentice: a learner's own record needs someone else's word)."""
+    if can_manage_learners(principal, centre_id):
+        return True
+    return principal.kind == "account" and "assessor" in principal.roles and _in_centre(principal, centre_id)

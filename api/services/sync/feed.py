@@ -52,6 +52,7 @@ TRACKING_TYPES = (
     "iqa.sampled", "iqa.verdict_recorded",
     "enrolment.created", "enrolment.updated", "enrolment.migrated", "enrolment.withdrawn",
     "learner.created", "learner.updated", "learner.withdrawn", "learner.pseudonymised",
+    "apprenticeship.created", "apprenticeship.updated", "otj_activity.recorded", "otj_activity.confirmed",
 )
 TYPES = CONTENT_TYPES + TRACKING_TYPES
 
@@ -151,6 +152,8 @@ HREFS = {
     "iqa": "/v1/iqa/samples/{subject}",
     "qualification": "/v1/learners/{learner}/qualifications/{subject}/progress",
     "learner": "/v1/learners/{subject}",
+    "apprenticeship": "/v1/apprenticeships/{subject}",
+    "otj_activity": "/v1/otj-activities/{subject}",
 }
 
 

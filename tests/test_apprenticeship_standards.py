@@ -86,7 +86,7 @@ def test_a_new_version_says_what_changed_since_the_one_before(client, auth):
     [created] = send(client, auth, published("ST0071_1.3"))["versions"]
     assert created["outcome"] == "created"
     changes = client.get("/v1/apprenticeship-standards/ST0071/versions/1.3/changes?from_version=1.2").get_json()
-    assert changes == created["changes"]
+    assert changes == {**created["changes"], "ksb_mappings_affected": []}  # the import's report has no mappings
     assert changes["ksbs_added"] == changes["ksbs_removed"] == changes["ksbs_reworded"] == []
     assert {change["field"] for change in changes["fields_changed"]} == {"status", "earliest_start_date",
                                                                          "latest_start_date"}

@@ -148,13 +148,13 @@ def test_mappings_carry_to_a_later_version_by_ksb_guid_and_the_diff_names_those_
         ("K1", ("reworded",)), ("K2", ("removed",)), ("K3", ("recoded",))}
 
     carry = {"reference_number": "ST0072", "from_version": "1.1", "to_version": "1.3"}
-    result = post(client, auth, "author_skills_cfa", "/v1/ksb-mappings/carry", carry, status=200)
+    result = post(client, auth, "author_skills_cfa", "/v1/ksb-mapping-carries", carry, status=200)
     assert {(c["old_ksb_code"], c["new_ksb_code"]) for c in result["carried"]} == {("K1", "K1"), ("K3", "K2")}
     assert result["not_carried"] == [{"mapping_id": mapped["K2"], "ksb_code": "K2",
                                       "reason": f"no KSB with GUID {removed['knowledgeId']} in version 1.3"}]
-    again = post(client, auth, "author_skills_cfa", "/v1/ksb-mappings/carry", carry, status=200)
+    again = post(client, auth, "author_skills_cfa", "/v1/ksb-mapping-carries", carry, status=200)
     assert again["carried"] == [] and len(again["already_present"]) == 2
-    assert post(client, auth, "author_ocr", "/v1/ksb-mappings/carry", carry, status=200)["carried"] == []
+    assert post(client, auth, "author_ocr", "/v1/ksb-mapping-carries", carry, status=200)["carried"] == []
     on_later = client.get("/v1/ksb-mappings?reference_number=ST0072&version=1.3").get_json()["items"]
     assert {(m["ksb_code"], m["criterion_id"], m["carried_from"]) for m in on_later} == {
         ("K1", criteria["1.1"], mapped["K1"]), ("K2", criteria["1.3"], mapped["K3"])}

@@ -332,7 +332,7 @@ def apprenticeship_tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         # here, the others' in tests/test_apprenticeship_tracking.py
         "apprenticeship_tracking.delete_mapping": p("DELETE", mapping, {"admin"}, 204),
         # to a version in development: only admins may name it (anyone else finds no such version: 422)
-        "apprenticeship_tracking.carry_mappings": p("POST", "/v1/ksb-mappings/carry", {"admin"}, body={
+        "apprenticeship_tracking.carry_mappings": p("POST", "/v1/ksb-mapping-carries", {"admin"}, body={
             "reference_number": ids["apprenticeship_standard"], "from_version": ids["apprenticeship_version"],
             "to_version": ids["apprenticeship_version_in_development"]}, refusals=frozenset({401, 422})),
         "apprenticeship_tracking.create_apprenticeship": p("POST", "/v1/apprenticeships", WRITERS_A, 201, body={

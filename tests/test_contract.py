@@ -73,13 +73,16 @@ def _excluded_checks(case) -> list:
     """Opaque cursors, ETags, credentials and a unit document's identity cannot be generated from a schema: a made-up
     one is rightly refused, so the "schema-valid data is accepted" check is skipped for requests that carry one (a
     unit document must name the unit of its path and existing owners, evidence types and standards; a CASE package
-    must hold a framework; a learner file must hold valid learners for a centre that exists; a webhook URL must
-    resolve to an address that may be sent to). Every other check
+    must hold a framework; a learner file must hold valid learners for a centre that exists; a KSB mapping must name
+    a unit version, a standard version and a KSB that exist, and an off-the-job log apprenticeships the caller may
+    record for; a webhook URL must resolve to an address that may be sent to). Every other check
     still applies. So are the CASE list's fields, filter and sort, whose grammar a string schema cannot state."""
     query = case.query or {}
     made_up = (query.get("cursor") is not None or query.get("since") is not None or "If-Match" in (case.headers or {})
                or case.path == "/v1/auth/token"
                or case.path.endswith("/draft") or case.path in ("/v1/imports/case", "/v1/imports/learners")
+               or (case.method == "POST" and case.path in ("/v1/ksb-mappings", "/v1/ksb-mapping-carries",
+                                                          "/v1/imports/otj-activities"))
                or (case.path.startswith("/v1/webhooks/endpoints") and case.method in ("POST", "PATCH"))
                or any(query.get(name) is not None for name in ("fields", "filter", "sort")))  # CASE query grammar
     return [positive_data_acceptance] if made_up else []

@@ -49,6 +49,7 @@ TIMEOUT = 30.0  # seconds per request: the first request to each worker is slow 
 KNOWN_GENERATOR_WARNINGS = {
     # The body is text/csv or application/x-ndjson: the generator only writes JSON, form and multipart bodies.
     "WARNING parsing POST /v1/imports/learners within learners. Endpoint will not be generated.",
+    "WARNING parsing POST /v1/imports/otj-activities within apprenticeships. Endpoint will not be generated.",
     # The 200 body is application/yaml, which the generator cannot parse; the operation is generated without it.
     "WARNING parsing GET /v1/openapi.yaml within meta.",
 }
@@ -206,7 +207,8 @@ def test_generated_types_have_plain_names(generated):
 
 def test_an_lms_integration_runs_its_whole_journey_through_the_generated_client(generated, server):
     """Token (client credentials), units, a learner, an enrolment, evidence claiming criteria, an assessor's decision
-    and progress, each through the generated client alone, with every answer parsed into the contract's model."""
+    and progress, then the learner as an apprentice (a KSB mapping, progress per KSB, off-the-job hours), each
+    through the generated client alone, with every answer parsed into the contract's model."""
     g, m = generated, generated.models
     base, lms_id, lms_secret = server
     lms = client_token(g, base, lms_id, lms_secret)
@@ -254,6 +256,33 @@ def test_an_lms_integration_runs_its_whole_journey_through_the_generated_client(
     centre_progress = expect(g.op("get_centre_progress").sync_detailed(centre.id, client=lms), HTTPStatus.OK,
                              m.CentreProgress)
     assert centre_progress.met >= 1
+
+    # the same learner as an apprentice: B13's first criterion mapped to K1 of ST0072, progress per KSB, OTJ hours
+    admin = sign_in(g, base, ADMIN)
+    standard = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "apprenticeships" / "ST0072_1.1.json").read_text())
+    assert admin.get_httpx_client().post("/v1/imports/apprenticeship-standards", json=standard).status_code == 200
+    mapping = expect(g.op("create_ksb_mapping").sync_detailed(client=admin, body=m.KsbMappingCreate(
+        unit_version_id=b13.version_id, criterion_id=criteria[0].id, reference_number="ST0072", version="1.1",
+        ksb_code="K1")), HTTPStatus.CREATED, m.KsbMapping)
+    assert all_pages(g, "list_ksb_mappings", m.KsbMappingPage, client=lms, reference_number="ST0072")[0].id == \
+        mapping.id
+    apprenticeship = expect(g.op("create_apprenticeship").sync_detailed(client=lms, body=m.ApprenticeshipCreate(
+        learner_id=learner.id, reference_number="ST0072", start_date=date(2026, 1, 5),
+        planned_end_date=date(2027, 1, 4), enrolment_ids=[enrolment.id])), HTTPStatus.CREATED, m.Apprenticeship)
+    ksbs = expect(g.op("get_apprenticeship_progress").sync_detailed(apprenticeship.id, client=lms), HTTPStatus.OK,
+                  m.ApprenticeshipProgress).ksbs
+    assert [(k.code, k.status, k.met) for k in ksbs[:2]] == [("K1", "complete", 1), ("K2", "not_mapped", 0)]
+    activity = expect(g.op("record_otj_activity").sync_detailed(apprenticeship.id, client=lms,
+                                                                body=m.OtjActivityCreate(
+        activity_date=date(2026, 1, 12), hours=7.5, kind=m.OtjActivityCreateKind.TEACHING,
+        description="Customer types workshop", ksb_codes=["K1"])), HTTPStatus.CREATED, m.OtjActivity)
+    confirmed = expect(g.op("confirm_otj_activity").sync_detailed(activity.id, client=assessor), HTTPStatus.OK,
+                       m.OtjActivity)
+    assert confirmed.confirmed_by == f"account:{assessor_me.id}"
+    ledger = expect(g.op("get_otj_ledger").sync_detailed(apprenticeship.id, client=lms), HTTPStatus.OK, m.OtjLedger)
+    assert (ledger.planned_hours, ledger.hours_confirmed, ledger.rule_set.id) == (278, 7.5, "funding-rules-from-2025")
+    assert [a.id for a in all_pages(g, "list_otj_activities", m.OtjActivityPage, client=lms,
+                                    apprenticeship_id=apprenticeship.id)] == [activity.id]
 
 
 def test_every_list_pages_through_the_generated_client(generated, server):

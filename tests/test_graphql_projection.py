@@ -13,12 +13,14 @@ from api.gql.context import Context
 from api.gql.operations import OperationRunner
 from api.gql.projection import ProjectingExecutionContext
 from api.gql.records import resolve_attribute
+from api.gql.scalars import SCALAR_OVERRIDES
 from api.gql.schema import Mutation, QualtrackSchema, Query, build_schema, schema_sdl
 from api.services.common.access import Principal
 
 FAST = OperationRunner(build_schema())
 SLOW = OperationRunner(QualtrackSchema(query=Query, mutation=Mutation,  # all but the fast path
-                                       config=StrawberryConfig(default_resolver=resolve_attribute)))
+                                       config=StrawberryConfig(default_resolver=resolve_attribute),
+                                       scalar_overrides=SCALAR_OVERRIDES))  # how dates are written is not the path
 ADMIN = Principal(kind="account", roles=frozenset({"admin"}))
 CONTENT_FIELDS = ["unit", "unitVersion", "units", "learningOutcome", "criterion", "standard", "standards"]
 

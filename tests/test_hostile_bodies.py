@@ -151,7 +151,7 @@ def apprenticeship_routes(ids) -> dict[str, tuple]:
                                                    bodies.KsbMappingCreate, {
                                                        **standard, "unit_version_id": ids["cs34_version"],
                                                        "version": ids["apprenticeship_version"], "ksb_code": "K2"}),
-        "apprenticeship_tracking.carry_mappings": ("POST", "/v1/ksb-mappings/carry", "admin", bodies.KsbMappingCarry, {
+        "apprenticeship_tracking.carry_mappings": ("POST", "/v1/ksb-mapping-carries", "admin", bodies.KsbMappingCarry, {
             **standard, "from_version": ids["apprenticeship_version"],
             "to_version": ids["apprenticeship_version_in_development"]}),
         "apprenticeship_tracking.create_apprenticeship": ("POST", "/v1/apprenticeships", "admin",

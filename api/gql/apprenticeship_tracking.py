@@ -52,7 +52,7 @@ class UncarriedMapping:
     reason: str
 
 
-@strawberry.type(description="What carryKsbMappings did (REST's POST /v1/ksb-mappings/carry).")
+@strawberry.type(description="What carryKsbMappings did (REST's POST /v1/ksb-mapping-carries).")
 class KsbMappingCarry:
     reference_number: str
     from_version: str
@@ -262,7 +262,7 @@ class CreateKsbMappingInput:
     criterion_id: uuid.UUID | None = strawberry.UNSET
 
 
-@strawberry.input(description="As the body of POST /v1/ksb-mappings/carry.")
+@strawberry.input(description="As the body of POST /v1/ksb-mapping-carries.")
 class CarryKsbMappingsInput:
     reference_number: str
     from_version: str

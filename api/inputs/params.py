@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import UTC
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.inputs.strict import JsonUUID
 from api.models.content import VERSION_STATUSES
@@ -230,11 +230,6 @@ class KsbMappingListArgs(PageArgs):
                                      metadata={"description": "mappings to this standard (with version)"})
     version = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$"))
     ksb_code = fields.String(validate=validate.Regexp(r"^[KSBD][0-9]{1,4}$"))
-
-    @validates_schema
-    def _one_side(self, data, **kwargs):
-        if ("reference_number" in data) != ("version" in data):
-            raise ValidationError("reference_number and version go together", "version")
 
 
 KSB_MAPPING_LIST_ARGS = KsbMappingListArgs()

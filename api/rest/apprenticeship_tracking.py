@@ -55,7 +55,7 @@ def delete_mapping(mapping_id):
     return Response(status=204)
 
 
-@bp.post("/ksb-mappings/carry")
+@bp.post("/ksb-mapping-carries")
 @write_endpoint
 def carry_mappings():
     """Copy mappings from one version of a standard to another, by the KSBs' published GUIDs."""

@@ -170,10 +170,13 @@ def test_decisions_verdicts_and_audit_events_cannot_be_changed_or_deleted(app, c
             assert response.status_code in (404, 405), (method, url, response.status_code)
     assert (Decision.select().count(), AuditEvent.select().count()) == before
     writable = {(rule.rule, m) for rule in app.url_map.iter_rules() for m in rule.methods & {"PUT", "PATCH", "DELETE"}}
-    # the only routes that change or replace a record: learners, enrolments (and their staff), and a unit's draft
-    # (content, not records); webhook endpoints and a person's delegation setting (configuration)
+    # the only routes that change or replace a record: learners, enrolments (and their staff), apprenticeships, and a
+    # unit's draft and KSB mappings (content, not records); webhook endpoints and a person's delegation setting
+    # (configuration)
     assert {rule for rule, _ in writable} <= {"/v1/learners/<learner_id>", "/v1/enrolments/<enrolment_id>",
                                               "/v1/enrolments/<enrolment_id>/staff/<account_id>",
+                                              "/v1/apprenticeships/<apprenticeship_id>",
+                                              "/v1/ksb-mappings/<mapping_id>",
                                               "/v1/units/<unit_id>/draft", "/v1/webhooks/endpoints/<endpoint_id>",
                                               "/v1/auth/me/delegation"}
 

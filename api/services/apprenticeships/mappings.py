@@ -148,13 +148,15 @@ def visible_mapping(principal: Principal, mapping_id_: uuid.UUID) -> KsbMapping:
 
 def list_mappings(principal: Principal, *, unit_version_id=None, reference_number=None, version=None,
                   ksb_code=None, cursor=None, limit: int = 50) -> Page:
-    """Mappings visible to the principal, by id: all of them, or of one unit version, or to one standard version
-    (and KSB)."""
+    """Mappings visible to the principal, by id, filtered by unit version, standard, version and KSB code (each
+    optional: a standard without a version means every version of it)."""
     query = _visible(principal)
     if unit_version_id is not None:
         query = query.where(KsbMapping.unit_version == unit_version_id)
     if reference_number is not None:
-        query = query.where(KsbMapping.standard_version == documents.version_id(reference_number, version))
+        query = query.where(ApprenticeshipStandard.reference_number == reference_number)
+    if version is not None:
+        query = query.where(ApprenticeshipStandardVersion.version == version)
     if ksb_code is not None:
         query = query.where(KsbMapping.ksb_code == ksb_code)
     page = keyset_page(query, [KsbMapping.id], cursor, limit, key_of=lambda m: [str(m.id)])

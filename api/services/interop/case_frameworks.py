@@ -317,33 +317,17 @@ def package_of(version: CaseFrameworkVersion, root: str) -> dict:
 def document_record(version: CaseFrameworkVersion, root: str) -> dict:
     """The CFDocument of a served version, with its CFPackageURI (served from the version's document part: listing
     the frameworks reads no package)."""
-    document = case_package.Serving(version.document, root, changed_at(version)).document()
-    identifier = document["identifier"]
-    return {**document, "CFPackageURI": {"title": document.get("title") or identifier, "identifier": identifier,
-                                         "uri": f"{root.rstrip('/')}/ims/case/v1p1/CFPackages/{identifier}"}}
+    return case_package.Serving(version.document, root, changed_at(version)).listed_document()
 
 
 def member_record(version: CaseFrameworkVersion, kind: str, identifier: str, root: str) -> dict:
     """One member of a served version as served alone: items and associations name their CFDocument."""
-    return _alone(_serving(version, root), kind, identifier)
-
-
-def _alone(serving: case_package.Serving, kind: str, identifier: str) -> dict:
-    record = serving.member(serving.find(kind, identifier), kind)
-    if kind in ("CFItems", "CFAssociations"):
-        document = serving.document()
-        record["CFDocumentURI"] = {"title": document.get("title") or document["identifier"],
-                                   "identifier": document["identifier"], "uri": document["uri"]}
-    return record
+    return _serving(version, root).alone(kind, identifier)
 
 
 def item_associations(version: CaseFrameworkVersion, identifier: str, root: str) -> tuple[dict, list[dict]]:
     """A served item (as served alone), and every association of its framework that it is an end of."""
-    serving = _serving(version, root)
-    ends = ("originNodeURI", "destinationNodeURI")
-    mine = [serving.member(a, "CFAssociations") for a in serving.package.get("CFAssociations", [])
-            if identifier in ((a.get(end) or {}).get("identifier") for end in ends)]
-    return _alone(serving, "CFItems", identifier), mine
+    return _serving(version, root).item_and_associations(identifier)
 
 
 def diff(principal: Principal, framework_id: uuid.UUID, a: int, b: int) -> dict:

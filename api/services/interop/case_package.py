@@ -273,6 +273,29 @@ class Serving:
     def document(self) -> dict:
         return self.member(self.package["CFDocument"], "CFDocuments")
 
+    def listed_document(self) -> dict:
+        """The CFDocument as served alone and listed: with its CFPackageURI."""
+        document = self.document()
+        identifier = document["identifier"]
+        return {**document, "CFPackageURI": {"title": document.get("title") or identifier, "identifier": identifier,
+                                             "uri": f"{self.root}/ims/case/v1p1/CFPackages/{identifier}"}}
+
+    def alone(self, kind: str, identifier: str) -> dict:
+        """One member as served alone: items and associations name their CFDocument."""
+        record = self.member(self.find(kind, identifier), kind)
+        if kind in ("CFItems", "CFAssociations"):
+            document = self.document()
+            record["CFDocumentURI"] = {"title": document.get("title") or document["identifier"],
+                                       "identifier": document["identifier"], "uri": document["uri"]}
+        return record
+
+    def item_and_associations(self, identifier: str) -> tuple[dict, list[dict]]:
+        """An item as served alone, and every association of the package that it is an end of."""
+        ends = ("originNodeURI", "destinationNodeURI")
+        mine = [self.member(a, "CFAssociations") for a in self.package.get("CFAssociations", [])
+                if identifier in ((a.get(end) or {}).get("identifier") for end in ends)]
+        return self.alone("CFItems", identifier), mine
+
     def whole(self) -> dict:
         """The whole CFPackage."""
         package = self.package

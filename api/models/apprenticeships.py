@@ -93,4 +93,18 @@ class ApprenticeshipDuty(BaseModel):
         indexes = ((("version", "code"), True),)
 
 
-APPRENTICESHIP_MODELS = [ApprenticeshipStandard, ApprenticeshipStandardVersion, ApprenticeshipKsb, ApprenticeshipDuty]
+class ApprenticeshipCaseMember(BaseModel):
+    """Which version holds a CFItem or CFAssociation of the CASE framework it is served as, by identifier, so the
+    provider finds a member without building every version's package: ``kind`` is the provider path it is served at
+    (CFItems, CFAssociations). Rewritten whenever the version's content is."""
+
+    identifier = peewee.UUIDField(primary_key=True)
+    version = peewee.ForeignKeyField(ApprenticeshipStandardVersion, backref="case_members", on_delete="CASCADE")
+    kind = peewee.CharField(max_length=16)
+
+    class Meta:
+        table_name = "apprenticeship_case_member"
+
+
+APPRENTICESHIP_MODELS = [ApprenticeshipStandard, ApprenticeshipStandardVersion, ApprenticeshipKsb, ApprenticeshipDuty,
+                         ApprenticeshipCaseMember]

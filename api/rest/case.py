@@ -2,7 +2,9 @@
 
 Responses are exactly the binding's payloads (no envelope of ours); failures are imsx_StatusInfo payloads with the
 1.1 codeMinor values: unknownobject and invalid_uuid (404), invalid_selection_field and invalid_sort_field (400).
-The mapping itself is in api.services.interop.case.
+The mapping itself is in api.services.interop.case (units and qualifications), case_frameworks (frameworks kept
+whole) and case_standards (apprenticeship standard versions, which the views ask first: a version in development is
+served to admins only, and to anyone else does not exist).
 """
 
 import re
@@ -11,8 +13,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, json, request, send_file
 
+from api.auth import current_principal
 from api.config import PROJECT_ROOT
-from api.services.interop import case, case_frameworks
+from api.services.interop import case, case_frameworks, case_standards
 
 bp = Blueprint("case", __name__)  # path variables use the binding's name, sourcedId
 BASE_PATH = case.BASE_PATH
@@ -38,9 +41,11 @@ def status_info(error: CaseError) -> Response:
     return _json(body, error.status)
 
 
-def _json(body, status: int = 200) -> Response:
+def _json(body, status: int = 200, *, private: bool = False) -> Response:
+    """``private``: the answer holds what not everyone may read (shared caches must not keep it)."""
     response = Response(json.dumps(body), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=60" if status == 200 else "no-store"
+    cache = ("private, no-cache" if private else "public, max-age=60") if status == 200 else "no-store"
+    response.headers["Cache-Control"] = cache
     return response
 
 
@@ -108,7 +113,9 @@ def get_all_documents():
     """Every published framework's CFDocument, with limit/offset paging, sort, filter and field selection."""
     limit, offset = _int_arg("limit", DEFAULT_LIMIT, 1), _int_arg("offset", 0, 0)
     links = _links()
+    principal = current_principal()
     stored = [case_frameworks.document_record(v, links.root) for v in case_frameworks.served_versions()]
+    stored += case_standards.listed_documents(principal, links.root)
     held = {record["identifier"] for record in stored}
     records = stored + [case.document_record(fw, links) for fw in case.frameworks() if fw.identifier not in held]
     if request.args.get("filter") is not None:
@@ -133,7 +140,7 @@ def get_all_documents():
                             f"fields must name CFDocument fields; not known: {', '.join(unknown) or '(blank)'}",
                             field="fields")
         page = [{k: v for k, v in r.items() if k in wanted} for r in page]
-    response = _json({"CFDocuments": page})
+    response = _json({"CFDocuments": page}, private=principal.is_admin)
     response.headers["X-Total-Count"] = str(total)
     response.headers["Link"] = _page_links(total, limit, offset)
     return response
@@ -173,8 +180,18 @@ def _stored(kind: str, sourced_id: str) -> tuple:
     return case_frameworks.holding(kind, str(identifier)), identifier
 
 
+def _standard(kind: str, sourced_id: str, *, whole: bool = True) -> tuple:
+    """(the apprenticeship standard version the caller may read that is this document or holds this member, if any;
+    the identifier asked for, as a UUID: invalid_uuid if it is not one)."""
+    identifier = _sourced_id(sourced_id)
+    return case_standards.find(current_principal(), kind, identifier, _links().root, whole=whole), identifier
+
+
 @bp.get("/CFDocuments/<sourcedId>")
 def get_document(sourcedId):
+    standard, _ = _standard("CFDocuments", sourcedId, whole=False)
+    if standard is not None:
+        return _json(standard.document(), private=not standard.public)
     version, _ = _stored("CFDocuments", sourcedId)
     if version is not None:
         return _json(case_frameworks.document_record(version, _links().root))
@@ -183,6 +200,9 @@ def get_document(sourcedId):
 
 @bp.get("/CFPackages/<sourcedId>")
 def get_package(sourcedId):
+    standard, _ = _standard("CFDocuments", sourcedId)
+    if standard is not None:
+        return _json(standard.serving().whole(), private=not standard.public)
     version, _ = _stored("CFDocuments", sourcedId)
     if version is not None:
         return _json(case_frameworks.package_of(version, _links().root))
@@ -191,6 +211,9 @@ def get_package(sourcedId):
 
 @bp.get("/CFItems/<sourcedId>")
 def get_item(sourcedId):
+    standard, identifier = _standard("CFItems", sourcedId)
+    if standard is not None:
+        return _json(standard.serving().alone("CFItems", str(identifier)), private=not standard.public)
     version, identifier = _stored("CFItems", sourcedId)
     if version is not None:
         return _json(case_frameworks.member_record(version, "CFItems", str(identifier), _links().root))
@@ -203,6 +226,10 @@ def get_item(sourcedId):
 
 @bp.get("/CFItemAssociations/<sourcedId>")
 def get_item_associations(sourcedId):
+    standard, identifier = _standard("CFItems", sourcedId)
+    if standard is not None:
+        item, associations = standard.serving().item_and_associations(str(identifier))
+        return _json({"CFItem": item, "CFAssociations": associations}, private=not standard.public)
     version, identifier = _stored("CFItems", sourcedId)
     if version is not None:
         item, associations = case_frameworks.item_associations(version, str(identifier), _links().root)
@@ -216,6 +243,9 @@ def get_item_associations(sourcedId):
 
 @bp.get("/CFAssociations/<sourcedId>")
 def get_association(sourcedId):
+    standard, identifier = _standard("CFAssociations", sourcedId)
+    if standard is not None:
+        return _json(standard.serving().alone("CFAssociations", str(identifier)), private=not standard.public)
     version, identifier = _stored("CFAssociations", sourcedId)
     if version is not None:
         return _json(case_frameworks.member_record(version, "CFAssociations", str(identifier), _links().root))
@@ -227,6 +257,9 @@ def get_association(sourcedId):
 
 @bp.get("/CFItemTypes/<sourcedId>")
 def get_item_type(sourcedId):
+    shared = case_standards.definition("CFItemTypes", str(_sourced_id(sourcedId)), _links().root)
+    if shared is not None:
+        return _json({"CFItemTypes": [shared]})
     version, identifier = _stored("CFItemTypes", sourcedId)
     if version is not None:
         return _json({"CFItemTypes": [case_frameworks.member_record(version, "CFItemTypes", str(identifier),
@@ -238,9 +271,12 @@ def get_item_type(sourcedId):
 
 
 def _held_by_frameworks(path: str, kind: str, listed: bool):
-    """The view of a definition only frameworks kept whole hold (our own units have none): the member, alone or as
-    a one-member list named ``path`` (``listed``), else unknownobject."""
+    """The view of a definition only frameworks kept whole and standards hold (our own units have none): the member,
+    alone or as a one-member list named ``path`` (``listed``), else unknownobject."""
     def view(sourcedId):
+        shared = case_standards.definition(path, str(_sourced_id(sourcedId)), _links().root)
+        if shared is not None:
+            return _json({path: [shared]} if listed else shared)
         version, identifier = _stored(path, sourcedId)
         if version is None:
             raise _unknown(kind, identifier)
@@ -248,7 +284,7 @@ def _held_by_frameworks(path: str, kind: str, listed: bool):
         return _json({path: [record]} if listed else record)
 
     view.__name__ = f"get_{kind.lower()}"
-    view.__doc__ = f"A {kind} of a published framework kept whole; unknownobject otherwise."
+    view.__doc__ = f"A {kind} of a published framework kept whole or of the standards; unknownobject otherwise."
     return view
 
 

@@ -4,9 +4,10 @@ dropped without a fault saying so (api.services.apprenticeships.reading).
 
 Idempotent: a version is keyed by (reference number, version) and its published object's SHA-256, so importing the
 same object again changes nothing, and a changed object replaces the version's content (its KSBs and duties keep
-their ids: they are content ids of their codes). Each version created or changed is audited, and the report gives
-what changed: against the version it replaced, or a new version against the one before it; the change feed gets an
-apprenticeship_standard.created or .updated event for each."""
+their ids: they are content ids of their codes) and the index of its CASE items and associations (case_standards).
+Each version created or changed is audited, and the report gives what changed: against the version it replaced, or a
+new version against the one before it; the change feed gets an apprenticeship_standard.created or .updated event for
+each."""
 
 import hashlib
 import json
@@ -23,6 +24,7 @@ from api.services.apprenticeships.records import Fault, StandardVersion
 from api.services.apprenticeships.versions_diff import diff_versions
 from api.services.common import audit
 from api.services.common.access import Principal, require, require_authenticated
+from api.services.interop import case_standards
 from api.services.sync import feed
 
 IMPORT_LOCK = 0x71617073  # one import of standards at a time ("qaps"): a version's first import happens once
@@ -110,6 +112,7 @@ def _store(principal: Principal, record: StandardVersion, source: dict, faults: 
         ApprenticeshipDuty.delete().where(ApprenticeshipDuty.version == version_id).execute()
     _store_parts(record, version_id)
     orphaned = [] if existing is None else mappings.recode_after_reimport(principal, version_id)
+    case_standards.index(version_id, body)
     action = "apprenticeship_standard_version.imported" if existing is None else \
         "apprenticeship_standard_version.updated"
     audit.record(principal, action, "apprenticeship_standard_version", version_id,

@@ -1,2 +1,2 @@
-"""Interoperability with 1EdTech CASE: our published content served as frameworks (case), and CFPackages imported
-as draft units (case_import)."""
+"""Interoperability with 1EdTech CASE: our published content served as frameworks (case), apprenticeship standard
+versions served as frameworks (case_standards), and CFPackages imported as draft units (case_import)."""

@@ -31,7 +31,7 @@ from api.models import (
 from api.models.base import iso_utc, utcnow
 from api.services.common import audit
 from api.services.common.access import Principal, can_write_content, require, require_authenticated
-from api.services.interop import case_package
+from api.services.interop import case_package, case_standards
 from api.services.interop.case import suite_id
 from api.services.sync import feed
 
@@ -76,6 +76,7 @@ def store(principal: Principal, owner: AwardingBody, package: dict, units: list[
         raise Conflict(f"framework {identifier} (its CFDocument's identifier) is held by {holder.name}: an awarding "
                        "body imports only its own frameworks")
     _check_not_ours(package, owner)
+    _check_not_standards(package)
     _lock(framework)
     digest, newest = _hash(package), _newest(framework.id)
     title = str(package["CFDocument"].get("title") or "")
@@ -155,6 +156,17 @@ def _check_not_ours(package: dict, owner: AwardingBody) -> None:
             held = getattr(clash, "identity", None) or clash.id
             raise Conflict(f"CFItem {held} is content another awarding body publishes here: a framework holds "
                            "items of its own")
+
+
+def _check_not_standards(package: dict) -> None:
+    """Refuse a document, item or association identifier that is an apprenticeship standard version's, or one of its
+    items or associations (case_standards): the provider finds those first."""
+    members = [str(record.get("identifier")) for kind in ("CFItems", "CFAssociations")
+               for record in package.get(kind, [])]
+    held = case_standards.first_held([package["CFDocument"]["identifier"], *members])
+    if held is not None:
+        raise Conflict(f"{held} is a CASE identifier of an apprenticeship standard on this provider: a framework kept "
+                       "here needs identifiers of its own")
 
 
 def _check_not_framed(package: dict, owner: AwardingBody) -> None:

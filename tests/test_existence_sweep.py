@@ -28,7 +28,8 @@ NOT_IDS = {"cs39_document": "a unit document, not an id", "standard": "standards
            "credential": "credentials are public by id: none is hidden"}
 # Path parameters that are not record ids (version numbers are swapped through the "draft_version" variants).
 NOT_ID_ARGUMENTS = {"a", "b", "number", "name", "filename"}
-# Endpoints whose ids lead to nothing that can be hidden: the CASE binding serves published frameworks only.
+# Endpoints whose ids, as the matrix's probes give them, lead to nothing that can be hidden: the CASE binding serves
+# published frameworks (and a standard version in development to admins only: swept through STANDARD_CASE_READS).
 NOTHING_HIDDEN = {
     "case.get_document": "a CFDocument is a body's published suite", "case.get_package": "as CFDocuments",
     "case.get_association": "associations of published content only",
@@ -39,6 +40,15 @@ NOTHING_HIDDEN = {
 # Where a missing id in the path may be refused for the caller's role: the request creates what the id names.
 CREATES_AT_ID = {"sync.save_draft": "PUT creates the unit its document names; only the body's writers may"}
 RANDOM_VERSION = 987000  # plus up to 999: a version number no unit has
+# The CASE objects of a standard version (the sweep's own id names), and the read that tells who sees one.
+STANDARD_CASE_READS = {"standard_case_document": "/ims/case/v1p1/CFDocuments/{}",
+                       "standard_case_item": "/ims/case/v1p1/CFItems/{}",
+                       "standard_case_association": "/ims/case/v1p1/CFAssociations/{}"}
+STANDARD_CASE_PROBES = (("case.get_document", "CFDocuments", "standard_case_document"),
+                        ("case.get_package", "CFPackages", "standard_case_document"),
+                        ("case.get_item", "CFItems", "standard_case_item"),
+                        ("case.get_item_associations", "CFItemAssociations", "standard_case_item"),
+                        ("case.get_association", "CFAssociations", "standard_case_association"))
 
 
 def variant_probes(ids: dict) -> dict[str, list[Probe]]:
@@ -83,6 +93,7 @@ def variant_probes(ids: dict) -> dict[str, list[Probe]]:
                       p("GET", f"{url}?centre_id={centre}")]
            for endpoint, url in (("assessment.list_all_decisions", "/v1/decisions"),
                                  ("assessment.list_all_evidence", "/v1/evidence"))},
+        **{endpoint: [p("GET", f"/ims/case/v1p1/{path}/{ids[name]}")] for endpoint, path, name in STANDARD_CASE_PROBES},
     }
 
 
@@ -187,6 +198,17 @@ def _standard_in_development(client, auth) -> str:
     return "ST0999"
 
 
+def _standard_case_ids(client, auth, ids: dict, number: str) -> dict:
+    """The CASE identifiers of a version of the world's standard (ST0072): its CFDocument, its first item and its last
+    association (a duty's mapping to a KSB), as an admin reads its package."""
+    from api.services.apprenticeships.documents import version_id
+
+    document = str(version_id(ids["apprenticeship_standard"], number))
+    package = client.get(f"/ims/case/v1p1/CFPackages/{document}", headers=auth("admin")).get_json()
+    return {"standard_case_document": document, "standard_case_item": package["CFItems"][0]["identifier"],
+            "standard_case_association": package["CFAssociations"][-1]["identifier"]}
+
+
 def _centre_b_records(app, client, auth, identities, ids) -> dict:
     """Centre B's learner, enrolment, evidence, decision, IQA sample, plan and import job."""
     from api.auth import issue_tokens
@@ -243,7 +265,9 @@ def sweep(app, client, auth, identities, ids, tmp_path):
     b = _centre_b_records(app, client, auth, identities, ids)
     version = _draft_version_of_b13(client, auth, ids)
     qualification = _draft_qualification(tmp_path)
-    ids = {**ids, "iqa_a": str(identities.accounts["iqa_a"].id), "draft_version": 2}
+    withheld = _standard_case_ids(client, auth, ids, ids["apprenticeship_version_in_development"])
+    ids = {**ids, "iqa_a": str(identities.accounts["iqa_a"].id), "draft_version": 2,
+           **_standard_case_ids(client, auth, ids, ids["apprenticeship_version"])}
     units = [(u, "/v1/units/{}?status=draft") for u in (ids["CS 39"], ocr["unit"])]
     criteria = [(c, "/v1/criteria/{}?status=draft") for c in (ids["cs39_criterion"], ocr["criterion"])]
     outcomes = [(o, "/v1/learning-outcomes/{}?status=draft") for o in (ids["cs39_outcome"], ocr["outcome"])]
@@ -277,6 +301,7 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         **dict.fromkeys(("apprenticeship_version", "apprenticeship_version_in_development"), [(
             ids["apprenticeship_version_in_development"],
             f"/v1/apprenticeship-standards/{ids['apprenticeship_standard']}/versions/{{}}")]),
+        **{name: [(withheld[name], read)] for name, read in STANDARD_CASE_READS.items()},
     }
     return ids, hidden
 
@@ -315,7 +340,8 @@ def _swaps(build, ids: dict, name: str, value) -> list[tuple[str, int, object]]:
     before, marked, after = build(ids), build({**ids, name: _nonexistent(name)}), build({**ids, name: value})
     return [(endpoint, index, after[endpoint][index]) for endpoint, requests in marked.items()
             for index, request in enumerate(requests)
-            if _sent(request) != _sent(before[endpoint][index]) and endpoint not in NOTHING_HIDDEN]
+            if _sent(request) != _sent(before[endpoint][index])
+            and (endpoint not in NOTHING_HIDDEN or name in STANDARD_CASE_READS)]
 
 
 def _in_path(probe: Probe, value) -> bool:

@@ -300,3 +300,14 @@ def test_progress_and_the_ledger_cost_the_same_queries_however_much_is_mapped_an
                                                "description": "More", "ksb_codes": [f"S{n + 1}"]})
     map_ksb(client, auth, unit_version, "B2")
     assert [queries_for(client, url, admin) for url in reads] == before
+
+
+def test_a_learner_s_export_holds_their_apprenticeships_and_off_the_job_training(client, auth, identities, ids):
+    apprenticeship, _ = apprentice(client, auth, identities, ids, weekly_hours=30)
+    activity = post(client, auth, "assessor_a", f"{apprenticeship['href']}/otj-activities", {
+        "activity_date": "2026-01-12", "hours": 2, "kind": "teaching", "description": "Workshop"})
+    export = client.get(f"/v1/learners/{apprenticeship['learner_id']}/export", headers=auth("centre_admin_a"))
+    assert export.status_code == 200
+    [held] = export.get_json()["apprenticeships"]
+    assert (held["id"], held["weekly_hours"], held["start_date"]) == (apprenticeship["id"], 30, "2026-01-05")
+    assert export.get_json()["otj_activities"] == [activity]

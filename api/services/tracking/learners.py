@@ -8,6 +8,7 @@ from api import db
 from api.errors import Conflict, PreconditionFailed, ValidationFailed
 from api.ids import new_id
 from api.models import (
+    Apprenticeship,
     Claim,
     Countersignature,
     Decision,
@@ -17,6 +18,7 @@ from api.models import (
     IqaVerdict,
     Learner,
     LearnerExternalId,
+    OtjActivity,
 )
 from api.models.base import iso_utc, utcnow
 from api.services.common import audit
@@ -220,8 +222,8 @@ def pseudonymise_learner(principal: Principal, learner_id: uuid.UUID) -> Learner
 
 
 def export_learner(principal: Principal, learner_id: uuid.UUID) -> dict:
-    """A learner's full record as JSON: personal data, enrolments, evidence, claims, decisions, IQA. For the learner
-    themself, their centre's admins and admins."""
+    """A learner's full record as JSON: personal data, enrolments, evidence, claims, decisions, IQA, apprenticeships
+    and off-the-job training. For the learner themself, their centre's admins and admins."""
     learner = visible_learner(principal, learner_id)
     require(can_export_learner(principal, learner.centre_id, learner.id),
             "a learner's full record is exported by the learner or their centre's admins")
@@ -254,4 +256,21 @@ def export_learner(principal: Principal, learner_id: uuid.UUID) -> dict:
         "iqa": [{"sample_id": str(s.id), "decision_id": str(s.decision_id),
                  "verdict": verdicts[s.id].verdict if s.id in verdicts else None,
                  "actions": verdicts[s.id].actions if s.id in verdicts else None} for s in samples],
+        **apprenticeship_records(learner.id),
     }
+
+
+def apprenticeship_records(learner_id) -> dict:
+    """A learner's apprenticeships and off-the-job activities, as their export holds them."""
+    from api.services.apprenticeships.otj import activity_body
+
+    rows = list(Apprenticeship.select().where(Apprenticeship.learner == learner_id).order_by(Apprenticeship.id))
+    activities = OtjActivity.select().where(OtjActivity.learner == learner_id).order_by(OtjActivity.activity_date,
+                                                                                       OtjActivity.id)
+    return {"apprenticeships": [{"id": str(a.id), "standard_version_id": str(a.standard_version_id),
+                                 "option_id": a.option_id, "start_date": a.start_date.isoformat(),
+                                 "planned_end_date": a.planned_end_date.isoformat(), "weekly_hours": a.weekly_hours,
+                                 "prior_learning_hours": a.prior_learning_hours,
+                                 "gateway_date": a.gateway_date.isoformat() if a.gateway_date else None,
+                                 "status": a.status} for a in rows],
+            "otj_activities": [activity_body(activity) for activity in activities]}

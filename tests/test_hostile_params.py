@@ -37,6 +37,11 @@ def _query_parameters(operation: dict) -> dict[str, str]:
 
 def get_operations(app, ids) -> dict[str, dict[str, str]]:
     """URL (path ids filled in) -> its documented query parameters and their kinds, for every GET route."""
+    return {url: _query_parameters(OPENAPI["paths"][template]["get"]) for template, url in get_urls(app, ids).items()}
+
+
+def get_urls(app, ids) -> dict[str, str]:
+    """The contract's path -> a URL of it with real ids, for every GET route the contract documents."""
     path_ids = {"unit_id": ids["B13"], "learner_id": ids["learner"], "enrolment_id": ids["enrolment"],
                 "job_id": ids["import_job"], "centre_id": ids["centre_a"], "qualification_id": ids["qualification"],
                 "evidence_id": ids["evidence"], "decision_id": ids["decision"], "sample_id": ids["sample"],
@@ -53,8 +58,19 @@ def get_operations(app, ids) -> dict[str, dict[str, str]]:
         template = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.replace("int(signed=True):", ""))
         operation = OPENAPI["paths"].get(template, {}).get("get")
         if "GET" in rule.methods and operation is not None and not template.startswith("/docs"):
-            found[template.format(**{a: path_ids[a] for a in rule.arguments})] = _query_parameters(operation)
+            found[template] = template.format(**{a: path_ids[a] for a in rule.arguments})
     return found
+
+
+def test_every_read_that_refuses_a_bad_token_says_so_in_the_contract(app, client, ids):
+    """A public read still checks a token it is sent (an expired or forged one is a 401, not ignored): wherever it
+    does, the contract lists the 401, so a generated client knows the answer."""
+    undocumented = []
+    for template, url in get_urls(app, ids).items():
+        response = client.get(url, headers={"Authorization": "Bearer not.a.token"})
+        if response.status_code == 401 and "401" not in OPENAPI["paths"][template]["get"]["responses"]:
+            undocumented.append(template)
+    assert undocumented == [], undocumented
 
 
 def test_every_query_parameter_takes_its_own_spelling_only_and_never_fails(app, client, auth, ids):

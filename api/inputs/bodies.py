@@ -188,7 +188,7 @@ class StaffAssign(StrictBody):
 
 STANDARD_REFERENCE = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a reference number, e.g. ST0072")
 STANDARD_VERSION = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a version, e.g. 1.1")
-KSB_CODE = validate.Regexp(r"^[KSBD][0-9]{1,4}$", error="a KSB code, e.g. K1, S3 or B2")
+KSB_CODE = validate.Regexp(r"^[KSB][0-9]{1,4}$", error="a KSB code, e.g. K1, S3 or B2")
 
 
 class KsbMappingCreate(StrictBody):

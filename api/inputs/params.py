@@ -229,7 +229,7 @@ class KsbMappingListArgs(PageArgs):
     reference_number = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$"),
                                      metadata={"description": "mappings to this standard (with version)"})
     version = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$"))
-    ksb_code = fields.String(validate=validate.Regexp(r"^[KSBD][0-9]{1,4}$"))
+    ksb_code = fields.String(validate=validate.Regexp(r"^[KSB][0-9]{1,4}$"))
 
 
 KSB_MAPPING_LIST_ARGS = KsbMappingListArgs()

@@ -108,10 +108,11 @@ def _insert_once(principal: Principal, new_id, *args) -> bool:
 def _insert(principal: Principal, new_id, unit_version_id, criterion_id, standard_version_id, ksb: ApprenticeshipKsb,
             carried_from=None) -> None:
     KsbMapping.create(id=new_id, unit_version=unit_version_id, criterion=criterion_id,
-                            standard_version=standard_version_id, ksb_code=ksb.code, ksb_guid=ksb.ksb_id,
-                            carried_from=carried_from, created_by=audit.actor_of(principal))
+                      standard_version=standard_version_id, ksb_code=ksb.code, ksb_guid=ksb.ksb_id,
+                      carried_from=carried_from, created_by=audit.actor_of(principal))
     audit.record(principal, "ksb_mapping.created", "ksb_mapping", new_id,
-                 after={"unit_version_id": str(unit_version_id), "criterion_id": str(criterion_id or "") or None,
+                 after={"unit_version_id": str(unit_version_id),
+                        "criterion_id": str(criterion_id) if criterion_id else None,
                         "standard_version_id": str(standard_version_id), "ksb_code": ksb.code,
                         "carried_from": str(carried_from) if carried_from else None})
 
@@ -119,8 +120,8 @@ def _insert(principal: Principal, new_id, unit_version_id, criterion_id, standar
 def delete_mapping(principal: Principal, mapping_id_: uuid.UUID) -> dict:
     """Remove a mapping (audited, with what it was); the mapping as it was."""
     row = visible_mapping(principal, mapping_id_)
-    owner = Unit.select(Unit.owner).join(UnitVersion).where(UnitVersion.id == row.unit_version_id).scalar()
-    require(can_write_content(principal, owner), "KSB mappings are removed by those who write the unit")
+    require(can_write_content(principal, row.unit_version.unit.owner_id),
+            "KSB mappings are removed by those who write the unit")
     KsbMapping.delete().where(KsbMapping.id == row.id).execute()
     body = mapping_body(row)
     audit.record(principal, "ksb_mapping.deleted", "ksb_mapping", row.id, before=body)

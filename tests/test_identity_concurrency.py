@@ -4,7 +4,10 @@ requests get a 409 problem that points at it, and nothing else is written. Eight
 a barrier, each from its own thread. Concurrent migrations of one enrolment to a new unit version likewise carry its
 assessment over once."""
 
+import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -220,3 +223,60 @@ def test_concurrent_migrations_of_one_enrolment_carry_its_assessment_once(served
     status, _, decisions = served.send("GET", f"{enrolment['href']}/decisions")
     carried = [d for d in decisions["items"] if d["carried_from"]]
     assert status == 200 and len(carried) == len(criteria), decisions  # carried over once, not once per request
+
+
+
+@pytest.fixture(scope="module")
+def st0072(served) -> None:
+    """ST0072 version 1.1 imported, by an admin made with the CLI."""
+    admin = signed_in(served, "standards.admin@deploy.test", "--role", "admin")
+    standard = json.loads((PROJECT_ROOT / "tests" / "fixtures" / "apprenticeships" / "ST0072_1.1.json").read_text())
+    status, _, report = served.send("POST", "/v1/imports/apprenticeship-standards", standard, admin)
+    assert status == 200, report
+
+
+def apprenticeship_body(served: Served, seed: int) -> dict:
+    """The body that puts a new learner on ST0072."""
+    return {"learner_id": new_learner(served, seed)["id"], "reference_number": "ST0072", "start_date": "2026-01-05",
+            "planned_end_date": "2027-01-04"}
+
+
+def test_concurrent_creates_of_one_apprenticeship_make_one(served, st0072):
+    body = apprenticeship_body(served, 900)
+    answers = together([lambda: served.send("POST", "/v1/apprenticeships", body)] * RACERS)
+    made = one_made_the_rest_point_at_it(answers, field="reference_number")
+    assert [a["id"] for a in listed(served, f"/v1/learners/{body['learner_id']}/apprenticeships")] == [made["id"]]
+
+
+def test_concurrent_records_of_one_off_the_job_activity_make_one(served, st0072):
+    status, _, apprenticeship = served.send("POST", "/v1/apprenticeships", apprenticeship_body(served, 910))
+    assert status == 201, apprenticeship
+    activity = {"activity_date": "2026-02-02", "hours": 2, "kind": "teaching", "description": "Workshop",
+                "external_ref": "lms-1"}
+    answers = together([lambda: served.send("POST", f"{apprenticeship['href']}/otj-activities", activity)] * RACERS)
+    made = one_made_the_rest_point_at_it(answers, field="external_ref")
+    assert [a["id"] for a in listed(served, f"{apprenticeship['href']}/otj-activities")] == [made["id"]]
+
+
+def send_csv(served: Served, path: str, text: str) -> tuple:
+    """(status, parsed JSON body) of a CSV POST."""
+    request = urllib.request.Request(served.host.base + path, data=text.encode(), method="POST",
+                                     headers={**served.bearer, "Content-Type": "text/csv"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_concurrent_imports_of_one_off_the_job_log_record_each_activity_once(served, st0072):
+    status, _, apprenticeship = served.send("POST", "/v1/apprenticeships", apprenticeship_body(served, 920))
+    assert status == 201, apprenticeship
+    log = "apprenticeship_id,activity_date,hours,kind,description,external_ref\n" + "".join(
+        f"{apprenticeship['id']},2026-02-0{n},1.5,mentoring,Session {n},log-{n}\n" for n in range(1, 4))
+    answers = together([lambda: send_csv(served, "/v1/imports/otj-activities", log)] * RACERS)
+    statuses = [status for status, _ in answers]
+    assert set(statuses) <= {200, 409} and 200 in statuses, answers  # a 409 records nothing: sent again, unchanged
+    assert sum(body["recorded"] for status, body in answers if status == 200) == 3, answers
+    recorded = listed(served, f"{apprenticeship['href']}/otj-activities")
+    assert sorted(a["external_ref"] for a in recorded) == ["log-1", "log-2", "log-3"]

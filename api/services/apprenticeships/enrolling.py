@@ -38,25 +38,36 @@ def apprenticeship_href(apprenticeship_id) -> str:
     return f"/v1/apprenticeships/{apprenticeship_id}"
 
 
-def body(row: Apprenticeship, version: ApprenticeshipStandardVersion | None = None,
-         enrolment_ids: list | None = None) -> dict:
+def body(row: Apprenticeship) -> dict:
     """An apprenticeship as served."""
-    version = version or ApprenticeshipStandardVersion.get_by_id(row.standard_version_id)
-    if enrolment_ids is None:
-        enrolment_ids = [str(u.enrolment_id) for u in ApprenticeshipUnit.select(ApprenticeshipUnit.enrolment)
-                         .where(ApprenticeshipUnit.apprenticeship == row.id)]
-    reference = ApprenticeshipStandard.get_by_id(version.standard_id).reference_number
+    return bodies([row])[0]
+
+
+def bodies(rows: list[Apprenticeship]) -> list[dict]:
+    """Apprenticeships as served, in order: two queries however many (their versions, their unit enrolments)."""
+    if not rows:
+        return []
+    versions = {v.id: v for v in ApprenticeshipStandardVersion.select(
+        ApprenticeshipStandardVersion.id, ApprenticeshipStandardVersion.version, ApprenticeshipStandardVersion.title,
+        ApprenticeshipStandard.reference_number).join(ApprenticeshipStandard).where(
+        ApprenticeshipStandardVersion.id.in_({row.standard_version_id for row in rows}))}
+    units: dict = {}
+    for link in ApprenticeshipUnit.select().where(ApprenticeshipUnit.apprenticeship.in_([row.id for row in rows])):
+        units.setdefault(link.apprenticeship_id, []).append(str(link.enrolment_id))
+    return [_body(row, versions[row.standard_version_id], units.get(row.id, [])) for row in rows]
+
+
+def _body(row: Apprenticeship, version: ApprenticeshipStandardVersion, enrolment_ids: list) -> dict:
     href = apprenticeship_href(row.id)
     return {"id": str(row.id), "learner_id": str(row.learner_id), "centre_id": str(row.centre_id),
-            "reference_number": reference, "version": version.version, "standard_version_id": str(version.id),
-            "title": version.title, "option_id": row.option_id, "start_date": row.start_date.isoformat(),
-            "planned_end_date": row.planned_end_date.isoformat(), "weekly_hours": row.weekly_hours,
-            "prior_learning_hours": row.prior_learning_hours,
+            "reference_number": version.standard.reference_number, "version": version.version,
+            "standard_version_id": str(version.id), "title": version.title, "option_id": row.option_id,
+            "start_date": row.start_date.isoformat(), "planned_end_date": row.planned_end_date.isoformat(),
+            "weekly_hours": row.weekly_hours, "prior_learning_hours": row.prior_learning_hours,
             "gateway_date": documents.iso_day(row.gateway_date), "status": row.status,
             "enrolment_ids": sorted(enrolment_ids), "created_at": iso_utc(row.created_at),
             "updated_at": iso_utc(row.updated_at), "etag": etag_of("apprenticeship", row.id, row.row_version),
-            "href": href, "progress": f"{href}/progress",
-            "otj": f"{href}/otj"}
+            "href": href, "progress": f"{href}/progress", "otj": f"{href}/otj"}
 
 
 def _version_for(reference: str, version: str | None, start: date) -> ApprenticeshipStandardVersion:
@@ -189,7 +200,7 @@ def list_apprenticeships(principal: Principal, learner_id: uuid.UUID, cursor: st
     query = visible_learner_records(Apprenticeship.select(), principal, Apprenticeship.centre,
                                     Apprenticeship.learner).where(Apprenticeship.learner == learner.id)
     page = keyset_page(query, [Apprenticeship.id], cursor, limit, key_of=lambda a: [str(a.id)])
-    page.items = [body(a) for a in page.items]
+    page.items = bodies(page.items)
     return page
 
 

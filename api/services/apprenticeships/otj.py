@@ -6,12 +6,14 @@ before gateway is flagged. Activities are never edited: a wrong one is left, and
 import uuid
 from datetime import date
 
+from api import db
 from api.errors import AlreadyExists, ValidationFailed
 from api.ids import new_id
 from api.models import (
     Apprenticeship,
     ApprenticeshipKsb,
     ApprenticeshipStandardVersion,
+    AuditEvent,
     Enrolment,
     Evidence,
     OtjActivity,
@@ -113,9 +115,9 @@ def record_activity(principal: Principal, apprenticeship_id: uuid.UUID, data: di
 
 def record_written(principal: Principal, row: Apprenticeship, activity_ids: list, event_type: str) -> None:
     """Audit and tell the feed of activities just written (in the caller's transaction)."""
-    for activity_id in activity_ids:
-        audit.record(principal, event_type, "otj_activity", activity_id, centre_id=row.centre_id,
-                     after={"apprenticeship_id": str(row.id)})
+    db.insert_rows(AuditEvent, [audit.event_row(principal, event_type, "otj_activity", activity_id,
+                                                centre_id=row.centre_id, after={"apprenticeship_id": str(row.id)})
+                                for activity_id in activity_ids])
     feed.append([feed.tracking_row(event_type, audit.actor_of(principal), centre_id=row.centre_id,
                                    learner_id=row.learner_id, subject_id=activity_id) for activity_id in activity_ids])
 
@@ -150,7 +152,8 @@ def ledger(principal: Principal, apprenticeship_id: uuid.UUID, *, today: date | 
     """The apprenticeship's OTJ position: planned hours and the rule set behind them, hours recorded and confirmed
     up to gateway, hours expected by now at an even pace, and periods of more than four weeks without activity."""
     row = visible_apprenticeship(principal, apprenticeship_id)
-    version = ApprenticeshipStandardVersion.get_by_id(row.standard_version_id)
+    version = ApprenticeshipStandardVersion.select(ApprenticeshipStandardVersion.minimum_otj_hours).where(
+        ApprenticeshipStandardVersion.id == row.standard_version_id).get()  # not its stored documents
     return ledger_document(row, version, today or utcnow().date())
 
 

@@ -2,15 +2,18 @@
 training for. Every row is checked before anything is written; one bad row refuses the file (422 listing each bad
 row's fields) and nothing is recorded. Each row carries the recording system's own id (``external_ref``), so the same
 file imported again records nothing twice: a row whose activity is already recorded, with the same content, is
-``unchanged``; with different content it is an error."""
+``unchanged``; with different content it is an error. Two imports of the same rows at once: one records them, the
+other is a 409 that records nothing (sent again, its rows are unchanged)."""
 
 import csv
 import re
 import uuid
 
+import peewee
 from marshmallow import ValidationError
 
-from api.errors import ImportRejected, NotFound, ValidationFailed
+from api import db
+from api.errors import Conflict, ImportRejected, NotFound, ValidationFailed
 from api.ids import new_id
 from api.inputs.bodies import OtjActivityCreate
 from api.models import OtjActivity
@@ -25,6 +28,7 @@ COLUMNS = ("apprenticeship_id", "activity_date", "hours", "kind", "description",
 REQUIRED = ("apprenticeship_id", "activity_date", "hours", "kind", "description", "external_ref")
 MAX_ROWS = 10_000
 MAX_ERRORS = 100
+LOOKUP_CHUNK = 500  # external refs per query, well under either backend's limit on parameters
 HOURS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,4})?")  # plain ASCII digits: "1_0", "1e3" or "٣" are not hours
 SCHEMA = OtjActivityCreate()
 
@@ -45,18 +49,21 @@ def import_csv(principal: Principal, stream) -> dict:
         shown = dict(list(errors.items())[:MAX_ERRORS])
         raise ImportRejected(f"{len(errors)} field(s) of the file are not valid: nothing was recorded",
                              errors=shown)
-    recorded, unchanged = [], 0
-    by_apprenticeship: dict = {}
+    rows, by_apprenticeship, now = [], {}, utcnow()
     for apprenticeship, columns, existing in checked:
-        if existing is not None:
-            unchanged += 1
-            continue
-        activity_id = new_id()
-        OtjActivity.insert(id=activity_id, apprenticeship=apprenticeship.id, centre=apprenticeship.centre_id,
-                           learner=apprenticeship.learner_id, recorded_by=audit.actor_of(principal),
-                           created_at=utcnow(), **columns).execute()
-        recorded.append(str(activity_id))
-        by_apprenticeship.setdefault(apprenticeship.id, (apprenticeship, []))[1].append(activity_id)
+        if existing is None:
+            rows.append({"id": new_id(), "apprenticeship": apprenticeship.id, "centre": apprenticeship.centre_id,
+                         "learner": apprenticeship.learner_id, "recorded_by": audit.actor_of(principal),
+                         "created_at": now, **columns})
+            by_apprenticeship.setdefault(apprenticeship.id, (apprenticeship, []))[1].append(rows[-1]["id"])
+    try:
+        with db.savepoint():
+            db.insert_rows(OtjActivity, rows)
+    except peewee.IntegrityError:  # a concurrent import committed some of the same external refs after our look
+        raise Conflict("another import recorded some of these activities at the same moment: nothing was recorded "
+                       "from this file; send it again, and the rows already recorded will be unchanged") from None
+    recorded = [str(row["id"]) for row in rows]
+    unchanged = len(checked) - len(rows)
     for apprenticeship, ids in by_apprenticeship.values():
         otj.record_written(principal, apprenticeship, ids, "otj_activity.recorded")
     return {"rows": len(checked), "recorded": len(recorded), "unchanged": unchanged, "activity_ids": recorded}
@@ -109,14 +116,30 @@ def _checked(principal: Principal, rows: list) -> tuple[list, dict]:
             errors.setdefault(f"{prefix}external_ref", []).append(f"also on row {seen[key]}")
             continue
         seen[key] = number
-        existing = OtjActivity.get_or_none(OtjActivity.apprenticeship == apprenticeship.id,
-                                           OtjActivity.external_ref == columns["external_ref"])
+        checked.append((number, apprenticeship, columns))
+    recorded = _recorded(list(seen))
+    kept = []
+    for number, apprenticeship, columns in checked:
+        existing = recorded.get((apprenticeship.id, columns["external_ref"]))
         if existing is not None and not _same(existing, columns):
-            errors.setdefault(f"{prefix}external_ref", []).append(
+            errors.setdefault(f"row {number}.external_ref", []).append(
                 f"already records a different activity ({existing.id})")
             continue
-        checked.append((apprenticeship, columns, existing))
-    return checked, errors
+        kept.append((apprenticeship, columns, existing))
+    return kept, errors
+
+
+def _recorded(keys: list[tuple]) -> dict:
+    """{(apprenticeship id, external_ref): the activity already recorded under it} for ``keys``, a chunk of
+    references per query."""
+    found: dict = {}
+    apprenticeships = list({apprenticeship for apprenticeship, _ in keys})
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        refs = [ref for _, ref in keys[start:start + LOOKUP_CHUNK]]
+        for activity in OtjActivity.select().where(OtjActivity.apprenticeship.in_(apprenticeships),
+                                                   OtjActivity.external_ref.in_(refs)):
+            found[(activity.apprenticeship_id, activity.external_ref)] = activity
+    return found
 
 
 def _typed(values: dict) -> dict:

@@ -265,8 +265,8 @@ def apprenticeship_records(learner_id) -> dict:
     from api.services.apprenticeships.otj import activity_body
 
     rows = list(Apprenticeship.select().where(Apprenticeship.learner == learner_id).order_by(Apprenticeship.id))
-    activities = OtjActivity.select().where(OtjActivity.learner == learner_id).order_by(OtjActivity.activity_date,
-                                                                                       OtjActivity.id)
+    activities = OtjActivity.select().where(  # by apprenticeship: the (apprenticeship, activity_date) index
+        OtjActivity.apprenticeship.in_([a.id for a in rows])).order_by(OtjActivity.activity_date, OtjActivity.id)
     return {"apprenticeships": [{"id": str(a.id), "standard_version_id": str(a.standard_version_id),
                                  "option_id": a.option_id, "start_date": a.start_date.isoformat(),
                                  "planned_end_date": a.planned_end_date.isoformat(), "weekly_hours": a.weekly_hours,

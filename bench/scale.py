@@ -25,15 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scale_data  # noqa: E402 - beside this script
+import pyspy  # noqa: E402 - beside this script
+import scale_data  # noqa: E402
 import tracking  # noqa: E402
 from harness import (  # noqa: E402
     PROJECT_ROOT,
+    RESULTS_DIR,
     UNITS_DIR,
     BenchError,
     call_json,
@@ -87,6 +89,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database (throwaway schemas)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-import", action="store_true", help="leave out the 100,000-row import")
+    parser.add_argument("--profile", nargs="+", default=[], metavar="KIND",
+                        help="sample these kinds of request (names as in the table) with py-spy while measured; "
+                             "the raw stacks are kept in bench/results and summarised in the JSON")
+    parser.add_argument("--profile-native", action="store_true", help="with --profile: C frames too (SQLite's)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         parser.error("wrk is needed (Debian: apt-get install wrk)")
@@ -173,26 +179,37 @@ def _dashed(hex_id: str) -> str:
     return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
-def measure_kind(base_url: str, streams: list, seconds: int, work: Path, warmup: list | None = None) -> dict:
+def measure_kind(base_url: str, streams: list, seconds: int, work: Path, warmup: list | None = None,
+                 profile: Path | None = None, master: subprocess.Popen | None = None, native: bool = False) -> dict:
     """p50/p99 and req/s of one kind of request, after a second of ``warmup`` (or the same streams); every answer
-    must be 2xx."""
+    must be 2xx. With ``profile``, the workers of ``master`` are sampled with py-spy while measured (raw stacks to
+    that file, summarised under "profile")."""
     run_streams(base_url, 1, warmup or streams, work)
-    result = run_streams(base_url, seconds, streams, work, count_responses=True)
+    with pyspy.recording(pyspy.worker_pids(master.pid), profile, native) if profile else nullcontext():
+        result = run_streams(base_url, seconds, streams, work, count_responses=True)
     bad = {k: v for k, v in result.counts.items() if not k.split()[-1].startswith("2")}
     if bad or result.socket_errors:
         raise BenchError(f"{streams[0][0]['path']}: answers {result.counts}, socket errors {result.socket_errors}")
     [latency] = result.latency_by_kind.values()
-    return {"p50_ms": round(latency["p50_ms"], 2), "p99_ms": round(latency["p99_ms"], 2),
-            "requests_per_second": round(result.requests_per_second, 1), "answers": latency["answers"]}
+    measured = {"p50_ms": round(latency["p50_ms"], 2), "p99_ms": round(latency["p99_ms"], 2),
+                "requests_per_second": round(result.requests_per_second, 1), "answers": latency["answers"]}
+    if profile:
+        measured["profile"] = {"raw_stacks": str(profile.relative_to(PROJECT_ROOT)),
+                               **pyspy.summary(profile, latency["answers"])}
+    return measured
 
 
-def measure_server(url: str, built: dict, args: argparse.Namespace, work: Path) -> dict:
+def measure_server(url: str, built: dict, args: argparse.Namespace, work: Path, backend: str, percent: float) -> dict:
     env = tracking.qualtrack_env(url)
     results: dict = {}
     with gunicorn("scale", "api.wsgi:app", env, args.connections, work) as (process, base_url, log_path):
         wait_ready(process, f"{base_url}/v1/units?limit=1", log_path)
         fixture = api_fixture(base_url, built["ids"], args.connections)
-        for kind, (path, role, method, body) in read_requests(fixture, built["ids"], built["large_centre"]).items():
+        reads = read_requests(fixture, built["ids"], built["large_centre"])
+        unknown = set(args.profile) - set(reads)
+        if unknown:
+            raise BenchError(f"--profile names no kind of read: {sorted(unknown)}; the kinds are {list(reads)}")
+        for kind, (path, role, method, body) in reads.items():
             headers = {"Authorization": f"Bearer {fixture['tokens'][role]}"} if role else {}
             if body:
                 headers["Content-Type"] = "application/json"
@@ -200,7 +217,10 @@ def measure_server(url: str, built: dict, args: argparse.Namespace, work: Path) 
             if status != 200 or b'"errors"' in answer[:200]:
                 raise BenchError(f"{kind}: {method} {path} answered {status}: {answer[:300]!r}")
             streams = [[stream_request(_token(kind), method, path, headers=headers, body=body)]] * args.connections
-            results[kind] = measure_kind(base_url, streams, args.duration, work)
+            profile = (RESULTS_DIR / f"pyspy-{args.stamp}-{backend}-{percent:g}-{_token(kind)}.txt"
+                       if kind in args.profile else None)
+            results[kind] = measure_kind(base_url, streams, args.duration, work, profile=profile, master=process,
+                                         native=args.profile_native)
         results["decision write"] = measure_kind(base_url, decision_streams(fixture, args.connections),
                                                  args.duration, work)
         results["learner create"] = measure_kind(base_url, learner_streams(fixture, built["ids"], args, 1),
@@ -309,11 +329,11 @@ def check_tallies(url: str) -> dict:
     return {"checked": checked, "drifted": drifted}
 
 
-def run_size(url: str, percent: float, args: argparse.Namespace, work: Path) -> dict:
+def run_size(url: str, percent: float, args: argparse.Namespace, work: Path, backend: str) -> dict:
     print(f"  {percent:g}%: building ...", flush=True)
     built = prepare(url, percent, work)
     print(f"  {percent:g}%: built in {built['total_build_seconds']} s {built['rows']}", flush=True)
-    served = measure_server(url, built, args, work)
+    served = measure_server(url, built, args, work, backend, percent)
     report = {"percent": percent, "build": {k: v for k, v in built.items() if k != "ids"}, **served,
               "tallies": check_tallies(url)}
     if not args.no_import:
@@ -340,7 +360,7 @@ def print_table(backend: str, sizes: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    stamp = utc_stamp()
+    stamp = args.stamp = utc_stamp()
     report = {"bench": "scale", "measured_at": stamp, "machine": machine(), "national": scale_data.NATIONAL,
               "duration_seconds": args.duration, "connections": args.connections, "backends": {}}
     with tempfile.TemporaryDirectory(prefix="scale-", dir=PROJECT_ROOT / "instance"
@@ -354,7 +374,7 @@ def run(args: argparse.Namespace) -> dict:
             report["backends"][backend] = sizes
             for percent in args.sizes:
                 with ExitStack() as stack:
-                    sizes.append(run_size(stack.enter_context(make()), percent, args, work))
+                    sizes.append(run_size(stack.enter_context(make()), percent, args, work, backend))
                 print_table(backend, sizes)
                 path = write_json("scale", report, stamp)  # after every size: a long run keeps what it measured
     print(f"\nwritten to {path}")

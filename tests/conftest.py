@@ -412,6 +412,15 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
     otj_activity = post(client, auth, "assessor_a", f"/v1/apprenticeships/{apprenticeship}/otj-activities", {
         "activity_date": "2026-02-02", "hours": 6, "kind": "teaching", "description": "Workshop",
         "ksb_codes": ["K1"], "external_ref": "world-1"})["id"]
+    ksb_evidence = post(client, auth, "lms_client_a", f"/v1/apprenticeships/{apprenticeship}/ksb-evidence", {
+        "type": "observation", "title": "Observed at work", "date": "2026-02-03", "authenticity_declared": True,
+        "ksb_codes": ["K2", "S2"]})["id"]
+    ksb_decision = post(client, auth, "assessor_a", f"/v1/apprenticeships/{apprenticeship}/ksb-decisions", {
+        "ksb_code": "K2", "outcome": "met", "feedback": "seen at work", "evidence_ids": [ksb_evidence]})["id"]
+    ksb_trainee_decision = post(client, auth, "trainee_assessor_a",
+                                f"/v1/apprenticeships/{apprenticeship}/ksb-decisions", {
+                                    "ksb_code": "S2", "outcome": "met", "feedback": "seen at work"})["id"]
+    post(client, auth, "iqa_a", f"/v1/ksb-decisions/{ksb_decision}/iqa-sample", None, status=200)
     return {**content_ids, "qualification": qualification, "learner": learner, "enrolment": enrolment,
             "import_job": imported.get_json()["id"],
             "evidence": evidence, "decision": decision,
@@ -421,7 +430,8 @@ def build_world(client, auth, identities: Identities, content_ids: dict) -> dict
             "apprenticeship_standard": "ST0072", "apprenticeship_version": "1.1",
             "apprenticeship_version_in_development": "1.2", "cs34_version": cs34["version_id"],
             "cs34_criterion": cs34_criterion, "ksb_mapping": mapping, "apprenticeship": apprenticeship,
-            "otj_activity": otj_activity}
+            "otj_activity": otj_activity, "ksb_evidence": ksb_evidence, "ksb_decision": ksb_decision,
+            "ksb_trainee_decision": ksb_trainee_decision}
 
 
 def completed_unit(client, auth, identities: Identities, content_ids: dict) -> tuple[str, str]:

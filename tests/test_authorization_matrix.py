@@ -354,10 +354,38 @@ def apprenticeship_tracking_probes(ids: dict) -> dict[str, list[Probe]]:
         # assessor_a recorded it, so may not confirm it (403); the first other confirms, the rest change nothing
         "apprenticeship_tracking.confirm_otj_activity": p(
             "POST", f"{activity}/confirm", {"admin", "centre_admin_a", "trainee_assessor_a", "lms_client_a"}),
+        **ksb_assessment_probes(ids, p),
         # a row for an apprenticeship the caller may not record for is refused on the row (422, nothing written)
         "apprenticeship_tracking.import_otj_activities": p(
             "POST", "/v1/imports/otj-activities", SUBMITTERS_A, headers={"Content-Type": "text/csv"}, raw=otj_csv,
             refusals=frozenset({401, 422})),
+    }
+
+
+def ksb_assessment_probes(ids: dict, p) -> dict[str, list[Probe]]:
+    """KSBs assessed directly follow the learner's records: evidence from whoever may submit it, decisions and
+    countersignatures from the centre's assessors (a trainee's countersigned by a qualified one), samples and verdicts
+    from its IQAs."""
+    apprenticeship = f"/v1/apprenticeships/{ids['apprenticeship']}"
+    decision, trainee_decision = f"/v1/ksb-decisions/{ids['ksb_decision']}", ids["ksb_trainee_decision"]
+    return {
+        "ksb_assessment.submit_evidence": p("POST", f"{apprenticeship}/ksb-evidence", SUBMITTERS_A, 201, body={
+            "type": "observation", "title": "t", "date": "2026-02-03", "authenticity_declared": True,
+            "ksb_codes": ["K3"]}),
+        "ksb_assessment.list_evidence": p("GET", f"{apprenticeship}/ksb-evidence", READERS_A,
+                                          shows=ids["ksb_evidence"]),
+        "ksb_assessment.get_evidence": p("GET", f"/v1/ksb-evidence/{ids['ksb_evidence']}", READERS_A),
+        "ksb_assessment.record_decision": p("POST", f"{apprenticeship}/ksb-decisions",
+                                            {"assessor_a", "trainee_assessor_a"}, 201, body={
+                                                "ksb_code": "K2", "outcome": "met", "feedback": "f",
+                                                "reason": "re-assessed", "evidence_ids": [ids["ksb_evidence"]]}),
+        "ksb_assessment.list_decisions": p("GET", f"{apprenticeship}/ksb-decisions", READERS_A,
+                                           shows=ids["ksb_decision"]),
+        "ksb_assessment.get_decision": p("GET", decision, READERS_A),
+        "ksb_assessment.countersign": p("POST", f"/v1/ksb-decisions/{trainee_decision}/countersign", {"assessor_a"}),
+        "ksb_assessment.take_sample": p("POST", f"/v1/ksb-decisions/{trainee_decision}/iqa-sample", {"iqa_a"}),
+        "ksb_assessment.record_verdict": p("POST", f"{decision}/iqa-verdict", {"iqa_a"},
+                                           body={"verdict": "confirmed"}),
     }
 
 
@@ -383,7 +411,7 @@ ID_NAMES = ("cs39_document", "B13", "CS 39", "CS 34", "b13_criterion", "cs39_cri
             "sample", "plan", "assessor_a", "qualification", "import_job", "spare_account", "spare_client",
             "framework", "webhook", "credential_learner", "credential", "apprenticeship_standard",
             "apprenticeship_version", "apprenticeship_version_in_development", "cs34_version", "cs34_criterion",
-            "ksb_mapping", "apprenticeship", "otj_activity")
+            "ksb_mapping", "apprenticeship", "otj_activity", "ksb_evidence", "ksb_decision", "ksb_trainee_decision")
 
 
 def app_endpoints(app) -> set[str]:

@@ -185,3 +185,14 @@ def test_every_schema_holds_schema_keywords_only():
 @given(ULNS.filter(bool))
 def test_the_generated_ulns_are_valid(uln):
     assert uln_problem(uln) is None
+
+
+def test_the_change_feed_s_types_kinds_and_actions_are_the_contract_s_and_each_kind_has_an_href():
+    from api.services.sync import feed
+
+    change = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["Change"]["properties"]
+    kinds = {t.split(".", 1)[0] for t in feed.TYPES}
+    assert change["type"]["enum"] == list(feed.TYPES)
+    assert set(change["kind"]["enum"]) == kinds and set(change["action"]["enum"]) == {
+        t.split(".", 1)[1] for t in feed.TYPES}
+    assert kinds - {"unit", "framework", "apprenticeship_standard", "enrolment"} <= set(feed.HREFS)  # GET the href

@@ -243,9 +243,15 @@ def _centre_b_records(app, client, auth, identities, ids) -> dict:
         "planned_end_date": "2027-01-04", "enrolment_ids": [enrolment]})["id"]
     activity = post(client, auth, "assessor_b", f"/v1/apprenticeships/{apprenticeship}/otj-activities", {
         "activity_date": "2026-02-02", "hours": 2, "kind": "teaching", "description": "Centre B workshop"})["id"]
+    ksb_evidence = post(client, auth, "centre_admin_b", f"/v1/apprenticeships/{apprenticeship}/ksb-evidence", {
+        "type": "observation", "title": "t", "date": "2026-02-03", "authenticity_declared": True,
+        "ksb_codes": ["K2"]})["id"]
+    ksb_decision = post(client, auth, "assessor_b", f"/v1/apprenticeships/{apprenticeship}/ksb-decisions", {
+        "ksb_code": "K2", "outcome": "met", "feedback": "f", "evidence_ids": [ksb_evidence]})["id"]
     return {"learner": learner, "enrolment": enrolment, "evidence": evidence, "decision": decision, "sample": sample,
             "plan": plan, "import_job": job.get_json()["id"], "iqa": str(iqa.id), "webhook": webhook,
-            "apprenticeship": apprenticeship, "otj_activity": activity}
+            "apprenticeship": apprenticeship, "otj_activity": activity, "ksb_evidence": ksb_evidence,
+            "ksb_decision": ksb_decision}
 
 
 def _draft_mapping(client, auth, ids) -> str:
@@ -298,6 +304,12 @@ def sweep(app, client, auth, identities, ids, tmp_path):
         "cs34_criterion": criteria, "ksb_mapping": [(_draft_mapping(client, auth, ids), "/v1/ksb-mappings/{}")],
         "apprenticeship": both("apprenticeship", "/v1/apprenticeships/{}"),
         "otj_activity": both("otj_activity", "/v1/otj-activities/{}"),
+        "ksb_evidence": both("ksb_evidence", "/v1/ksb-evidence/{}"),
+        "ksb_decision": [(d, "/v1/ksb-decisions/{}") for d in (ids["ksb_decision"], ids["ksb_trainee_decision"],
+                                                               b["ksb_decision"])],
+        "ksb_trainee_decision": [(d, "/v1/ksb-decisions/{}") for d in (ids["ksb_decision"],
+                                                                       ids["ksb_trainee_decision"],
+                                                                       b["ksb_decision"])],
         **dict.fromkeys(("apprenticeship_version", "apprenticeship_version_in_development"), [(
             ids["apprenticeship_version_in_development"],
             f"/v1/apprenticeship-standards/{ids['apprenticeship_standard']}/versions/{{}}")]),

@@ -281,6 +281,40 @@ def apprenticeship_operations(ids: dict) -> dict[str, list[Operation]]:
         "apprenticeship_tracking.confirm_otj_activity": m(
             "mutation($id: UUID!) { confirmOtjActivity(id: $id) { __typename } }", "confirmOtjActivity",
             "OtjActivity", **activity),
+        **ksb_assessment_operations(ids, q, m),
+    }
+
+
+def ksb_assessment_operations(ids: dict, q, m) -> dict[str, list[Operation]]:
+    """As ksb_assessment_probes in the REST matrix."""
+    apprenticeship, decision = {"a": ids["apprenticeship"]}, {"id": ids["ksb_decision"]}
+    trainee = {"id": ids["ksb_trainee_decision"]}
+    return {
+        "ksb_assessment.submit_evidence": m(
+            'mutation($a: UUID!) { submitKsbEvidence(apprenticeshipId: $a, input: {type: "observation", title: "t", '
+            'date: "2026-02-03", authenticityDeclared: true, ksbCodes: ["K3"]}) { __typename } }',
+            "submitKsbEvidence", "KsbEvidence", **apprenticeship),
+        "ksb_assessment.list_evidence": q(
+            "query($a: UUID!) { apprenticeship(id: $a) { ksbEvidence { nodes { id } } } }",
+            "apprenticeship.ksbEvidence", ids["ksb_evidence"], **apprenticeship),
+        "ksb_assessment.get_evidence": q("query($id: UUID!) { ksbEvidence(id: $id) { id } }", "ksbEvidence",
+                                         id=ids["ksb_evidence"]),
+        "ksb_assessment.record_decision": m(
+            'mutation($a: UUID!, $e: UUID!) { recordKsbDecision(apprenticeshipId: $a, input: {ksbCode: "K2", '
+            'outcome: MET, feedback: "f", reason: "re-assessed", evidenceIds: [$e]}) { __typename } }',
+            "recordKsbDecision", "KsbDecision", e=ids["ksb_evidence"], **apprenticeship),
+        "ksb_assessment.list_decisions": q(
+            "query($a: UUID!) { apprenticeship(id: $a) { ksbDecisions { id } } }", "apprenticeship.ksbDecisions",
+            ids["ksb_decision"], **apprenticeship),
+        "ksb_assessment.get_decision": q("query($id: UUID!) { ksbDecision(id: $id) { id } }", "ksbDecision",
+                                         **decision),
+        "ksb_assessment.countersign": m("mutation($id: UUID!) { countersignKsbDecision(id: $id) { __typename } }",
+                                        "countersignKsbDecision", "KsbDecision", **trainee),
+        "ksb_assessment.take_sample": m("mutation($id: UUID!) { sampleKsbDecision(id: $id) { __typename } }",
+                                        "sampleKsbDecision", "KsbDecision", **trainee),
+        "ksb_assessment.record_verdict": m(
+            "mutation($id: UUID!) { recordKsbVerdict(id: $id, input: {verdict: CONFIRMED}) { __typename } }",
+            "recordKsbVerdict", "KsbDecision", **decision),
     }
 
 

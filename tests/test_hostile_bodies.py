@@ -165,6 +165,15 @@ def apprenticeship_routes(ids) -> dict[str, tuple]:
                                                         bodies.OtjActivityCreate, {
                                                             "activity_date": "2026-03-02", "hours": 1,
                                                             "kind": "mentoring", "description": "d"}),
+        "ksb_assessment.submit_evidence": ("POST", f"{apprenticeship}/ksb-evidence", "lms_client_a",
+                                           bodies.KsbEvidenceCreate, {
+                                               "type": "observation", "title": "t", "date": "2026-02-03",
+                                               "authenticity_declared": True, "ksb_codes": ["K3"]}),
+        "ksb_assessment.record_decision": ("POST", f"{apprenticeship}/ksb-decisions", "assessor_a",
+                                           bodies.KsbDecisionCreate, {
+                                               "ksb_code": "K3", "outcome": "met", "feedback": "f"}),
+        "ksb_assessment.record_verdict": ("POST", f"/v1/ksb-decisions/{ids['ksb_decision']}/iqa-verdict", "iqa_a",
+                                          bodies.VerdictCreate, {"verdict": "confirmed"}),
     }
 
 
@@ -185,6 +194,8 @@ def bodiless_routes(ids) -> dict[str, tuple]:
         "webhooks.rotate_secret": (f"/v1/webhooks/endpoints/{ids['webhook']}/rotate-secret", "centre_admin_a"),
         "apprenticeship_tracking.confirm_otj_activity": (f"/v1/otj-activities/{ids['otj_activity']}/confirm",
                                                          "admin"),
+        "ksb_assessment.countersign": (f"/v1/ksb-decisions/{ids['ksb_trainee_decision']}/countersign", "assessor_a"),
+        "ksb_assessment.take_sample": (f"/v1/ksb-decisions/{ids['ksb_trainee_decision']}/iqa-sample", "iqa_a"),
         "webhooks.recover": (f"/v1/webhooks/endpoints/{ids['webhook']}/recover?since=2026-01-01T00:00:00Z",
                              "centre_admin_a"),
     }

@@ -52,7 +52,8 @@ def get_urls(app, ids) -> dict[str, str]:
                 "endpoint_id": ids["webhook"], "credential_id": ids["credential"], "issuer_id": ids["centre_a"],
                 "reference_number": ids["apprenticeship_standard"], "version": ids["apprenticeship_version"],
                 "mapping_id": ids["ksb_mapping"], "apprenticeship_id": ids["apprenticeship"],
-                "activity_id": ids["otj_activity"]}
+                "activity_id": ids["otj_activity"], "ksb_evidence_id": ids["ksb_evidence"],
+                "ksb_decision_id": ids["ksb_decision"]}
     found = {}
     for rule in app.url_map.iter_rules():
         template = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.replace("int(signed=True):", ""))

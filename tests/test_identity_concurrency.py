@@ -280,3 +280,24 @@ def test_concurrent_imports_of_one_off_the_job_log_record_each_activity_once(ser
     assert sum(body["recorded"] for status, body in answers if status == 200) == 3, answers
     recorded = listed(served, f"{apprenticeship['href']}/otj-activities")
     assert sorted(a["external_ref"] for a in recorded) == ["log-1", "log-2", "log-3"]
+
+
+def test_concurrent_decisions_on_one_ksb_keep_one_history_and_one_countersignature(served, st0072):
+    status, _, apprenticeship = served.send("POST", "/v1/apprenticeships", apprenticeship_body(served, 930))
+    assert status == 201, apprenticeship
+    qualified = signed_in(served, "ksb.assessor@deploy.test", "--role", "assessor", "--centre", "IDN",
+                          "--assessor-status", "qualified")
+    trainee = signed_in(served, "ksb.trainee@deploy.test", "--role", "assessor", "--centre", "IDN",
+                        "--assessor-status", "trainee")
+    body = {"ksb_code": "K1", "outcome": "met", "feedback": "seen", "reason": "seen again"}
+    url = f"{apprenticeship['href']}/ksb-decisions"
+    answers = together([lambda: served.send("POST", url, body, qualified)] * RACERS)
+    assert {status for status, _, _ in answers} <= {201, 409}, answers  # a 409: another took the sequence; retry
+    recorded = served.send("GET", url)[2]["items"]
+    assert sorted(d["sequence"] for d in recorded) == list(range(1, len(recorded) + 1))
+    assert len(recorded) == sum(1 for status, _, _ in answers if status == 201)
+
+    status, _, decision = served.send("POST", url, {**body, "ksb_code": "S1"}, trainee)
+    assert status == 201, decision
+    signs = together([lambda: served.send("POST", f"{decision['href']}/countersign", None, qualified)] * RACERS)
+    assert sorted(status for status, _, _ in signs) == [200] + [409] * (RACERS - 1), signs

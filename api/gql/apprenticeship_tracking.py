@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from api.gql.args import or_none, page_size, validated
 from api.gql.content_types import Info
 from api.gql.failures import result_union, run_write
+from api.gql.ksb_assessment import KsbDecision, KsbDirectState, KsbEvidence, decision_list, evidence_connection
 from api.gql.mutation_inputs import body_of
 from api.gql.records import Connection, as_type, connection_from_page
 from api.inputs import bodies, load_body
@@ -73,8 +74,9 @@ class MappedCriterion:
     iqa_outstanding: bool
 
 
-@strawberry.type(description="Progress on one KSB: complete when every criterion mapped to it is met. status is "
-                             "not_mapped, not_started, in_progress or complete.")
+@strawberry.type(description="Progress on one KSB. A decision on the KSB itself in effect decides it (basis "
+                             "direct); otherwise it is complete when every criterion mapped to it is met (basis "
+                             "mapped). status is not_mapped, not_started, in_progress or complete.")
 class KsbProgress:
     code: str
     kind: str
@@ -85,6 +87,8 @@ class KsbProgress:
     verified: int
     complete: bool
     status: str
+    basis: str | None
+    direct: KsbDirectState | None
     mapped_criteria: list[MappedCriterion]
 
 
@@ -206,6 +210,16 @@ class Apprenticeship:
     @strawberry.field(description="The off-the-job training ledger.")
     def otj(self, info: Info, parent: strawberry.Parent[dict]) -> OtjLedger:
         return otj.ledger(info.context.principal, uuid.UUID(parent["id"]))
+
+    @strawberry.field(description="Evidence claimed for its KSBs (optionally one KSB), oldest first.")
+    def ksb_evidence(self, info: Info, parent: strawberry.Parent[dict], ksb_code: str | None = None,
+                     first: int | None = None, after: str | None = None) -> Connection[KsbEvidence]:
+        return evidence_connection(info, uuid.UUID(parent["id"]), ksb_code, first, after)
+
+    @strawberry.field(description="Decisions on its KSBs (optionally one KSB), in the order made.")
+    def ksb_decisions(self, info: Info, parent: strawberry.Parent[dict],
+                      ksb_code: str | None = None) -> list[KsbDecision]:
+        return decision_list(info, uuid.UUID(parent["id"]), ksb_code)
 
     @strawberry.field(description="Off-the-job activities by date.")
     def otj_activities(self, info: Info, parent: strawberry.Parent[dict], first: int | None = None,

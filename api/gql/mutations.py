@@ -7,11 +7,14 @@ import strawberry
 
 from api.gql.apprenticeship_tracking import ApprenticeshipMutation
 from api.gql.assessment_mutations import AssessmentMutation
+from api.gql.ksb_assessment import KsbAssessmentMutation
 from api.gql.learner_mutations import LearnerMutation
 from api.gql.staff import StaffMutation
 from api.gql.webhooks import WebhookMutation
 
 
 @strawberry.type
-class Mutation(LearnerMutation, StaffMutation, AssessmentMutation, ApprenticeshipMutation, WebhookMutation):
-    """Learners and enrolments first, then assessment, then apprenticeships, then webhook endpoints."""
+class Mutation(LearnerMutation, StaffMutation, AssessmentMutation, ApprenticeshipMutation, KsbAssessmentMutation,
+               WebhookMutation):
+    """Learners and enrolments first, then assessment, then apprenticeships and their KSBs assessed directly, then
+    webhook endpoints."""

@@ -7,6 +7,7 @@ from strawberry.schema.name_converter import NameConverter
 from api.gql.apprenticeship_tracking import ApprenticeshipTrackingQuery
 from api.gql.apprenticeships import ApprenticeshipQuery
 from api.gql.content import ContentQuery
+from api.gql.ksb_assessment import KsbAssessmentQuery
 from api.gql.limits import is_expected
 from api.gql.mutations import Mutation
 from api.gql.projection import ProjectingExecutionContext
@@ -44,7 +45,8 @@ class RememberingNameConverter(NameConverter):
 
 
 @strawberry.type
-class Query(ContentQuery, ApprenticeshipQuery, TrackingQuery, ApprenticeshipTrackingQuery, FeedQuery):
+class Query(ContentQuery, ApprenticeshipQuery, TrackingQuery, ApprenticeshipTrackingQuery, KsbAssessmentQuery,
+            FeedQuery):
     """Everything readable: content (public when published), apprenticeship standards, tracking (for those allowed),
     the feed and webhooks."""
 

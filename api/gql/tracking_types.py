@@ -12,6 +12,7 @@ from api.gql.apprenticeship_tracking import Apprenticeship, learner_apprenticesh
 from api.gql.args import or_none, page_size
 from api.gql.content_types import AssessmentCriterion, Info, LearningOutcome, Unit
 from api.gql.enums import AssessorStatus, DecisionOutcome, EnrolmentStatus, LearnerStatus, StaffRole, Verdict
+from api.gql.evidence_types import EvidenceReference
 from api.gql.records import Connection, connection_from_list
 from api.services.tracking import progress
 
@@ -143,12 +144,6 @@ class Centre:
 class ExternalId:
     system: str
     id: str
-
-
-@strawberry.type
-class EvidenceReference:
-    uri: str | None
-    sha256: str | None
 
 
 @strawberry.type

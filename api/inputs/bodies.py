@@ -92,7 +92,12 @@ class EnrolmentUpdate(StrictBody):
     iqa_ids = fields.List(JsonUUID(), validate=validate.Length(max=20))
 
 
-class EvidenceCreate(StrictBody):
+KSB_CODE = validate.Regexp(r"^[KSB][0-9]{1,4}$", error="a KSB code, e.g. K1, S3 or B2")
+
+
+class EvidenceFields(StrictBody):
+    """What any evidence says of itself: its type, title, date, where it is kept and the authenticity declaration."""
+
     type = Text(required=True, max_length=64)
     title = Text(required=True, max_length=300)
     description = Text(load_default=None, allow_none=True, max_length=10000, allow_blank=True)
@@ -101,7 +106,16 @@ class EvidenceCreate(StrictBody):
                                validate=[validate.Length(max=2000), no_control_characters])
     sha256 = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     authenticity_declared = JsonBoolean(required=True)
+
+
+class EvidenceCreate(EvidenceFields):
     criterion_ids = fields.List(JsonUUID(), load_default=list, validate=validate.Length(max=500))
+
+
+class KsbEvidenceCreate(EvidenceFields):
+    """Evidence for KSBs of an apprenticeship's standard version, claimed for at least one of them."""
+
+    ksb_codes = fields.List(fields.String(validate=KSB_CODE), required=True, validate=validate.Length(min=1, max=200))
 
 
 class ClaimCreate(StrictBody):
@@ -110,6 +124,16 @@ class ClaimCreate(StrictBody):
 
 class DecisionCreate(StrictBody):
     criterion_id = JsonUUID(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(DECISION_OUTCOMES))
+    feedback = Text(required=True, max_length=10000)
+    reason = Text(load_default=None, allow_none=True, max_length=2000)
+    evidence_ids = fields.List(JsonUUID(), load_default=list, validate=validate.Length(max=100))
+    expected_sequence = JsonInteger(load_default=None, allow_none=True,
+                                       validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class KsbDecisionCreate(StrictBody):
+    ksb_code = fields.String(required=True, validate=KSB_CODE)
     outcome = fields.String(required=True, validate=validate.OneOf(DECISION_OUTCOMES))
     feedback = Text(required=True, max_length=10000)
     reason = Text(load_default=None, allow_none=True, max_length=2000)
@@ -188,9 +212,6 @@ class StaffAssign(StrictBody):
 
 STANDARD_REFERENCE = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a reference number, e.g. ST0072")
 STANDARD_VERSION = validate.Regexp(r"^[A-Za-z0-9._-]{1,16}$", error="a version, e.g. 1.1")
-KSB_CODE = validate.Regexp(r"^[KSB][0-9]{1,4}$", error="a KSB code, e.g. K1, S3 or B2")
-
-
 class KsbMappingCreate(StrictBody):
     unit_version_id = JsonUUID(required=True)
     criterion_id = JsonUUID(load_default=None, allow_none=True)

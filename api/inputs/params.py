@@ -233,3 +233,16 @@ class KsbMappingListArgs(PageArgs):
 
 
 KSB_MAPPING_LIST_ARGS = KsbMappingListArgs()
+
+
+class KsbEvidenceListArgs(PageArgs):
+    ksb_code = fields.String(validate=validate.Regexp(r"^[KSB][0-9]{1,4}$"),
+                             metadata={"description": "only evidence claimed for this KSB"})
+
+
+class KsbDecisionListArgs(Strict):
+    ksb_code = fields.String(validate=validate.Regexp(r"^[KSB][0-9]{1,4}$"),
+                             metadata={"description": "only decisions on this KSB"})
+
+
+KSB_EVIDENCE_LIST_ARGS, KSB_DECISION_LIST_ARGS = KsbEvidenceListArgs(), KsbDecisionListArgs()

@@ -12,10 +12,12 @@ from api.models.credentials import *  # noqa: F403
 from api.models.credentials import CREDENTIAL_MODELS
 from api.models.feed import *  # noqa: F403
 from api.models.feed import FEED_MODELS
+from api.models.ksb_assessment import *  # noqa: F403
+from api.models.ksb_assessment import KSB_ASSESSMENT_MODELS
 from api.models.tracking import *  # noqa: F403
 from api.models.tracking import TRACKING_MODELS
 from api.models.webhooks import *  # noqa: F403
 from api.models.webhooks import WEBHOOK_MODELS
 
 ALL_MODELS = [*CONTENT_MODELS, *ACCOUNT_MODELS, *TRACKING_MODELS, *FEED_MODELS, *WEBHOOK_MODELS, *CREDENTIAL_MODELS,
-              *APPRENTICESHIP_MODELS, *APPRENTICESHIP_TRACKING_MODELS]
+              *APPRENTICESHIP_MODELS, *APPRENTICESHIP_TRACKING_MODELS, *KSB_ASSESSMENT_MODELS]

@@ -15,6 +15,7 @@ from api.rest import (
     docs,
     enrolment_staff,
     imports,
+    ksb_assessment,
     learners,
     meta,
     sync,
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(credentials.bp, url_prefix="/v1")
     app.register_blueprint(apprenticeships.bp, url_prefix="/v1")
     app.register_blueprint(apprenticeship_tracking.bp, url_prefix="/v1")
+    app.register_blueprint(ksb_assessment.bp, url_prefix="/v1")
     app.register_blueprint(case.bp, url_prefix=case.BASE_PATH)
     app.register_blueprint(docs.bp)
 

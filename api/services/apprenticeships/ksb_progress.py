@@ -13,7 +13,7 @@ import json
 import uuid
 
 from api.models import Apprenticeship, ApprenticeshipStandardVersion, ApprenticeshipUnit
-from api.services.apprenticeships import mappings
+from api.services.apprenticeships import ksb_decisions, mappings
 from api.services.common.access import Principal, visible_apprenticeship
 from api.services.tracking.progress import progress_for
 
@@ -34,7 +34,8 @@ def progress_document(row: Apprenticeship, version: ApprenticeshipStandardVersio
     units = progress_for(enrolment_ids)
     by_version = {uuid.UUID(doc["unit_version_id"]): doc for doc in units.values() if doc["status"] != "withdrawn"}
     mapped = mappings.mapped_criteria(version.id, list(by_version))
-    ksbs = [_ksb_document(ksb, kind, mapped.get(ksb["code"], []), by_version)
+    direct = ksb_decisions.direct_states(row.id)
+    ksbs = [_ksb_document(ksb, kind, mapped.get(ksb["code"], []), by_version, direct.get(ksb["code"]))
             for key, kind in KINDS for ksb in document[key]]
     state = {k["code"]: k for k in ksbs}
     duties = [_duty_document(duty, state) for duty in document["duties"]
@@ -57,7 +58,11 @@ def _applies(duty: dict, option_id: str | None) -> bool:
     return option_id in duty["option_ids"]
 
 
-def _ksb_document(ksb: dict, kind: str, mapped: list, by_version: dict) -> dict:
+DIRECT_KEYS = ("claims", "decision_id", "outcome", "met", "verified", "reopened", "iqa_outstanding",
+               "awaiting_countersignature")
+
+
+def _ksb_document(ksb: dict, kind: str, mapped: list, by_version: dict, direct: dict | None) -> dict:
     criteria = []
     for unit_version_id, criterion_id in mapped:
         unit = by_version.get(unit_version_id)
@@ -72,11 +77,19 @@ def _ksb_document(ksb: dict, kind: str, mapped: list, by_version: dict) -> dict:
                                      "iqa_outstanding": criterion["iqa_outstanding"]})
     unique = list({(c["enrolment_id"], c["criterion_id"]): c for c in criteria}.values())
     met = sum(1 for c in unique if c["met"])
-    complete = bool(unique) and met == len(unique) and not any(c["iqa_outstanding"] for c in unique)
-    status = "not_mapped" if not unique else "complete" if complete else "in_progress" if met else "not_started"
+    if direct is not None and direct["decision_id"] is not None:  # an assessor's own judgement of the KSB decides
+        basis, complete = "direct", direct["met"] and not direct["iqa_outstanding"]
+        started = True
+    else:
+        basis = "mapped" if unique else None
+        complete = bool(unique) and met == len(unique) and not any(c["iqa_outstanding"] for c in unique)
+        started = met > 0
+    assessable = bool(unique) or direct is not None
+    status = "complete" if complete else "in_progress" if started else "not_started" if assessable else "not_mapped"
+    direct_doc = None if direct is None else {k: direct[k] for k in DIRECT_KEYS}
     return {"code": ksb["code"], "kind": kind, "ksb_id": ksb["ksb_id"], "detail": ksb["detail"],
             "criteria": len(unique), "met": met, "verified": sum(1 for c in unique if c["verified"]),
-            "complete": complete, "status": status, "mapped_criteria": unique}
+            "complete": complete, "status": status, "basis": basis, "direct": direct_doc, "mapped_criteria": unique}
 
 
 def _duty_document(duty: dict, state: dict) -> dict:

@@ -28,6 +28,8 @@ from api.models import (
     Enrolment,
     Evidence,
     IqaSample,
+    KsbDecision,
+    KsbEvidence,
     Learner,
     OtjActivity,
     SamplingPlan,
@@ -398,6 +400,21 @@ def visible_otj_activity(principal: Principal, activity_id: uuid.UUID):
     """An off-the-job training activity, if the principal may read its learner's records."""
     return _visible_learner_record(principal, OtjActivity, "off-the-job activity", activity_id,
                                    lambda row: row.learner_id)
+
+
+def visible_ksb_evidence(principal: Principal, evidence_id: uuid.UUID):
+    """Evidence claimed for KSBs, if the principal may read its learner's records."""
+    return _visible_learner_record(principal, KsbEvidence, "KSB evidence", evidence_id, lambda row: row.learner_id)
+
+
+def visible_ksb_decision(principal: Principal, decision_id: uuid.UUID):
+    """A decision on a KSB, if the principal may read its learner's records."""
+    return _visible_learner_record(principal, KsbDecision, "KSB decision", decision_id, lambda row: row.learner_id)
+
+
+def can_assess_at(principal: Principal, centre_id: uuid.UUID) -> bool:
+    """Recording or countersigning decisions on an apprenticeship's KSBs: assessors of its centre."""
+    return can_record_decisions(principal) and _in_centre(principal, centre_id)
 
 
 def can_confirm_otj(principal: Principal, centre_id: uuid.UUID) -> bool:

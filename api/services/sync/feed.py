@@ -53,6 +53,7 @@ TRACKING_TYPES = (
     "enrolment.created", "enrolment.updated", "enrolment.migrated", "enrolment.withdrawn",
     "learner.created", "learner.updated", "learner.withdrawn", "learner.pseudonymised",
     "apprenticeship.created", "apprenticeship.updated", "otj_activity.recorded", "otj_activity.confirmed",
+    "ksb_decision.recorded", "ksb_decision.countersigned", "ksb_decision.sampled", "ksb_decision.verdict_recorded",
 )
 TYPES = CONTENT_TYPES + TRACKING_TYPES
 
@@ -154,6 +155,7 @@ HREFS = {
     "learner": "/v1/learners/{subject}",
     "apprenticeship": "/v1/apprenticeships/{subject}",
     "otj_activity": "/v1/otj-activities/{subject}",
+    "ksb_decision": "/v1/ksb-decisions/{subject}",
 }
 
 

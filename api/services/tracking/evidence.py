@@ -48,11 +48,7 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     require_learner_may_write(principal)
     if enrolment.status != "active":
         raise Conflict(f"the enrolment is {enrolment.status}: no new evidence")
-    if not EvidenceType.select().where(EvidenceType.code == data["type"]).exists():
-        known = ", ".join(t.code for t in EvidenceType.select(EvidenceType.code).order_by(EvidenceType.code))
-        raise ValidationFailed(f"unknown evidence type {data['type']!r}: the types are {known} "
-                               "(GET /v1/evidence-types describes each)",
-                               errors={"type": [f"unknown evidence type: one of {known}"]})
+    require_evidence_type(data["type"])
     now = utcnow()
     evidence = Evidence.create(id=new_id(), enrolment=enrolment.id, evidence_type=data["type"],
                                title=data["title"], description=data.get("description"),
@@ -64,6 +60,15 @@ def submit_evidence(principal: Principal, enrolment_id: uuid.UUID, data: dict) -
     if data.get("criterion_ids"):
         _claim(principal, enrolment, evidence, data["criterion_ids"])
     return evidence
+
+
+def require_evidence_type(code: str) -> None:
+    """A 422 naming the known types unless ``code`` is an evidence type."""
+    if not EvidenceType.select().where(EvidenceType.code == code).exists():
+        known = ", ".join(t.code for t in EvidenceType.select(EvidenceType.code).order_by(EvidenceType.code))
+        raise ValidationFailed(f"unknown evidence type {code!r}: the types are {known} "
+                               "(GET /v1/evidence-types describes each)",
+                               errors={"type": [f"unknown evidence type: one of {known}"]})
 
 
 def claim_criteria(principal: Principal, evidence_id: uuid.UUID, criterion_ids: list[uuid.UUID]) -> list[Claim]:

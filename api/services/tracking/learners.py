@@ -16,6 +16,9 @@ from api.models import (
     Evidence,
     IqaSample,
     IqaVerdict,
+    KsbClaim,
+    KsbDecision,
+    KsbEvidence,
     Learner,
     LearnerExternalId,
     OtjActivity,
@@ -273,4 +276,22 @@ def apprenticeship_records(learner_id) -> dict:
                                  "prior_learning_hours": a.prior_learning_hours,
                                  "gateway_date": a.gateway_date.isoformat() if a.gateway_date else None,
                                  "status": a.status} for a in rows],
-            "otj_activities": [activity_body(activity) for activity in activities]}
+            "otj_activities": [activity_body(activity) for activity in activities],
+            **ksb_assessment_records([a.id for a in rows])}
+
+
+def ksb_assessment_records(apprenticeship_ids: list) -> dict:
+    """The evidence claimed for KSBs of these apprenticeships and the decisions on their KSBs, as a learner's export
+    holds them (looked up by apprenticeship: the indexed column)."""
+    from api.services.apprenticeships import ksb_decisions, ksb_evidence
+
+    evidence = list(KsbEvidence.select().where(KsbEvidence.apprenticeship.in_(apprenticeship_ids))
+                    .order_by(KsbEvidence.id))
+    codes: dict = {e.id: [] for e in evidence}
+    for evidence_id, code in KsbClaim.select(KsbClaim.evidence, KsbClaim.ksb_code).where(
+            KsbClaim.evidence.in_(list(codes))).tuples():
+        codes[evidence_id].append(code)
+    decisions = list(KsbDecision.select().where(KsbDecision.apprenticeship.in_(apprenticeship_ids))
+                     .order_by(KsbDecision.id))
+    return {"ksb_evidence": [ksb_evidence.evidence_body(e, codes[e.id]) for e in evidence],
+            "ksb_decisions": ksb_decisions.bodies(decisions)}

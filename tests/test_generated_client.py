@@ -284,6 +284,26 @@ def test_an_lms_integration_runs_its_whole_journey_through_the_generated_client(
     assert [a.id for a in all_pages(g, "list_otj_activities", m.OtjActivityPage, client=lms,
                                     apprenticeship_id=apprenticeship.id)] == [activity.id]
 
+    # K2 assessed directly: evidence claimed for it, a decision, an IQA sample and verdict; progress says so
+    claimed = expect(g.op("submit_ksb_evidence").sync_detailed(apprenticeship.id, client=lms, body=m.KsbEvidenceCreate(
+        type_="observation", title="Observed with customers", date=date(2026, 2, 3), authenticity_declared=True,
+        ksb_codes=["K2"])), HTTPStatus.CREATED, m.KsbEvidence)
+    decided = expect(g.op("record_ksb_decision").sync_detailed(apprenticeship.id, client=assessor,
+                                                               body=m.KsbDecisionCreate(
+        ksb_code="K2", outcome=m.DecisionOutcome.MET, feedback="Seen with customers", evidence_ids=[claimed.id])),
+        HTTPStatus.CREATED, m.KsbDecision)
+    assert decided.in_effect and decided.iqa is None
+    iqa = sign_in(g, base, IQA)
+    expect(g.op("sample_ksb_decision").sync_detailed(decided.id, client=iqa), HTTPStatus.OK, m.KsbDecision)
+    verified = expect(g.op("record_ksb_verdict").sync_detailed(decided.id, client=iqa, body=m.VerdictCreate(
+        verdict=m.Verdict.CONFIRMED)), HTTPStatus.OK, m.KsbDecision)
+    assert verified.iqa.verdict == m.Verdict.CONFIRMED
+    k2 = expect(g.op("get_apprenticeship_progress").sync_detailed(apprenticeship.id, client=lms), HTTPStatus.OK,
+                m.ApprenticeshipProgress).ksbs[1]
+    assert (k2.code, k2.status, k2.basis, k2.direct.verified) == ("K2", "complete", m.KsbProgressBasis.DIRECT, True)
+    assert [d.id for d in expect(g.op("list_ksb_decisions").sync_detailed(apprenticeship.id, client=lms),
+                                 HTTPStatus.OK, m.KsbDecisionList).items] == [decided.id]
+
 
 def test_every_list_pages_through_the_generated_client(generated, server):
     """Each list operation answers its named page model, and following ``next_cursor`` one item at a time reaches

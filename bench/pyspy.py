@@ -1,11 +1,13 @@
 """py-spy over gunicorn workers while a bench measures: where each request's wall time goes, by function.
 
 ``recording(pids, path)`` samples every worker (idle time included, so time blocked in a read counts) for as long as
-the ``with`` block runs and writes py-spy's raw collapsed stacks; ``summary(path, answers)`` turns them into the
+the ``with`` block runs and writes py-spy's raw collapsed stacks, gzipped (speedscope and flamegraph.pl read them
+unzipped); ``summary(path, answers)`` turns them into the
 functions that took the most wall time per answered request, so two runs (say 1% and 100% of a national deployment)
 can be compared function by function.
 """
 
+import gzip
 import signal
 import subprocess
 import sys
@@ -27,7 +29,7 @@ def py_spy() -> str:
 @contextmanager
 def recording(pids: list[int], path: Path, native: bool = False):
     """Sample ``pids`` while the block runs; their stacks are appended to ``path`` (raw format, one file)."""
-    parts = [path.with_suffix(f".{pid}.txt") for pid in pids]
+    parts = [path.with_name(f"{path.name}.{pid}.txt") for pid in pids]
     command = [py_spy(), "record", "--idle", "--format", "raw", "--rate", str(RATE),
                *(["--native"] if native else ["--nonblocking"])]  # native stacks need the process paused
     spies = [subprocess.Popen([*command, "--pid", str(pid), "--output", str(part)], stdout=subprocess.DEVNULL,
@@ -38,7 +40,7 @@ def recording(pids: list[int], path: Path, native: bool = False):
         for spy in spies:
             spy.send_signal(signal.SIGINT)
         errors = [spy.communicate(timeout=60)[1].decode(errors="replace") for spy in spies]
-        with open(path, "w", encoding="utf-8") as joined:
+        with gzip.open(path, "wt", encoding="utf-8") as joined:
             for part, error in zip(parts, errors, strict=True):
                 if not part.exists():
                     raise RuntimeError(f"py-spy wrote nothing to {part}: {error[-500:]}")
@@ -57,7 +59,9 @@ def summary(path: Path, answers: int, top: int = 25) -> dict:
     stack (inclusive) and at the top (own), each also as milliseconds per answered request."""
     inclusive, own = Counter(), Counter()
     in_requests = 0
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    with gzip.open(path, "rt", encoding="utf-8") as stacks:
+        lines = stacks.read().splitlines()
+    for line in lines:
         stack, _, count = line.rpartition(" ")
         if not stack or REQUEST_FRAME not in stack:
             continue

@@ -217,7 +217,7 @@ def measure_server(url: str, built: dict, args: argparse.Namespace, work: Path, 
             if status != 200 or b'"errors"' in answer[:200]:
                 raise BenchError(f"{kind}: {method} {path} answered {status}: {answer[:300]!r}")
             streams = [[stream_request(_token(kind), method, path, headers=headers, body=body)]] * args.connections
-            profile = (RESULTS_DIR / f"pyspy-{args.stamp}-{backend}-{percent:g}-{_token(kind)}.txt"
+            profile = (RESULTS_DIR / f"pyspy-{args.stamp}-{backend}-{percent:g}-{_token(kind)}.txt.gz"
                        if kind in args.profile else None)
             results[kind] = measure_kind(base_url, streams, args.duration, work, profile=profile, master=process,
                                          native=args.profile_native)

@@ -18,7 +18,9 @@ from tests.query_counting import count_work
 # Tables that grow with learners, enrolments and assessment: the ones a whole read of would cost millions of rows.
 LARGE_TABLES = {"learner", "learner_external_id", "enrolment", "enrolment_staff", "enrolment_tally", "evidence",
                 "claim", "decision", "countersignature", "iqa_sample", "iqa_verdict", "audit_event", "feed_event",
-                "idempotent_response", "learner_import_problem"}
+                "idempotent_response", "learner_import_problem", "apprenticeship", "apprenticeship_unit",
+                "otj_activity", "ksb_evidence", "ksb_claim", "ksb_decision", "ksb_countersignature", "ksb_iqa_sample",
+                "ksb_iqa_verdict"}
 PLANNED = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b", re.I)
 ENROLMENT_TREE = """query ($id: UUID!) { enrolment(id: $id) { id status progress { met criteria }
   evidence { id title } decisions { id outcome } iqaSamples { id } } }"""
@@ -27,6 +29,7 @@ ENROLMENT_TREE = """query ($id: UUID!) { enrolment(id: $id) { id status progress
 def _requests(ids: dict) -> dict:
     """Each hot request, by name: (method, path, body or GraphQL variables)."""
     centre, learner, enrolment = ids["centre_a"], ids["learner"], ids["enrolment"]
+    apprenticeship = ids["apprenticeship"]
     since = urllib.parse.quote("2026-01-01T00:00:00Z")
     return {
         "unit read": ("GET", f"/v1/units/{ids['B13']}", None),
@@ -54,6 +57,15 @@ def _requests(ids: dict) -> dict:
                                ("of an enrolment", f"enrolment_id={enrolment}"),
                                ("of a learner", f"learner_id={learner}"))},
         "GraphQL enrolment tree": ("GRAPHQL", ENROLMENT_TREE, {"id": enrolment}),
+        "apprenticeships of a learner": ("GET", f"/v1/learners/{learner}/apprenticeships", None),
+        "apprenticeship progress": ("GET", f"/v1/apprenticeships/{apprenticeship}/progress", None),
+        "off-the-job ledger": ("GET", f"/v1/apprenticeships/{apprenticeship}/otj", None),
+        "off-the-job activities": ("GET", f"/v1/apprenticeships/{apprenticeship}/otj-activities", None),
+        "KSB evidence of a KSB": ("GET", f"/v1/apprenticeships/{apprenticeship}/ksb-evidence?ksb_code=K2", None),
+        "KSB decisions": ("GET", f"/v1/apprenticeships/{apprenticeship}/ksb-decisions", None),
+        "KSB decision write": ("POST", f"/v1/apprenticeships/{apprenticeship}/ksb-decisions", {
+            "ksb_code": "K2", "outcome": "met", "feedback": "seen again", "reason": "a further observation",
+            "evidence_ids": [ids["ksb_evidence"]]}),
         "decision write": ("POST", f"/v1/enrolments/{enrolment}/decisions", {
             "criterion_id": ids["b13_criterion"], "outcome": "met", "feedback": "seen again",
             "reason": "a further observation", "evidence_ids": [ids["evidence"]]}),
@@ -118,7 +130,8 @@ def _whole_reads(database, sql: str, params) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(_requests({k: "" for k in (
-    "centre_a", "learner", "enrolment", "B13", "qualification", "b13_criterion", "evidence")})))
+    "centre_a", "learner", "enrolment", "B13", "qualification", "b13_criterion", "evidence", "apprenticeship",
+    "ksb_evidence")})))
 def test_no_hot_request_reads_a_tracking_table_whole(name, client, auth, ids, database):
     method, path, body = _requests(ids)[name]
     statements = _statements(client, auth, method, path, body)

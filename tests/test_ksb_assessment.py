@@ -122,6 +122,11 @@ def test_an_assessor_assesses_neither_their_own_evidence_nor_their_own_learner_r
     problem(client.post(f"{apprenticeship['href']}/ksb-decisions", headers=auth("assessor_a"), json={
         "ksb_code": "K2", "outcome": "met", "feedback": "f", "evidence_ids": [own["id"]]}), 403,
         "evidence they submitted")
+    elsewhere, _ = apprentice(client, auth, identities, ids)
+    theirs = evidence(client, auth, elsewhere, ["K2"])
+    problem(client.post(f"{apprenticeship['href']}/ksb-decisions", headers=auth("assessor_a"), json={
+        "ksb_code": "K2", "outcome": "met", "feedback": "f", "evidence_ids": [theirs["id"]]}), 422,
+        "KSB evidence of this apprenticeship")
     account = accounts.create_account("ksb.assessor.learner@example.test", TEST_PASSWORD, roles=["assessor"],
                                       centres=["A"], assessor_status="qualified",
                                       learner_id=apprenticeship["learner_id"])
@@ -146,6 +151,10 @@ def test_an_iqa_verifies_no_decision_they_countersigned(app, client, auth, ident
     assert signed.status_code == 200, signed.get_json()
     problem(client.post(f"/v1/ksb-decisions/{trainee['id']}/iqa-sample", headers=bearer(app, both)), 403,
             "countersigned")
+    own = client.post(f"{apprenticeship['href']}/ksb-decisions", headers=bearer(app, both), json={
+        "ksb_code": "B4", "outcome": "met", "feedback": "seen"})
+    assert own.status_code == 201, own.get_json()
+    problem(client.post(f"{own.get_json()['href']}/iqa-sample", headers=bearer(app, both)), 403, "they made")
 
 
 @pytest.mark.parametrize("body, field", [
@@ -259,3 +268,17 @@ def test_reads_cost_the_same_queries_however_much_is_assessed_directly(client, a
         post(client, auth, "iqa_a", f"/v1/ksb-decisions/{made['id']}/iqa-verdict", {"verdict": "confirmed"},
              status=200)
     assert [queries_for(client, url, admin) for url in reads] == before
+
+
+def test_submitting_evidence_costs_the_same_queries_however_many_ksbs_it_is_claimed_for(client, auth, identities,
+                                                                                      ids):
+    from tests.query_counting import count_work
+
+    apprenticeship, _ = apprentice(client, auth, identities, ids)
+
+    def statements(codes):
+        with count_work() as counter:
+            evidence(client, auth, apprenticeship, codes)
+        return counter.count
+
+    assert statements(["K1"]) == statements([f"K{n}" for n in range(1, 11)])

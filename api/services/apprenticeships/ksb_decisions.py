@@ -146,7 +146,7 @@ def record_decision(principal: Principal, apprenticeship_id: uuid.UUID, data: di
     _written(principal, decision, "ksb_decision.recorded",
              before={"supersedes": str(previous.id)} if previous else None,
              after={"apprenticeship_id": str(row.id), "ksb_code": code, "outcome": decision.outcome})
-    return bodies([decision])[0]
+    return decision_body(decision, None, None, None)  # new: nothing countersigned, sampled or verified yet
 
 
 def _written(principal: Principal, decision: KsbDecision, event_type: str, *, before=None, after=None) -> None:

@@ -6,7 +6,7 @@ import uuid
 
 from api.errors import Conflict, ValidationFailed
 from api.ids import new_id
-from api.models import Apprenticeship, KsbClaim, KsbEvidence
+from api.models import KsbClaim, KsbEvidence
 from api.models.base import iso_utc, utcnow
 from api.services.apprenticeships.otj import ksb_codes_of
 from api.services.common import audit
@@ -34,7 +34,7 @@ def evidence_body(row: KsbEvidence, ksb_codes: list[str]) -> dict:
             "created_at": iso_utc(row.created_at), "ksb_codes": ksb_codes, "href": evidence_href(row.id)}
 
 
-def _claimed(evidence_ids: list) -> dict:
+def claimed_codes(evidence_ids: list) -> dict:
     """{evidence id: its claimed KSB codes, in the order given}."""
     codes: dict = {i: [] for i in evidence_ids}
     for evidence_id, code in KsbClaim.select(KsbClaim.evidence, KsbClaim.ksb_code).where(
@@ -52,8 +52,8 @@ def submit_evidence(principal: Principal, apprenticeship_id: uuid.UUID, data: di
     if row.status != "active":
         raise Conflict(f"the apprenticeship is {row.status}: no new evidence")
     require_evidence_type(data["type"])
-    codes = list(dict.fromkeys(data["ksb_codes"]))
-    unknown = [code for code in codes if code not in ksb_codes_of(row)]
+    codes, known = list(dict.fromkeys(data["ksb_codes"])), ksb_codes_of(row)
+    unknown = [code for code in codes if code not in known]
     if unknown:
         raise ValidationFailed(f"not KSBs of the apprenticeship's standard version: {', '.join(unknown)}",
                                errors={"ksb_codes": [f"{code} is not a KSB of the standard version"
@@ -73,18 +73,18 @@ def submit_evidence(principal: Principal, apprenticeship_id: uuid.UUID, data: di
 
 def get_evidence(principal: Principal, evidence_id: uuid.UUID) -> dict:
     row = visible_ksb_evidence(principal, evidence_id)
-    return evidence_body(row, _claimed([row.id])[row.id])
+    return evidence_body(row, claimed_codes([row.id])[row.id])
 
 
 def list_evidence(principal: Principal, apprenticeship_id: uuid.UUID, ksb_code: str | None, cursor: str | None,
                   limit: int) -> Page:
     """An apprenticeship's KSB evidence (optionally only that claimed for one KSB), oldest first."""
-    row: Apprenticeship = visible_apprenticeship(principal, apprenticeship_id)
+    row = visible_apprenticeship(principal, apprenticeship_id)
     query = KsbEvidence.select().where(KsbEvidence.apprenticeship == row.id)
     if ksb_code is not None:
         query = query.where(KsbEvidence.id.in_(KsbClaim.select(KsbClaim.evidence).where(
             KsbClaim.apprenticeship == row.id, KsbClaim.ksb_code == ksb_code)))
     page = keyset_page(query, [KsbEvidence.id], cursor, limit, key_of=lambda e: [str(e.id)])  # ids grow with time
-    codes = _claimed([e.id for e in page.items])
+    codes = claimed_codes([e.id for e in page.items])
     page.items = [evidence_body(e, codes[e.id]) for e in page.items]
     return page

@@ -195,11 +195,7 @@ def carry_mappings(principal: Principal, data: dict) -> dict:
     if data.get("unit_version_id") is not None:
         query = query.where(KsbMapping.unit_version == data["unit_version_id"])
     writable = [m for m in query.order_by(KsbMapping.id) if can_write_content(principal, m.unit_version.unit.owner_id)]
-    targets: dict = {}
-    for ksb in ApprenticeshipKsb.select().where(ApprenticeshipKsb.version == new.id).order_by(
-            ApprenticeshipKsb.position):
-        if ksb.ksb_id:
-            targets.setdefault(ksb.ksb_id, ksb)
+    targets = _ksbs_by_guid(new.id)
     carried, present, not_carried = [], [], []
     for mapping in writable:
         target = targets.get(mapping.ksb_guid) if mapping.ksb_guid else None
@@ -217,6 +213,16 @@ def carry_mappings(principal: Principal, data: dict) -> dict:
                         "old_ksb_code": mapping.ksb_code, "new_ksb_code": target.code})
     return {"reference_number": ref, "from_version": old.version, "to_version": new.version, "carried": carried,
             "already_present": present, "not_carried": not_carried}
+
+
+def _ksbs_by_guid(standard_version_id) -> dict:
+    """{published GUID: the version's first KSB (in published order) with it}, for the KSBs that have one."""
+    found: dict = {}
+    for ksb in ApprenticeshipKsb.select().where(ApprenticeshipKsb.version == standard_version_id).order_by(
+            ApprenticeshipKsb.position):
+        if ksb.ksb_id:
+            found.setdefault(ksb.ksb_id, ksb)
+    return found
 
 
 def impact_of_changes(principal: Principal, old_version_id, changes: dict) -> list[dict]:
@@ -240,11 +246,7 @@ def impact_of_changes(principal: Principal, old_version_id, changes: dict) -> li
 def recode_after_reimport(principal: Principal, standard_version_id) -> list[dict]:
     """After a version's content is replaced by a re-import: point each mapping at the code its KSB's GUID now has;
     remove (audited) and return those whose GUID the version no longer holds."""
-    codes: dict = {}
-    for ksb in ApprenticeshipKsb.select().where(ApprenticeshipKsb.version == standard_version_id).order_by(
-            ApprenticeshipKsb.position):
-        if ksb.ksb_id:
-            codes.setdefault(ksb.ksb_id, ksb.code)
+    codes = {guid: ksb.code for guid, ksb in _ksbs_by_guid(standard_version_id).items()}
     removed = []
     for mapping in KsbMapping.select().where(KsbMapping.standard_version == standard_version_id,
                                              KsbMapping.ksb_guid.is_null(False)):

@@ -16,7 +16,6 @@ from api.models import (
     Evidence,
     IqaSample,
     IqaVerdict,
-    KsbClaim,
     KsbDecision,
     KsbEvidence,
     Learner,
@@ -287,10 +286,7 @@ def ksb_assessment_records(apprenticeship_ids: list) -> dict:
 
     evidence = list(KsbEvidence.select().where(KsbEvidence.apprenticeship.in_(apprenticeship_ids))
                     .order_by(KsbEvidence.id))
-    codes: dict = {e.id: [] for e in evidence}
-    for evidence_id, code in KsbClaim.select(KsbClaim.evidence, KsbClaim.ksb_code).where(
-            KsbClaim.evidence.in_(list(codes))).tuples():
-        codes[evidence_id].append(code)
+    codes = ksb_evidence.claimed_codes([e.id for e in evidence])
     decisions = list(KsbDecision.select().where(KsbDecision.apprenticeship.in_(apprenticeship_ids))
                      .order_by(KsbDecision.id))
     return {"ksb_evidence": [ksb_evidence.evidence_body(e, codes[e.id]) for e in evidence],
